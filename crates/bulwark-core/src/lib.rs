@@ -1,0 +1,25 @@
+//! Bulwark's domain types, at the bottom of the crate graph.
+//!
+//! This crate does no IO. It defines what the other crates exchange: content
+//! [`Digest`]s, image [`Reference`]s in Bulwark's one reference syntax, [`Platform`]s,
+//! and the [`report`] a scan produces.
+//!
+//! ```
+//! use bulwark_core::{Reference, Digest};
+//!
+//! let r: Reference = "localhost:5000/app:1.2".parse().unwrap();
+//! assert_eq!(r.to_string(), "registry:localhost:5000/app:1.2");
+//! let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".parse().unwrap();
+//! assert_eq!(d, Digest::sha256_of(b""));
+//! ```
+
+mod digest;
+mod error;
+mod platform;
+mod reference;
+pub mod report;
+
+pub use digest::{Algorithm, Digest};
+pub use error::{Error, Result};
+pub use platform::Platform;
+pub use reference::{ArchiveSelector, DockerRef, Reference};

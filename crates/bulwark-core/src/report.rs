@@ -1,0 +1,88 @@
+//! The report a scan produces. Later issues add packages and findings; every field here
+//! is deterministic for the same image (no timestamps, sorted collections).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Digest, Platform};
+
+/// Version of the JSON report layout; bumped on incompatible changes.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The result of `bulwark scan`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub bulwark_version: String,
+    pub image: ImageSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsRelease>,
+    pub layers: Vec<LayerSummary>,
+    /// Regular files, directories and links in the final (squashed) image.
+    pub files: FileCounts,
+    /// Things that were wrong with the image but did not stop the scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// What was scanned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// The reference as given, in canonical form (`registry:…`, `oci:…`).
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+/// The distribution an image is based on, from `os-release` and friends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsRelease {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_codename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretty_name: Option<String>,
+    /// The file the values were read from.
+    pub source: String,
+}
+
+/// One layer of the image, in order (base first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    pub index: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    pub diff_id: Digest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Size of the blob as stored (compressed).
+    pub size: u64,
+    /// Size of the uncompressed tar stream.
+    pub uncompressed_size: u64,
+    /// Entries in the layer's tar (files, dirs, links; whiteouts counted separately).
+    pub entries: u64,
+    pub whiteouts: u64,
+    /// The history step that created the layer, e.g. `RUN apt-get install …`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+}
+
+/// Counts over the squashed file view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCounts {
+    pub files: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub hardlinks: u64,
+    /// Bytes in regular files.
+    pub bytes: u64,
+    /// Paths that some layer added and a later layer deleted or replaced.
+    pub shadowed: u64,
+}

@@ -1,0 +1,1 @@
+//! Unpacked root filesystems.
