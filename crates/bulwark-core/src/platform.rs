@@ -47,9 +47,7 @@ impl Platform {
     /// without a variant accepts any variant.
     pub fn matches(&self, candidate: &Platform) -> bool {
         let c = Platform::new(&candidate.os, &candidate.architecture, candidate.variant.as_deref());
-        self.os == c.os
-            && self.architecture == c.architecture
-            && (self.variant.is_none() || self.variant == c.variant)
+        self.os == c.os && self.architecture == c.architecture && (self.variant.is_none() || self.variant == c.variant)
     }
 }
 

@@ -67,8 +67,7 @@ impl DockerRef {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => self.registry.split(':').next().unwrap_or_default(),
         };
-        host == "localhost"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -186,7 +185,8 @@ impl FromStr for DockerRef {
             }
             _ => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
         };
-        let repository = if registry == DEFAULT_REGISTRY && !path.contains('/') { format!("library/{path}") } else { path };
+        let repository =
+            if registry == DEFAULT_REGISTRY && !path.contains('/') { format!("library/{path}") } else { path };
         if repository.len() > 255 {
             return Err(invalid(s, "repository name longer than 255 characters"));
         }
@@ -263,7 +263,10 @@ impl FromStr for Reference {
             && rest.split_once('/').is_none_or(|(first, _)| !first.contains(':'))
             && ["http", "https", "file", "sbom", "podman", "containerd"].contains(&scheme)
         {
-            return Err(invalid(s, format!("unknown source scheme {scheme:?}; see `bulwark help references`")));
+            return Err(invalid(
+                s,
+                format!("unknown source scheme {scheme:?}; see `bulwark scan --help` for the reference syntax"),
+            ));
         }
         Ok(Reference::Registry(rest.parse()?))
     }
@@ -313,9 +316,15 @@ mod tests {
     #[test]
     fn registry_refs() {
         let r = reg("alpine");
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.reference()), ("docker.io", "library/alpine", "latest".into()));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.reference()),
+            ("docker.io", "library/alpine", "latest".into())
+        );
         let r = reg("localhost:5000/app:1.2");
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("localhost:5000", "app", Some("1.2")));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("localhost:5000", "app", Some("1.2"))
+        );
         assert!(r.is_loopback());
         let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let r = reg(&format!("ghcr.io/org/app@{d}"));

@@ -86,7 +86,9 @@ pub struct Index {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// A manifest-like document fetched by reference.
+/// A manifest-like document fetched by reference. Short-lived, so the size difference
+/// between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
     Manifest(Manifest),

@@ -3,7 +3,6 @@
 //! can only be read front to back (`docker save` streams), the analysed layers directly.
 
 use std::io::Read;
-use std::sync::Arc;
 
 use bulwark_core::{Digest, Platform};
 use sha2::{Digest as _, Sha256, Sha512};
@@ -12,6 +11,7 @@ use crate::spec::{self, Descriptor, Document, ImageConfig, LayerKind, Manifest};
 use crate::{Error, Limits, Result};
 
 pub mod dir;
+pub mod docker;
 pub mod oci;
 pub mod registry;
 
@@ -126,9 +126,9 @@ pub fn resolve(
                     && !want.matches(have)
                     && image.index_digest.is_none()
                 {
-                    image.warnings.push(format!(
-                        "image is for platform {have}, not the requested {want}; scanning it anyway"
-                    ));
+                    image
+                        .warnings
+                        .push(format!("image is for platform {have}, not the requested {want}; scanning it anyway"));
                 }
                 return Ok(image);
             }
@@ -176,10 +176,8 @@ pub fn select_platform<'a>(
         .find(|d| d.platform.as_ref().is_some_and(|p| wanted.matches(&p.to_platform())))
         .copied()
         .ok_or_else(|| {
-            let mut available: Vec<String> = candidates
-                .iter()
-                .filter_map(|d| d.platform.as_ref().map(|p| p.to_platform().to_string()))
-                .collect();
+            let mut available: Vec<String> =
+                candidates.iter().filter_map(|d| d.platform.as_ref().map(|p| p.to_platform().to_string())).collect();
             available.sort();
             available.dedup();
             Error::NoMatchingPlatform {
@@ -216,11 +214,7 @@ fn resolve_manifest(
     if config.rootfs.diff_ids.len() != manifest.layers.len() {
         return Err(Error::invalid(
             format!("image config {}", manifest.config.digest),
-            format!(
-                "{} diff_ids for {} layers in the manifest",
-                config.rootfs.diff_ids.len(),
-                manifest.layers.len()
-            ),
+            format!("{} diff_ids for {} layers in the manifest", config.rootfs.diff_ids.len(), manifest.layers.len()),
         ));
     }
     let history = config.layer_history();
@@ -229,7 +223,10 @@ fn resolve_manifest(
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (i, (desc, diff_id)) in manifest.layers.iter().zip(&config.rootfs.diff_ids).enumerate() {
         let kind = spec::layer_kind(&desc.media_type).ok_or_else(|| {
-            Error::Unsupported(format!("{reference}: layer {} has unsupported media type {}", desc.digest, desc.media_type))
+            Error::Unsupported(format!(
+                "{reference}: layer {} has unsupported media type {}",
+                desc.digest, desc.media_type
+            ))
         })?;
         if kind.foreign {
             warnings.push(format!(
@@ -255,21 +252,4 @@ fn resolve_manifest(
         layers,
         warnings,
     })
-}
-
-/// A source ready to be read.
-pub enum Opened {
-    /// Layers are fetched by digest, in parallel.
-    Blobs { store: Arc<dyn BlobStore>, image: ResolvedImage },
-    /// A root filesystem on disk.
-    Rootfs { path: std::path::PathBuf },
-}
-
-impl std::fmt::Debug for Opened {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Opened::Blobs { image, .. } => f.debug_struct("Blobs").field("image", &image.reference).finish(),
-            Opened::Rootfs { path } => f.debug_struct("Rootfs").field("path", path).finish(),
-        }
-    }
 }

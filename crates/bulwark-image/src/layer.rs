@@ -1,0 +1,539 @@
+//! Streaming one layer: verify the blob digest, decompress, verify the diff_id, and walk
+//! the tar entries into a [`LayerIndex`], without writing anything to disk.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
+
+use base64::Engine as _;
+use bulwark_core::{Algorithm, Digest};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::spec::Compression;
+use crate::{Error, Limits, Result};
+
+/// What kind of filesystem object an entry is. Devices and FIFOs are not recorded:
+/// nothing in a scanner reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum EntryKind {
+    File,
+    Dir,
+    /// A symbolic link; the target is kept as written (resolved later inside the image root).
+    Symlink {
+        target: String,
+    },
+    /// A hard link to another path (normalised) in the same layer or below.
+    Hardlink {
+        target: String,
+    },
+}
+
+/// One entry of a layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Normalised path relative to the image root: no leading `/`, no `.` or `..`.
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: EntryKind,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size: u64,
+    pub mode: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uid: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gid: u64,
+    /// SHA-256 of the content, for regular files when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Digest>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+impl Entry {
+    /// Whether the set-user-ID or set-group-ID bit is set.
+    pub fn is_setid(&self) -> bool {
+        self.mode & 0o6000 != 0
+    }
+}
+
+/// Which files' contents to keep while streaming a layer (package databases, os-release).
+/// Part of the cache key: changing it invalidates cached layer analyses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capture {
+    /// Exact normalised paths, e.g. `etc/os-release`.
+    pub paths: Vec<String>,
+    /// Files directly inside these directories, e.g. `var/lib/dpkg/status.d`.
+    pub dirs: Vec<String>,
+    /// Files whose name ends with one of these, anywhere, e.g. `.dist-info/METADATA`.
+    pub suffixes: Vec<String>,
+    /// Larger files are not kept (a warning says so).
+    pub max_bytes: u64,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            paths: [
+                "etc/os-release",
+                "usr/lib/os-release",
+                "etc/alpine-release",
+                "etc/debian_version",
+                "etc/redhat-release",
+                "etc/system-release",
+                "etc/lsb-release",
+            ]
+            .map(String::from)
+            .to_vec(),
+            dirs: Vec::new(),
+            suffixes: Vec::new(),
+            max_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Capture {
+    /// Whether the content of `path` should be kept.
+    pub fn wants(&self, path: &str) -> bool {
+        self.paths.iter().any(|p| p == path)
+            || self.suffixes.iter().any(|s| path.ends_with(s.as_str()))
+            || self.dirs.iter().any(|d| {
+                path.strip_prefix(d.as_str()).and_then(|r| r.strip_prefix('/')).is_some_and(|n| !n.contains('/'))
+            })
+    }
+}
+
+/// How to analyse layers. Everything here is part of the cache key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AnalyzeOptions {
+    /// Compute the SHA-256 of every regular file (costs one more hash pass).
+    pub file_digests: bool,
+    pub capture: Capture,
+}
+
+impl AnalyzeOptions {
+    /// A short stable fingerprint of these options, for cache keys.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex_prefix(&Sha256::digest(&json), 8)
+    }
+}
+
+fn hex_prefix(bytes: &[u8], n: usize) -> String {
+    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Captured file content, base64 in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content(pub Vec<u8>);
+
+impl Serialize for Content {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(s).map(Content).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The analysis of one layer: everything later stages need, so the blob is read once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerIndex {
+    /// SHA-256 of the uncompressed tar; `None` for a root filesystem directory.
+    pub diff_id: Option<Digest>,
+    /// Digest of the blob as stored (compressed), when read from a blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_digest: Option<Digest>,
+    pub compression: Compression,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    /// Entries in tar order; a later entry for the same path wins.
+    pub entries: Vec<Entry>,
+    /// Paths deleted from lower layers by `.wh.<name>` files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer contents are hidden by `.wh..wh..opq`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opaque_dirs: Vec<String>,
+    /// Contents of captured files, by path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub captured: BTreeMap<String, Content>,
+    /// Odd or hostile entries that were normalised or skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// What the manifest and config say a layer blob should be.
+#[derive(Debug, Clone, Default)]
+pub struct Expected {
+    /// Name for errors (usually the blob digest).
+    pub name: String,
+    pub blob_digest: Option<Digest>,
+    pub blob_size: Option<u64>,
+    pub diff_id: Option<Digest>,
+    /// From the media type; `None` sniffs the magic bytes.
+    pub compression: Option<Compression>,
+}
+
+/// Normalises a tar path so it cannot leave the image root: `/`, `.` and empty components
+/// are dropped and `..` is resolved lexically, clamped at the root (what container runtimes
+/// do when they unpack, e.g. containerd's `archive` package). Returns the path and whether
+/// `..` tried to climb above the root.
+pub fn normalize_path(raw: &str) -> (String, bool) {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut escaped = false;
+    for c in raw.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    escaped = true;
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    (parts.join("/"), escaped)
+}
+
+/// Shared state between the reader stages of one layer.
+#[derive(Default)]
+struct Flags {
+    /// Compressed bytes consumed so far (for the compression ratio).
+    consumed: Cell<u64>,
+    /// The blob ran past its descriptor's size.
+    blob_overrun: Cell<bool>,
+    /// Why decompression was stopped (size or ratio limit).
+    bomb: RefCell<Option<String>>,
+}
+
+/// Reads the blob as stored: hashes it, counts it, enforces the descriptor size.
+struct BlobTap<'a, R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    count: u64,
+    limit: u64,
+    flags: &'a Flags,
+    on_bytes: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for BlobTap<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if self.count > self.limit {
+            self.flags.blob_overrun.set(true);
+            return Err(io::Error::other("blob larger than its descriptor"));
+        }
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.flags.consumed.set(self.count);
+        (self.on_bytes)(n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads the uncompressed tar stream: hashes it for the diff_id and stops decompression
+/// bombs by total size and by ratio to the compressed bytes consumed so far.
+struct TarTap<'a, R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+    limits: &'a Limits,
+    flags: &'a Flags,
+}
+
+impl<R: Read> Read for TarTap<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        let limits = self.limits;
+        let tripped = if self.count > limits.max_layer_bytes {
+            Some(format!(
+                "uncompressed size exceeds the limit of {} bytes (hint: raise it with --max-layer-bytes)",
+                limits.max_layer_bytes
+            ))
+        } else if self.count > limits.ratio_grace_bytes
+            && self.count / self.flags.consumed.get().max(1) > limits.max_compression_ratio
+        {
+            Some(format!(
+                "compression ratio above {}:1 after {} uncompressed bytes, a likely decompression bomb (hint: raise it with --max-compression-ratio)",
+                limits.max_compression_ratio, self.count
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = tripped {
+            *self.flags.bomb.borrow_mut() = Some(message);
+            return Err(io::Error::other("decompression limit exceeded"));
+        }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+const BUF: usize = 256 * 1024;
+
+/// Streams one layer blob: verifies the blob digest and size, decompresses, verifies the
+/// diff_id, and indexes the tar. `on_bytes` is called with compressed byte counts as they
+/// are read (for progress).
+pub fn analyze_layer(
+    blob: impl Read,
+    expected: &Expected,
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<LayerIndex> {
+    let layer_err = |message: String| Error::Layer { layer: expected.name.clone(), message };
+    let flags = Flags::default();
+    let hash_blob = expected.blob_digest.as_ref().is_none_or(|d| d.algorithm() == Algorithm::Sha256);
+    let tap = BlobTap {
+        inner: blob,
+        hasher: hash_blob.then(Sha256::new),
+        count: 0,
+        limit: expected.blob_size.unwrap_or(u64::MAX),
+        flags: &flags,
+        on_bytes,
+    };
+    let mut compressed = BufReader::with_capacity(BUF, tap);
+    let head = compressed.fill_buf().map_err(|e| layer_err(format!("reading: {e}")))?;
+    if head.is_empty() {
+        return Err(layer_err("empty blob".into()));
+    }
+    let compression = expected.compression.unwrap_or_else(|| Compression::sniff(head));
+
+    let mut index = LayerIndex {
+        diff_id: None,
+        blob_digest: None,
+        compression,
+        compressed_size: 0,
+        uncompressed_size: 0,
+        entries: Vec::new(),
+        whiteouts: Vec::new(),
+        opaque_dirs: Vec::new(),
+        captured: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    let stage_err = |e: WalkError| match (flags.bomb.borrow_mut().take(), e) {
+        (Some(m), _) | (None, WalkError::Limit(m)) => layer_err(m),
+        (None, WalkError::Io(_)) if flags.blob_overrun.get() => Error::SizeMismatch {
+            what: format!("layer {}", expected.name),
+            expected: expected.blob_size.unwrap_or_default(),
+            actual: flags.consumed.get() + 1,
+        },
+        (None, WalkError::Io(e)) => layer_err(format!("reading tar: {e} (truncated or corrupt blob?)")),
+    };
+    let (uncompressed_size, diff_id) = {
+        let decoder: Box<dyn Read + '_> = match compression {
+            Compression::None => Box::new(&mut compressed),
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut compressed)),
+            Compression::Zstd => Box::new(
+                zstd::stream::read::Decoder::with_buffer(&mut compressed)
+                    .map_err(|e| layer_err(format!("zstd: {e}")))?,
+            ),
+        };
+        let mut tar = TarTap { inner: decoder, hasher: Sha256::new(), count: 0, limits, flags: &flags };
+        walk_tar(&mut tar, &mut index, opts, limits).map_err(stage_err)?;
+        (tar.count, Digest::from_hasher_output(Algorithm::Sha256, &tar.hasher.finalize()))
+    };
+    // The blob digest covers every byte, including anything after the compressed stream.
+    io::copy(&mut compressed, &mut io::sink()).map_err(|e| stage_err(WalkError::Io(e)))?;
+    let tap = compressed.into_inner();
+    index.uncompressed_size = uncompressed_size;
+    index.compressed_size = tap.count;
+    if let Some(size) = expected.blob_size
+        && size != tap.count
+    {
+        return Err(Error::SizeMismatch {
+            what: format!("layer {}", expected.name),
+            expected: size,
+            actual: tap.count,
+        });
+    }
+    if let Some(h) = tap.hasher {
+        let actual = Digest::from_hasher_output(Algorithm::Sha256, &h.finalize());
+        if let Some(want) = &expected.blob_digest
+            && *want != actual
+        {
+            return Err(Error::DigestMismatch {
+                what: format!("layer blob {}", expected.name),
+                expected: want.clone(),
+                actual,
+            });
+        }
+        index.blob_digest = Some(actual);
+    }
+    if let Some(want) = &expected.diff_id
+        && *want != diff_id
+    {
+        return Err(Error::DigestMismatch {
+            what: format!("diff_id of layer {} (uncompressed content)", expected.name),
+            expected: want.clone(),
+            actual: diff_id,
+        });
+    }
+    index.diff_id = Some(diff_id);
+    Ok(index)
+}
+
+enum WalkError {
+    Io(io::Error),
+    Limit(String),
+}
+
+impl From<io::Error> for WalkError {
+    fn from(e: io::Error) -> Self {
+        WalkError::Io(e)
+    }
+}
+
+fn walk_tar(
+    reader: &mut dyn Read,
+    index: &mut LayerIndex,
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+) -> std::result::Result<(), WalkError> {
+    let mut archive = tar::Archive::new(reader);
+    let mut count: u64 = 0;
+    let mut content = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        count += 1;
+        if count > limits.max_entries {
+            return Err(WalkError::Limit(format!(
+                "more than {} tar entries (hint: raise it with --max-entries)",
+                limits.max_entries
+            )));
+        }
+        let raw_path = entry.path_bytes();
+        let raw = String::from_utf8_lossy(&raw_path).into_owned();
+        let (path, escaped) = normalize_path(&raw);
+        if escaped {
+            index.warnings.push(format!("entry {raw:?} climbs above the image root; read as {path:?}"));
+        }
+        if path.is_empty() {
+            continue;
+        }
+        let (parent, name) = match path.rsplit_once('/') {
+            Some((p, n)) => (p, n),
+            None => ("", path.as_str()),
+        };
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            if hidden == ".wh..opq" {
+                index.opaque_dirs.push(parent.to_owned());
+            } else if hidden.starts_with(".wh.") {
+                // Other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`), not whiteouts.
+            } else if hidden.is_empty() {
+                index.warnings.push(format!("whiteout entry {raw:?} names nothing; ignored"));
+            } else {
+                let target = if parent.is_empty() { hidden.to_owned() } else { format!("{parent}/{hidden}") };
+                index.whiteouts.push(target);
+            }
+            continue;
+        }
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644);
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let size = entry.size();
+        let kind = match header.entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => EntryKind::File,
+            tar::EntryType::Directory => EntryKind::Dir,
+            tar::EntryType::Symlink => {
+                let target =
+                    entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                EntryKind::Symlink { target }
+            }
+            tar::EntryType::Link => {
+                let raw_target =
+                    entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                let (target, escaped) = normalize_path(&raw_target);
+                if escaped {
+                    index.warnings.push(format!("hard link {raw:?} targets {raw_target:?} above the image root"));
+                }
+                if target.is_empty() || target == path {
+                    index.warnings.push(format!("hard link {raw:?} has an invalid target {raw_target:?}; ignored"));
+                    continue;
+                }
+                EntryKind::Hardlink { target }
+            }
+            // Devices, FIFOs and unknown types carry nothing a scanner reads.
+            _ => continue,
+        };
+        let is_file = kind == EntryKind::File;
+        let mut sha256 = None;
+        if is_file {
+            let capture = opts.capture.wants(&path);
+            if capture && size > opts.capture.max_bytes.min(limits.max_file_bytes) {
+                index.warnings.push(format!("{path} is {size} bytes, too large to read; skipped"));
+            }
+            let keep = capture && size <= opts.capture.max_bytes.min(limits.max_file_bytes);
+            if keep || opts.file_digests {
+                let mut hasher = opts.file_digests.then(Sha256::new);
+                content.clear();
+                let mut buf = [0u8; 64 * 1024];
+                loop {
+                    let n = entry.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    if let Some(h) = &mut hasher {
+                        h.update(&buf[..n]);
+                    }
+                    if keep {
+                        content.extend_from_slice(&buf[..n]);
+                    }
+                }
+                if let Some(h) = hasher {
+                    sha256 = Some(Digest::from_hasher_output(Algorithm::Sha256, &h.finalize()));
+                }
+                if keep {
+                    index.captured.insert(path.clone(), Content(std::mem::take(&mut content)));
+                }
+            }
+        } else if index.captured.contains_key(&path) {
+            index.captured.remove(&path);
+        }
+        index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode, uid, gid, sha256 });
+    }
+    // Drain the end-of-archive blocks and any padding so the diff_id covers the whole stream.
+    io::copy(&mut archive.into_inner(), &mut io::sink())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_hostile_paths() {
+        assert_eq!(normalize_path("./etc/passwd"), ("etc/passwd".into(), false));
+        assert_eq!(normalize_path("/etc//passwd"), ("etc/passwd".into(), false));
+        assert_eq!(normalize_path("../../etc/passwd"), ("etc/passwd".into(), true));
+        assert_eq!(normalize_path("a/b/../../../c"), ("c".into(), true));
+        assert_eq!(normalize_path("a/./b/.."), ("a".into(), false));
+        assert_eq!(normalize_path("./"), ("".into(), false));
+    }
+
+    #[test]
+    fn capture_rules() {
+        let c = Capture {
+            dirs: vec!["var/lib/dpkg/status.d".into()],
+            suffixes: vec![".dist-info/METADATA".into()],
+            ..Capture::default()
+        };
+        assert!(c.wants("etc/os-release"));
+        assert!(c.wants("var/lib/dpkg/status.d/base"));
+        assert!(!c.wants("var/lib/dpkg/status.d/x/y"));
+        assert!(c.wants("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
+        assert!(!c.wants("etc/os-release.bak"));
+    }
+}

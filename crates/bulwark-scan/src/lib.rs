@@ -1,0 +1,120 @@
+//! The scan pipeline, as a library the CLI and (later) the server call: read an image
+//! through the layer cache, squash it, detect the OS, and build the report.
+//!
+//! ```no_run
+//! use bulwark_scan::{ScanOptions, scan};
+//!
+//! let reference = "oci:./my-image".parse().unwrap();
+//! let (report, _image) = scan(&reference, &ScanOptions::default(), &bulwark_image::NoProgress).unwrap();
+//! println!("{} files", report.files.files);
+//! ```
+
+use std::path::PathBuf;
+
+use bulwark_core::Reference;
+use bulwark_core::report::{FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport};
+use bulwark_image::layer::EntryKind;
+use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
+
+pub mod cache;
+pub mod os;
+
+pub use cache::DiskCache;
+
+/// Errors from scanning.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Image(#[from] bulwark_image::Error),
+    #[error("layer cache {path}: {source}")]
+    Cache { path: PathBuf, source: std::io::Error },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub read: ReadOptions,
+    /// Where layer analyses are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Size bound of the layer cache.
+    pub cache_max_bytes: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { read: ReadOptions::default(), cache_dir: DiskCache::default_dir(), cache_max_bytes: 2 << 30 }
+    }
+}
+
+/// Reads and analyses an image.
+pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Image)> {
+    let disk;
+    let cache: &dyn LayerCache = match &opts.cache_dir {
+        Some(dir) => {
+            disk = DiskCache::new(dir, opts.cache_max_bytes)
+                .map_err(|source| Error::Cache { path: dir.clone(), source })?;
+            &disk
+        }
+        None => &NoCache,
+    };
+    let image = bulwark_image::read_image(reference, &opts.read, cache, progress)?;
+    Ok((report(&image), image))
+}
+
+/// Builds the report for an image that has been read.
+pub fn report(image: &Image) -> ScanReport {
+    let resolved = image.resolved.as_ref();
+    let layers = match resolved {
+        Some(r) => r
+            .layers
+            .iter()
+            .zip(&image.layers)
+            .enumerate()
+            .map(|(i, (lr, ix))| LayerSummary {
+                index: i,
+                digest: Some(lr.descriptor.digest.clone()),
+                diff_id: lr.diff_id.clone(),
+                media_type: Some(lr.descriptor.media_type.clone()).filter(|m| !m.is_empty()),
+                size: lr.descriptor.size(),
+                uncompressed_size: ix.uncompressed_size,
+                entries: ix.entries.len() as u64,
+                whiteouts: (ix.whiteouts.len() + ix.opaque_dirs.len()) as u64,
+                created_by: lr.created_by.clone(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut files = FileCounts::default();
+    for (_, node) in image.view.iter() {
+        match node.entry.kind {
+            EntryKind::File => {
+                files.files += 1;
+                files.bytes += node.entry.size;
+            }
+            EntryKind::Dir => files.directories += 1,
+            EntryKind::Symlink { .. } => files.symlinks += 1,
+            EntryKind::Hardlink { .. } => files.hardlinks += 1,
+        }
+    }
+    files.shadowed = image.view.removed().count() as u64
+        + image.view.iter().filter(|(_, n)| !n.replaced.is_empty() && !matches!(n.entry.kind, EntryKind::Dir)).count()
+            as u64;
+    ScanReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
+        image: ImageSummary {
+            reference: image.reference.clone(),
+            manifest_digest: resolved.and_then(|r| r.manifest_digest.clone()),
+            config_digest: resolved.map(|r| r.config_digest.clone()),
+            platform: resolved.and_then(|r| r.platform.clone()),
+            created: resolved.and_then(|r| r.config.created.clone()),
+        },
+        os: os::detect(&image.view, &image.layers),
+        layers,
+        files,
+        warnings: image.warnings.clone(),
+    }
+}

@@ -1,0 +1,122 @@
+//! Command-line syntax (clap types only; behaviour lives in `commands`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const REFERENCES: &str = "\
+Image references:
+  oci:<dir>[:tag|@digest]          OCI image layout directory
+  oci-archive:<file>[:tag|@digest] tar of an OCI image layout
+  docker-archive:<file>[:repo:tag] `docker save` output
+  dir:<path>                       unpacked root filesystem
+  docker:<name|id>                 image in the local Docker engine (DOCKER_HOST or /var/run/docker.sock)
+  registry:<ref> or <ref>          image in a registry, e.g. localhost:5000/app:1.2 or ghcr.io/org/app@sha256:...";
+
+/// Bulwark: find vulnerabilities, malware, secrets and misconfigurations in container images.
+#[derive(Debug, Parser)]
+#[command(name = "bulwark", version, about, after_help = REFERENCES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan an image (for now: OS, layers and files)
+    #[command(after_help = REFERENCES)]
+    Scan(ScanArgs),
+    /// Show an image's manifest, config and layers
+    #[command(after_help = REFERENCES)]
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Image reference (see below)
+    pub image: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
+    pub format: Format,
+    /// Write the report to this file instead of stdout
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Never draw progress bars
+    #[arg(long, env = "BULWARK_NO_PROGRESS")]
+    pub no_progress: bool,
+    /// Print nothing but the report and errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Layer cache directory [default: ~/.cache/bulwark/layers]
+    #[arg(long, env = "BULWARK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not use the layer cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Largest layer cache size in bytes
+    #[arg(long, default_value_t = 2 << 30)]
+    pub cache_max_bytes: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image reference (see below)
+    pub image: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// How to reach images, shared by every command that reads one.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Platform to select from multi-platform images, os/arch[/variant] [default: the host's]
+    #[arg(long, env = "BULWARK_PLATFORM")]
+    pub platform: Option<String>,
+    /// Allow plain HTTP (and fall back from HTTPS) for registries that are not on loopback
+    #[arg(long)]
+    pub insecure_registry: bool,
+    /// Registry user name
+    #[arg(long, env = "BULWARK_USERNAME")]
+    pub username: Option<String>,
+    /// Read the registry password from stdin
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Docker client config with registry credentials [default: ~/.docker/config.json]
+    #[arg(long)]
+    pub docker_config: Option<PathBuf>,
+    /// Layers read at once
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Largest manifest or index accepted, in bytes
+    #[arg(long)]
+    pub max_manifest_bytes: Option<u64>,
+    /// Largest image config accepted, in bytes
+    #[arg(long)]
+    pub max_config_bytes: Option<u64>,
+    /// Largest uncompressed layer accepted, in bytes
+    #[arg(long)]
+    pub max_layer_bytes: Option<u64>,
+    /// Largest compression ratio accepted (decompression bombs)
+    #[arg(long)]
+    pub max_compression_ratio: Option<u64>,
+    /// Most tar entries accepted in one layer
+    #[arg(long)]
+    pub max_entries: Option<u64>,
+    /// Largest single file read into memory, in bytes
+    #[arg(long)]
+    pub max_file_bytes: Option<u64>,
+    /// Most layers accepted in one image
+    #[arg(long)]
+    pub max_layers: Option<usize>,
+}

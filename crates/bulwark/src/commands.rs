@@ -1,0 +1,361 @@
+//! What each command does, and how errors become exit codes.
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use bulwark_core::report::ScanReport;
+use bulwark_core::{Platform, Reference};
+use bulwark_image::source::ResolvedImage;
+use bulwark_image::{Image, Limits, NoProgress, ReadOptions};
+use bulwark_scan::ScanOptions;
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, Format, InspectArgs, ScanArgs, SourceArgs};
+use crate::progress::Bars;
+
+/// Exit code: the scan ran and the policy passed (or there was none).
+const OK: u8 = 0;
+/// Exit code: something went wrong (bad reference, unreachable registry, bad input).
+const ERROR: u8 = 2;
+
+/// Runs a command and maps the outcome to an exit code. Errors go to stderr with their
+/// causes and a hint where one helps; a closed stdout (`| head`) exits quietly.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Inspect(args) => inspect(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(OK),
+        Err(e) => {
+            let mut stderr = io::stderr().lock();
+            let _ = write!(stderr, "error: {e}");
+            for cause in e.chain().skip(1) {
+                let _ = write!(stderr, ": {cause}");
+            }
+            let _ = writeln!(stderr);
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
+    let mut opts = ReadOptions::default();
+    if let Some(p) = &args.platform {
+        opts.platform = Some(p.parse::<Platform>()?);
+    }
+    opts.registry.insecure = args.insecure_registry;
+    opts.registry.username = args.username.clone();
+    opts.registry.docker_config = args.docker_config.clone();
+    if args.password_stdin {
+        let mut password = String::new();
+        io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+        let password = password.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            bail!("--password-stdin: stdin was empty");
+        }
+        opts.registry.password = Some(password);
+    }
+    if let Some(j) = args.jobs {
+        opts.jobs = j.max(1);
+    }
+    let d = Limits::default();
+    opts.limits = Limits {
+        max_manifest_bytes: args.max_manifest_bytes.unwrap_or(d.max_manifest_bytes),
+        max_config_bytes: args.max_config_bytes.unwrap_or(d.max_config_bytes),
+        max_layer_bytes: args.max_layer_bytes.unwrap_or(d.max_layer_bytes),
+        max_compression_ratio: args.max_compression_ratio.unwrap_or(d.max_compression_ratio),
+        max_entries: args.max_entries.unwrap_or(d.max_entries),
+        max_file_bytes: args.max_file_bytes.unwrap_or(d.max_file_bytes),
+        max_layers: args.max_layers.unwrap_or(d.max_layers),
+        ..d
+    };
+    Ok(opts)
+}
+
+fn parse_reference(s: &str) -> Result<Reference> {
+    s.parse::<Reference>()
+        .with_context(|| "hint: see `bulwark scan --help` for the reference syntax".to_owned())
+        .map_err(|e| {
+            // Put the parse error first and the hint last.
+            let root = e.root_cause().to_string();
+            anyhow::anyhow!("{root}\nhint: see `bulwark scan --help` for the reference syntax")
+        })
+}
+
+fn write_output(path: Option<&std::path::Path>, render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    match path {
+        Some(p) => {
+            let mut f =
+                io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?);
+            render(&mut f).with_context(|| format!("writing {}", p.display()))?;
+            f.flush()?;
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            render(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    let reference = parse_reference(&args.image)?;
+    let opts = ScanOptions {
+        read: read_options(&args.source)?,
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            args.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
+        },
+        cache_max_bytes: args.cache_max_bytes,
+    };
+    let bars = Bars::new(!args.no_progress && !args.quiet);
+    let (report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
+    if !args.quiet {
+        let mut err = io::stderr().lock();
+        for w in &report.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
+    write_output(args.output.as_deref(), |w| match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, &report)?;
+            writeln!(w)
+        }
+        Format::Table => render_scan_table(w, &report),
+    })?;
+    Ok(OK)
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= n { s } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+fn render_scan_table(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
+    writeln!(w, "Image:     {}", r.image.reference)?;
+    if let Some(d) = &r.image.manifest_digest {
+        writeln!(w, "Manifest:  {d}")?;
+    }
+    if let Some(d) = &r.image.config_digest {
+        writeln!(w, "Config:    {d}")?;
+    }
+    if let Some(p) = &r.image.platform {
+        writeln!(w, "Platform:  {p}")?;
+    }
+    match &r.os {
+        Some(os) => writeln!(
+            w,
+            "OS:        {} (from {})",
+            os.pretty_name.clone().unwrap_or_else(|| format!(
+                "{} {}",
+                os.id,
+                os.version_id.clone().unwrap_or_default()
+            )),
+            os.source
+        )?,
+        None => writeln!(w, "OS:        unknown (no os-release)")?,
+    }
+    if !r.layers.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{:>3}  {:<12}  {:>10}  {:>10}  {:>7}  CREATED BY", "#", "DIGEST", "SIZE", "UNPACKED", "ENTRIES")?;
+        for l in &r.layers {
+            writeln!(
+                w,
+                "{:>3}  {:<12}  {:>10}  {:>10}  {:>7}  {}",
+                l.index,
+                l.digest.as_ref().map(|d| d.short()).unwrap_or("-"),
+                human(l.size),
+                human(l.uncompressed_size),
+                l.entries,
+                truncate(l.created_by.as_deref().unwrap_or(""), 60)
+            )?;
+        }
+    }
+    writeln!(w)?;
+    let f = &r.files;
+    writeln!(
+        w,
+        "Files: {} regular ({}), {} directories, {} symlinks, {} hard links; {} paths removed or replaced by later layers",
+        f.files,
+        human(f.bytes),
+        f.directories,
+        f.symlinks,
+        f.hardlinks,
+        f.shadowed
+    )?;
+    if !r.warnings.is_empty() {
+        writeln!(w, "Warnings: {} (listed on stderr)", r.warnings.len())?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct InspectView<'a> {
+    reference: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    /// Environment variable names only: values often hold secrets.
+    env: Vec<&'a str>,
+    exposed_ports: Vec<&'a str>,
+    entrypoint: &'a [String],
+    cmd: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    working_dir: Option<&'a str>,
+    history: Vec<HistoryView<'a>>,
+    layers: Vec<LayerView>,
+    files: usize,
+}
+
+#[derive(Serialize)]
+struct HistoryView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<&'a str>,
+    created_by: &'a str,
+    empty_layer: bool,
+}
+
+#[derive(Serialize)]
+struct LayerView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+    size: u64,
+    uncompressed_size: u64,
+    files: usize,
+}
+
+fn inspect_view<'a>(image: &'a Image, resolved: Option<&'a ResolvedImage>) -> InspectView<'a> {
+    let cfg = resolved.map(|r| &r.config.config);
+    let layers = image
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, ix)| {
+            let lr = resolved.and_then(|r| r.layers.get(i));
+            LayerView {
+                digest: lr.map(|l| l.descriptor.digest.to_string()),
+                diff_id: ix.diff_id.as_ref().map(ToString::to_string),
+                media_type: lr.map(|l| l.descriptor.media_type.clone()),
+                size: lr.map(|l| l.descriptor.size()).unwrap_or(ix.compressed_size),
+                uncompressed_size: ix.uncompressed_size,
+                files: ix.entries.iter().filter(|e| matches!(e.kind, bulwark_image::layer::EntryKind::File)).count(),
+            }
+        })
+        .collect();
+    InspectView {
+        reference: &image.reference,
+        manifest_digest: resolved.and_then(|r| r.manifest_digest.as_ref()).map(ToString::to_string),
+        index_digest: resolved.and_then(|r| r.index_digest.as_ref()).map(ToString::to_string),
+        config_digest: resolved.map(|r| r.config_digest.to_string()),
+        platform: resolved.and_then(|r| r.platform.as_ref()).map(ToString::to_string),
+        created: resolved.and_then(|r| r.config.created.as_deref()),
+        user: cfg.and_then(|c| c.user.as_deref()).filter(|u| !u.is_empty()),
+        env: cfg.map(|c| c.env.iter().map(|e| e.split('=').next().unwrap_or_default()).collect()).unwrap_or_default(),
+        exposed_ports: cfg.map(|c| c.exposed_ports.keys().map(String::as_str).collect()).unwrap_or_default(),
+        entrypoint: cfg.map(|c| c.entrypoint.as_slice()).unwrap_or_default(),
+        cmd: cfg.map(|c| c.cmd.as_slice()).unwrap_or_default(),
+        working_dir: cfg.and_then(|c| c.working_dir.as_deref()).filter(|w| !w.is_empty()),
+        history: resolved
+            .map(|r| {
+                r.config
+                    .history
+                    .iter()
+                    .map(|h| HistoryView {
+                        created: h.created.as_deref(),
+                        created_by: h.created_by.as_deref().unwrap_or(""),
+                        empty_layer: h.empty_layer,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        layers,
+        files: image.view.len(),
+    }
+}
+
+fn inspect(args: InspectArgs) -> Result<u8> {
+    let reference = parse_reference(&args.image)?;
+    let opts = read_options(&args.source)?;
+    let cache = bulwark_scan::DiskCache::default_dir().and_then(|d| bulwark_scan::DiskCache::new(&d, 2 << 30).ok());
+    let image = match &cache {
+        Some(c) => bulwark_image::read_image(&reference, &opts, c, &NoProgress)?,
+        None => bulwark_image::read_image(&reference, &opts, &bulwark_image::NoCache, &NoProgress)?,
+    };
+    let view = inspect_view(&image, image.resolved.as_ref());
+    write_output(None, |w| match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, &view)?;
+            writeln!(w)
+        }
+        Format::Table => render_inspect_table(w, &view),
+    })?;
+    Ok(OK)
+}
+
+fn render_inspect_table(w: &mut dyn Write, v: &InspectView<'_>) -> io::Result<()> {
+    writeln!(w, "Image:        {}", v.reference)?;
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    writeln!(w, "Manifest:     {}", opt(&v.manifest_digest))?;
+    if v.index_digest.is_some() {
+        writeln!(w, "Index:        {}", opt(&v.index_digest))?;
+    }
+    writeln!(w, "Config:       {}", opt(&v.config_digest))?;
+    writeln!(w, "Platform:     {}", opt(&v.platform))?;
+    writeln!(w, "Created:      {}", v.created.unwrap_or("-"))?;
+    writeln!(w, "User:         {}", v.user.unwrap_or("(root)"))?;
+    writeln!(w, "Env:          {}", v.env.join(", "))?;
+    writeln!(w, "Ports:        {}", v.exposed_ports.join(", "))?;
+    writeln!(w, "Entrypoint:   {}", v.entrypoint.join(" "))?;
+    writeln!(w, "Cmd:          {}", v.cmd.join(" "))?;
+    writeln!(w, "WorkingDir:   {}", v.working_dir.unwrap_or("-"))?;
+    writeln!(w, "\nHistory:")?;
+    for h in &v.history {
+        writeln!(w, "  {}{}", if h.empty_layer { "  " } else { "+ " }, truncate(h.created_by, 100))?;
+    }
+    writeln!(w, "\nLayers:")?;
+    for (i, l) in v.layers.iter().enumerate() {
+        writeln!(
+            w,
+            "  {i:>3} {} diff_id {} {:>10} {:>8} files",
+            l.digest.as_deref().unwrap_or("-"),
+            l.diff_id.as_deref().map(|d| &d[..d.len().min(19)]).unwrap_or("-"),
+            human(l.size),
+            l.files
+        )?;
+    }
+    writeln!(w, "\n{} paths in the final image", v.files)?;
+    Ok(())
+}

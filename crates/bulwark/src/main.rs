@@ -1,0 +1,12 @@
+//! The `bulwark` command.
+
+use std::process::ExitCode;
+
+mod cli;
+mod commands;
+mod progress;
+
+fn main() -> ExitCode {
+    let args = <cli::Cli as clap::Parser>::parse();
+    commands::run(args)
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything Bulwark's tests and benchmarks need on a fresh Debian 12 machine
+# (this machine kind: Rust toolchain and Docker engine preinstalled). Idempotent.
+set -euo pipefail
+
+packages=(
+  docker-registry   # the real OCI distribution server the registry tests push to
+  skopeo            # pushes OCI layouts into those registries
+  apache2-utils     # htpasswd, for the basic-auth registry
+  openssl           # signs the token-auth registry's JWTs in tests
+  debootstrap       # builds real Debian root filesystems for the demo and the benchmark
+  hyperfine         # the benchmark's timer
+  pigz              # a baseline decoder in the benchmark
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's docker-registry package starts a system registry on :5000; tests start their
+# own on free loopback ports, so the system one is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  systemctl stop docker-registry || true
+fi
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null
+echo "setup-dev: ok"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# What CI runs and what a developer runs: format check, clippy with warnings denied, and
+# every test in the workspace. Run scripts/setup-dev.sh once first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export BULWARK_SHARED="${BULWARK_SHARED:-$(cd .. && pwd)/shared}"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
