@@ -228,6 +228,7 @@ impl<R: Read> Read for BlobTap<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
+        self.flags.consumed.set(self.count);
         if self.count > self.limit {
             self.flags.blob_overrun.set(true);
             return Err(io::Error::other("blob larger than its descriptor"));
@@ -235,7 +236,6 @@ impl<R: Read> Read for BlobTap<'_, R> {
         if let Some(h) = &mut self.hasher {
             h.update(&buf[..n]);
         }
-        self.flags.consumed.set(self.count);
         (self.on_bytes)(n as u64);
         Ok(n)
     }
@@ -303,8 +303,15 @@ pub fn analyze_layer(
         flags: &flags,
         on_bytes,
     };
+    let overrun = || Error::SizeMismatch {
+        what: format!("layer {}", expected.name),
+        expected: expected.blob_size.unwrap_or_default(),
+        actual: flags.consumed.get(),
+    };
     let mut compressed = BufReader::with_capacity(BUF, tap);
-    let head = compressed.fill_buf().map_err(|e| layer_err(format!("reading: {e}")))?;
+    let head = compressed
+        .fill_buf()
+        .map_err(|e| if flags.blob_overrun.get() { overrun() } else { layer_err(format!("reading: {e}")) })?;
     if head.is_empty() {
         return Err(layer_err("empty blob".into()));
     }
@@ -324,11 +331,7 @@ pub fn analyze_layer(
     };
     let stage_err = |e: WalkError| match (flags.bomb.borrow_mut().take(), e) {
         (Some(m), _) | (None, WalkError::Limit(m)) => layer_err(m),
-        (None, WalkError::Io(_)) if flags.blob_overrun.get() => Error::SizeMismatch {
-            what: format!("layer {}", expected.name),
-            expected: expected.blob_size.unwrap_or_default(),
-            actual: flags.consumed.get() + 1,
-        },
+        (None, WalkError::Io(_)) if flags.blob_overrun.get() => overrun(),
         (None, WalkError::Io(e)) => layer_err(format!("reading tar: {e} (truncated or corrupt blob?)")),
     };
     let (uncompressed_size, diff_id) = {

@@ -1,0 +1,281 @@
+//! Hostile and broken images: each gets a clear error (or, for odd entries that a runtime
+//! would also accept, a warning), never a panic, and nothing is written outside temp dirs.
+
+mod fixture;
+#[path = "support/registry_harness.rs"]
+mod harness;
+
+use std::io::{self, Read, Write};
+
+use bulwark_core::{Digest, Reference};
+use bulwark_image::layer::{AnalyzeOptions, Expected, analyze_layer};
+use bulwark_image::spec::Compression;
+use bulwark_image::{Error, Limits, NoCache, NoProgress, ReadOptions, read_image};
+use fixture::*;
+
+fn read_layout(layers: &[Layer], limits: Limits) -> Result<bulwark_image::Image, Error> {
+    let built = build(layers, "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+    let r: Reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
+    read_image(&r, &ReadOptions { limits, ..Default::default() }, &NoCache, &NoProgress)
+}
+
+#[test]
+fn path_traversal_entries_are_clamped_to_the_root_with_a_warning() {
+    let layer = Layer {
+        compression: Compression::Gzip,
+        items: vec![
+            Item::RawFile(b"../../../../etc/evil".to_vec(), b"x".to_vec()),
+            Item::RawFile(b"/abs/path".to_vec(), b"y".to_vec()),
+            Item::RawFile(b"a/../../b".to_vec(), b"z".to_vec()),
+        ],
+    };
+    let image = read_layout(&[layer], Limits::default()).unwrap();
+    let paths: Vec<&str> = image.view.iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["abs/path", "b", "etc/evil"]);
+    let climbing = image.warnings.iter().filter(|w| w.contains("climbs above the image root")).count();
+    assert_eq!(climbing, 2, "{:?}", image.warnings);
+}
+
+#[test]
+fn symlinks_pointing_outside_resolve_inside() {
+    let layer = Layer {
+        compression: Compression::Gzip,
+        items: vec![
+            dir("etc"),
+            file("etc/shadow", "inside"),
+            symlink("escape", "../../../../../etc/shadow"),
+            symlink("etc/loop", "/etc/loop"),
+            Item::RawFile(b"escape/../../x".to_vec(), b"x".to_vec()),
+        ],
+    };
+    let image = read_layout(&[layer], Limits::default()).unwrap();
+    let (path, _) = image.view.resolve("escape").unwrap();
+    assert_eq!(path, "etc/shadow");
+    assert!(image.view.resolve("etc/loop").is_none());
+    // Tar entries are never resolved through symlinks: the view stores names as written.
+    assert!(image.view.get("x").is_some());
+}
+
+/// A gzip stream of a tar holding one file of `size` zero bytes, produced on the fly.
+fn zero_bomb(size: u64) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut h = tar::Header::new_gnu();
+    h.set_path("zeros").unwrap();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    gz.write_all(h.as_bytes()).unwrap();
+    io::copy(&mut io::repeat(0).take(size + 1024), &mut gz).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn gzip_bomb_is_stopped_by_the_ratio_limit() {
+    let blob = zero_bomb(256 << 20);
+    assert!(blob.len() < 1 << 20, "the bomb is small: {}", blob.len());
+    let expected = Expected { name: "bomb".into(), ..Default::default() };
+    let err = analyze_layer(&blob[..], &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("compression ratio above 200:1") && err.contains("--max-compression-ratio"), "{err}");
+    // And by the absolute size limit when the ratio allows it.
+    let limits = Limits { max_layer_bytes: 64 << 20, max_compression_ratio: u64::MAX, ..Limits::default() };
+    let err =
+        analyze_layer(&blob[..], &expected, &AnalyzeOptions::default(), &limits, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("uncompressed size exceeds the limit") && err.contains("--max-layer-bytes"), "{err}");
+}
+
+#[test]
+fn truncated_blob_names_the_blob() {
+    let built =
+        build(&[Layer { compression: Compression::Gzip, items: vec![file("a", &"x".repeat(100_000))] }], "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+    let (digest, _, _) = &built.layers[0];
+    let path = tmp.path().join("blobs/sha256").join(digest.hex());
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let r: Reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
+    let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err().to_string();
+    assert!(err.contains(&digest.to_string()), "{err}");
+    assert!(err.contains("truncated") || err.contains("size mismatch"), "{err}");
+}
+
+#[test]
+fn wrong_diff_id_and_wrong_blob_digest_are_errors() {
+    let built = build(&[Layer { compression: Compression::Gzip, items: vec![file("a", "a")] }], "amd64");
+    let (digest, diff_id, tar) = &built.layers[0];
+    let blob = &built.blobs[digest];
+    let opts = AnalyzeOptions::default();
+    let limits = Limits::default();
+    let wrong = Digest::sha256_of(b"something else");
+    let e = Expected {
+        name: digest.to_string(),
+        blob_digest: Some(digest.clone()),
+        blob_size: Some(blob.len() as u64),
+        diff_id: Some(wrong.clone()),
+        compression: Some(Compression::Gzip),
+    };
+    let err = analyze_layer(&blob[..], &e, &opts, &limits, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, Error::DigestMismatch { expected, actual, .. } if *expected == wrong && actual == diff_id),
+        "{err}"
+    );
+    let e = Expected { blob_digest: Some(wrong.clone()), diff_id: Some(diff_id.clone()), ..e };
+    let err = analyze_layer(&blob[..], &e, &opts, &limits, &mut |_| {}).unwrap_err();
+    assert!(matches!(&err, Error::DigestMismatch { actual, .. } if actual == digest), "{err}");
+    assert!(err.to_string().contains("layer blob"), "{err}");
+    // Extra bytes after the declared size are an error too.
+    let mut longer = blob.clone();
+    longer.extend_from_slice(b"trailing");
+    let e = Expected { blob_digest: Some(digest.clone()), ..e };
+    let err = analyze_layer(&longer[..], &e, &opts, &limits, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::SizeMismatch { .. }), "{err}");
+    // The uncompressed tar read as if it were the blob: the media type says gzip.
+    let err = analyze_layer(&tar[..], &Expected { blob_size: None, ..e }, &opts, &limits, &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains(&digest.to_string()), "{err}");
+}
+
+#[test]
+fn wrong_layer_digest_from_a_hostile_registry() {
+    let built = build(&[Layer { compression: Compression::Gzip, items: vec![file("a", "a")] }], "amd64");
+    let (layer_digest, _, _) = built.layers[0].clone();
+    let wanted = layer_digest.clone();
+    let blobs = built.blobs.clone();
+    let manifest = built.manifest.clone();
+    let server = harness::TestServer::start(move |req| {
+        let path = req.path().to_owned();
+        if path == "/v2/" {
+            return harness::Reply::new(200);
+        }
+        if path.starts_with("/v2/evil/manifests/") {
+            return harness::Reply::new(200)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .body(manifest.clone());
+        }
+        let Some(d) = path.strip_prefix("/v2/evil/blobs/") else { return harness::Reply::new(404) };
+        let d: Digest = d.parse().unwrap();
+        let mut body = blobs[&d].clone();
+        if d == layer_digest {
+            // Same length, one byte changed: only the digest check can notice.
+            let n = body.len();
+            body[n - 9] ^= 0xff;
+        }
+        harness::Reply::new(200).body(body)
+    });
+    let r: Reference = format!("{}/evil:1", server.host()).parse().unwrap();
+    let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&wanted.to_string()), "{msg}");
+    assert!(matches!(err, Error::DigestMismatch { .. } | Error::Layer { .. }), "{msg}");
+}
+
+#[test]
+fn manifest_over_the_size_limit() {
+    let built = build(&[Layer { compression: Compression::Gzip, items: vec![file("a", "a")] }], "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+    let r: Reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
+    let limits = Limits { max_manifest_bytes: 100, ..Limits::default() };
+    let err = read_image(&r, &ReadOptions { limits, ..Default::default() }, &NoCache, &NoProgress).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("--max-manifest-bytes"), "{err}");
+    // Same through a tarred layout.
+    let archive = tmp.path().with_extension("tar");
+    tar_dir(tmp.path(), &archive);
+    let r: Reference = format!("oci-archive:{}", archive.display()).parse().unwrap();
+    let limits = Limits { max_manifest_bytes: 100, ..Limits::default() };
+    let err = read_image(&r, &ReadOptions { limits, ..Default::default() }, &NoCache, &NoProgress).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+}
+
+/// A tar of `n` empty files, generated as it is read (512 MB for a million entries
+/// would be wasteful to hold).
+struct ManyEntries {
+    n: u64,
+    i: u64,
+    block: Vec<u8>,
+    pos: usize,
+    trailer: usize,
+}
+
+impl Read for ManyEntries {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.block.len() {
+            if self.i < self.n {
+                let mut h = tar::Header::new_ustar();
+                h.set_path(format!("d/{}", self.i)).unwrap();
+                h.set_size(0);
+                h.set_mode(0o644);
+                h.set_cksum();
+                self.block = h.as_bytes().to_vec();
+                self.i += 1;
+            } else if self.trailer < 2 {
+                self.block = vec![0; 512];
+                self.trailer += 1;
+            } else {
+                return Ok(0);
+            }
+            self.pos = 0;
+        }
+        let n = buf.len().min(self.block.len() - self.pos);
+        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_million_empty_entries_hit_the_entry_limit() {
+    let many = ManyEntries { n: 1_000_000, i: 0, block: vec![], pos: 0, trailer: 0 };
+    let expected = Expected { name: "many".into(), compression: Some(Compression::None), ..Default::default() };
+    let err = analyze_layer(many, &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("more than 500000 tar entries") && err.contains("--max-entries"), "{err}");
+    // Under the limit the same stream is fine.
+    let few = ManyEntries { n: 10_000, i: 0, block: vec![], pos: 0, trailer: 0 };
+    let ix = analyze_layer(few, &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(ix.entries.len(), 10_000);
+}
+
+#[test]
+fn schema1_and_artifacts_are_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let schema1 = br#"{"schemaVersion":1,"name":"x","tag":"1","fsLayers":[]}"#;
+    let d = Digest::sha256_of(schema1);
+    std::fs::create_dir_all(tmp.path().join("blobs/sha256")).unwrap();
+    std::fs::write(tmp.path().join("blobs/sha256").join(d.hex()), schema1).unwrap();
+    std::fs::write(tmp.path().join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "", "digest": d.to_string(), "size": schema1.len()}]});
+    std::fs::write(tmp.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let r: Reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
+    let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err();
+    assert!(matches!(err, Error::Schema1 { .. }), "{err}");
+    assert!(err.to_string().contains("re-push"), "{err}");
+}
+
+#[test]
+fn broken_docker_archive_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("not-an-image.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(3);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "hello.txt", &b"hi\n"[..]).unwrap();
+    b.finish().unwrap();
+    let r: Reference = format!("docker-archive:{}", path.display()).parse().unwrap();
+    let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err().to_string();
+    assert!(err.contains("no manifest.json"), "{err}");
+    // A docker archive whose layer does not match the config's diff_id.
+    let mut built = build(&[Layer { compression: Compression::None, items: vec![file("a", "a")] }], "amd64");
+    built.layers[0].2 = tar_bytes(&[file("a", "b")]);
+    let path = tmp.path().join("mismatch.tar");
+    write_docker_archive(&path, &built, "x:1");
+    let r: Reference = format!("docker-archive:{}", path.display()).parse().unwrap();
+    let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err().to_string();
+    assert!(err.contains("diff_id of layer") && err.contains("layer.tar"), "{err}");
+}

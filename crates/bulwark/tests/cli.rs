@@ -1,0 +1,163 @@
+//! The `bulwark` binary end to end: exit codes, output formats, the layer cache, and the
+//! real Docker engine.
+
+#[path = "../../bulwark-image/tests/fixture/mod.rs"]
+mod fixture;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use bulwark_image::spec::Compression;
+use fixture::*;
+use serde_json::Value;
+
+fn bulwark(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulwark"))
+        .args(args)
+        .env("BULWARK_CACHE_DIR", cache)
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap()
+}
+
+fn image_layers() -> Vec<Layer> {
+    vec![
+        Layer {
+            compression: Compression::Gzip,
+            items: vec![
+                dir("etc"),
+                file(
+                    "etc/os-release",
+                    "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+                ),
+                file("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
+            ],
+        },
+        Layer {
+            compression: Compression::Zstd,
+            items: vec![dir("app"), file("app/main", "binary"), whiteout("etc/passwd")],
+        },
+    ]
+}
+
+#[test]
+fn scan_json_table_and_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let built = build(&image_layers(), "amd64");
+    let layout = tmp.path().join("img");
+    write_oci_layout(&layout, &built, "1.0");
+    let reference = format!("oci:{}:1.0", layout.display());
+    let cache = tmp.path().join("cache");
+
+    let out = bulwark(&["scan", &reference, "--format", "json", "--no-progress"], &cache);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["os"]["id"], "debian");
+    assert_eq!(report["os"]["version_id"], "12");
+    assert_eq!(report["image"]["manifest_digest"], built.manifest_digest.to_string());
+    assert_eq!(report["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(report["layers"][1]["whiteouts"], 1);
+    assert_eq!(report["layers"][0]["created_by"], "RUN step 0");
+    assert_eq!(report["files"]["files"], 2, "os-release and app/main remain");
+    assert_eq!(report["files"]["shadowed"], 1, "etc/passwd was deleted by layer 1");
+
+    // The same report, byte for byte, on a second run (served from the layer cache).
+    let again = bulwark(&["scan", &reference, "--format", "json", "--no-progress"], &cache);
+    assert_eq!(again.stdout, out.stdout);
+
+    let table = bulwark(&["scan", &reference, "--no-progress"], &cache);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("Debian GNU/Linux 12 (bookworm)") && text.contains("RUN step 1"), "{text}");
+
+    let bad = bulwark(&["scan", "Not A Reference", "--no-progress"], &cache);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.starts_with("error: invalid image reference") && err.contains("hint:"), "{err}");
+
+    let missing = bulwark(&["scan", &format!("oci:{}", tmp.path().join("nope").display())], &cache);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("is this an OCI layout?"));
+}
+
+#[test]
+fn second_scan_reads_only_new_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let base = image_layers();
+    let first = build(&base[..1], "amd64");
+    let layout1 = tmp.path().join("base");
+    write_oci_layout(&layout1, &first, "1");
+    let out = bulwark(&["scan", &format!("oci:{}", layout1.display()), "--format", "json"], &cache);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A second image on the same base whose base layer blob is missing: only the cache can
+    // supply it, so success proves the base layer was not read again.
+    let second = build(&base, "amd64");
+    let layout2 = tmp.path().join("app");
+    write_oci_layout(&layout2, &second, "1");
+    let base_blob = layout2.join("blobs/sha256").join(second.layers[0].0.hex());
+    std::fs::remove_file(&base_blob).unwrap();
+    let out = bulwark(&["scan", &format!("oci:{}", layout2.display()), "--format", "json"], &cache);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["os"]["id"], "debian");
+    // Without the cache the missing blob is an error naming it.
+    let out = bulwark(&["scan", &format!("oci:{}", layout2.display()), "--no-cache"], &cache);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&second.layers[0].0.to_string()));
+}
+
+#[test]
+fn inspect_shows_config_without_env_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let built = build(&image_layers(), "amd64");
+    write_oci_layout(tmp.path(), &built, "1");
+    let out =
+        bulwark(&["inspect", &format!("oci:{}", tmp.path().display()), "--format", "json"], &tmp.path().join("c"));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["env"], serde_json::json!(["PATH", "API_TOKEN"]));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"), "env values never printed");
+    assert_eq!(v["user"], "1000");
+    assert_eq!(v["exposed_ports"], serde_json::json!(["8080/tcp"]));
+    assert_eq!(v["layers"][1]["files"], 1);
+    assert_eq!(v["layers"][0]["diff_id"], built.layers[0].1.to_string());
+    assert_eq!(v["history"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn docker_engine_image_from_docker_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rootfs = tar_bytes(&[
+        dir("etc"),
+        file("etc/alpine-release", "3.19.1\n"),
+        dir("bin"),
+        file("bin/busybox", "not really"),
+        symlink("bin/sh", "busybox"),
+    ]);
+    let tarball = tmp.path().join("rootfs.tar");
+    std::fs::write(&tarball, &rootfs).unwrap();
+    let name = format!("bulwark-test/import:{}", std::process::id());
+    let out = Command::new("docker").arg("import").arg(&tarball).arg(&name).output().expect("docker CLI");
+    assert!(out.status.success(), "docker import: {}", String::from_utf8_lossy(&out.stderr));
+    struct Rmi(String);
+    impl Drop for Rmi {
+        fn drop(&mut self) {
+            let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+        }
+    }
+    let _rmi = Rmi(name.clone());
+    let out = bulwark(&["scan", &format!("docker:{name}"), "--format", "json", "--no-cache"], &tmp.path().join("c"));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["os"]["id"], "alpine");
+    assert_eq!(report["os"]["version_id"], "3.19.1");
+    assert_eq!(report["files"]["files"], 2);
+    assert_eq!(report["files"]["symlinks"], 1);
+    assert_eq!(report["layers"][0]["diff_id"], bulwark_core::Digest::sha256_of(&rootfs).to_string());
+
+    let out = bulwark(&["scan", "docker:bulwark-test/does-not-exist:0"], &tmp.path().join("c"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not found") && err.contains("hint:"), "{err}");
+}
