@@ -172,6 +172,24 @@ pub struct LayerIndex {
     pub warnings: Vec<String>,
 }
 
+impl LayerIndex {
+    /// An analysis with nothing in it yet.
+    pub fn empty(compression: Compression) -> LayerIndex {
+        LayerIndex {
+            diff_id: None,
+            blob_digest: None,
+            compression,
+            compressed_size: 0,
+            uncompressed_size: 0,
+            entries: Vec::new(),
+            whiteouts: Vec::new(),
+            opaque_dirs: Vec::new(),
+            captured: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// What the manifest and config say a layer blob should be.
 #[derive(Debug, Clone, Default)]
 pub struct Expected {
@@ -388,18 +406,7 @@ fn analyze_scoped<'s>(
     }
     let compression = expected.compression.unwrap_or_else(|| Compression::sniff(head));
 
-    let mut index = LayerIndex {
-        diff_id: None,
-        blob_digest: None,
-        compression,
-        compressed_size: 0,
-        uncompressed_size: 0,
-        entries: Vec::new(),
-        whiteouts: Vec::new(),
-        opaque_dirs: Vec::new(),
-        captured: BTreeMap::new(),
-        warnings: Vec::new(),
-    };
+    let mut index = LayerIndex::empty(compression);
     let stage_err = |e: WalkError| match (flags.bomb.borrow_mut().take(), e) {
         (Some(m), _) | (None, WalkError::Limit(m)) => layer_err(m),
         (None, WalkError::Io(_)) if flags.blob_overrun.get() => overrun(),

@@ -217,14 +217,9 @@ fn read_one(
         return Ok(Arc::new(LayerIndex {
             diff_id: Some(layer.diff_id.clone()),
             blob_digest: Some(desc.digest.clone()),
-            compression: layer.kind.compression.unwrap_or(Compression::Gzip),
             compressed_size: desc.size(),
-            uncompressed_size: 0,
-            entries: vec![],
-            whiteouts: vec![],
-            opaque_dirs: vec![],
-            captured: Default::default(),
             warnings: vec![format!("foreign layer {} not read", desc.digest)],
+            ..LayerIndex::empty(layer.kind.compression.unwrap_or(Compression::Gzip))
         }));
     }
     let key = cache_key(&layer.diff_id, &opts.analyze);

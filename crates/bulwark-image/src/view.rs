@@ -196,11 +196,6 @@ mod tests {
 
     fn layer(entries: &[(&str, EntryKind)], whiteouts: &[&str], opaque: &[&str]) -> LayerIndex {
         LayerIndex {
-            diff_id: None,
-            blob_digest: None,
-            compression: Compression::None,
-            compressed_size: 0,
-            uncompressed_size: 0,
             entries: entries
                 .iter()
                 .map(|(p, k)| Entry {
@@ -215,8 +210,7 @@ mod tests {
                 .collect(),
             whiteouts: whiteouts.iter().map(|s| s.to_string()).collect(),
             opaque_dirs: opaque.iter().map(|s| s.to_string()).collect(),
-            captured: BTreeMap::new(),
-            warnings: vec![],
+            ..LayerIndex::empty(Compression::None)
         }
     }
 

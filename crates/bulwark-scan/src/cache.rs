@@ -132,11 +132,6 @@ mod tests {
 
     fn index(n: usize) -> LayerIndex {
         LayerIndex {
-            diff_id: None,
-            blob_digest: None,
-            compression: Compression::Gzip,
-            compressed_size: 1,
-            uncompressed_size: 2,
             entries: (0..n)
                 .map(|i| Entry {
                     path: format!("f{i}"),
@@ -150,8 +145,7 @@ mod tests {
                 .collect(),
             whiteouts: vec!["gone".into()],
             opaque_dirs: vec![],
-            captured: Default::default(),
-            warnings: vec![],
+            ..LayerIndex::empty(Compression::Gzip)
         }
     }
 

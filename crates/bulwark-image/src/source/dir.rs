@@ -1,6 +1,6 @@
 //! Unpacked root filesystems (`dir:<path>`), read into one pseudo-layer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
@@ -21,18 +21,7 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
     if !meta.is_dir() {
         return Err(Error::invalid(root.display().to_string(), "not a directory"));
     }
-    let mut index = LayerIndex {
-        diff_id: None,
-        blob_digest: None,
-        compression: Compression::None,
-        compressed_size: 0,
-        uncompressed_size: 0,
-        entries: Vec::new(),
-        whiteouts: Vec::new(),
-        opaque_dirs: Vec::new(),
-        captured: BTreeMap::new(),
-        warnings: Vec::new(),
-    };
+    let mut index = LayerIndex::empty(Compression::None);
     let mut inodes: HashMap<(u64, u64), String> = HashMap::new();
     let mut stack: Vec<String> = vec![String::new()];
     while let Some(rel) = stack.pop() {
