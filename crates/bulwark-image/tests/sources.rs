@@ -211,3 +211,39 @@ fn multi_platform_layout_selects_by_platform() {
     let err = read_image(&r, &o, &NoCache, &NoProgress).unwrap_err().to_string();
     assert!(err.contains("no such image"), "{err}");
 }
+
+#[test]
+fn foreign_layers_are_skipped_with_a_warning() {
+    let mut built = build(&[Layer { compression: Compression::Gzip, items: vec![file("app", "app")] }], "amd64");
+    // Put a Windows-style foreign base layer under the image; its blob is never fetched.
+    let foreign = bulwark_core::Digest::sha256_of(b"windows base layer");
+    let mut config: serde_json::Value = serde_json::from_slice(&built.config).unwrap();
+    config["rootfs"]["diff_ids"].as_array_mut().unwrap().insert(0, foreign.to_string().into());
+    config["history"].as_array_mut().unwrap().insert(0, serde_json::json!({"created_by": "base"}));
+    built.config = serde_json::to_vec(&config).unwrap();
+    built.config_digest = bulwark_core::Digest::sha256_of(&built.config);
+    let mut manifest: serde_json::Value = serde_json::from_slice(&built.manifest).unwrap();
+    manifest["config"]["digest"] = built.config_digest.to_string().into();
+    manifest["config"]["size"] = built.config.len().into();
+    manifest["layers"].as_array_mut().unwrap().insert(
+        0,
+        serde_json::json!({
+            "mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+            "digest": foreign.to_string(),
+            "size": 1234,
+            "urls": ["https://example.invalid/base.tar.gz"],
+        }),
+    );
+    built.manifest = serde_json::to_vec(&manifest).unwrap();
+    built.manifest_digest = bulwark_core::Digest::sha256_of(&built.manifest);
+    built.blobs.insert(built.config_digest.clone(), built.config.clone());
+    built.blobs.insert(built.manifest_digest.clone(), built.manifest.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+
+    let image = read(&format!("oci:{}", tmp.path().display()));
+    assert_eq!(image.layers.len(), 2);
+    assert!(image.layers[0].entries.is_empty());
+    assert!(image.view.get("app").is_some());
+    assert!(image.warnings.iter().any(|w| w.contains("foreign") && w.contains(&foreign.to_string())), "{:?}", image.warnings);
+}

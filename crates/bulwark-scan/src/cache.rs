@@ -28,7 +28,22 @@ impl DiskCache {
     pub fn new(dir: &Path, max_bytes: u64) -> std::io::Result<DiskCache> {
         let dir = dir.join(FORMAT);
         fs::create_dir_all(&dir)?;
-        Ok(DiskCache { dir, max_bytes })
+        let cache = DiskCache { dir, max_bytes };
+        cache.remove_stale_temp_files();
+        Ok(cache)
+    }
+
+    /// Removes temporary files left by scans that crashed mid-write. Only old ones: a
+    /// young one may belong to a scan that is writing right now.
+    fn remove_stale_temp_files(&self) {
+        let Ok(rd) = fs::read_dir(&self.dir) else { return };
+        let stale = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for e in rd.flatten() {
+            let is_tmp = e.file_name().to_string_lossy().starts_with(".tmp-");
+            if is_tmp && e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < stale) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// The default location: `$BULWARK_CACHE_DIR`, else `$XDG_CACHE_HOME/bulwark`, else
@@ -160,6 +175,19 @@ mod tests {
         fs::write(cache.path("sha256-bb-x"), b"garbage").unwrap();
         assert!(cache.get("sha256-bb-x").is_none());
         assert!(!cache.path("sha256-bb-x").exists());
+        // A crash mid-write leaves a temporary file, which a later open removes once old.
+        let crashed = cache.dir.join(".tmp-1-2-3");
+        let fresh = cache.dir.join(".tmp-4-5-6");
+        fs::write(&crashed, b"half").unwrap();
+        fs::write(&fresh, b"half").unwrap();
+        File::options()
+            .append(true)
+            .open(&crashed)
+            .unwrap()
+            .set_modified(SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+        DiskCache::new(dir.path(), 1 << 30).unwrap();
+        assert!(!crashed.exists() && fresh.exists());
         // A hostile key cannot leave the cache directory.
         assert!(cache.path("../../etc/passwd").starts_with(&cache.dir));
 
