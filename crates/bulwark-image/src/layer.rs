@@ -108,19 +108,124 @@ impl Capture {
     }
 }
 
+/// Looks at file contents while a layer streams past: package catalogers, binary
+/// inspectors, and later malware and secret scanners. What it returns is stored per path
+/// in the [`LayerIndex`] (so it is cached with the layer), and the layer is still read
+/// only once however many analyzers there are.
+pub trait FileAnalyzer: Send + Sync + std::fmt::Debug {
+    /// A stable name; results are stored under it.
+    fn id(&self) -> &'static str;
+    /// Bumped whenever results change for the same input; part of the cache key.
+    fn version(&self) -> u32;
+    /// Whether to read this regular file, decided from its metadata alone.
+    fn wants(&self, path: &str, size: u64, mode: u32) -> bool;
+    /// Reads the file. `Ok(None)` stores nothing; `Err` becomes a warning.
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> std::result::Result<Option<serde_json::Value>, String>;
+}
+
 /// How to analyse layers. Everything here is part of the cache key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
     /// Compute the SHA-256 of every regular file (costs one more hash pass).
     pub file_digests: bool,
     pub capture: Capture,
+    pub analyzers: Vec<std::sync::Arc<dyn FileAnalyzer>>,
 }
 
 impl AnalyzeOptions {
     /// A short stable fingerprint of these options, for cache keys.
     pub fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
+        let analyzers: Vec<(&str, u32)> = self.analyzers.iter().map(|a| (a.id(), a.version())).collect();
+        let json = serde_json::to_vec(&(self.file_digests, &self.capture, analyzers)).unwrap_or_default();
         hex_prefix(&Sha256::digest(&json), 8)
+    }
+}
+
+/// Reads one regular file for everyone that wants it: the file digest, the capture list and
+/// the analyzers. The content is read once: streamed when at most one analyzer wants it,
+/// buffered (up to `max_file_bytes`) when several do.
+pub(crate) fn read_file_content(
+    path: &str,
+    size: u64,
+    mode: u32,
+    reader: &mut dyn Read,
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+    index: &mut LayerIndex,
+) -> io::Result<Option<Digest>> {
+    let capture = opts.capture.wants(path);
+    let capture_limit = opts.capture.max_bytes.min(limits.max_file_bytes);
+    if capture && size > capture_limit {
+        index.warnings.push(format!("{path} is {size} bytes, too large to read; skipped"));
+    }
+    let keep = capture && size <= capture_limit;
+    let wanted: Vec<&std::sync::Arc<dyn FileAnalyzer>> =
+        opts.analyzers.iter().filter(|a| a.wants(path, size, mode)).collect();
+    if !keep && !opts.file_digests && wanted.is_empty() {
+        return Ok(None);
+    }
+    let buffer = keep || wanted.len() > 1;
+    if buffer && size > limits.max_file_bytes {
+        index
+            .warnings
+            .push(format!("{path} is {size} bytes, over --max-file-bytes; only the first interested analyzer read it"));
+    }
+    let buffer = buffer && size <= limits.max_file_bytes;
+    let mut tee = Tee {
+        inner: reader,
+        hasher: opts.file_digests.then(Sha256::new),
+        copy: buffer.then(|| Vec::with_capacity(size.min(1 << 20) as usize)),
+    };
+    let mut results = Vec::new();
+    if buffer || wanted.is_empty() {
+        io::copy(&mut tee, &mut io::sink())?;
+        let content = tee.copy.take().unwrap_or_default();
+        for a in &wanted {
+            results.push((*a, a.analyze(path, &mut &content[..], size)));
+        }
+        if keep {
+            index.captured.insert(path.to_owned(), Content(content));
+        }
+    } else {
+        let first = wanted[0];
+        results.push((first, first.analyze(path, &mut tee, size)));
+        // Whatever the analyzer did not read still has to be hashed.
+        io::copy(&mut tee, &mut io::sink())?;
+    }
+    for (a, r) in results {
+        match r {
+            Ok(Some(v)) => {
+                index.analyses.entry(a.id().to_owned()).or_default().insert(path.to_owned(), v);
+            }
+            Ok(None) => {}
+            Err(e) => index.warnings.push(format!("{path}: {}: {e}", a.id())),
+        }
+    }
+    Ok(tee.hasher.map(|h| Digest::from_hasher_output(Algorithm::Sha256, &h.finalize())))
+}
+
+/// Passes bytes through while hashing and optionally copying them.
+struct Tee<'a> {
+    inner: &'a mut dyn Read,
+    hasher: Option<Sha256>,
+    copy: Option<Vec<u8>>,
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        if let Some(c) = &mut self.copy {
+            c.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
@@ -167,6 +272,9 @@ pub struct LayerIndex {
     /// Contents of captured files, by path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub captured: BTreeMap<String, Content>,
+    /// What each [`FileAnalyzer`] found, by analyzer id, then path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub analyses: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// Odd or hostile entries that were normalised or skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -185,6 +293,7 @@ impl LayerIndex {
             whiteouts: Vec::new(),
             opaque_dirs: Vec::new(),
             captured: BTreeMap::new(),
+            analyses: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }
@@ -485,7 +594,6 @@ fn walk_tar(
 ) -> std::result::Result<(), WalkError> {
     let mut archive = tar::Archive::new(reader);
     let mut count: u64 = 0;
-    let mut content = Vec::new();
     for entry in archive.entries()? {
         let mut entry = entry?;
         count += 1;
@@ -553,36 +661,12 @@ fn walk_tar(
         let is_file = kind == EntryKind::File;
         let mut sha256 = None;
         if is_file {
-            let capture = opts.capture.wants(&path);
-            if capture && size > opts.capture.max_bytes.min(limits.max_file_bytes) {
-                index.warnings.push(format!("{path} is {size} bytes, too large to read; skipped"));
-            }
-            let keep = capture && size <= opts.capture.max_bytes.min(limits.max_file_bytes);
-            if keep || opts.file_digests {
-                let mut hasher = opts.file_digests.then(Sha256::new);
-                content.clear();
-                let mut buf = [0u8; 64 * 1024];
-                loop {
-                    let n = entry.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    if let Some(h) = &mut hasher {
-                        h.update(&buf[..n]);
-                    }
-                    if keep {
-                        content.extend_from_slice(&buf[..n]);
-                    }
-                }
-                if let Some(h) = hasher {
-                    sha256 = Some(Digest::from_hasher_output(Algorithm::Sha256, &h.finalize()));
-                }
-                if keep {
-                    index.captured.insert(path.clone(), Content(std::mem::take(&mut content)));
-                }
-            }
-        } else if index.captured.contains_key(&path) {
+            sha256 = read_file_content(&path, size, mode, &mut entry, opts, limits, index)?;
+        } else {
             index.captured.remove(&path);
+            for results in index.analyses.values_mut() {
+                results.remove(&path);
+            }
         }
         index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode, uid, gid, sha256 });
     }
@@ -603,6 +687,35 @@ mod tests {
         assert_eq!(normalize_path("a/b/../../../c"), ("c".into(), true));
         assert_eq!(normalize_path("a/./b/.."), ("a".into(), false));
         assert_eq!(normalize_path("./"), ("".into(), false));
+    }
+
+    #[derive(Debug)]
+    struct Versioned(u32);
+
+    impl FileAnalyzer for Versioned {
+        fn id(&self) -> &'static str {
+            "v"
+        }
+        fn version(&self) -> u32 {
+            self.0
+        }
+        fn wants(&self, _: &str, _: u64, _: u32) -> bool {
+            false
+        }
+        fn analyze(&self, _: &str, _: &mut dyn Read, _: u64) -> std::result::Result<Option<serde_json::Value>, String> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn fingerprint_covers_every_option() {
+        let base = AnalyzeOptions::default();
+        let with = |v| AnalyzeOptions { analyzers: vec![std::sync::Arc::new(Versioned(v))], ..Default::default() };
+        let digests = AnalyzeOptions { file_digests: true, ..Default::default() };
+        let prints = [base.fingerprint(), with(1).fingerprint(), with(2).fingerprint(), digests.fingerprint()];
+        let unique: std::collections::BTreeSet<_> = prints.iter().collect();
+        assert_eq!(unique.len(), prints.len(), "{prints:?}");
+        assert_eq!(with(1).fingerprint(), with(1).fingerprint());
     }
 
     #[test]

@@ -176,6 +176,18 @@ impl FileView {
         }
     }
 
+    /// What analyzer `id` found in `path` (see [`crate::layer::FileAnalyzer`]), following
+    /// symlinks and hard links, from the layer that wrote the final version.
+    pub fn analysis<'a>(
+        &self,
+        layers: &'a [impl AsRef<LayerIndex>],
+        id: &str,
+        path: &str,
+    ) -> Option<&'a serde_json::Value> {
+        let (p, node) = self.resolve_file(path)?;
+        layers.get(node.layer)?.as_ref().analyses.get(id)?.get(&p)
+    }
+
     /// The captured content of `path` (see [`crate::layer::Capture`]), following symlinks
     /// and hard links, from the layer that wrote the final version.
     pub fn read_captured<'a>(&self, layers: &'a [impl AsRef<LayerIndex>], path: &str) -> Option<&'a [u8]> {

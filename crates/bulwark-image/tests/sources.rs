@@ -8,10 +8,12 @@ mod fixture;
 mod harness;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::process::Command;
+use std::sync::Arc;
 
 use bulwark_core::Reference;
-use bulwark_image::layer::{AnalyzeOptions, EntryKind};
+use bulwark_image::layer::{AnalyzeOptions, EntryKind, FileAnalyzer};
 use bulwark_image::spec::Compression;
 use bulwark_image::{Image, NoCache, NoProgress, ReadOptions, read_image};
 use fixture::*;
@@ -79,7 +81,10 @@ fn summary(image: &Image) -> BTreeMap<String, String> {
                 EntryKind::Symlink { target } => format!("symlink {target}"),
                 EntryKind::File | EntryKind::Hardlink { .. } => {
                     let (_, f) = image.view.resolve_file(path).expect("file resolves");
-                    format!("file {}", f.entry.sha256.as_ref().expect("digest asked for"))
+                    let first = image.view.analysis(&image.layers, "first-line", path);
+                    let length = image.view.analysis(&image.layers, "length", path).expect("length of every file");
+                    assert_eq!(length.as_u64(), Some(f.entry.size), "{path}");
+                    format!("file {} {first:?}", f.entry.sha256.as_ref().expect("digest asked for"))
                 }
             };
             (path.to_owned(), what)
@@ -87,8 +92,59 @@ fn summary(image: &Image) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Records the first line and line count of files under `etc/`.
+#[derive(Debug)]
+struct FirstLine;
+
+impl FileAnalyzer for FirstLine {
+    fn id(&self) -> &'static str {
+        "first-line"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn wants(&self, path: &str, _size: u64, _mode: u32) -> bool {
+        path.starts_with("etc/")
+    }
+    fn analyze(&self, _path: &str, content: &mut dyn Read, _size: u64) -> Result<Option<serde_json::Value>, String> {
+        let mut text = String::new();
+        content.read_to_string(&mut text).map_err(|e| e.to_string())?;
+        Ok(Some(serde_json::json!({"first": text.lines().next(), "lines": text.lines().count()})))
+    }
+}
+
+/// Counts the bytes of every file, to check that two analyzers on one file both see it all.
+#[derive(Debug)]
+struct Length;
+
+impl FileAnalyzer for Length {
+    fn id(&self) -> &'static str {
+        "length"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn wants(&self, _path: &str, _size: u64, _mode: u32) -> bool {
+        true
+    }
+    fn analyze(&self, _path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+        let n = std::io::copy(content, &mut std::io::sink()).map_err(|e| e.to_string())?;
+        if n != size {
+            return Err(format!("read {n} of {size} bytes"));
+        }
+        Ok(Some(n.into()))
+    }
+}
+
 fn opts() -> ReadOptions {
-    ReadOptions { analyze: AnalyzeOptions { file_digests: true, ..Default::default() }, ..Default::default() }
+    ReadOptions {
+        analyze: AnalyzeOptions {
+            file_digests: true,
+            analyzers: vec![Arc::new(FirstLine), Arc::new(Length)],
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 fn read(reference: &str) -> Image {
@@ -179,6 +235,10 @@ fn layer_history_in_the_view() {
     assert_eq!(removed["opt/data"], (vec![0, 1], 2));
     assert_eq!(removed["var/cache/old"], (vec![0], 1));
     assert_eq!(removed["bin/app2"], (vec![0], 2));
+    // Analyzer results follow the same layer logic: etc/passwd's comes from layer 1.
+    let passwd = v.analysis(&image.layers, "first-line", "etc/passwd").unwrap();
+    assert_eq!(passwd["lines"], 2);
+    assert_eq!(image.layers[0].analyses["first-line"]["etc/passwd"]["lines"], 1);
     // os-release is reachable through its symlink, from the layer that wrote it.
     let text = v.read_captured(&image.layers, "etc/os-release").unwrap();
     assert!(text.starts_with(b"ID=debian"));
@@ -245,5 +305,9 @@ fn foreign_layers_are_skipped_with_a_warning() {
     assert_eq!(image.layers.len(), 2);
     assert!(image.layers[0].entries.is_empty());
     assert!(image.view.get("app").is_some());
-    assert!(image.warnings.iter().any(|w| w.contains("foreign") && w.contains(&foreign.to_string())), "{:?}", image.warnings);
+    assert!(
+        image.warnings.iter().any(|w| w.contains("foreign") && w.contains(&foreign.to_string())),
+        "{:?}",
+        image.warnings
+    );
 }

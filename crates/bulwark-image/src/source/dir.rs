@@ -2,14 +2,10 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use bulwark_core::{Algorithm, Digest};
-use sha2::{Digest as _, Sha256};
-
-use crate::layer::{AnalyzeOptions, Content, Entry, EntryKind, LayerIndex};
+use crate::layer::{AnalyzeOptions, Entry, EntryKind, LayerIndex};
 use crate::spec::Compression;
 use crate::{Error, Limits, Result};
 
@@ -89,20 +85,12 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
                     inodes.insert((md.dev(), md.ino()), path.clone());
                 }
                 size = md.len();
-                let keep = opts.capture.wants(&path) && size <= opts.capture.max_bytes.min(limits.max_file_bytes);
-                if opts.capture.wants(&path) && !keep {
-                    index.warnings.push(format!("{path} is {size} bytes, too large to read; skipped"));
-                }
-                if keep || opts.file_digests {
-                    match read_file(&full, keep, opts.file_digests) {
-                        Ok((content, digest)) => {
-                            if let Some(c) = content {
-                                index.captured.insert(path.clone(), Content(c));
-                            }
-                            sha256 = digest;
-                        }
-                        Err(e) => index.warnings.push(format!("{path}: {e}")),
-                    }
+                let read = File::open(&full).and_then(|mut f| {
+                    crate::layer::read_file_content(&path, size, md.mode(), &mut f, opts, limits, &mut index)
+                });
+                match read {
+                    Ok(digest) => sha256 = digest,
+                    Err(e) => index.warnings.push(format!("{path}: {e}")),
                 }
                 EntryKind::File
             } else {
@@ -127,24 +115,4 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
 
 fn display(rel: &str) -> &str {
     if rel.is_empty() { "." } else { rel }
-}
-
-fn read_file(path: &Path, keep: bool, digest: bool) -> std::io::Result<(Option<Vec<u8>>, Option<Digest>)> {
-    let mut f = File::open(path)?;
-    let mut hasher = digest.then(Sha256::new);
-    let mut content = keep.then(Vec::new);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if let Some(h) = &mut hasher {
-            h.update(&buf[..n]);
-        }
-        if let Some(c) = &mut content {
-            c.extend_from_slice(&buf[..n]);
-        }
-    }
-    Ok((content, hasher.map(|h| Digest::from_hasher_output(Algorithm::Sha256, &h.finalize()))))
 }
