@@ -1,0 +1,100 @@
+//! apk: `lib/apk/db/installed`. One block per package, blocks separated by blank lines,
+//! each line `X:value` with a one-letter key (see apk-tools' `apk_db_index_read` and the
+//! Alpine wiki's "Apk spec"): `P` name, `V` version, `A` arch, `o` origin (source package),
+//! `L` license, `m` maintainer, `F` a directory, `R` a file inside the last `F`.
+
+use crate::package::{Package, PackageKind, sort_packages};
+use crate::{Parsed, excerpt};
+
+/// Parses `lib/apk/db/installed`.
+pub fn parse_installed(bytes: &[u8], db_path: &str) -> Parsed {
+    let text = String::from_utf8_lossy(bytes);
+    let mut packages = Vec::new();
+    let mut warnings = Vec::new();
+    let mut block = Block::default();
+    for (i, line) in text.lines().enumerate() {
+        let lineno = i + 1;
+        if line.trim().is_empty() {
+            block.finish(db_path, &mut packages, &mut warnings);
+            continue;
+        }
+        let bytes = line.as_bytes();
+        if bytes.len() < 2 || bytes[1] != b':' || !bytes[0].is_ascii_alphabetic() {
+            warnings.push(format!("{db_path}: line {lineno}: not an apk field: {}", excerpt(line)));
+            continue;
+        }
+        if block.start == 0 {
+            block.start = lineno;
+        }
+        let value = &line[2..];
+        match bytes[0] {
+            b'P' => block.name = Some(value.to_owned()),
+            b'V' => block.version = Some(value.to_owned()),
+            b'A' => block.arch = Some(value.to_owned()),
+            b'o' => block.origin = Some(value.to_owned()),
+            b'L' => block.license = Some(value.to_owned()),
+            b'F' => block.dir = Some(value.trim_matches('/').to_owned()),
+            b'R' => {
+                let path = match block.dir.as_deref() {
+                    Some(dir) if !dir.is_empty() => format!("/{dir}/{value}"),
+                    _ => format!("/{value}"),
+                };
+                block.files.push(path);
+            }
+            _ => {}
+        }
+    }
+    block.finish(db_path, &mut packages, &mut warnings);
+    sort_packages(&mut packages);
+    (packages, warnings)
+}
+
+#[derive(Default)]
+struct Block {
+    start: usize,
+    name: Option<String>,
+    version: Option<String>,
+    arch: Option<String>,
+    origin: Option<String>,
+    license: Option<String>,
+    dir: Option<String>,
+    files: Vec<String>,
+}
+
+impl Block {
+    fn finish(&mut self, db_path: &str, packages: &mut Vec<Package>, warnings: &mut Vec<String>) {
+        let b = std::mem::take(self);
+        if b.start == 0 {
+            return;
+        }
+        let (Some(name), Some(version)) = (b.name.filter(|n| !n.is_empty()), b.version.filter(|v| !v.is_empty()))
+        else {
+            warnings.push(format!("{db_path}: block at line {}: no P: name or V: version, skipped", b.start));
+            return;
+        };
+        let mut pkg = Package::new(PackageKind::Apk, name.clone(), version.clone(), db_path);
+        pkg.arch = b.arch.filter(|a| !a.is_empty());
+        // Sub-packages share their origin's version: apk builds them from one APKBUILD.
+        pkg.source_name = Some(b.origin.filter(|o| !o.is_empty()).unwrap_or(name));
+        pkg.source_version = Some(version);
+        pkg.license = b.license.filter(|l| !l.is_empty());
+        pkg.files = b.files;
+        pkg.normalise_files();
+        packages.push(pkg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_follow_their_directory() {
+        let db = b"P:a\nV:1-r0\nR:rootfile\nF:usr/bin\nR:x\nF:etc\nR:y\n\n\nP:b\n";
+        let (pkgs, warnings) = parse_installed(db, "/lib/apk/db/installed");
+        assert_eq!(pkgs.len(), 1);
+        assert_eq!(pkgs[0].files, vec!["/etc/y", "/rootfile", "/usr/bin/x"]);
+        assert_eq!(pkgs[0].source_name.as_deref(), Some("a"));
+        assert_eq!(warnings.len(), 1);
+    }
+}

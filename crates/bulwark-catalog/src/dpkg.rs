@@ -1,0 +1,263 @@
+//! dpkg: `var/lib/dpkg/status`, distroless `var/lib/dpkg/status.d/*`, and the owned-file
+//! lists in `var/lib/dpkg/info/<pkg>[:<arch>].{list,md5sums}`.
+//!
+//! Format: deb822 paragraphs (`deb-control(5)`, `deb-status(5)`): `Field: value` lines,
+//! continuation lines start with a space or tab, paragraphs are separated by blank lines.
+
+use crate::package::{Package, PackageKind, sort_packages};
+use crate::{Parsed, excerpt};
+
+/// Which kind of `info/` file a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoKind {
+    /// `<pkg>.list`: every path the package installed, directories included.
+    List,
+    /// `<pkg>.md5sums`: `<md5>  <path>` for each regular file.
+    Md5sums,
+}
+
+/// One deb822 paragraph: fields in order, values with continuation lines joined by `\n`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Paragraph {
+    pub fields: Vec<(String, String)>,
+    /// 1-based line number where the paragraph starts, for warnings.
+    pub line: usize,
+}
+
+impl Paragraph {
+    /// The value of a field (names are case-insensitive in deb822).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Splits deb822 text into paragraphs. Lines that are neither fields nor continuations are
+/// reported as warnings and skipped.
+pub fn parse_paragraphs(bytes: &[u8]) -> (Vec<Paragraph>, Vec<String>) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut paragraphs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut current = Paragraph::default();
+    for (i, line) in text.lines().enumerate() {
+        let lineno = i + 1;
+        if line.trim().is_empty() {
+            if !current.fields.is_empty() {
+                paragraphs.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if current.fields.is_empty() {
+            current.line = lineno;
+        }
+        if line.starts_with([' ', '\t']) {
+            match current.fields.last_mut() {
+                Some((_, value)) => {
+                    value.push('\n');
+                    value.push_str(line.trim());
+                }
+                None => warnings.push(format!("line {lineno}: continuation line without a field")),
+            }
+            continue;
+        }
+        match line.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+                current.fields.push((name.to_owned(), value.trim().to_owned()));
+            }
+            _ => warnings.push(format!("line {lineno}: not a field: {}", excerpt(line))),
+        }
+    }
+    if !current.fields.is_empty() {
+        paragraphs.push(current);
+    }
+    (paragraphs, warnings)
+}
+
+/// Whether a `Status:` value (`want flag state`, see `dpkg-query(1)`) means the package's
+/// files are on disk as a configured install. `hold ok installed` (pinned with
+/// `apt-mark hold`) counts; `deinstall ok config-files`, half-installed and similar do not.
+pub fn status_is_installed(status: &str) -> bool {
+    let words: Vec<&str> = status.split_whitespace().collect();
+    matches!(words.as_slice(), ["install" | "hold", "ok", "installed"])
+}
+
+/// Splits `Source: name (version)` into its parts.
+fn parse_source(source: &str) -> (String, Option<String>) {
+    match source.split_once('(') {
+        Some((name, rest)) => {
+            let version = rest.trim_end().trim_end_matches(')').trim();
+            (name.trim().to_owned(), Some(version.to_owned()).filter(|v| !v.is_empty()))
+        }
+        None => (source.trim().to_owned(), None),
+    }
+}
+
+/// Parses a dpkg `status` file or one `status.d/` file. Paragraphs with a `Status:` field
+/// count only when installed (see [`status_is_installed`]); distroless `status.d/` files
+/// have no `Status:` field and every paragraph in them counts. `Conffiles:` entries are
+/// added to the owned files.
+pub fn parse_status(bytes: &[u8], db_path: &str) -> Parsed {
+    let (paragraphs, line_warnings) = parse_paragraphs(bytes);
+    let mut warnings: Vec<String> = line_warnings.into_iter().map(|w| format!("{db_path}: {w}")).collect();
+    let mut packages = Vec::new();
+    for p in &paragraphs {
+        let Some(name) = p.get("Package").filter(|n| !n.is_empty()) else {
+            warnings.push(format!("{db_path}: paragraph at line {}: no Package field, skipped", p.line));
+            continue;
+        };
+        if let Some(status) = p.get("Status")
+            && !status_is_installed(status)
+        {
+            continue;
+        }
+        let Some(version) = p.get("Version").filter(|v| !v.is_empty()) else {
+            warnings.push(format!(
+                "{db_path}: package {} at line {}: no Version field, skipped",
+                excerpt(name),
+                p.line
+            ));
+            continue;
+        };
+        let mut pkg = Package::new(PackageKind::Deb, name.to_owned(), version.to_owned(), db_path);
+        pkg.arch = p.get("Architecture").filter(|a| !a.is_empty()).map(str::to_owned);
+        let (source_name, source_version) = match p.get("Source").filter(|s| !s.is_empty()) {
+            Some(s) => parse_source(s),
+            None => (name.to_owned(), None),
+        };
+        pkg.source_name = Some(source_name);
+        pkg.source_version = Some(source_version.unwrap_or_else(|| version.to_owned()));
+        if let Some(conffiles) = p.get("Conffiles") {
+            // ` /etc/foo.conf <md5> [obsolete]` per line.
+            pkg.files.extend(
+                conffiles
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .filter(|f| f.starts_with('/'))
+                    .map(str::to_owned),
+            );
+        }
+        pkg.normalise_files();
+        packages.push(pkg);
+    }
+    sort_packages(&mut packages);
+    (packages, warnings)
+}
+
+/// Which package an `info/` (or distroless `status.d/`) file belongs to, from its file name:
+/// `libc6:amd64.list` → `("libc6", Some("amd64"), List)`, `zlib1g.md5sums` → `("zlib1g", None, Md5sums)`.
+pub fn info_file_owner(file_name: &str) -> Option<(&str, Option<&str>, InfoKind)> {
+    let (stem, kind) = if let Some(s) = file_name.strip_suffix(".list") {
+        (s, InfoKind::List)
+    } else if let Some(s) = file_name.strip_suffix(".md5sums") {
+        (s, InfoKind::Md5sums)
+    } else {
+        return None;
+    };
+    let (name, arch) = match stem.split_once(':') {
+        Some((n, a)) => (n, Some(a)),
+        None => (stem, None),
+    };
+    (!name.is_empty()).then_some((name, arch, kind))
+}
+
+/// Parses an `info/<pkg>.list` file: one absolute path per line (`/.` is skipped).
+pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| l.starts_with('/') && *l != "/.")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses an `info/<pkg>.md5sums` file: `<md5>  <relative path>` per line. Returns absolute
+/// paths plus warnings for lines that do not have that shape.
+pub fn parse_md5sums(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.split_once(char::is_whitespace) {
+            Some((sum, path))
+                if sum.len() == 32 && sum.bytes().all(|b| b.is_ascii_hexdigit()) && !path.trim().is_empty() =>
+            {
+                let path = path.trim_start();
+                files.push(if path.starts_with('/') { path.to_owned() } else { format!("/{path}") });
+            }
+            _ => warnings.push(format!("line {}: not an md5sums line: {}", i + 1, excerpt(line))),
+        }
+    }
+    (files, warnings)
+}
+
+/// Adds owned files to the package with this name (and arch, when the file name had one).
+/// Returns `false` when no package matched.
+pub fn attach_files(packages: &mut [Package], name: &str, arch: Option<&str>, files: &[String]) -> bool {
+    let mut found = false;
+    for pkg in packages.iter_mut().filter(|p| p.name == name && (arch.is_none() || p.arch.as_deref() == arch)) {
+        pkg.files.extend(files.iter().cloned());
+        pkg.normalise_files();
+        found = true;
+    }
+    found
+}
+
+/// Convenience: parses a status file and attaches the owned files from `info/` files given
+/// as `(file name, bytes)` pairs. Files of other kinds (`.conffiles`, `.preinst`, …) are ignored.
+pub fn catalog<'a>(
+    status: &[u8],
+    status_path: &str,
+    info_files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Parsed {
+    let (mut packages, mut warnings) = parse_status(status, status_path);
+    for (file_name, bytes) in info_files {
+        let Some((name, arch, kind)) = info_file_owner(file_name) else { continue };
+        let files = match kind {
+            InfoKind::List => parse_file_list(bytes),
+            InfoKind::Md5sums => {
+                let (files, w) = parse_md5sums(bytes);
+                warnings.extend(w.into_iter().map(|w| format!("{file_name}: {w}")));
+                files
+            }
+        };
+        attach_files(&mut packages, name, arch, &files);
+    }
+    (packages, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_with_version() {
+        assert_eq!(parse_source("glibc (2.36-9)"), ("glibc".into(), Some("2.36-9".into())));
+        assert_eq!(parse_source("pam"), ("pam".into(), None));
+    }
+
+    #[test]
+    fn statuses() {
+        assert!(status_is_installed("install ok installed"));
+        assert!(status_is_installed("hold ok installed"));
+        assert!(!status_is_installed("deinstall ok config-files"));
+        assert!(!status_is_installed("install ok half-installed"));
+        assert!(!status_is_installed(""));
+    }
+
+    #[test]
+    fn malformed_input_gives_warnings_not_panics() {
+        let input = b" leading continuation\nno colon here\nPackage: a\nVersion: 1\n\nPackage: b\n\n\xff\xfe: x\n";
+        let (pkgs, warnings) = parse_status(input, "/s");
+        assert_eq!(pkgs.len(), 1);
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+    }
+
+    #[test]
+    fn info_names() {
+        assert_eq!(info_file_owner("libc6:amd64.list"), Some(("libc6", Some("amd64"), InfoKind::List)));
+        assert_eq!(info_file_owner("zlib1g.md5sums"), Some(("zlib1g", None, InfoKind::Md5sums)));
+        assert_eq!(info_file_owner("zlib1g.conffiles"), None);
+        assert_eq!(info_file_owner(".list"), None);
+    }
+}

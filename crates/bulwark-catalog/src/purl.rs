@@ -1,0 +1,168 @@
+//! Package URLs per the purl specification (<https://github.com/package-url/purl-spec>),
+//! for the OS package types: `deb`, `apk` and `rpm`, with the `distro` qualifier.
+
+use std::fmt;
+
+use crate::os::Distro;
+use crate::package::{Package, PackageKind};
+
+/// A package URL. `Display` renders the canonical string form: components percent-encoded,
+/// qualifiers sorted by key, empty qualifiers left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purl {
+    pub ty: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    /// Key/value pairs; rendered sorted by key.
+    pub qualifiers: Vec<(String, String)>,
+}
+
+impl Purl {
+    /// Builds the purl of an OS package. The namespace is the distro vendor (`debian`,
+    /// `ubuntu`, `alpine`, `redhat`, `rocky`, …): from `distro` when known, else the
+    /// package type's usual vendor (`debian` for deb, `alpine` for apk, none for rpm).
+    pub fn for_package(pkg: &Package, distro: Option<&Distro>) -> Purl {
+        let namespace = match distro {
+            // Red Hat's own VEX and SBOMs use `pkg:rpm/redhat/…`, not the os-release ID `rhel`.
+            Some(d) if d.id == "rhel" => Some("redhat".to_owned()),
+            Some(d) => Some(d.id.clone()),
+            None => match pkg.kind {
+                PackageKind::Deb => Some("debian".to_owned()),
+                PackageKind::Apk => Some("alpine".to_owned()),
+                PackageKind::Rpm => None,
+            },
+        };
+        let mut qualifiers = Vec::new();
+        if let Some(arch) = &pkg.arch {
+            qualifiers.push(("arch".to_owned(), arch.clone()));
+        }
+        if let Some(d) = distro
+            && let Some(q) = d.purl_qualifier()
+        {
+            qualifiers.push(("distro".to_owned(), q));
+        }
+        // rpm purls carry the epoch as a qualifier and `version-release` as the version;
+        // dpkg keeps the epoch inside the version string, as dpkg itself prints it.
+        let version = match pkg.kind {
+            PackageKind::Rpm => {
+                if let Some(epoch) = pkg.epoch {
+                    qualifiers.push(("epoch".to_owned(), epoch.to_string()));
+                }
+                strip_rpm_epoch(&pkg.version).to_owned()
+            }
+            _ => pkg.version.clone(),
+        };
+        Purl {
+            ty: pkg.kind.purl_type().to_owned(),
+            namespace,
+            name: pkg.name.clone(),
+            version: Some(version).filter(|v| !v.is_empty()),
+            qualifiers,
+        }
+    }
+}
+
+fn strip_rpm_epoch(version: &str) -> &str {
+    match version.split_once(':') {
+        Some((epoch, rest)) if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => version,
+    }
+}
+
+/// Percent-encodes everything outside the purl-spec's unreserved set. `:` stays literal:
+/// the spec says it must not be encoded, whether used as a separator or not.
+fn encode(s: &str, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
+            write!(out, "{}", b as char)?;
+        } else {
+            write!(out, "%{b:02X}")?;
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Purl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pkg:{}/", self.ty.to_ascii_lowercase())?;
+        if let Some(ns) = self.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+            // Each namespace segment is encoded on its own; `/` separates them.
+            for (i, seg) in ns.split('/').filter(|s| !s.is_empty()).enumerate() {
+                if i > 0 {
+                    f.write_str("/")?;
+                }
+                encode(seg, f)?;
+            }
+            f.write_str("/")?;
+        }
+        encode(&self.name, f)?;
+        if let Some(v) = &self.version {
+            f.write_str("@")?;
+            encode(v, f)?;
+        }
+        let mut qualifiers: Vec<_> = self.qualifiers.iter().filter(|(_, v)| !v.is_empty()).collect();
+        qualifiers.sort_by(|a, b| a.0.cmp(&b.0));
+        for (i, (k, v)) in qualifiers.into_iter().enumerate() {
+            f.write_str(if i == 0 { "?" } else { "&" })?;
+            f.write_str(&k.to_ascii_lowercase())?;
+            f.write_str("=")?;
+            encode(v, f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(kind: PackageKind, name: &str, version: &str, arch: &str) -> Package {
+        let mut p = Package::new(kind, name.into(), version.into(), "/db");
+        p.arch = Some(arch.into());
+        p
+    }
+
+    #[test]
+    fn deb_with_distro() {
+        let p = pkg(PackageKind::Deb, "curl", "7.88.1-10", "amd64");
+        assert_eq!(
+            p.purl(Some(&Distro::new("debian", "12"))).to_string(),
+            "pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12"
+        );
+    }
+
+    #[test]
+    fn encodes_plus_keeps_colon() {
+        // purl-spec: `+` is not in the unreserved set; `:` must not be encoded.
+        let p = pkg(PackageKind::Deb, "libstdc++6", "1:12.2.0-14+deb12u1", "amd64");
+        assert_eq!(
+            p.purl(Some(&Distro::new("debian", "12"))).to_string(),
+            "pkg:deb/debian/libstdc%2B%2B6@1:12.2.0-14%2Bdeb12u1?arch=amd64&distro=debian-12"
+        );
+    }
+
+    #[test]
+    fn rpm_epoch_is_a_qualifier() {
+        // purl-spec's own rpm example: pkg:rpm/fedora/curl@7.50.3-1.fc25?arch=i386&distro=fedora-25
+        let mut p = pkg(PackageKind::Rpm, "curl", "7.50.3-1.fc25", "i386");
+        assert_eq!(
+            p.purl(Some(&Distro::new("fedora", "25"))).to_string(),
+            "pkg:rpm/fedora/curl@7.50.3-1.fc25?arch=i386&distro=fedora-25"
+        );
+        p.version = "2:9.0-1.cm2".into();
+        p.epoch = Some(2);
+        assert_eq!(p.purl(None).to_string(), "pkg:rpm/curl@9.0-1.cm2?arch=i386&epoch=2");
+        assert_eq!(
+            p.purl(Some(&Distro::new("rhel", "9.3"))).to_string(),
+            "pkg:rpm/redhat/curl@9.0-1.cm2?arch=i386&distro=rhel-9.3&epoch=2"
+        );
+    }
+
+    #[test]
+    fn apk() {
+        // purl-spec's apk example: pkg:apk/alpine/curl@7.83.0-r0?arch=x86
+        let p = pkg(PackageKind::Apk, "curl", "7.83.0-r0", "x86");
+        assert_eq!(p.purl(None).to_string(), "pkg:apk/alpine/curl@7.83.0-r0?arch=x86");
+    }
+}
