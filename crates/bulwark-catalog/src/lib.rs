@@ -27,6 +27,7 @@
 pub mod apk;
 pub mod debian_support;
 pub mod dpkg;
+pub mod lang;
 pub mod os;
 mod package;
 mod purl;

@@ -12,6 +12,22 @@ pub enum PackageKind {
     Apk,
     /// Red Hat family, SUSE, Photon, Azure Linux … `rpm`.
     Rpm,
+    /// Python distributions (`*.dist-info`, `*.egg-info`).
+    Python,
+    /// Node.js packages (`node_modules`, lockfiles).
+    Npm,
+    /// Go modules from binaries' build info (and the `stdlib` pseudo-package).
+    GoModule,
+    /// Rust crates (`cargo-auditable` data, `Cargo.lock`).
+    Cargo,
+    /// Java archives; `name` is `groupId:artifactId`.
+    Maven,
+    /// Ruby gems.
+    Gem,
+    /// PHP Composer packages.
+    Composer,
+    /// .NET NuGet packages (`*.deps.json`).
+    NuGet,
 }
 
 impl PackageKind {
@@ -21,7 +37,36 @@ impl PackageKind {
             PackageKind::Deb => "deb",
             PackageKind::Apk => "apk",
             PackageKind::Rpm => "rpm",
+            PackageKind::Python => "pypi",
+            PackageKind::Npm => "npm",
+            PackageKind::GoModule => "golang",
+            PackageKind::Cargo => "cargo",
+            PackageKind::Maven => "maven",
+            PackageKind::Gem => "gem",
+            PackageKind::Composer => "composer",
+            PackageKind::NuGet => "nuget",
         }
+    }
+
+    /// Whether the OS package manager installs packages of this kind.
+    pub fn is_os(self) -> bool {
+        matches!(self, PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm)
+    }
+
+    /// The OSV ecosystem name of a language package kind (`None` for OS packages, whose
+    /// ecosystem depends on the distro release).
+    pub fn osv_ecosystem(self) -> Option<&'static str> {
+        Some(match self {
+            PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm => return None,
+            PackageKind::Python => "PyPI",
+            PackageKind::Npm => "npm",
+            PackageKind::GoModule => "Go",
+            PackageKind::Cargo => "crates.io",
+            PackageKind::Maven => "Maven",
+            PackageKind::Gem => "RubyGems",
+            PackageKind::Composer => "Packagist",
+            PackageKind::NuGet => "NuGet",
+        })
     }
 }
 
@@ -49,12 +94,17 @@ pub struct Package {
     pub vendor: Option<String>,
     /// Files the package owns, as absolute paths, sorted and de-duplicated.
     pub files: Vec<String>,
-    /// The database file the package was read from, e.g. `/var/lib/dpkg/status`.
+    /// The database file the package was read from, e.g. `/var/lib/dpkg/status`; for
+    /// language packages the file that declared it (`METADATA`, `package.json`, a lockfile,
+    /// a binary, a jar — nested archives as `outer.jar!inner.jar`).
     pub db_path: String,
+    /// Names of the packages this one depends on, where the source records them.
+    pub dependencies: Vec<String>,
 }
 
 impl Package {
-    pub(crate) fn new(kind: PackageKind, name: String, version: String, db_path: &str) -> Self {
+    /// A package with only the required fields set.
+    pub fn new(kind: PackageKind, name: String, version: String, db_path: &str) -> Self {
         Package {
             kind,
             name,
@@ -68,6 +118,7 @@ impl Package {
             vendor: None,
             files: Vec::new(),
             db_path: db_path.to_owned(),
+            dependencies: Vec::new(),
         }
     }
 

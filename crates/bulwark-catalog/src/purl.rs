@@ -23,6 +23,9 @@ impl Purl {
     /// `ubuntu`, `alpine`, `redhat`, `rocky`, …): from `distro` when known, else the
     /// package type's usual vendor (`debian` for deb, `alpine` for apk, none for rpm).
     pub fn for_package(pkg: &Package, distro: Option<&Distro>) -> Purl {
+        if !pkg.kind.is_os() {
+            return Purl::for_language_package(pkg);
+        }
         let namespace = match distro {
             // Red Hat's own VEX and SBOMs use `pkg:rpm/redhat/…`, not the os-release ID `rhel`.
             Some(d) if d.id == "rhel" => Some("redhat".to_owned()),
@@ -30,7 +33,7 @@ impl Purl {
             None => match pkg.kind {
                 PackageKind::Deb => Some("debian".to_owned()),
                 PackageKind::Apk => Some("alpine".to_owned()),
-                PackageKind::Rpm => None,
+                _ => None,
             },
         };
         let mut qualifiers = Vec::new();
@@ -59,6 +62,37 @@ impl Purl {
             name: pkg.name.clone(),
             version: Some(version).filter(|v| !v.is_empty()),
             qualifiers,
+        }
+    }
+}
+
+impl Purl {
+    /// Language package purls, following each type's rules in the purl-spec: PyPI names
+    /// lower-cased with `_` as `-`; npm scopes as the namespace; Go module paths split
+    /// into namespace and last segment; Maven `groupId:artifactId` as namespace and name.
+    fn for_language_package(pkg: &Package) -> Purl {
+        let (namespace, name) = match pkg.kind {
+            PackageKind::Python => (None, pkg.name.to_ascii_lowercase().replace('_', "-")),
+            PackageKind::Npm => match pkg.name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+                Some((scope, name)) => (Some(format!("@{scope}")), name.to_owned()),
+                None => (None, pkg.name.clone()),
+            },
+            PackageKind::GoModule | PackageKind::Composer => match pkg.name.rsplit_once('/') {
+                Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
+                None => (None, pkg.name.clone()),
+            },
+            PackageKind::Maven => match pkg.name.split_once(':') {
+                Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
+                None => (None, pkg.name.clone()),
+            },
+            _ => (None, pkg.name.clone()),
+        };
+        Purl {
+            ty: pkg.kind.purl_type().to_owned(),
+            namespace,
+            name,
+            version: Some(pkg.version.clone()).filter(|v| !v.is_empty()),
+            qualifiers: Vec::new(),
         }
     }
 }
@@ -157,6 +191,35 @@ mod tests {
             p.purl(Some(&Distro::new("rhel", "9.3"))).to_string(),
             "pkg:rpm/redhat/curl@9.0-1.cm2?arch=i386&distro=rhel-9.3&epoch=2"
         );
+    }
+
+    #[test]
+    fn language_purls() {
+        // Examples from the purl-spec's PURL-TYPES.rst.
+        for (kind, name, version, want) in [
+            (PackageKind::Python, "Django_Allauth", "1.11.1", "pkg:pypi/django-allauth@1.11.1"),
+            (PackageKind::Npm, "@angular/animation", "12.3.1", "pkg:npm/%40angular/animation@12.3.1"),
+            (PackageKind::Npm, "foobar", "12.3.1", "pkg:npm/foobar@12.3.1"),
+            (
+                PackageKind::GoModule,
+                "github.com/gorilla/context",
+                "v1.1.1",
+                "pkg:golang/github.com/gorilla/context@v1.1.1",
+            ),
+            (
+                PackageKind::Maven,
+                "org.apache.xmlgraphics:batik-anim",
+                "1.9.1",
+                "pkg:maven/org.apache.xmlgraphics/batik-anim@1.9.1",
+            ),
+            (PackageKind::Gem, "ruby-advisory-db-check", "0.12.4", "pkg:gem/ruby-advisory-db-check@0.12.4"),
+            (PackageKind::Composer, "laravel/laravel", "5.5.0", "pkg:composer/laravel/laravel@5.5.0"),
+            (PackageKind::NuGet, "EnterpriseLibrary.Common", "6.0.1304", "pkg:nuget/EnterpriseLibrary.Common@6.0.1304"),
+            (PackageKind::Cargo, "rand", "0.7.2", "pkg:cargo/rand@0.7.2"),
+        ] {
+            let p = Package::new(kind, name.into(), version.into(), "/x");
+            assert_eq!(p.purl(None).to_string(), want);
+        }
     }
 
     #[test]

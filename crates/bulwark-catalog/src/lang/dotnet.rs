@@ -1,0 +1,1 @@
+//! (cataloger being written)
