@@ -4,7 +4,8 @@ use crate::os::Distro;
 use crate::purl::Purl;
 
 /// Which package manager a package belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PackageKind {
     /// Debian / Ubuntu `dpkg`.
     Deb,
@@ -70,8 +71,8 @@ impl PackageKind {
     }
 }
 
-/// One installed OS package, as its package manager recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One installed package, as its package manager (or the file declaring it) recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
     pub kind: PackageKind,
     pub name: String,

@@ -19,6 +19,10 @@ pub struct ScanReport {
     pub layers: Vec<LayerSummary>,
     /// Regular files, directories and links in the final (squashed) image.
     pub files: FileCounts,
+    /// Every package found, sorted by ecosystem, name, version and location. Packages a
+    /// later layer removed are listed too, with `removed_in`.
+    #[serde(default)]
+    pub packages: Vec<Package>,
     /// Things that were wrong with the image but did not stop the scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -51,6 +55,50 @@ pub struct OsRelease {
     pub pretty_name: Option<String>,
     /// The file the values were read from.
     pub source: String,
+    /// The OSV ecosystem the distro's advisories are published under, e.g. `Debian:12`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osv_ecosystem: Option<String>,
+    /// A Google distroless image (dpkg `status.d/` layout).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub distroless: bool,
+}
+
+/// A package found in the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// The purl type: `deb`, `apk`, `rpm`, `pypi`, `npm`, `golang`, `cargo`, `maven`, …
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// Package URL (purl-spec), with distro qualifiers for OS packages.
+    pub purl: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The source package advisories are filed against, for OS packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// The files the package was found in (package database, manifest, binary), absolute.
+    pub locations: Vec<String>,
+    /// The layer (0 = base) that introduced this package at this version: the first layer
+    /// whose package database or files contain it, not merely the last one that rewrote them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// The layer that removed the package, when a later layer deleted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<usize>,
+    /// Direct dependencies by name, where the source records them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+}
+
+/// A source package name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePackage {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// One layer of the image, in order (base first).

@@ -17,7 +17,7 @@ use bulwark_image::layer::EntryKind;
 use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
 
 pub mod cache;
-pub mod os;
+pub mod catalog;
 
 pub use cache::DiskCache;
 
@@ -60,7 +60,11 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         }
         None => &NoCache,
     };
-    let image = bulwark_image::read_image(reference, &opts.read, cache, progress)?;
+    let mut read = opts.read.clone();
+    if read.analyze.analyzers.is_empty() {
+        read.analyze.analyzers = catalog::analyzers();
+    }
+    let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     Ok((report(&image), image))
 }
 
@@ -102,6 +106,19 @@ pub fn report(image: &Image) -> ScanReport {
     files.shadowed = image.view.removed().count() as u64
         + image.view.iter().filter(|(_, n)| !n.replaced.is_empty() && !matches!(n.entry.kind, EntryKind::Dir)).count()
             as u64;
+    let os = catalog::detect_os(image);
+    let (mut packages, catalog_warnings) = catalog::os_packages(image, os.as_ref());
+    packages.sort_by(|a, b| {
+        (&a.ecosystem, &a.name, &a.version, &a.locations, &a.arch).cmp(&(
+            &b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.locations,
+            &b.arch,
+        ))
+    });
+    let mut warnings = image.warnings.clone();
+    warnings.extend(catalog_warnings);
     ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -112,9 +129,10 @@ pub fn report(image: &Image) -> ScanReport {
             platform: resolved.and_then(|r| r.platform.clone()),
             created: resolved.and_then(|r| r.config.created.clone()),
         },
-        os: os::detect(&image.view, &image.layers),
+        os: os.as_ref().map(catalog::os_release),
         layers,
         files,
-        warnings: image.warnings.clone(),
+        packages,
+        warnings,
     }
 }
