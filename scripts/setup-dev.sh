@@ -11,6 +11,8 @@ packages=(
   debootstrap       # builds real Debian root filesystems for the demo and the benchmark
   hyperfine         # the benchmark's timer
   pigz              # a baseline decoder in the benchmark
+  ruby              # RubyGems and Bundler, the reference readers in the gem cataloger tests
+  time              # /usr/bin/time -v, peak RSS in the benchmark
 )
 missing=()
 for p in "${packages[@]}"; do

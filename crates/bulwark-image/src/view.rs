@@ -94,6 +94,11 @@ impl FileView {
         }
     }
 
+    /// Whether any path exists strictly below `dir` (which itself need not be listed).
+    pub fn has_children(&self, dir: &str) -> bool {
+        self.children_range(dir.trim_matches('/')).next().is_some()
+    }
+
     /// Every node strictly below `dir` (`""` is the root).
     fn children_range<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a String, &'a Node)> + 'a {
         let (lo, hi) = if dir.is_empty() {
@@ -144,7 +149,9 @@ impl FileView {
             }
             done.push(c);
             let here = done.join("/");
-            let node = self.nodes.get(&here)?;
+            // A missing parent is an implicit directory: tars need not list parents, and
+            // runtimes create them. Only the final path must exist (checked below).
+            let Some(node) = self.nodes.get(&here) else { continue };
             if let EntryKind::Symlink { target } = &node.entry.kind {
                 links += 1;
                 if links > MAX_SYMLINKS {
@@ -289,6 +296,12 @@ mod tests {
             assert_eq!(v.resolve(p).map(|(p, _)| p).as_deref(), Some("usr/lib/os-release"), "{p}");
         }
         assert!(v.resolve("loop1").is_none());
+        // Parents a tar did not list are implicit directories.
+        let l1 = layer(&[("a/b/c", file()), ("x", link("a/b"))], &[], &[]);
+        let v = FileView::build([&l1]);
+        assert_eq!(v.resolve("a/b/c").map(|(p, _)| p).as_deref(), Some("a/b/c"));
+        assert_eq!(v.resolve("x/c").map(|(p, _)| p).as_deref(), Some("a/b/c"));
+        assert!(v.has_children("a") && v.has_children("/a/b/") && !v.has_children("a/b/c"));
         assert!(v.resolve("etc/missing").is_none());
     }
 }

@@ -120,9 +120,182 @@ impl FileAnalyzer for OsPackageAnalyzer {
     }
 }
 
+/// The analyzer id under which language package results are stored.
+pub const LANG_PACKAGES: &str = "lang-packages";
+
+/// Largest manifest, lockfile, archive or binary read into memory for cataloguing.
+const MAX_LANG_BYTES: u64 = 64 << 20;
+
+/// Which language cataloger reads a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LangFile {
+    PythonMetadata,
+    NodePackageJson,
+    NpmLock,
+    YarnLock,
+    PnpmLock,
+    Gemspec,
+    GemfileLock,
+    ComposerInstalled,
+    ComposerLock,
+    DepsJson,
+    CargoLock,
+    JavaArchive,
+    /// An executable: Go build info or cargo-auditable data, if it has either.
+    Binary,
+}
+
+fn lang_file(path: &str, mode: u32) -> Option<LangFile> {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let in_node_modules = path.contains("node_modules/");
+    Some(match name {
+        "METADATA" if dir.ends_with(".dist-info") => LangFile::PythonMetadata,
+        "PKG-INFO" if dir.ends_with(".egg-info") => LangFile::PythonMetadata,
+        n if n.ends_with(".egg-info") => LangFile::PythonMetadata,
+        "package.json" if in_node_modules => LangFile::NodePackageJson,
+        "package-lock.json" | "npm-shrinkwrap.json" if !in_node_modules => LangFile::NpmLock,
+        "yarn.lock" if !in_node_modules => LangFile::YarnLock,
+        "pnpm-lock.yaml" if !in_node_modules => LangFile::PnpmLock,
+        n if n.ends_with(".gemspec") && dir.ends_with("specifications") => LangFile::Gemspec,
+        "Gemfile.lock" => LangFile::GemfileLock,
+        "installed.json" if dir.ends_with("vendor/composer") => LangFile::ComposerInstalled,
+        "composer.lock" => LangFile::ComposerLock,
+        n if n.ends_with(".deps.json") => LangFile::DepsJson,
+        "Cargo.lock" => LangFile::CargoLock,
+        n if bulwark_catalog::lang::java::is_archive_name(n) => LangFile::JavaArchive,
+        _ if mode & 0o111 != 0 => LangFile::Binary,
+        _ => return None,
+    })
+}
+
+/// Whether the first bytes are an ELF, PE or Mach-O header.
+fn is_binary_header(head: &[u8]) -> bool {
+    head.starts_with(b"\x7fELF")
+        || head.starts_with(b"MZ")
+        || [[0xfe, 0xed, 0xfa, 0xce], [0xfe, 0xed, 0xfa, 0xcf], [0xce, 0xfa, 0xed, 0xfe], [0xcf, 0xfa, 0xed, 0xfe]]
+            .iter()
+            .any(|m| head.starts_with(m))
+}
+
+/// Reads language manifests, lockfiles, Java archives and binaries as layers stream past.
+#[derive(Debug)]
+pub struct LangPackageAnalyzer;
+
+impl FileAnalyzer for LangPackageAnalyzer {
+    fn id(&self) -> &'static str {
+        LANG_PACKAGES
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn wants(&self, path: &str, size: u64, mode: u32) -> bool {
+        size > 0 && size <= MAX_LANG_BYTES && lang_file(path, mode).is_some()
+    }
+
+    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+        use bulwark_catalog::lang::{dotnet, golang, java, node, php, python, ruby, rust};
+        // Modes are not passed to `analyze`; anything `wants` accepted and that does not
+        // match a manifest name is an executable.
+        let kind = lang_file(path, 0o755).ok_or("not a language package file")?;
+        let mut bytes = Vec::with_capacity(size.min(MAX_LANG_BYTES) as usize);
+        if kind == LangFile::Binary {
+            let mut head = [0u8; 4];
+            let n = content.read(&mut head).map_err(|e| e.to_string())?;
+            if !is_binary_header(&head[..n]) {
+                return Ok(None);
+            }
+            bytes.extend_from_slice(&head[..n]);
+        }
+        content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        let abs = format!("/{path}");
+        let (packages, warnings) = match kind {
+            LangFile::PythonMetadata => python::parse_metadata(&bytes, &abs),
+            LangFile::NodePackageJson => node::parse_package_json(&bytes, &abs),
+            LangFile::NpmLock => node::parse_package_lock(&bytes, &abs, false),
+            LangFile::YarnLock => node::parse_yarn_lock(&bytes, &abs),
+            LangFile::PnpmLock => node::parse_pnpm_lock(&bytes, &abs, false),
+            LangFile::Gemspec => ruby::parse_gemspec(&bytes, &abs),
+            LangFile::GemfileLock => ruby::parse_gemfile_lock(&bytes, &abs),
+            LangFile::ComposerInstalled => php::parse_installed_json(&bytes, &abs),
+            LangFile::ComposerLock => php::parse_composer_lock(&bytes, &abs, false),
+            LangFile::DepsJson => dotnet::parse_deps_json(&bytes, &abs),
+            LangFile::CargoLock => rust::parse_cargo_lock(&bytes, &abs),
+            LangFile::JavaArchive => java::parse_archive(&bytes, &abs, &java::Limits::default()),
+            LangFile::Binary => {
+                let (mut packages, mut warnings) = golang::parse_binary(&bytes, &abs);
+                let (p, w) = rust::parse_auditable(&bytes, &abs);
+                packages.extend(p);
+                warnings.extend(w);
+                (packages, warnings)
+            }
+        };
+        if packages.is_empty() && warnings.is_empty() {
+            return Ok(None);
+        }
+        let result = DbResult { packages, owned: None, warnings };
+        serde_json::to_value(result).map(Some).map_err(|e| e.to_string())
+    }
+}
+
 /// The analyzers a scan runs on every layer.
 pub fn analyzers() -> Vec<Arc<dyn FileAnalyzer>> {
-    vec![Arc::new(OsPackageAnalyzer)]
+    vec![Arc::new(OsPackageAnalyzer), Arc::new(LangPackageAnalyzer)]
+}
+
+/// Language packages from the final view, each with the layer that introduced it (the
+/// first layer holding the same file with the same package at the same version) and, for
+/// files a later layer deleted, the layer that removed it. Packages in files an OS
+/// package owns are left out: they belong to that OS package (Debian's python3-six is a
+/// deb, not a PyPI package), and lockfile packages are left out where the installed tree
+/// they describe is present (the installed versions win).
+pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let layer_result = |layer: usize, path: &str| {
+        image.layers.get(layer).and_then(|l| l.analyses.get(LANG_PACKAGES)).and_then(|r| r.get(path)).and_then(decode)
+    };
+    let superseded = |path: &str| {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let installed = match name {
+            "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" => "node_modules",
+            "composer.lock" => "vendor/composer/installed.json",
+            _ => return false,
+        };
+        let probe = if dir.is_empty() { installed.to_owned() } else { format!("{dir}/{installed}") };
+        image.view.get(&probe).is_some() || image.view.has_children(&probe)
+    };
+    for (path, node) in image.view.iter() {
+        if os_owned.contains(&format!("/{path}")) || superseded(path) {
+            continue;
+        }
+        let Some(result) = layer_result(node.layer, path) else { continue };
+        warnings.extend(result.warnings.iter().map(|w| format!("/{path}: {w}")));
+        for p in result.packages {
+            let first = node
+                .replaced
+                .iter()
+                .copied()
+                .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
+                .unwrap_or(node.layer);
+            out.push(to_report(&p, None, Some(first), None));
+        }
+    }
+    for (path, gone) in image.view.removed() {
+        let Some(&last) = gone.held_in.last() else { continue };
+        let Some(result) = layer_result(last, path) else { continue };
+        for p in result.packages {
+            let first = gone
+                .held_in
+                .iter()
+                .copied()
+                .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
+                .unwrap_or(last);
+            out.push(to_report(&p, None, Some(first), Some(gone.removed_in)));
+        }
+    }
+    (out, warnings)
 }
 
 /// Detects the OS from the release files in the final view.
@@ -169,7 +342,8 @@ fn key(p: &Found) -> Key {
 /// versions of each database give the layer that introduced each package (the first
 /// layer whose copy of the database lists it at that version) and the layer that removed
 /// packages no longer installed.
-pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, Vec<String>) {
+pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSet<String>, Vec<String>) {
+    let mut owned_files = BTreeSet::new();
     let distro = os.map(OsInfo::distro);
     let mut warnings = Vec::new();
     // Every database path any layer wrote, with its per-layer versions in layer order.
@@ -234,6 +408,7 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, Vec<Str
                 p.files.extend(o.files.iter().cloned());
             }
             let layer = introduced.get(&key(&p)).copied();
+            owned_files.extend(p.files.iter().cloned());
             out.push(to_report(&p, distro.as_ref(), layer, None));
         }
         for (k, (layer, p)) in removed {
@@ -243,7 +418,7 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, Vec<Str
             out.push(to_report(&p, distro.as_ref(), introduced.get(&k).copied(), Some(layer)));
         }
     }
-    (out, warnings)
+    (out, owned_files, warnings)
 }
 
 fn to_report(

@@ -107,7 +107,10 @@ pub fn report(image: &Image) -> ScanReport {
         + image.view.iter().filter(|(_, n)| !n.replaced.is_empty() && !matches!(n.entry.kind, EntryKind::Dir)).count()
             as u64;
     let os = catalog::detect_os(image);
-    let (mut packages, catalog_warnings) = catalog::os_packages(image, os.as_ref());
+    let (mut packages, os_owned, mut catalog_warnings) = catalog::os_packages(image, os.as_ref());
+    let (lang, lang_warnings) = catalog::lang_packages(image, &os_owned);
+    packages.extend(lang);
+    catalog_warnings.extend(lang_warnings);
     packages.sort_by(|a, b| {
         (&a.ecosystem, &a.name, &a.version, &a.locations, &a.arch).cmp(&(
             &b.ecosystem,

@@ -102,3 +102,80 @@ fn layer_that_introduced_and_removed_each_package() {
     assert_eq!(removed[0].name, dropped_name);
     assert_eq!(removed[0].removed_in, Some(3));
 }
+
+/// Real language package files from this machine: the system Python's pip, node's bundled
+/// npm dependencies and Debian's maven jars.
+#[test]
+fn language_packages_with_layers_and_os_ownership() {
+    let site = std::path::Path::new("/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages");
+    let pip_metadata = std::fs::read_dir(site)
+        .expect("the machine's Python")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("pip-"))
+        .map(|e| e.path().join("METADATA"))
+        .unwrap();
+    let pip = std::fs::read(&pip_metadata).unwrap();
+    let pip_version =
+        String::from_utf8_lossy(&pip).lines().find_map(|l| l.strip_prefix("Version: ").map(str::to_owned)).unwrap();
+    let npm = std::path::Path::new("/usr/lib/node_modules/npm/node_modules/semver/package.json");
+    let npm = if npm.exists() {
+        npm.to_path_buf()
+    } else {
+        let node = std::fs::canonicalize(which("node")).unwrap();
+        node.parent().unwrap().join("../lib/node_modules/npm/node_modules/semver/package.json")
+    };
+    let semver_json = std::fs::read(&npm).unwrap();
+    let jar = std::fs::read("/usr/share/maven/lib/commons-io.jar").expect("Debian's maven");
+
+    let owned_metadata = "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA";
+    let status = "Package: python3-six\nStatus: install ok installed\nArchitecture: all\nVersion: 1.16.0-4\n";
+    let bin = |p: &str, c: &[u8]| Item::File(p.to_owned(), c.to_vec());
+    let layers = vec![
+        Layer {
+            compression: Compression::Gzip,
+            items: vec![
+                file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+                file("var/lib/dpkg/status", status),
+                file("var/lib/dpkg/info/python3-six.list", &format!("/.\n/{owned_metadata}\n")),
+                file(owned_metadata, "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n"),
+                bin("usr/local/lib/python3.11/site-packages/pip-x.dist-info/METADATA", &pip),
+                bin("app/node_modules/semver/package.json", &semver_json),
+                file(
+                    "app/package-lock.json",
+                    r#"{"lockfileVersion":3,"packages":{"":{},"node_modules/left-pad":{"version":"1.3.0"}}}"#,
+                ),
+                bin("opt/lib/commons-io.jar", &jar),
+            ],
+        },
+        Layer {
+            compression: Compression::Zstd,
+            // The same METADATA rewritten (a `chmod -R` step) keeps layer 0 as the introducer.
+            items: vec![bin("usr/local/lib/python3.11/site-packages/pip-x.dist-info/METADATA", &pip)],
+        },
+        Layer { compression: Compression::Gzip, items: vec![whiteout("opt/lib/commons-io.jar")] },
+    ];
+    let built = build(&layers, "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "1");
+    let report = run(&format!("oci:{}", tmp.path().display()));
+    let find = |eco: &str, name: &str| report.packages.iter().find(|p| p.ecosystem == eco && p.name == name);
+
+    assert!(find("pypi", "six").is_none(), "six belongs to the python3-six deb");
+    assert!(find("deb", "python3-six").is_some());
+    let pip = find("pypi", "pip").expect("pip found");
+    assert_eq!(pip.version, pip_version);
+    assert_eq!(pip.layer, Some(0));
+    assert_eq!(pip.locations, ["/usr/local/lib/python3.11/site-packages/pip-x.dist-info/METADATA"]);
+    let semver = find("npm", "semver").expect("semver found");
+    assert_eq!(semver.purl, format!("pkg:npm/semver@{}", semver.version));
+    assert!(find("npm", "left-pad").is_none(), "the installed node_modules tree wins over the lockfile");
+    let commons =
+        report.packages.iter().find(|p| p.ecosystem == "maven" && p.name.ends_with(":commons-io")).expect("jar");
+    assert_eq!((commons.layer, commons.removed_in), (Some(0), Some(2)));
+}
+
+fn which(cmd: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(cmd)).find(|p| p.exists()))
+        .unwrap_or_else(|| panic!("{cmd} not on PATH"))
+}

@@ -203,6 +203,30 @@ fn render_scan_table(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
         f.hardlinks,
         f.shadowed
     )?;
+    let mut by_ecosystem: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for p in &r.packages {
+        let e = by_ecosystem.entry(p.ecosystem.as_str()).or_default();
+        if p.removed_in.is_some() {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    if by_ecosystem.is_empty() {
+        writeln!(w, "Packages: none found")?;
+    } else {
+        let parts: Vec<String> = by_ecosystem
+            .iter()
+            .map(|(eco, (n, gone))| {
+                if *gone > 0 {
+                    format!("{n} {eco} ({gone} more removed by a later layer)")
+                } else {
+                    format!("{n} {eco}")
+                }
+            })
+            .collect();
+        writeln!(w, "Packages: {}", parts.join(", "))?;
+    }
     if !r.warnings.is_empty() {
         writeln!(w, "Warnings: {} (listed on stderr)", r.warnings.len())?;
     }
