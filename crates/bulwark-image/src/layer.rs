@@ -399,9 +399,15 @@ struct Flags {
     consumed: Cell<u64>,
     /// The blob ran past its descriptor's size.
     blob_overrun: Cell<bool>,
-    /// Why decompression was stopped (size or ratio limit).
+    /// Why decompression was stopped (size or ratio limit, oversized tar header).
     bomb: RefCell<Option<String>>,
+    /// Bytes the tar reader may still read while it looks for the next entry's header.
+    header_budget: Cell<Option<u64>>,
 }
+
+/// Most bytes of headers (GNU long names, PAX records) read for one entry. The tar reader
+/// holds them in memory whole, and a 1 GiB PAX record compresses to a few MB.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// Reads the blob as stored: hashes it, counts it, enforces the descriptor size.
 struct BlobTap<'a, 's, R> {
@@ -463,6 +469,15 @@ impl<R: Read> Read for TarTap<'_, '_, R> {
         if let Some(message) = tripped {
             *self.flags.bomb.borrow_mut() = Some(message);
             return Err(io::Error::other("decompression limit exceeded"));
+        }
+        if let Some(budget) = self.flags.header_budget.get() {
+            if n as u64 > budget {
+                *self.flags.bomb.borrow_mut() = Some(format!(
+                    "tar extension headers (GNU long name or PAX records) over {MAX_HEADER_BYTES} bytes for one entry"
+                ));
+                return Err(io::Error::other("tar header limit exceeded"));
+            }
+            self.flags.header_budget.set(Some(budget - n as u64));
         }
         self.hasher.update(&buf[..n]);
         Ok(n)
@@ -533,7 +548,7 @@ fn analyze_scoped<'s>(
             ),
         };
         let mut tar = TarTap { inner: decoder, hasher: OffThreadHasher::spawn(scope), count: 0, limits, flags: &flags };
-        walk_tar(&mut tar, &mut index, opts, limits).map_err(stage_err)?;
+        walk_tar(&mut tar, &flags, &mut index, opts, limits).map_err(stage_err)?;
         let diff_id = tar.hasher.finish().ok_or_else(|| layer_err("hashing thread failed".into()))?;
         (tar.count, diff_id)
     };
@@ -590,6 +605,7 @@ impl From<io::Error> for WalkError {
 
 fn walk_tar(
     reader: &mut dyn Read,
+    flags: &Flags,
     index: &mut LayerIndex,
     opts: &AnalyzeOptions,
     limits: &Limits,
@@ -601,96 +617,125 @@ fn walk_tar(
     // can claim 8 GiB of zeros, or exabytes in base-256). They count against the layer
     // size limit instead.
     let mut sparse_bytes: u64 = 0;
-    for entry in archive.entries()? {
+    let mut entries = archive.entries()?;
+    let mut pending: u64 = 0;
+    loop {
+        // Between entries the tar reader reads only headers (plus whatever of the previous
+        // entry is still unread): cap them, see MAX_HEADER_BYTES.
+        flags.header_budget.set(Some(MAX_HEADER_BYTES + pending));
+        let next = entries.next();
+        flags.header_budget.set(None);
+        let Some(entry) = next else { break };
         let mut entry = entry?;
-        count += 1;
-        if count > limits.max_entries {
-            return Err(WalkError::Limit(format!(
-                "more than {} tar entries (hint: raise it with --max-entries)",
-                limits.max_entries
-            )));
-        }
-        let raw_path = entry.path_bytes();
-        let raw = String::from_utf8_lossy(&raw_path).into_owned();
-        let (path, escaped) = normalize_path(&raw);
-        if escaped {
-            index.warnings.push(format!("entry {raw:?} climbs above the image root; read as {path:?}"));
-        }
-        if path.is_empty() {
-            continue;
-        }
-        let (parent, name) = match path.rsplit_once('/') {
-            Some((p, n)) => (p, n),
-            None => ("", path.as_str()),
+        walk_entry(&mut entry, &mut count, &mut sparse_bytes, index, opts, limits)?;
+        pending = if entry.header().entry_type().is_gnu_sparse() {
+            // Reading a sparse entry would expand its holes; let the tar reader skip its
+            // stored bytes instead.
+            entry.header().entry_size().unwrap_or(0).saturating_add(512)
+        } else {
+            // Skip what nobody read here, outside the header budget.
+            io::copy(&mut entry, &mut io::sink())?;
+            0
         };
-        if let Some(hidden) = name.strip_prefix(".wh.") {
-            if hidden == ".wh..opq" {
-                index.opaque_dirs.push(parent.to_owned());
-            } else if hidden.starts_with(".wh.") {
-                // Other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`), not whiteouts.
-            } else if hidden.is_empty() {
-                index.warnings.push(format!("whiteout entry {raw:?} names nothing; ignored"));
-            } else {
-                let target = if parent.is_empty() { hidden.to_owned() } else { format!("{parent}/{hidden}") };
-                index.whiteouts.push(target);
-            }
-            continue;
-        }
-        let header = entry.header();
-        let mode = header.mode().unwrap_or(0o644);
-        let uid = header.uid().unwrap_or(0);
-        let gid = header.gid().unwrap_or(0);
-        let size = entry.size();
-        let sparse = header.entry_type().is_gnu_sparse();
-        let kind = match header.entry_type() {
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => EntryKind::File,
-            tar::EntryType::Directory => EntryKind::Dir,
-            tar::EntryType::Symlink => {
-                let target =
-                    entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                EntryKind::Symlink { target }
-            }
-            tar::EntryType::Link => {
-                let raw_target =
-                    entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                let (target, escaped) = normalize_path(&raw_target);
-                if escaped {
-                    index.warnings.push(format!("hard link {raw:?} targets {raw_target:?} above the image root"));
-                }
-                if target.is_empty() || target == path {
-                    index.warnings.push(format!("hard link {raw:?} has an invalid target {raw_target:?}; ignored"));
-                    continue;
-                }
-                EntryKind::Hardlink { target }
-            }
-            // Devices, FIFOs and unknown types carry nothing a scanner reads.
-            _ => continue,
-        };
-        let is_file = kind == EntryKind::File;
-        let mut sha256 = None;
-        // A later entry for the same path wins: drop what an earlier one captured or analysed.
-        index.captured.remove(&path);
-        for results in index.analyses.values_mut() {
-            results.remove(&path);
-        }
-        let read = is_file
-            && (opts.file_digests
-                || opts.capture.wants(&path)
-                || opts.analyzers.iter().any(|a| a.wants(&path, size, mode)));
-        if read && sparse && sparse_bytes.saturating_add(size) > limits.max_layer_bytes {
-            index.warnings.push(format!(
-                "{path} is a sparse file of {size} bytes, more than --max-layer-bytes allows; contents not read"
-            ));
-        } else if is_file {
-            if read && sparse {
-                sparse_bytes += size;
-            }
-            sha256 = read_file_content(&path, size, mode, &mut entry, opts, limits, index)?;
-        }
-        index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode, uid, gid, sha256 });
     }
     // Drain the end-of-archive blocks and any padding so the diff_id covers the whole stream.
     io::copy(&mut archive.into_inner(), &mut io::sink())?;
+    Ok(())
+}
+
+/// Records one tar entry (and reads its content for whoever wants it).
+fn walk_entry(
+    entry: &mut tar::Entry<'_, &mut dyn Read>,
+    count: &mut u64,
+    sparse_bytes: &mut u64,
+    index: &mut LayerIndex,
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+) -> std::result::Result<(), WalkError> {
+    *count += 1;
+    if *count > limits.max_entries {
+        return Err(WalkError::Limit(format!(
+            "more than {} tar entries (hint: raise it with --max-entries)",
+            limits.max_entries
+        )));
+    }
+    let raw_path = entry.path_bytes();
+    let raw = String::from_utf8_lossy(&raw_path).into_owned();
+    let (path, escaped) = normalize_path(&raw);
+    if escaped {
+        index.warnings.push(format!("entry {raw:?} climbs above the image root; read as {path:?}"));
+    }
+    if path.is_empty() {
+        return Ok(());
+    }
+    let (parent, name) = match path.rsplit_once('/') {
+        Some((p, n)) => (p, n),
+        None => ("", path.as_str()),
+    };
+    if let Some(hidden) = name.strip_prefix(".wh.") {
+        if hidden == ".wh..opq" {
+            index.opaque_dirs.push(parent.to_owned());
+        } else if hidden.starts_with(".wh.") {
+            // Other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`), not whiteouts.
+        } else if hidden.is_empty() {
+            index.warnings.push(format!("whiteout entry {raw:?} names nothing; ignored"));
+        } else {
+            let target = if parent.is_empty() { hidden.to_owned() } else { format!("{parent}/{hidden}") };
+            index.whiteouts.push(target);
+        }
+        return Ok(());
+    }
+    let header = entry.header();
+    let mode = header.mode().unwrap_or(0o644);
+    let uid = header.uid().unwrap_or(0);
+    let gid = header.gid().unwrap_or(0);
+    let size = entry.size();
+    let sparse = header.entry_type().is_gnu_sparse();
+    let kind = match header.entry_type() {
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => EntryKind::File,
+        tar::EntryType::Directory => EntryKind::Dir,
+        tar::EntryType::Symlink => {
+            let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            EntryKind::Symlink { target }
+        }
+        tar::EntryType::Link => {
+            let raw_target =
+                entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let (target, escaped) = normalize_path(&raw_target);
+            if escaped {
+                index.warnings.push(format!("hard link {raw:?} targets {raw_target:?} above the image root"));
+            }
+            if target.is_empty() || target == path {
+                index.warnings.push(format!("hard link {raw:?} has an invalid target {raw_target:?}; ignored"));
+                return Ok(());
+            }
+            EntryKind::Hardlink { target }
+        }
+        // Devices, FIFOs and unknown types carry nothing a scanner reads.
+        _ => return Ok(()),
+    };
+    let is_file = kind == EntryKind::File;
+    let mut sha256 = None;
+    // A later entry for the same path wins: drop what an earlier one captured or analysed.
+    index.captured.remove(&path);
+    for results in index.analyses.values_mut() {
+        results.remove(&path);
+    }
+    let read = is_file
+        && (opts.file_digests
+            || opts.capture.wants(&path)
+            || opts.analyzers.iter().any(|a| a.wants(&path, size, mode)));
+    if read && sparse && sparse_bytes.saturating_add(size) > limits.max_layer_bytes {
+        index.warnings.push(format!(
+            "{path} is a sparse file of {size} bytes, more than --max-layer-bytes allows; contents not read"
+        ));
+    } else if is_file {
+        if read && sparse {
+            *sparse_bytes += size;
+        }
+        sha256 = read_file_content(&path, size, mode, entry, opts, limits, index)?;
+    }
+    index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode, uid, gid, sha256 });
     Ok(())
 }
 

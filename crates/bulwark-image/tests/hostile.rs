@@ -279,3 +279,28 @@ fn broken_docker_archive_is_an_error() {
     let err = read_image(&r, &ReadOptions::default(), &NoCache, &NoProgress).unwrap_err().to_string();
     assert!(err.contains("diff_id of layer") && err.contains("layer.tar"), "{err}");
 }
+
+#[test]
+fn oversized_pax_record_is_refused_before_it_is_held_in_memory() {
+    // The tar reader holds a PAX record whole; an 8 MiB one (a 1 GiB one compresses to a
+    // few MB) must be stopped at the header limit, not read into memory.
+    let record_len = 8 << 20;
+    let mut pax = tar::Header::new_ustar();
+    pax.set_entry_type(tar::EntryType::XHeader);
+    pax.set_path("PaxHeaders/x").unwrap();
+    pax.set_size(record_len);
+    pax.set_mode(0o644);
+    pax.set_cksum();
+    let mut blob = pax.as_bytes().to_vec();
+    blob.extend(std::iter::repeat_n(b'a', record_len as usize));
+    blob.extend_from_slice(&[0u8; 1024]);
+    let expected = Expected { name: "pax".into(), compression: Some(Compression::None), ..Default::default() };
+    let err = analyze_layer(&blob[..], &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tar extension headers") && err.contains("pax"), "{err}");
+    // Large files are still fine: only headers are capped.
+    let big = tar_bytes(&[Item::File("big".into(), vec![7u8; 3 << 20]), file("after", "x")]);
+    let ix = analyze_layer(&big[..], &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(ix.entries.len(), 2);
+}
