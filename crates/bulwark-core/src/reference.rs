@@ -8,6 +8,7 @@
 //! | `dir:<path>` | an unpacked root filesystem |
 //! | `docker:<name\|id>` | an image in the local Docker engine |
 //! | `registry:<ref>` or a bare `<ref>` | an image in an OCI distribution registry |
+//! | `sbom:<file>` | a CycloneDX or SPDX JSON SBOM, scanned instead of an image |
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,12 +22,29 @@ pub const DEFAULT_REGISTRY: &str = "docker.io";
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
-    OciLayout { path: PathBuf, selector: ArchiveSelector },
-    OciArchive { path: PathBuf, selector: ArchiveSelector },
-    DockerArchive { path: PathBuf, tag: Option<String> },
-    Dir { path: PathBuf },
-    Docker { name: String },
+    OciLayout {
+        path: PathBuf,
+        selector: ArchiveSelector,
+    },
+    OciArchive {
+        path: PathBuf,
+        selector: ArchiveSelector,
+    },
+    DockerArchive {
+        path: PathBuf,
+        tag: Option<String>,
+    },
+    Dir {
+        path: PathBuf,
+    },
+    Docker {
+        name: String,
+    },
     Registry(DockerRef),
+    /// A CycloneDX or SPDX JSON SBOM: its packages are matched instead of an image's.
+    Sbom {
+        path: PathBuf,
+    },
 }
 
 /// Which image of an OCI layout to read.
@@ -250,6 +268,10 @@ impl FromStr for Reference {
             nonempty(rest, "a directory")?;
             return Ok(Reference::Dir { path: rest.into() });
         }
+        if let Some(rest) = s.strip_prefix("sbom:") {
+            nonempty(rest, "a file")?;
+            return Ok(Reference::Sbom { path: rest.into() });
+        }
         if let Some(rest) = s.strip_prefix("docker:").or_else(|| s.strip_prefix("docker-daemon:")) {
             nonempty(rest, "an image name or id")?;
             if rest.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'?' || b == b'#') {
@@ -261,7 +283,7 @@ impl FromStr for Reference {
         if let Some((scheme, _)) = rest.split_once(':')
             && !scheme.contains(['/', '.'])
             && rest.split_once('/').is_none_or(|(first, _)| !first.contains(':'))
-            && ["http", "https", "file", "sbom", "podman", "containerd"].contains(&scheme)
+            && ["http", "https", "file", "podman", "containerd"].contains(&scheme)
         {
             return Err(invalid(
                 s,
@@ -298,6 +320,7 @@ impl fmt::Display for Reference {
             Reference::Dir { path } => write!(f, "dir:{}", path.display()),
             Reference::Docker { name } => write!(f, "docker:{name}"),
             Reference::Registry(r) => write!(f, "registry:{r}"),
+            Reference::Sbom { path } => write!(f, "sbom:{}", path.display()),
         }
     }
 }
@@ -381,7 +404,8 @@ mod tests {
         );
         assert_eq!("dir:/".parse::<Reference>().unwrap(), Reference::Dir { path: "/".into() });
         assert_eq!("docker:app:1".parse::<Reference>().unwrap(), Reference::Docker { name: "app:1".into() });
-        for bad in ["oci:", "dir:", "docker:", "docker:a b", "docker:x?y"] {
+        assert_eq!("sbom:bom.json".parse::<Reference>().unwrap(), Reference::Sbom { path: "bom.json".into() });
+        for bad in ["oci:", "dir:", "docker:", "docker:a b", "docker:x?y", "sbom:"] {
             assert!(bad.parse::<Reference>().is_err(), "{bad:?} accepted");
         }
         for s in ["oci:/tmp/img:v1", "docker:abc", "registry:localhost:5000/app:1"] {

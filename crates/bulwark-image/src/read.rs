@@ -97,7 +97,9 @@ pub fn open(reference: &Reference, opts: &ReadOptions) -> Result<Option<(Arc<dyn
         Reference::OciLayout { path, selector } => oci::open_dir(path, selector, &name, platform, &opts.limits)?,
         Reference::OciArchive { path, selector } => oci::open_archive(path, selector, &name, platform, &opts.limits)?,
         Reference::Registry(r) => source::registry::open(r, &opts.registry, platform, &opts.limits)?,
-        Reference::DockerArchive { .. } | Reference::Docker { .. } | Reference::Dir { .. } => return Ok(None),
+        Reference::DockerArchive { .. } | Reference::Docker { .. } | Reference::Dir { .. } | Reference::Sbom { .. } => {
+            return Ok(None);
+        }
     }))
 }
 
@@ -129,6 +131,10 @@ pub fn read_image(
             let stream = docker::Engine::from_env()?.export(image)?;
             read_saved(stream, 0, &name, None, opts, cache, progress)
         }
+        Reference::Sbom { path } => Err(Error::Unsupported(format!(
+            "sbom:{}: an SBOM holds no image to read (hint: `bulwark scan sbom:…` matches its packages)",
+            path.display()
+        ))),
         _ => unreachable!("blob-addressed sources are handled by open()"),
     }
 }
