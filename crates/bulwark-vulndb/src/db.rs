@@ -1,0 +1,490 @@
+//! The local advisory DB: one SQLite file, read side.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::enrich::{EpssScore, KevEntry};
+use crate::error::{Error, Result};
+use crate::osv::{Affected, Format, Record, parse_record_as};
+use crate::severity::{Severity, dedupe};
+
+/// The schema this crate writes and reads. Bump it on any incompatible change; [`Db::open`]
+/// refuses other versions (the DB is rebuilt from feeds, never migrated).
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    location TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    invalid INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    detail TEXT
+) WITHOUT ROWID;
+CREATE TABLE advisories (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    modified TEXT,
+    published TEXT,
+    withdrawn TEXT,
+    summary TEXT,
+    aliases TEXT NOT NULL,
+    upstream TEXT NOT NULL,
+    related TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    max_cvss REAL,
+    format TEXT NOT NULL,
+    raw_sha256 TEXT NOT NULL,
+    raw BLOB NOT NULL
+);
+CREATE TABLE aliases (
+    alias TEXT NOT NULL,
+    advisory INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (alias, advisory, kind)
+) WITHOUT ROWID;
+CREATE TABLE affected (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    advisory INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, name, advisory, idx)
+) WITHOUT ROWID;
+CREATE TABLE kev (
+    cve TEXT PRIMARY KEY,
+    entry TEXT NOT NULL,
+    source TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE epss (
+    cve TEXT PRIMARY KEY,
+    epss REAL NOT NULL,
+    percentile REAL NOT NULL,
+    source TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE nvd_cvss (
+    cve TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (cve, seq)
+) WITHOUT ROWID;
+"#;
+
+/// The key an ecosystem is stored and queried under: trimmed and lower-cased, release kept.
+pub fn ecosystem_key(ecosystem: &str) -> String {
+    ecosystem.trim().to_ascii_lowercase()
+}
+
+/// Normalises a package name the way its ecosystem compares names, so that the name an
+/// installed package reports and the name an advisory uses meet:
+///
+/// - PyPI: PEP 503 (lower-case, runs of `-`, `_`, `.` become one `-`).
+/// - NuGet, Packagist: lower-case (both registries are case-insensitive).
+/// - everything else: as published (Go module paths, Maven coordinates, npm, RubyGems and
+///   crates.io names are case-sensitive or canonical already; Debian and Alpine source
+///   package names are lower-case by policy).
+pub fn normalize_name(ecosystem: &str, name: &str) -> String {
+    let name = name.trim();
+    let base = ecosystem.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+    match base.as_str() {
+        "pypi" => {
+            let mut out = String::with_capacity(name.len());
+            let mut sep = false;
+            for c in name.chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    sep = true;
+                } else {
+                    if sep && !out.is_empty() {
+                        out.push('-');
+                    }
+                    sep = false;
+                    out.extend(c.to_lowercase());
+                }
+            }
+            out
+        }
+        "nuget" | "packagist" => name.to_lowercase(),
+        _ => name.to_owned(),
+    }
+}
+
+/// `Some(i)` for origins inside `affected[i]`.
+fn affected_index(origin: &str) -> Option<i64> {
+    let rest = origin.strip_prefix("osv:affected[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// An advisory as the matcher needs it: everything except the free-text details, with only
+/// the `affected` entries of the package that was asked for (see [`Db::advisories_for`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    pub id: String,
+    /// The name of the source it was read from (as given to the builder).
+    pub source: String,
+    pub modified: Option<String>,
+    pub published: Option<String>,
+    /// Set for withdrawn advisories; these are never returned by [`Db::advisories_for`].
+    pub withdrawn: Option<String>,
+    pub summary: Option<String>,
+    pub aliases: Vec<String>,
+    pub upstream: Vec<String>,
+    pub related: Vec<String>,
+    /// The record's severities, plus NVD's when the record had no CVSS of its own. From
+    /// [`Db::advisories_for`], those stated inside other packages' `affected` entries are
+    /// left out.
+    pub severities: Vec<Severity>,
+    pub affected: Vec<Affected>,
+}
+
+impl Advisory {
+    /// The highest computed CVSS base score, if any.
+    pub fn max_cvss(&self) -> Option<f64> {
+        self.severities.iter().filter_map(|s| s.score).reduce(f64::max)
+    }
+}
+
+/// A KEV entry with the source it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kev {
+    pub entry: KevEntry,
+    pub source: String,
+}
+
+/// An EPSS score with the source it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    pub cve: String,
+    pub score: EpssScore,
+    pub source: String,
+}
+
+/// One input of a build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub name: String,
+    /// `osv`, `kev`, `epss` or `nvd`.
+    pub kind: String,
+    /// The path (or description) it was read from.
+    pub location: String,
+    /// `sha256:<hex>` of the file; for a directory, of the sorted list of
+    /// `<relative path>\0<sha256 of file>\n` lines.
+    pub sha256: String,
+    /// Candidate files (or zip entries, or feed rows) read.
+    pub files: u64,
+    /// Records stored and active (OSV: not withdrawn; KEV/EPSS/NVD: rows).
+    pub records: u64,
+    pub withdrawn: u64,
+    /// Records skipped as unreadable (each with a build warning).
+    pub invalid: u64,
+    /// Records superseded by a record with the same id and a later `modified`.
+    pub duplicates: u64,
+    /// Feed-specific facts (KEV catalog version, EPSS model and score date).
+    pub detail: Option<String>,
+}
+
+/// What the DB says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub schema_version: u32,
+    /// RFC 3339, UTC, seconds. The one timestamp in a DB; not part of the content digest.
+    pub built_at: String,
+    /// The Bulwark version that built it.
+    pub builder: String,
+    /// `sha256:<hex>` over the stored content (advisories by id with the digest of each raw
+    /// record, KEV, EPSS and NVD rows): two DBs with the same content have the same digest
+    /// whenever and wherever they were built.
+    pub content_digest: String,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// An open advisory DB (read-only).
+#[derive(Debug)]
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens a DB read-only and checks its schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            return Err(Error::Io {
+                action: "open advisory database",
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(Error::db(&path))?;
+        // Reads go through the page cache without copies; the file is never written in place.
+        conn.pragma_update(None, "mmap_size", 256i64 << 20).map_err(Error::db(&path))?;
+        let found: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| Error::Db { path: path.clone(), message: format!("not a Bulwark advisory database ({e})") })?;
+        let found = found.unwrap_or_default();
+        if found != SCHEMA_VERSION.to_string() {
+            return Err(Error::SchemaVersion { path, found, expected: SCHEMA_VERSION });
+        }
+        Ok(Db { conn, path })
+    }
+
+    /// The file this DB was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The active advisories affecting package `name` in OSV ecosystem `ecosystem`, sorted by
+    /// id, each with only this package's `affected` entries.
+    ///
+    /// The ecosystem matches case-insensitively but otherwise exactly, release included:
+    /// `Debian:10` finds only `Debian:10` records, never `Debian:11` or a bare `Debian`; the
+    /// caller maps a distro release to its OSV ecosystem. The name is normalised with
+    /// [`normalize_name`] on both sides. Version matching is the caller's job
+    /// (`bulwark-match`).
+    pub fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.id, a.source, a.modified, a.published, a.withdrawn, a.summary, a.aliases, a.upstream,
+                        a.related, a.severity, f.entry, f.idx
+                 FROM affected f JOIN advisories a ON a.rowid = f.advisory
+                 WHERE f.ecosystem = ?1 AND f.name = ?2
+                 ORDER BY a.id, f.idx",
+            )
+            .map_err(Error::db(&self.path))?;
+        let mut rows = stmt
+            .query(params![ecosystem_key(ecosystem), normalize_name(ecosystem, name)])
+            .map_err(Error::db(&self.path))?;
+        let mut out: Vec<(Advisory, Vec<i64>)> = Vec::new();
+        while let Some(row) = rows.next().map_err(Error::db(&self.path))? {
+            let id: String = row.get(0).map_err(Error::db(&self.path))?;
+            let entry: String = row.get(10).map_err(Error::db(&self.path))?;
+            let idx: i64 = row.get(11).map_err(Error::db(&self.path))?;
+            let entry: Affected = self.json(&entry, &id)?;
+            if let Some((last, idxs)) = out.last_mut().filter(|(a, _)| a.id == id) {
+                last.affected.push(entry);
+                idxs.push(idx);
+                continue;
+            }
+            let mut advisory = self.advisory_row(row, id)?;
+            advisory.affected.push(entry);
+            out.push((advisory, vec![idx]));
+        }
+        // Severities stated inside other packages' (other releases') affected entries do not
+        // apply to this package.
+        Ok(out
+            .into_iter()
+            .map(|(mut a, idxs)| {
+                a.severities.retain(|s| affected_index(&s.origin).is_none_or(|i| idxs.contains(&i)));
+                dedupe(&mut a.severities);
+                a
+            })
+            .collect())
+    }
+
+    /// One advisory by id with all its `affected` entries (withdrawn ones included).
+    pub fn advisory(&self, id: &str) -> Result<Option<Advisory>> {
+        let Some(record) = self.record(id)? else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, source, modified, published, withdrawn, summary, aliases, upstream, related, severity
+                 FROM advisories WHERE id = ?1",
+            )
+            .map_err(Error::db(&self.path))?;
+        let mut rows = stmt.query([id]).map_err(Error::db(&self.path))?;
+        let Some(row) = rows.next().map_err(Error::db(&self.path))? else { return Ok(None) };
+        let mut advisory = self.advisory_row(row, id.to_owned())?;
+        advisory.affected = record.affected;
+        dedupe(&mut advisory.severities);
+        Ok(Some(advisory))
+    }
+
+    /// The full record as published (parsed from the stored original bytes).
+    pub fn record(&self, id: &str) -> Result<Option<Record>> {
+        let Some((format, bytes)) = self.raw_record(id)? else { return Ok(None) };
+        parse_record_as(&bytes, format).map(Some)
+    }
+
+    /// The original bytes of a record and their format.
+    pub fn raw_record(&self, id: &str) -> Result<Option<(Format, Vec<u8>)>> {
+        let row: Option<(String, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT format, raw FROM advisories WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(Error::db(&self.path))?;
+        let Some((format, compressed)) = row else { return Ok(None) };
+        let bytes = zstd::bulk::decompress(&compressed, crate::osv::MAX_RECORD_BYTES)
+            .map_err(|e| Error::Db { path: self.path.clone(), message: format!("record {id}: {e}") })?;
+        let format = if format == "yaml" { Format::Yaml } else { Format::Json };
+        Ok(Some((format, bytes)))
+    }
+
+    /// Ids of the advisories that list `alias` in `aliases`, `upstream` or `related`, sorted.
+    pub fn ids_for_alias(&self, alias: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT a.id FROM aliases x JOIN advisories a ON a.rowid = x.advisory
+                 WHERE x.alias = ?1 ORDER BY a.id",
+            )
+            .map_err(Error::db(&self.path))?;
+        let ids = stmt
+            .query_map([alias], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(Error::db(&self.path))?;
+        Ok(ids)
+    }
+
+    /// The KEV entry for a CVE, if it is a known exploited vulnerability.
+    pub fn kev(&self, cve: &str) -> Result<Option<Kev>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT entry, source FROM kev WHERE cve = ?1")
+            .and_then(|mut s| s.query_row([cve], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(Error::db(&self.path))?;
+        row.map(|(entry, source)| Ok(Kev { entry: self.json(&entry, cve)?, source })).transpose()
+    }
+
+    /// The EPSS score of a CVE.
+    pub fn epss(&self, cve: &str) -> Result<Option<Epss>> {
+        self.conn
+            .prepare_cached("SELECT epss, percentile, source FROM epss WHERE cve = ?1")
+            .and_then(|mut s| {
+                s.query_row([cve], |r| {
+                    Ok(Epss {
+                        cve: cve.to_owned(),
+                        score: EpssScore { epss: r.get(0)?, percentile: r.get(1)? },
+                        source: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(Error::db(&self.path))
+    }
+
+    /// NVD's CVSS metrics for a CVE, as stored (whether or not an advisory used them).
+    pub fn nvd_cvss(&self, cve: &str) -> Result<Vec<Severity>> {
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT severity FROM nvd_cvss WHERE cve = ?1 ORDER BY seq")
+            .and_then(|mut s| s.query_map([cve], |r| r.get(0))?.collect())
+            .map_err(Error::db(&self.path))?;
+        rows.iter().map(|s| self.json(s, cve)).collect()
+    }
+
+    /// Schema version, build time, sources and content digest.
+    pub fn metadata(&self) -> Result<Metadata> {
+        let meta = |key: &str| -> Result<String> {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(Error::db(&self.path))
+                .map(Option::unwrap_or_default)
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, kind, location, sha256, files, records, withdrawn, invalid, duplicates, detail
+                 FROM sources ORDER BY name",
+            )
+            .map_err(Error::db(&self.path))?;
+        let sources = stmt
+            .query_map([], |r| {
+                Ok(SourceInfo {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    location: r.get(2)?,
+                    sha256: r.get(3)?,
+                    files: r.get::<_, i64>(4)? as u64,
+                    records: r.get::<_, i64>(5)? as u64,
+                    withdrawn: r.get::<_, i64>(6)? as u64,
+                    invalid: r.get::<_, i64>(7)? as u64,
+                    duplicates: r.get::<_, i64>(8)? as u64,
+                    detail: r.get(9)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(Error::db(&self.path))?;
+        Ok(Metadata {
+            schema_version: SCHEMA_VERSION,
+            built_at: meta("built_at")?,
+            builder: meta("builder")?,
+            content_digest: meta("content_digest")?,
+            sources,
+        })
+    }
+
+    fn advisory_row(&self, row: &rusqlite::Row<'_>, id: String) -> Result<Advisory> {
+        let db = Error::db(&self.path);
+        let get = |i: usize| row.get::<_, Option<String>>(i);
+        let (source, modified, published, withdrawn, summary, aliases, upstream, related, severity) = (|| {
+            Ok::<_, rusqlite::Error>((
+                row.get::<_, String>(1)?,
+                get(2)?,
+                get(3)?,
+                get(4)?,
+                get(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
+                row.get::<_, String>(9)?,
+            ))
+        })()
+        .map_err(db)?;
+        Ok(Advisory {
+            source,
+            modified,
+            published,
+            withdrawn,
+            summary,
+            aliases: self.json(&aliases, &id)?,
+            upstream: self.json(&upstream, &id)?,
+            related: self.json(&related, &id)?,
+            severities: self.json(&severity, &id)?,
+            affected: Vec::new(),
+            id,
+        })
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, s: &str, key: &str) -> Result<T> {
+        serde_json::from_str(s)
+            .map_err(|e| Error::Db { path: self.path.clone(), message: format!("corrupt row for {key}: {e}") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        // PEP 503's own examples.
+        for n in [
+            "friendly-bar",
+            "Friendly-Bar",
+            "FRIENDLY-BAR",
+            "friendly.bar",
+            "friendly_bar",
+            "friendly--bar",
+            "FrIeNdLy-._.-bAr",
+        ] {
+            assert_eq!(normalize_name("PyPI", n), "friendly-bar", "{n}");
+        }
+        assert_eq!(normalize_name("NuGet", "Newtonsoft.Json"), "newtonsoft.json");
+        assert_eq!(normalize_name("Go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
+        assert_eq!(normalize_name("Debian:10", "openssl"), "openssl");
+        assert_eq!(ecosystem_key(" Debian:10 "), "debian:10");
+    }
+}

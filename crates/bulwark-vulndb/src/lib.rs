@@ -1,0 +1,49 @@
+//! Advisory feeds and the local advisory DB.
+//!
+//! - [`osv`]: lenient OSV records (JSON or YAML), [`parse_record`] for untrusted bytes.
+//! - [`severity`]: CVSS v2/v3.x/v4.0 base scores from vectors, GHSA severity, Debian urgency,
+//!   Ubuntu priority — each with where it came from.
+//! - [`enrich`]: CISA KEV, FIRST EPSS and NVD 2.0 CVSS feeds.
+//! - [`DbBuilder`] ingests OSV directories, files and `all.zip` archives plus enrichment
+//!   feeds into one SQLite file, replaced atomically; [`Db`] opens it read-only and answers
+//!   "which advisories name this package" ([`Db::advisories_for`]), KEV and EPSS lookups.
+//!
+//! Version matching is not done here (see `bulwark-match` and `bulwark-version`).
+//!
+//! ```
+//! use bulwark_vulndb::{Db, DbBuilder};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let record = dir.path().join("GO-2099-0001.json");
+//! std::fs::write(&record, r#"{"id": "GO-2099-0001", "modified": "2099-01-01T00:00:00Z",
+//!     "aliases": ["CVE-2099-1"],
+//!     "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+//!     "affected": [{"package": {"ecosystem": "Go", "name": "example.com/m"},
+//!                   "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.3"}]}]}]}"#)
+//!     .unwrap();
+//!
+//! let db_path = dir.path().join("bulwark.db");
+//! let mut builder = DbBuilder::new(&db_path).unwrap();
+//! builder.add_osv("example", &record).unwrap();
+//! let report = builder.finish().unwrap();
+//! assert!(report.warnings.is_empty());
+//!
+//! let db = Db::open(&db_path).unwrap();
+//! let found = db.advisories_for("Go", "example.com/m").unwrap();
+//! assert_eq!(found[0].id, "GO-2099-0001");
+//! assert_eq!(found[0].max_cvss(), Some(9.8));
+//! assert_eq!(db.metadata().unwrap().sources[0].records, 1);
+//! ```
+
+mod build;
+mod db;
+pub mod enrich;
+mod error;
+pub mod osv;
+pub mod severity;
+
+pub use build::{BuildReport, DbBuilder, Warning};
+pub use db::{Advisory, Db, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name};
+pub use error::{Error, Result};
+pub use osv::{Format, Record, parse_record};
+pub use severity::{Rating, Scheme, Severity};
