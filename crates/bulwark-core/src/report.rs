@@ -23,6 +23,13 @@ pub struct ScanReport {
     /// later layer removed are listed too, with `removed_in`.
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Known vulnerabilities of the packages, sorted by severity (worst first), then id
+    /// and package. Empty when no advisory database was used (see `database`).
+    #[serde(default)]
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// The advisory database the packages were matched against, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSummary>,
     /// Things that were wrong with the image but did not stop the scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -133,4 +140,99 @@ pub struct FileCounts {
     pub bytes: u64,
     /// Paths that some layer added and a later layer deleted or replaced.
     pub shadowed: u64,
+}
+
+/// Severity, worst last so that `Ord` sorts by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Unknown,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Whether a fix exists for an affected package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixState {
+    /// A fixed version is published (`fixed_versions`).
+    Fixed,
+    /// Affected, and no fixed version is known yet.
+    NotFixed,
+    /// The distro decided not to fix it (or postponed, or rated it unimportant).
+    WontFix,
+}
+
+/// A CVSS score with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvssScore {
+    /// `2.0`, `3.0`, `3.1` or `4.0`.
+    pub version: String,
+    pub vector: String,
+    pub score: f64,
+    /// E.g. `osv:severity[0]` or `nvd:nvd@nist.gov (Primary)`.
+    pub source: String,
+}
+
+/// The package a vulnerability was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedPackage {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    /// The name and version that were matched, when not the package's own (an OS
+    /// package's source package).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_as: Option<SourcePackage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    pub locations: Vec<String>,
+}
+
+/// A known vulnerability in a package, with everything needed to explain it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// The primary id: the CVE when the advisory has one, else the advisory id.
+    pub id: String,
+    /// Every other id of the same vulnerability (advisory ids, GHSA, …), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    pub package: AffectedPackage,
+    pub state: FixState,
+    /// Fixed versions, nearest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_versions: Vec<String>,
+    pub severity: Severity,
+    /// Where `severity` came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<CvssScore>,
+    /// In CISA's Known Exploited Vulnerabilities catalog.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kev: bool,
+    /// FIRST EPSS probability (0..1) and percentile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The advisory records that matched, e.g. `osv:Debian:12/DSA-5678-1`.
+    pub sources: Vec<String>,
+    /// Why it matched: the range and the version comparison, in words.
+    pub explanation: String,
+}
+
+/// The advisory database a scan used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseSummary {
+    /// When the database was built (RFC 3339); the one timestamp in a report.
+    pub built_at: String,
+    /// Digest of the database content.
+    pub digest: String,
+    /// Sources and their record counts.
+    pub sources: Vec<(String, u64)>,
 }

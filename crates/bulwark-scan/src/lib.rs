@@ -136,6 +136,8 @@ pub fn report(image: &Image) -> ScanReport {
         layers,
         files,
         packages,
+        vulnerabilities: Vec::new(),
+        database: None,
         warnings,
     }
 }
