@@ -29,6 +29,49 @@ pub enum Command {
     /// Show an image's manifest, config and layers
     #[command(after_help = REFERENCES)]
     Inspect(InspectArgs),
+    /// Build and inspect the advisory database
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Build the database from local feeds (OSV directories, files or all.zip; KEV; EPSS; NVD)
+    Build(DbBuildArgs),
+    /// Show the database's age, sources and record counts
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbBuildArgs {
+    /// Database file to write (atomically replaced) [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// OSV records: a directory (recursive), a .json/.yaml file or an all.zip; NAME=PATH to name it
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub osv: Vec<String>,
+    /// CISA Known Exploited Vulnerabilities JSON
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub kev: Vec<String>,
+    /// FIRST EPSS scores, CSV or CSV.gz
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub epss: Vec<String>,
+    /// NVD 2.0 JSON, for CVSS where advisories have none
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub nvd: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    /// Database file [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Warn when the database is older than this many days
+    #[arg(long, default_value_t = 7)]
+    pub max_age_days: u64,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

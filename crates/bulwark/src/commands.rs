@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Inspect(args) => inspect(args),
+        Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
+        Command::Db(crate::cli::DbCommand::Status(args)) => crate::db::status(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -161,3 +161,44 @@ fn docker_engine_image_from_docker_import() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not found") && err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn db_build_and_status_from_real_feeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("bulwark.db");
+    let adv = shared().join("advisories");
+    let kev = adv.join("cisa-kev/known_exploited_vulnerabilities.json");
+    let out = bulwark(
+        &[
+            "db",
+            "build",
+            "--db",
+            db.to_str().unwrap(),
+            "--osv",
+            &format!("rustsec={}", adv.join("rustsec-osv").display()),
+            "--kev",
+            kev.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = bulwark(&["db", "status", "--db", db.to_str().unwrap(), "--format", "json"], tmp.path());
+    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+    let meta: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let sources = meta["sources"].as_array().unwrap();
+    let source = |name: &str| sources.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("{name}: {meta}"));
+    let rustsec = source("rustsec");
+    let files = rustsec["files"].as_u64().unwrap();
+    let counted =
+        ["records", "withdrawn", "invalid", "duplicates"].iter().map(|k| rustsec[k].as_u64().unwrap()).sum::<u64>();
+    assert!(counted == files && rustsec["records"].as_u64().unwrap() > 1000, "every file accounted for: {meta}");
+    assert_eq!(source("known_exploited_vulnerabilities")["kind"], "kev");
+    // No source: a clear error, and the existing database is left alone.
+    let before = std::fs::read(&db).unwrap();
+    let out = bulwark(&["db", "build", "--db", db.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hint:"));
+    let out = bulwark(&["db", "build", "--db", db.to_str().unwrap(), "--osv", "/nonexistent/feed"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a failed build keeps the old database");
+}
