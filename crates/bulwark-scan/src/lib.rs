@@ -28,6 +28,8 @@ pub enum Error {
     Image(#[from] bulwark_image::Error),
     #[error("layer cache {path}: {source}")]
     Cache { path: PathBuf, source: std::io::Error },
+    #[error("sbom {path}: {message}")]
+    Sbom { path: PathBuf, message: String },
 }
 
 /// Result alias for this crate.
@@ -49,8 +51,14 @@ impl Default for ScanOptions {
     }
 }
 
-/// Reads and analyses an image.
-pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Image)> {
+/// Largest SBOM file read.
+const MAX_SBOM_BYTES: u64 = 256 << 20;
+
+/// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image).
+pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
+    if let Reference::Sbom { path } = reference {
+        return Ok((sbom_report(reference, path)?, None));
+    }
     let disk;
     let cache: &dyn LayerCache = match &opts.cache_dir {
         Some(dir) => {
@@ -65,7 +73,38 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         read.analyze.analyzers = catalog::analyzers();
     }
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
-    Ok((report(&image), image))
+    Ok((report(&image), Some(image)))
+}
+
+/// The report for an SBOM given as input: its packages and OS, no layers or files.
+fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanReport> {
+    use std::io::Read;
+    let io_err = |source| Error::Sbom { path: path.to_owned(), message: format!("reading: {source}") };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(io_err)?.take(MAX_SBOM_BYTES + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.len() as u64 > MAX_SBOM_BYTES {
+        return Err(Error::Sbom { path: path.to_owned(), message: format!("larger than {MAX_SBOM_BYTES} bytes") });
+    }
+    let sbom = bulwark_report::sbom_in::parse(&bytes)
+        .map_err(|e| Error::Sbom { path: path.to_owned(), message: e.to_string() })?;
+    Ok(ScanReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
+        image: ImageSummary {
+            reference: reference.to_string(),
+            manifest_digest: None,
+            config_digest: None,
+            platform: None,
+            created: None,
+        },
+        os: sbom.os,
+        layers: Vec::new(),
+        files: FileCounts::default(),
+        packages: sbom.packages,
+        vulnerabilities: Vec::new(),
+        database: None,
+        warnings: sbom.warnings,
+    })
 }
 
 /// Builds the report for an image that has been read.

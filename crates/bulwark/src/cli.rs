@@ -29,6 +29,9 @@ pub enum Command {
     /// Show an image's manifest, config and layers
     #[command(after_help = REFERENCES)]
     Inspect(InspectArgs),
+    /// Write an image's SBOM (CycloneDX 1.6, SPDX 2.3 or Bulwark JSON)
+    #[command(after_help = REFERENCES)]
+    Sbom(SbomArgs),
     /// Build and inspect the advisory database
     #[command(subcommand)]
     Db(DbCommand),
@@ -80,22 +83,17 @@ pub enum Format {
     Json,
 }
 
+/// An image to scan and how to read it: shared by `scan` and `sbom`.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct ImageArgs {
     /// Image reference (see below)
     pub image: String,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
-    pub format: Format,
-    /// Write the report to this file instead of stdout
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
     /// Never draw progress bars
     #[arg(long, env = "BULWARK_NO_PROGRESS")]
     pub no_progress: bool,
-    /// Print nothing but the report and errors
+    /// Print nothing but the output and errors
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Layer cache directory [default: ~/.cache/bulwark/layers]
@@ -107,6 +105,40 @@ pub struct ScanArgs {
     /// Largest layer cache size in bytes
     #[arg(long, default_value_t = 2 << 30)]
     pub cache_max_bytes: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: ImageArgs,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
+    pub format: Format,
+    /// Write the report to this file instead of stdout
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON
+    Cyclonedx,
+    /// SPDX 2.3 JSON
+    Spdx,
+    /// Bulwark's own JSON report
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub input: ImageArgs,
+    /// SBOM format
+    #[arg(long, short = 'f', value_enum, default_value = "cyclonedx")]
+    pub format: SbomFormat,
+    /// Write the SBOM to this file instead of stdout
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

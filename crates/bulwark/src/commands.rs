@@ -11,11 +11,11 @@ use bulwark_image::{Image, Limits, NoProgress, ReadOptions};
 use bulwark_scan::ScanOptions;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, Format, InspectArgs, ScanArgs, SourceArgs};
+use crate::cli::{Cli, Command, Format, ImageArgs, InspectArgs, ScanArgs, SourceArgs};
 use crate::progress::Bars;
 
 /// Exit code: the scan ran and the policy passed (or there was none).
-const OK: u8 = 0;
+pub(crate) const OK: u8 = 0;
 /// Exit code: something went wrong (bad reference, unreachable registry, bad input).
 const ERROR: u8 = 2;
 
@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Inspect(args) => inspect(args),
+        Command::Sbom(args) => crate::sbom::run(args),
         Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
         Command::Db(crate::cli::DbCommand::Status(args)) => crate::db::status(args),
     };
@@ -91,7 +92,10 @@ fn parse_reference(s: &str) -> Result<Reference> {
         })
 }
 
-fn write_output(path: Option<&std::path::Path>, render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+pub(crate) fn write_output(
+    path: Option<&std::path::Path>,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     match path {
         Some(p) => {
             let mut f =
@@ -108,25 +112,31 @@ fn write_output(path: Option<&std::path::Path>, render: impl FnOnce(&mut dyn Wri
     Ok(())
 }
 
-fn scan(args: ScanArgs) -> Result<u8> {
-    let reference = parse_reference(&args.image)?;
+/// Scans the image (or SBOM) `input` names, printing warnings unless quiet.
+pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
+    let reference = parse_reference(&input.image)?;
     let opts = ScanOptions {
-        read: read_options(&args.source)?,
-        cache_dir: if args.no_cache {
+        read: read_options(&input.source)?,
+        cache_dir: if input.no_cache {
             None
         } else {
-            args.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
+            input.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
         },
-        cache_max_bytes: args.cache_max_bytes,
+        cache_max_bytes: input.cache_max_bytes,
     };
-    let bars = Bars::new(!args.no_progress && !args.quiet);
+    let bars = Bars::new(!input.no_progress && !input.quiet);
     let (report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
-    if !args.quiet {
+    if !input.quiet {
         let mut err = io::stderr().lock();
         for w in &report.warnings {
             let _ = writeln!(err, "warning: {w}");
         }
     }
+    Ok(report)
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    let report = run_scan(&args.input)?;
     write_output(args.output.as_deref(), |w| match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, &report)?;

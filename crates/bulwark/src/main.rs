@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod db;
 mod progress;
+mod sbom;
 
 fn main() -> ExitCode {
     let args = <cli::Cli as clap::Parser>::parse();

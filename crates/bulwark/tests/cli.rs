@@ -202,3 +202,41 @@ fn db_build_and_status_from_real_feeds() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&db).unwrap(), before, "a failed build keeps the old database");
 }
+
+#[test]
+fn sbom_out_and_back_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status = std::fs::read(shared().join("fixtures/os-pkgdb/claircore/dpkg/testdata/debian-only.status")).unwrap();
+    let mut layers = image_layers();
+    layers[0].items.push(Item::File("var/lib/dpkg/status".into(), status));
+    let built = build(&layers, "amd64");
+    write_oci_layout(&tmp.path().join("img"), &built, "1");
+    let reference = format!("oci:{}", tmp.path().join("img").display());
+    let cache = tmp.path().join("cache");
+    let scanned = bulwark(&["scan", &reference, "--format", "json"], &cache);
+    let scanned: Value = serde_json::from_slice(&scanned.stdout).unwrap();
+    assert!(!scanned["packages"].as_array().unwrap().is_empty());
+    for format in ["cyclonedx", "spdx"] {
+        let file = tmp.path().join(format!("bom.{format}.json"));
+        let out = bulwark(&["sbom", &reference, "-f", format, "-o", file.to_str().unwrap()], &cache);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let first = std::fs::read(&file).unwrap();
+        let again = bulwark(&["sbom", &reference, "-f", format], &cache);
+        assert_eq!(again.stdout, first, "{format}: same image, same bytes");
+        let back = bulwark(&["scan", &format!("sbom:{}", file.display()), "--format", "json"], &cache);
+        assert_eq!(back.status.code(), Some(0), "{}", String::from_utf8_lossy(&back.stderr));
+        let back: Value = serde_json::from_slice(&back.stdout).unwrap();
+        let key = |r: &Value| -> Vec<(String, String, String)> {
+            let mut v: Vec<_> = r["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p["name"].to_string(), p["version"].to_string(), p["purl"].to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(key(&back), key(&scanned), "{format}");
+        assert_eq!(back["os"]["id"], "debian", "{format}");
+    }
+}

@@ -1,0 +1,35 @@
+//! `bulwark sbom <ref> --format cyclonedx|spdx|json`: scan an image and write its inventory
+//! as CycloneDX 1.6 JSON, SPDX 2.3 JSON or Bulwark's own JSON report. The documents come
+//! from `bulwark-report`; this module only runs the scan and writes the bytes.
+//!
+//! Output is deterministic: the same image gives the same bytes (the one timestamp is the
+//! image's own `created` time; see `bulwark_report::time`).
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use bulwark_core::report::ScanReport;
+
+use crate::cli::{SbomArgs, SbomFormat};
+use crate::commands::{OK, run_scan, write_output};
+
+/// Runs `bulwark sbom`.
+pub fn run(args: SbomArgs) -> Result<u8> {
+    let report = run_scan(&args.input)?;
+    write_output(args.output.as_deref(), |w| render(w, &report, args.format))?;
+    Ok(OK)
+}
+
+/// Writes `report` in `format`, pretty-printed, with a trailing newline.
+pub fn render(w: &mut dyn Write, report: &ScanReport, format: SbomFormat) -> io::Result<()> {
+    let bytes = match format {
+        SbomFormat::Cyclonedx => bulwark_report::cyclonedx::to_vec(report),
+        SbomFormat::Spdx => bulwark_report::spdx::to_vec(report),
+        SbomFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
+            v.push(b'\n');
+            v
+        }
+    };
+    w.write_all(&bytes)
+}
