@@ -13,6 +13,8 @@ import sys
 MAX_VS_GZIP = 0.60  # bulwark full read / (gzip -dc | tar -t)
 MAX_VS_INFLATE = 1.15  # bulwark full read / decompress-only with its own decoder
 MAX_RSS_MB = 100
+MAX_VS_INSPECT = 1.10  # bulwark scan (cataloguing) / bulwark inspect (layer reading only)
+MIN_SYFT_VS_SCAN = 8.0  # syft scan / bulwark scan
 
 
 def main():
@@ -71,6 +73,19 @@ def main():
             f"| bulwark-scan / inflate | {vs_inflate:.2f} | ≤ {MAX_VS_INFLATE:.2f} | "
             f"{verdict(vs_inflate <= MAX_VS_INFLATE, vs_inflate, MAX_VS_INFLATE)} |"
         )
+        if "bulwark-inspect" in med:
+            vs_inspect = med["bulwark-scan"] / med["bulwark-inspect"]
+            summary[img]["scan_vs_inspect"] = vs_inspect
+            w(
+                f"| bulwark-scan / bulwark-inspect (cataloguing cost) | {vs_inspect:.2f} | ≤ {MAX_VS_INSPECT:.2f} | "
+                f"{verdict(vs_inspect <= MAX_VS_INSPECT, vs_inspect, MAX_VS_INSPECT)} |"
+            )
+        if "syft" in med:
+            syft_x = med["syft"] / med["bulwark-scan"]
+            summary[img]["syft_vs_scan"] = syft_x
+            ok = syft_x >= MIN_SYFT_VS_SCAN
+            v = "met" if ok else f"**missed**: {syft_x:.1f}x instead of {MIN_SYFT_VS_SCAN:.0f}x"
+            w(f"| syft / bulwark-scan (speed-up) | {syft_x:.2f} | ≥ {MIN_SYFT_VS_SCAN:.1f} | {v} |")
         w(f"| peak RSS (max of {len(rss_kb)} runs) | {peak:.1f} MB | < {MAX_RSS_MB} MB | {verdict(peak < MAX_RSS_MB, peak, MAX_RSS_MB)} |")
         w("")
         w(
@@ -78,7 +93,11 @@ def main():
             f"bulwark-scan / pigz-tar = {med['bulwark-scan'] / med['pigz-tar']:.2f}, "
             f"inflate-j1 / gzip-tar = {med['inflate-j1'] / med['gzip-tar']:.2f}; "
             f"by CPU time: bulwark-scan / gzip-tar = {cpu['bulwark-scan'] / cpu['gzip-tar']:.2f}, "
-            f"bulwark-scan / inflate = {cpu['bulwark-scan'] / cpu['inflate']:.2f}."
+            f"bulwark-scan / inflate = {cpu['bulwark-scan'] / cpu['inflate']:.2f}"
+            + (f", bulwark-scan / bulwark-inspect = {cpu['bulwark-scan'] / cpu['bulwark-inspect']:.2f}" if "bulwark-inspect" in cpu else "")
+            + (f", syft / bulwark-scan = {cpu['syft'] / cpu['bulwark-scan']:.2f}" if "syft" in cpu else "")
+            + (f"; syft / gzip-tar (wall) = {med['syft'] / med['gzip-tar']:.2f}" if "syft" in med else "")
+            + "."
         )
         w("")
     with open(os.path.join(out, "summary.json"), "w") as f:

