@@ -191,7 +191,7 @@ impl FileAnalyzer for LangPackageAnalyzer {
     }
 
     fn wants(&self, path: &str, size: u64, mode: u32) -> bool {
-        size > 0 && size <= MAX_LANG_BYTES && lang_file(path, mode).is_some()
+        size > 0 && lang_file(path, mode).is_some()
     }
 
     fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
@@ -207,6 +207,10 @@ impl FileAnalyzer for LangPackageAnalyzer {
                 return Ok(None);
             }
             bytes.extend_from_slice(&head[..n]);
+        }
+        // Never read a huge archive or binary whole; say so rather than skip it silently.
+        if size > MAX_LANG_BYTES {
+            return Err(format!("{size} bytes, over the {MAX_LANG_BYTES}-byte cataloguing limit; not catalogued"));
         }
         content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
         let abs = format!("/{path}");
@@ -442,5 +446,23 @@ fn to_report(
         layer,
         removed_in,
         dependencies: p.dependencies.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_archives_are_reported_not_read() {
+        let a = LangPackageAnalyzer;
+        let size = MAX_LANG_BYTES + 1;
+        assert!(a.wants("opt/app/huge.jar", size, 0o644));
+        let mut never_read = std::io::repeat(0).take(size);
+        let err = a.analyze("opt/app/huge.jar", &mut never_read, size).unwrap_err();
+        assert!(err.contains("not catalogued"), "{err}");
+        assert_eq!(never_read.limit(), size, "nothing was read");
+        // Scripts marked executable are not binaries: nothing stored, no warning.
+        assert_eq!(a.analyze("usr/bin/script", &mut &b"#!/bin/sh\n"[..], 10), Ok(None));
     }
 }
