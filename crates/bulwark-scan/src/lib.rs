@@ -12,7 +12,9 @@
 use std::path::PathBuf;
 
 use bulwark_core::Reference;
-use bulwark_core::report::{FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport};
+use bulwark_core::report::{
+    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport,
+};
 use bulwark_image::layer::EntryKind;
 use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
 
@@ -30,6 +32,8 @@ pub enum Error {
     Cache { path: PathBuf, source: std::io::Error },
     #[error("sbom {path}: {message}")]
     Sbom { path: PathBuf, message: String },
+    #[error("advisory database {path}: {message} (hint: build it with `bulwark db build`)")]
+    Db { path: PathBuf, message: String },
 }
 
 /// Result alias for this crate.
@@ -43,11 +47,18 @@ pub struct ScanOptions {
     pub cache_dir: Option<PathBuf>,
     /// Size bound of the layer cache.
     pub cache_max_bytes: u64,
+    /// The advisory database to match packages against; `None` skips vulnerability matching.
+    pub db: Option<PathBuf>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { read: ReadOptions::default(), cache_dir: DiskCache::default_dir(), cache_max_bytes: 2 << 30 }
+        ScanOptions {
+            read: ReadOptions::default(),
+            cache_dir: DiskCache::default_dir(),
+            cache_max_bytes: 2 << 30,
+            db: None,
+        }
     }
 }
 
@@ -57,7 +68,9 @@ const MAX_SBOM_BYTES: u64 = 256 << 20;
 /// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image).
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     if let Reference::Sbom { path } = reference {
-        return Ok((sbom_report(reference, path)?, None));
+        let mut report = sbom_report(reference, path)?;
+        match_vulnerabilities(&mut report, opts)?;
+        return Ok((report, None));
     }
     let disk;
     let cache: &dyn LayerCache = match &opts.cache_dir {
@@ -73,7 +86,25 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         read.analyze.analyzers = catalog::analyzers();
     }
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
-    Ok((report(&image), Some(image)))
+    let mut report = report(&image);
+    match_vulnerabilities(&mut report, opts)?;
+    Ok((report, Some(image)))
+}
+
+/// Matches the report's packages against the advisory database, when one is configured.
+fn match_vulnerabilities(report: &mut ScanReport, opts: &ScanOptions) -> Result<()> {
+    let Some(path) = &opts.db else { return Ok(()) };
+    let db = bulwark_vulndb::Db::open(path).map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
+    let meta = db.metadata().map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
+    let (vulnerabilities, warnings) = bulwark_match::match_packages(&report.packages, report.os.as_ref(), &db);
+    report.vulnerabilities = vulnerabilities;
+    report.warnings.extend(warnings);
+    report.database = Some(DatabaseSummary {
+        built_at: meta.built_at,
+        digest: meta.content_digest,
+        sources: meta.sources.iter().map(|s| (s.name.clone(), s.records)).collect(),
+    });
+    Ok(())
 }
 
 /// The report for an SBOM given as input: its packages and OS, no layers or files.

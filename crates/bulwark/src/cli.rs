@@ -105,6 +105,12 @@ pub struct ImageArgs {
     /// Largest layer cache size in bytes
     #[arg(long, default_value_t = 2 << 30)]
     pub cache_max_bytes: u64,
+    /// Advisory database to match against [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db, if present]
+    #[arg(long, env = "BULWARK_DB")]
+    pub db: Option<PathBuf>,
+    /// Do not match vulnerabilities (inventory only)
+    #[arg(long, conflicts_with = "db")]
+    pub no_db: bool,
 }
 
 #[derive(Debug, Args)]

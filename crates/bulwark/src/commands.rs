@@ -115,7 +115,7 @@ pub(crate) fn write_output(
 /// Scans the image (or SBOM) `input` names, printing warnings unless quiet.
 pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
     let reference = parse_reference(&input.image)?;
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         read: read_options(&input.source)?,
         cache_dir: if input.no_cache {
             None
@@ -123,9 +123,25 @@ pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
             input.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
         },
         cache_max_bytes: input.cache_max_bytes,
+        db: None,
     };
+    let mut notes = Vec::new();
+    if !input.no_db {
+        let path = input.db.clone().unwrap_or_else(crate::db::default_path);
+        if input.db.is_some() || path.exists() {
+            let (_, age_warning) = crate::db::open_for_scan(&path, 7)?;
+            notes.extend(age_warning);
+            opts.db = Some(path);
+        } else {
+            notes.push(format!(
+                "no advisory database at {}: vulnerabilities were not checked (hint: `bulwark db build --osv …`)",
+                path.display()
+            ));
+        }
+    }
     let bars = Bars::new(!input.no_progress && !input.quiet);
-    let (report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
+    let (mut report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
+    report.warnings.extend(notes);
     if !input.quiet {
         let mut err = io::stderr().lock();
         for w in &report.warnings {
@@ -239,10 +255,66 @@ fn render_scan_table(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
             .collect();
         writeln!(w, "Packages: {}", parts.join(", "))?;
     }
+    render_vulnerabilities(w, r)?;
     if !r.warnings.is_empty() {
         writeln!(w, "Warnings: {} (listed on stderr)", r.warnings.len())?;
     }
     Ok(())
+}
+
+fn render_vulnerabilities(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
+    let Some(db) = &r.database else {
+        return writeln!(w, "Vulnerabilities: not checked (no advisory database)");
+    };
+    writeln!(w, "Vulnerabilities (database built {}):", db.built_at)?;
+    if r.vulnerabilities.is_empty() {
+        return writeln!(w, "  none found");
+    }
+    writeln!(
+        w,
+        "  {:<9} {:<20} {:<28} {:<22} {:<22} {:>5}  TITLE",
+        "SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED IN", "LAYER"
+    )?;
+    for v in &r.vulnerabilities {
+        let fixed = match v.state {
+            bulwark_core::report::FixState::Fixed => v.fixed_versions.first().cloned().unwrap_or_default(),
+            bulwark_core::report::FixState::NotFixed => "(no fix yet)".into(),
+            bulwark_core::report::FixState::WontFix => "(won't fix)".into(),
+        };
+        let mut marks = String::new();
+        if v.kev {
+            marks.push_str(" [KEV]");
+        }
+        if let Some((epss, _)) = v.epss {
+            marks.push_str(&format!(" [EPSS {:.0}%]", epss * 100.0));
+        }
+        writeln!(
+            w,
+            "  {:<9} {:<20} {:<28} {:<22} {:<22} {:>5}  {}{}",
+            format!("{:?}", v.severity).to_uppercase(),
+            truncate(&v.id, 20),
+            truncate(&v.package.name, 28),
+            truncate(&v.package.version, 22),
+            truncate(&fixed, 22),
+            v.package.layer.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            truncate(v.title.as_deref().unwrap_or(""), 50),
+            marks
+        )?;
+    }
+    let mut counts: std::collections::BTreeMap<bulwark_core::report::Severity, (usize, usize)> = Default::default();
+    for v in &r.vulnerabilities {
+        let c = counts.entry(v.severity).or_default();
+        c.0 += 1;
+        if v.state == bulwark_core::report::FixState::Fixed {
+            c.1 += 1;
+        }
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .rev()
+        .map(|(s, (n, f))| format!("{} {n} ({f} fixable)", format!("{s:?}").to_lowercase()))
+        .collect();
+    writeln!(w, "  Total {}: {}", r.vulnerabilities.len(), summary.join(", "))
 }
 
 #[derive(Serialize)]

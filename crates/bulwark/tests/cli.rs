@@ -15,6 +15,10 @@ fn bulwark(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bulwark"))
         .args(args)
         .env("BULWARK_CACHE_DIR", cache)
+        // No advisory database unless a test builds one: the default one lives under HOME.
+        .env("HOME", cache)
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("BULWARK_DB")
         .env_remove("DOCKER_HOST")
         .output()
         .unwrap()
@@ -239,4 +243,53 @@ fn sbom_out_and_back_in() {
         assert_eq!(key(&back), key(&scanned), "{format}");
         assert_eq!(back["os"]["id"], "debian", "{format}");
     }
+}
+
+#[test]
+fn scan_matches_against_a_database_built_from_real_advisories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("bulwark.db");
+    let adv = shared().join("advisories");
+    let out = bulwark(
+        &["db", "build", "--db", db.to_str().unwrap(), "--osv", adv.join("debian-elts-osv").to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A Debian 10 image whose second layer installs the telnet client from inetutils at a
+    // version ELA-1619-1 and ELA-1692-1 (real Debian ELTS advisories) fix later.
+    let status = "Package: inetutils-telnet\nStatus: install ok installed\nArchitecture: amd64\nSource: inetutils\nVersion: 2:1.9.4-7+deb10u3\n";
+    let layers = vec![
+        Layer {
+            compression: Compression::Gzip,
+            items: vec![dir("etc"), file("etc/os-release", "ID=debian\nVERSION_ID=\"10\"\nVERSION_CODENAME=buster\n")],
+        },
+        Layer { compression: Compression::Gzip, items: vec![file("var/lib/dpkg/status", status)] },
+    ];
+    let built = build(&layers, "amd64");
+    write_oci_layout(&tmp.path().join("img"), &built, "1");
+    let reference = format!("oci:{}", tmp.path().join("img").display());
+    let out = bulwark(&["scan", &reference, "--format", "json", "--db", db.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vulns = report["vulnerabilities"].as_array().unwrap();
+    let ids: Vec<&str> = vulns.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ELA-1619-1") && ids.contains(&"ELA-1692-1"), "{ids:?}");
+    for v in vulns {
+        assert_eq!(v["package"]["name"], "inetutils-telnet");
+        assert_eq!(v["package"]["matched_as"]["name"], "inetutils");
+        assert_eq!(v["package"]["layer"], 1, "introduced by the second layer");
+        assert_eq!(v["state"], "fixed");
+        assert!(v["sources"][0].as_str().unwrap().contains("Debian:10"));
+    }
+    assert!(report["database"]["digest"].as_str().unwrap().starts_with("sha256:"));
+    // The table says the same.
+    let table = bulwark(&["scan", &reference, "--db", db.to_str().unwrap()], tmp.path());
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("ELA-1619-1") && text.contains("inetutils-telnet"), "{text}");
+    // Without a database the scan still runs, and says vulnerabilities were not checked.
+    let out = bulwark(&["scan", &reference, "--format", "json"], tmp.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vulnerabilities were not checked"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["vulnerabilities"].as_array().unwrap().is_empty() && report["database"].is_null());
 }

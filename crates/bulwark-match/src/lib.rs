@@ -1,0 +1,477 @@
+//! Matches an image's packages against OSV advisories.
+//!
+//! Pure: no IO of its own. Advisories come from an [`AdvisorySource`] (implemented for the
+//! local advisory DB, [`bulwark_vulndb::Db`]); [`match_packages`] returns the findings and
+//! the warnings.
+//!
+//! Rules (see the crate README for the reasoning and the known gaps):
+//!
+//! - OS packages (`deb`, `apk`, `rpm`) are matched only against their distro release's OSV
+//!   ecosystem ([`OsRelease::osv_ecosystem`], e.g. `Debian:10`), by *source* package name and
+//!   version, with the distro's own ordering (dpkg, apk, rpm). No ecosystem → no OS matching
+//!   and a warning (unknown or end-of-life distro).
+//! - Language packages are matched against the OSV ecosystem of their purl type (`pypi` →
+//!   `PyPI`, `golang` → `Go`, …) by exact name. No CPE or product-name matching at all.
+//! - Packages a later layer removed are not matched.
+//! - `ECOSYSTEM` and `SEMVER` ranges are evaluated per the OSV spec ([`range::evaluate`]), and
+//!   explicit `versions` lists are compared by string; `GIT` ranges are not evaluable for
+//!   packages and are ignored. A range that cannot be evaluated is skipped with a warning,
+//!   never guessed at; an installed version that does not parse is not matched (warning).
+//! - Records of one package that share an id (the record id or an alias) are one finding.
+
+pub mod range;
+mod severity;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use bulwark_core::report::{AffectedPackage, FixState, OsRelease, Package, SourcePackage, Vulnerability};
+use bulwark_version::{Ecosystem, Version};
+use bulwark_vulndb::osv::Affected;
+use bulwark_vulndb::{Advisory, Db, ecosystem_key, normalize_name};
+
+use range::{Hit, Upper};
+
+/// Where advisories, KEV flags and EPSS scores come from.
+pub trait AdvisorySource {
+    /// The active (not withdrawn) advisories naming package `name` in OSV ecosystem
+    /// `ecosystem` (exact, case-insensitive), each with that package's `affected` entries.
+    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String>;
+    /// Whether a CVE is in CISA's Known Exploited Vulnerabilities catalog.
+    fn kev(&self, cve: &str) -> bool;
+    /// The FIRST EPSS probability and percentile of a CVE.
+    fn epss(&self, cve: &str) -> Option<(f64, f64)>;
+}
+
+impl AdvisorySource for Db {
+    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String> {
+        Db::advisories_for(self, ecosystem, name).map_err(|e| e.to_string())
+    }
+
+    /// A failed lookup reads as "not in KEV" (the DB was opened and checked already).
+    fn kev(&self, cve: &str) -> bool {
+        matches!(Db::kev(self, cve), Ok(Some(_)))
+    }
+
+    fn epss(&self, cve: &str) -> Option<(f64, f64)> {
+        Db::epss(self, cve).ok().flatten().map(|e| (e.score.epss, e.score.percentile))
+    }
+}
+
+/// The OSV ecosystem of a language package's purl type, if it has one.
+pub fn osv_ecosystem_of_purl_type(purl_type: &str) -> Option<&'static str> {
+    Some(match purl_type {
+        "pypi" => "PyPI",
+        "npm" => "npm",
+        "golang" => "Go",
+        "cargo" => "crates.io",
+        "maven" => "Maven",
+        "gem" => "RubyGems",
+        "composer" => "Packagist",
+        "nuget" => "NuGet",
+        _ => return None,
+    })
+}
+
+/// The version scheme an OS package type must be compared with.
+fn os_scheme(purl_type: &str) -> Option<Ecosystem> {
+    Some(match purl_type {
+        "deb" => Ecosystem::Dpkg,
+        "apk" => Ecosystem::Apk,
+        "rpm" => Ecosystem::Rpm,
+        _ => return None,
+    })
+}
+
+/// What one package is looked up and compared as.
+#[derive(Debug)]
+struct Target {
+    ecosystem: String,
+    name: String,
+    version: String,
+    scheme: Ecosystem,
+    /// Set when `name`/`version` are not the package's own (an OS source package).
+    matched_as: Option<SourcePackage>,
+}
+
+/// Matches `packages` against the advisories of `source`.
+///
+/// Returns the findings, sorted by severity (worst first), id, package name, version and
+/// location, and the warnings (sorted, deduplicated). Never panics on bad data: what cannot
+/// be evaluated is a warning and no finding.
+pub fn match_packages(
+    packages: &[Package],
+    os: Option<&OsRelease>,
+    source: &dyn AdvisorySource,
+) -> (Vec<Vulnerability>, Vec<String>) {
+    let mut m = Matcher { source, warnings: BTreeSet::new(), cache: HashMap::new() };
+    let mut findings = Vec::new();
+    for package in packages {
+        if package.removed_in.is_some() {
+            continue;
+        }
+        let Some(target) = m.target(package, os) else { continue };
+        m.match_package(package, &target, &mut findings);
+    }
+    findings.sort_by(compare_findings);
+    (findings, m.warnings.into_iter().collect())
+}
+
+fn compare_findings(a: &Vulnerability, b: &Vulnerability) -> Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.package.name.cmp(&b.package.name))
+        .then_with(|| a.package.version.cmp(&b.package.version))
+        .then_with(|| a.package.locations.first().cmp(&b.package.locations.first()))
+        .then_with(|| a.package.ecosystem.cmp(&b.package.ecosystem))
+        .then_with(|| a.package.purl.cmp(&b.package.purl))
+        .then_with(|| a.sources.cmp(&b.sources))
+}
+
+struct Matcher<'a> {
+    source: &'a dyn AdvisorySource,
+    warnings: BTreeSet<String>,
+    cache: HashMap<(String, String), Rc<Vec<Advisory>>>,
+}
+
+/// One advisory record that affects the installed version.
+struct RecordMatch<'a> {
+    advisory: &'a Advisory,
+    /// The intervals that contain the installed version, with the range type.
+    hits: Vec<(Hit, String)>,
+    /// The installed version is in the record's explicit `versions` list.
+    listed: bool,
+    /// Fixed versions above the installed one that the record does not list as affected.
+    fixed: Vec<(Version, String)>,
+    wont_fix: bool,
+}
+
+impl<'a> Matcher<'a> {
+    fn warn(&mut self, message: String) {
+        self.warnings.insert(message);
+    }
+
+    fn target(&mut self, package: &Package, os: Option<&OsRelease>) -> Option<Target> {
+        let kind = package.ecosystem.as_str();
+        if let Some(expected) = os_scheme(kind) {
+            let Some(os) = os else {
+                self.warn(format!("{kind} packages not matched: the distribution was not identified"));
+                return None;
+            };
+            let Some(eco) = os.osv_ecosystem.as_deref().filter(|e| !e.trim().is_empty()) else {
+                let release = os.version_id.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+                self.warn(format!(
+                    "{kind} packages not matched: no advisory ecosystem for {}{release} (unknown or end-of-life distribution)",
+                    os.id
+                ));
+                return None;
+            };
+            let scheme = Ecosystem::from_osv(eco);
+            if scheme != expected {
+                self.warn(format!(
+                    "{kind} packages not matched: {eco} advisories use {scheme} ordering, {kind} packages {expected}"
+                ));
+                return None;
+            }
+            let src = package.source.as_ref();
+            let name = src.map(|s| s.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&package.name).to_owned();
+            let version = src
+                .and_then(|s| s.version.as_deref())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(&package.version)
+                .to_owned();
+            let matched_as = (name != package.name || version != package.version)
+                .then(|| SourcePackage { name: name.clone(), version: Some(version.clone()) });
+            return Some(Target { ecosystem: eco.to_owned(), name, version, scheme, matched_as });
+        }
+        let Some(eco) = osv_ecosystem_of_purl_type(kind) else {
+            self.warn(format!("{kind} packages not matched: no OSV ecosystem for this package type"));
+            return None;
+        };
+        let mut name = package.name.trim().to_owned();
+        let mut version = package.version.trim().to_owned();
+        match kind {
+            // OSV's Go ecosystem spells versions without the `v` (and the toolchain as `1.x`).
+            "golang" => {
+                let v = version.strip_prefix("go").filter(|_| name == "stdlib").unwrap_or(&version);
+                version = v.strip_prefix('v').unwrap_or(v).to_owned();
+            }
+            // OSV names Maven packages `group:artifact`.
+            "maven" if !name.contains(':') => name = name.replacen('/', ":", 1),
+            _ => {}
+        }
+        Some(Target { ecosystem: eco.to_owned(), name, version, scheme: Ecosystem::from_osv(eco), matched_as: None })
+    }
+
+    fn lookup(&mut self, eco: &str, name: &str) -> Rc<Vec<Advisory>> {
+        let key = (ecosystem_key(eco), normalize_name(eco, name));
+        if let Some(found) = self.cache.get(&key) {
+            return Rc::clone(found);
+        }
+        let found = match self.source.advisories_for(eco, name) {
+            Ok(list) => list,
+            Err(e) => {
+                self.warn(format!("advisory lookup for {eco} {name} failed: {e}"));
+                Vec::new()
+            }
+        };
+        let found = Rc::new(found);
+        self.cache.insert(key, Rc::clone(&found));
+        found
+    }
+
+    fn match_package(&mut self, package: &Package, target: &Target, out: &mut Vec<Vulnerability>) {
+        let advisories = self.lookup(&target.ecosystem, &target.name);
+        if advisories.is_empty() {
+            return;
+        }
+        let installed = match Version::parse(target.scheme, &target.version) {
+            Ok(v) => v,
+            Err(e) => {
+                self.warn(format!(
+                    "{} {} {}: not a valid {} version ({e}); not matched",
+                    package.ecosystem, target.name, target.version, target.scheme
+                ));
+                return;
+            }
+        };
+        let mut matches = Vec::new();
+        for advisory in advisories.iter().filter(|a| a.withdrawn.is_none()) {
+            if let Some(m) = self.evaluate(advisory, target, &installed) {
+                matches.push(m);
+            }
+        }
+        for group in group_records(matches) {
+            out.push(self.finding(package, target, group));
+        }
+    }
+
+    /// The affected entries of `advisory` for the target package.
+    fn entries<'b>(advisory: &'b Advisory, target: &Target) -> impl Iterator<Item = &'b Affected> {
+        let (eco, name) = (ecosystem_key(&target.ecosystem), normalize_name(&target.ecosystem, &target.name));
+        advisory.affected.iter().filter(move |a| {
+            a.package.as_ref().is_some_and(|p| {
+                ecosystem_key(&p.ecosystem) == eco && normalize_name(&target.ecosystem, &p.name) == name
+            })
+        })
+    }
+
+    fn evaluate<'b>(
+        &mut self,
+        advisory: &'b Advisory,
+        target: &Target,
+        installed: &Version,
+    ) -> Option<RecordMatch<'b>> {
+        let canonical = installed.to_string();
+        let mut hits = Vec::new();
+        let mut listed = false;
+        let mut wont_fix = false;
+        // The evaluable ranges, kept to check that a fixed version is really unaffected.
+        let mut ranges: Vec<range::ParsedRange<'b>> = Vec::new();
+        let mut versions: Vec<&str> = Vec::new();
+        for entry in Self::entries(advisory, target) {
+            for r in &entry.ranges {
+                let kind = r.kind.trim().to_ascii_uppercase();
+                match kind.as_str() {
+                    "ECOSYSTEM" | "SEMVER" => {}
+                    "GIT" => continue,
+                    _ => {
+                        self.warn(format!(
+                            "{}/{}: range type {:?} not understood; range skipped",
+                            target.ecosystem, advisory.id, r.kind
+                        ));
+                        continue;
+                    }
+                }
+                match range::ParsedRange::parse(target.scheme, &r.events) {
+                    Ok(parsed) => {
+                        if let Some(hit) = parsed.contains(installed) {
+                            hits.push((hit, kind));
+                        }
+                        ranges.push(parsed);
+                    }
+                    Err(e) => self.warn(format!("{}/{}: {e}; range skipped", target.ecosystem, advisory.id)),
+                }
+            }
+            let listed_here = entry.versions.iter().any(|v| v.trim() == target.version || v.trim() == canonical);
+            listed |= listed_here;
+            versions.extend(entry.versions.iter().map(|v| v.trim()));
+            wont_fix |= says_wont_fix(entry, &target.ecosystem);
+        }
+        if hits.is_empty() && !listed {
+            return None;
+        }
+        let affected = |v: &Version, s: &str| versions.contains(&s) || ranges.iter().any(|r| r.contains(v).is_some());
+        let mut fixed: Vec<(Version, String)> = ranges
+            .iter()
+            .flat_map(|r| r.fixed())
+            .filter(|(v, s)| v.partial_cmp(&installed) == Some(Ordering::Greater) && !affected(v, s))
+            .map(|(v, s)| (v.clone(), s.to_owned()))
+            .collect();
+        sort_dedup_versions(&mut fixed);
+        Some(RecordMatch { advisory, hits, listed, fixed, wont_fix })
+    }
+
+    fn finding(&mut self, package: &Package, target: &Target, group: Vec<RecordMatch<'_>>) -> Vulnerability {
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for m in &group {
+            ids.extend(record_ids(m.advisory));
+        }
+        let cves: Vec<&String> = {
+            let mut c: Vec<&String> = ids.iter().filter(|i| is_cve(i)).collect();
+            c.sort_by_key(|i| cve_key(i));
+            c
+        };
+        let id = cves.first().map(|s| (*s).clone()).unwrap_or_else(|| group[0].advisory.id.clone());
+        let aliases: Vec<String> = ids.iter().filter(|i| **i != id).cloned().collect();
+
+        let mut fixed: Vec<(Version, String)> = group.iter().flat_map(|m| m.fixed.iter().cloned()).collect();
+        sort_dedup_versions(&mut fixed);
+        let state = if !fixed.is_empty() {
+            FixState::Fixed
+        } else if group.iter().any(|m| m.wont_fix) {
+            FixState::WontFix
+        } else {
+            FixState::NotFixed
+        };
+
+        let advisories: Vec<&Advisory> = group.iter().map(|m| m.advisory).collect();
+        let sev = severity::pick(&advisories);
+        let kev = cves.iter().any(|c| self.source.kev(c));
+        let epss = cves.first().and_then(|c| self.source.epss(c));
+        let title = advisories.iter().find_map(|a| a.summary.clone()).filter(|s| !s.trim().is_empty());
+        let mut sources: Vec<String> =
+            advisories.iter().map(|a| format!("osv:{}/{}", target.ecosystem, a.id)).collect();
+        sources.sort();
+        sources.dedup();
+        let explanation = group
+            .iter()
+            .map(|m| {
+                let text = explain(m, target);
+                if group.len() > 1 { format!("{}: {text}", m.advisory.id) } else { text }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+
+        Vulnerability {
+            id,
+            aliases,
+            package: AffectedPackage {
+                ecosystem: package.ecosystem.clone(),
+                name: package.name.clone(),
+                version: package.version.clone(),
+                purl: package.purl.clone(),
+                matched_as: target.matched_as.clone(),
+                layer: package.layer,
+                locations: package.locations.clone(),
+            },
+            state,
+            fixed_versions: fixed.into_iter().map(|(_, s)| s).collect(),
+            severity: sev.severity,
+            severity_source: sev.source,
+            cvss: sev.cvss,
+            kev,
+            epss,
+            title,
+            sources,
+            explanation,
+        }
+    }
+}
+
+/// Sorts versions ascending (nearest first) and drops equal-precedence duplicates.
+fn sort_dedup_versions(list: &mut Vec<(Version, String)>) {
+    list.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal).then_with(|| a.1.cmp(&b.1)));
+    list.dedup_by(|a, b| a.0.partial_cmp(&b.0) == Some(Ordering::Equal));
+}
+
+fn is_cve(id: &str) -> bool {
+    id.starts_with("CVE-")
+}
+
+/// Orders CVE ids by year and number (`CVE-2021-999` before `CVE-2021-1000`).
+fn cve_key(id: &str) -> (u32, u64, String) {
+    let mut parts = id.trim_start_matches("CVE-").splitn(2, '-');
+    let year = parts.next().and_then(|y| y.parse().ok()).unwrap_or(u32::MAX);
+    let num = parts.next().and_then(|n| n.parse().ok()).unwrap_or(u64::MAX);
+    (year, num, id.to_owned())
+}
+
+/// The ids that name the same vulnerability as a record: its id, its aliases, and its
+/// `upstream` id when there is exactly one (several upstream ids make an umbrella advisory,
+/// such as a DSA fixing many CVEs, which is not the same vulnerability as any one of them).
+fn record_ids(a: &Advisory) -> Vec<String> {
+    let mut ids = vec![a.id.clone()];
+    ids.extend(a.aliases.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+    if let [one] = a.upstream.as_slice() {
+        ids.push(one.trim().to_owned());
+    }
+    ids
+}
+
+/// Merges the records of one package that share an id (union over id and aliases), in the
+/// order of the records (which the source returns sorted by id).
+fn group_records(matches: Vec<RecordMatch<'_>>) -> Vec<Vec<RecordMatch<'_>>> {
+    let mut groups: Vec<(BTreeSet<String>, Vec<RecordMatch<'_>>)> = Vec::new();
+    for m in matches {
+        let ids: BTreeSet<String> = record_ids(m.advisory).into_iter().collect();
+        let (mut joined, rest): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| !g.is_disjoint(&ids));
+        let mut merged_ids = ids;
+        let mut merged = Vec::new();
+        for (g, records) in joined.drain(..) {
+            merged_ids.extend(g);
+            merged.extend(records);
+        }
+        merged.push(m);
+        groups = rest;
+        groups.push((merged_ids, merged));
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut records)| {
+            records.sort_by(|a, b| a.advisory.id.cmp(&b.advisory.id));
+            records
+        })
+        .collect()
+}
+
+/// Whether an affected entry says the distro will not fix it. The one such statement in the
+/// feeds Bulwark reads is the Debian security tracker's urgency `unimportant` (kept in
+/// `ecosystem_specific`/`database_specific.urgency` by Debian's OSV export).
+fn says_wont_fix(entry: &Affected, ecosystem: &str) -> bool {
+    if !ecosystem.to_ascii_lowercase().starts_with("debian") {
+        return false;
+    }
+    [&entry.ecosystem_specific, &entry.database_specific].into_iter().flatten().any(|v| {
+        v.get("urgency")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|u| u.trim().trim_end_matches('*').eq_ignore_ascii_case("unimportant"))
+    })
+}
+
+fn explain(m: &RecordMatch<'_>, target: &Target) -> String {
+    let v = &target.version;
+    let mut parts: Vec<String> = m
+        .hits
+        .iter()
+        .map(|(hit, kind)| {
+            let lower =
+                if hit.introduced == "0" { String::new() } else { format!("introduced {} <= ", hit.introduced) };
+            let text = match &hit.upper {
+                Upper::Fixed(f) => format!("{lower}installed {v} < fixed {f}"),
+                Upper::LastAffected(l) => format!("{lower}installed {v} <= last_affected {l}"),
+                Upper::Open => format!("{lower}installed {v}, no fixed version"),
+            };
+            let zero = if hit.introduced == "0" { " (introduced 0)" } else { "" };
+            format!("{text}{zero} in {} {kind} range, {} ordering", target.ecosystem, target.scheme)
+        })
+        .collect();
+    parts.dedup();
+    if m.listed {
+        parts.push(format!("installed {v} is listed in the affected versions of {}", target.ecosystem));
+    }
+    parts.join(", and ")
+}
