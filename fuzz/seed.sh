@@ -7,10 +7,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="$here/corpus"
 schemas="${OCI_SCHEMAS:-$here/../../shared/schemas/oci-image-spec}"
+pkgdb="${OS_PKGDB:-$here/../../shared/fixtures/os-pkgdb}"
+formats="$here/../crates/bulwark-catalog/tests/data/formats"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for t in layer_tar manifest reference docker_save www_authenticate; do
+for t in layer_tar manifest reference docker_save www_authenticate dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
     mkdir -p "$corpus/$t"
     rm -f "$corpus/$t"/seed-*
 done
@@ -203,6 +205,220 @@ Bearer realm="unterminated
 {"access_token":"t2"}
 HDRS
 
-for t in layer_tar manifest reference docker_save www_authenticate; do
+# ---- dpkg_status, apk_installed: real databases from the shared fixtures -------------
+# seed-<n>-<file name>: the fixtures reuse file names (status, installed) in many folders.
+copy_numbered() { # target, files...
+    local t="$1" n=0 f
+    shift
+    for f in "$@"; do
+        [ -f "$f" ] && [ -s "$f" ] || continue
+        cp "$f" "$corpus/$t/seed-$n-$(basename "$f")"
+        chmod u+w "$corpus/$t/seed-$n-$(basename "$f")"
+        n=$((n + 1))
+    done
+}
+if [ -d "$pkgdb" ]; then
+    mapfile -t dpkg < <(find "$pkgdb" -type f \( -path '*/dpkg/status' -o -path '*/opkg/status' \
+        -o -path '*/status.d/*' -o -path '*/dpkg/info/*' \) | sort)
+    copy_numbered dpkg_status "${dpkg[@]}"
+    mapfile -t apk < <(find "$pkgdb" -type f -path '*/apk/db/installed' | sort)
+    copy_numbered apk_installed "${apk[@]}"
+    mapfile -t rpm < <(find "$pkgdb" -type f \( -name Packages -o -name Packages.db -o -name rpmdb.sqlite \) -size +1k | sort)
+    copy_numbered rpm_db "${rpm[@]}"
+else
+    echo "note: $pkgdb not found; dpkg, apk and rpm seeds are the built-in ones only" >&2
+fi
+printf 'Package: a\nStatus: install ok installed\nVersion: 1:2.0-1\nSource: src (1.9)\nArchitecture: amd64\nConffiles:\n /etc/a.conf 0123456789abcdef0123456789abcdef\n /etc/b obsolete\n\nPackage: b\nStatus: deinstall ok config-files\nVersion: 1\n' \
+    > "$corpus/dpkg_status/seed-builtin-status"
+printf '/.\n/usr\n/usr/bin/a\n' > "$corpus/dpkg_status/seed-builtin.list"
+printf '0123456789abcdef0123456789abcdef  usr/bin/a\n0123456789abcdef0123456789abcdef /abs\n' \
+    > "$corpus/dpkg_status/seed-builtin.md5sums"
+printf 'C:Q1x=\nP:musl\nV:1.2.4-r2\nA:x86_64\no:musl\nL:MIT\nF:lib\nR:ld-musl-x86_64.so.1\nF:/usr/lib/\nR:x\n\nP:b\nV:1\n' \
+    > "$corpus/apk_installed/seed-builtin"
+
+# ---- rpm_db: the real Berkeley DB above, plus SQLite and NDB databases and raw headers
+# built here from synthetic headers (rpm's sqlite schema; rpmpkg.c's NDB layout).
+python3 - "$corpus/rpm_db" <<'PY'
+import sqlite3, struct, sys, zlib, os
+out = sys.argv[1]
+def header(entries):
+    index, data = b"", b""
+    for tag, ty, count, payload in entries:
+        if ty == 4:
+            data += b"\0" * (-len(data) % 4)
+        index += struct.pack(">IIII", tag, ty, len(data), count)
+        data += payload
+    return struct.pack(">II", len(entries), len(data)) + index + data
+def s(v): return v.encode() + b"\0"
+def pkg(i, name="pkg"):
+    return header([(1000, 6, 1, s(f"{name}{i}")), (1001, 6, 1, s("1.0")), (1002, 6, 1, s(f"{i}.el9")),
+        (1003, 4, 1, struct.pack(">I", i % 3)), (1022, 6, 1, s("x86_64")), (1014, 6, 1, s("MIT")),
+        (1044, 6, 1, s(f"{name}{i}-1.0-{i}.el9.src.rpm")),
+        (1116, 4, 2, struct.pack(">II", 0, 1)), (1117, 8, 2, b"a\0b\0"), (1118, 8, 2, b"/usr/bin/\0/etc/\0")])
+blobs = [pkg(i) for i in range(5)] + [header([(1000, 6, 1, s("gpg-pubkey")), (1001, 6, 1, s("1"))]),
+    header([(1000, 6, 1, s("old")), (1001, 6, 1, s("2")), (1027, 8, 2, b"/a\0/b\0")])]
+for i, b in enumerate(blobs):
+    open(f"{out}/seed-header-{i}", "wb").write(b)
+def sqlite_db(name, blobs, wal):
+    path = f"{out}/{name}"
+    if os.path.exists(path): os.remove(path)
+    c = sqlite3.connect(path)
+    c.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+    c.execute("CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL)")
+    c.executemany("INSERT INTO Packages (blob) VALUES (?)", [(b,) for b in blobs])
+    c.commit(); c.close()
+    db = bytearray(open(path, "rb").read())
+    if wal: db[18] = db[19] = 2
+    open(path, "wb").write(db)
+sqlite_db("seed-rpmdb.sqlite", blobs, True)
+sqlite_db("seed-rpmdb-rollback.sqlite", blobs[:2], False)
+def adler(b): return zlib.adler32(b) & 0xffffffff
+def ndb(blobs):
+    slot_pages = -(-(32 + len(blobs) * 16) // 4096)
+    o = bytearray(slot_pages * 4096)
+    o[0:16] = b"RpmP" + struct.pack("<III", 0, 1, slot_pages)
+    o[16:20] = struct.pack("<I", len(blobs) + 1)
+    for at in range(32, len(o), 16): o[at:at + 4] = b"Slot"
+    for i, b in enumerate(blobs):
+        idx, blkoff = i + 1, len(o) // 16
+        blkcnt = -(-(16 + len(b) + 12) // 16)
+        r = b"BlbS" + struct.pack("<III", idx, 0, len(b)) + b
+        r += b"\0" * (blkcnt * 16 - 12 - len(r))
+        r += struct.pack("<II", adler(r), len(b)) + b"BlbE"
+        o += r
+        o[32 + i * 16 + 4:32 + i * 16 + 16] = struct.pack("<III", idx, blkoff, blkcnt)
+    return bytes(o)
+open(f"{out}/seed-Packages.db", "wb").write(ndb(blobs))
+PY
+
+# ---- java_archive: small real jars, and built ones (nested, manifest only, stored) -----
+for f in javax.inject plexus-component-annotations wagon-file maven-builder-support-3.x aopalliance \
+    javax.annotation-api plexus-cipher jcl-over-slf4j; do
+    [ -f "/usr/share/maven/lib/$f.jar" ] && cp -L "/usr/share/maven/lib/$f.jar" "$corpus/java_archive/seed-$f.jar"
+done
+python3 - "$corpus/java_archive" <<'PY'
+import io, sys, zipfile
+out = sys.argv[1]
+def jar(entries, stored=False):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+pom = b"groupId=org.example\nartifactId=inner\nversion=1.2.3\n"
+inner = jar([("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nImplementation-Version: 2.0\r\n"),
+             ("META-INF/maven/org.example/inner/pom.properties", pom)])
+mid = jar([("META-INF/MANIFEST.MF", b"Bundle-SymbolicName: mid;singleton:=true\nBundle-Version: 3.1\n"),
+           ("WEB-INF/lib/inner-2.0.jar", inner)], stored=True)
+open(f"{out}/seed-nested.jar", "wb").write(jar([("BOOT-INF/lib/mid.jar", mid), ("BOOT-INF/lib/inner.jar", inner),
+    ("META-INF/maven/a/b/pom.properties", b"groupId=${g}\nartifactId=b\nversion=1\n")]))
+open(f"{out}/seed-manifest-only.jar", "wb").write(jar([("META-INF/MANIFEST.MF",
+    b"Implementation-Title: t\r\nImplementation-Vendor-Id: org.x\r\nImplementation-Ver\r\n sion: 9.9\r\n\r\nName: x\r\n")]))
+open(f"{out}/seed-bomb.jar", "wb").write(jar([("META-INF/maven/a/b/pom.properties", b"#" * (1 << 20))]))
+PY
+
+# ---- go_rust_binary: a small ELF, a Go binary (whole, and cut down to its build info
+# section), a cargo-auditable section added to a copy of the small ELF ------------------
+small_elf=/usr/bin/true
+go_bin=/usr/bin/docker-registry
+if [ -f "$small_elf" ]; then
+    cp "$small_elf" "$corpus/go_rust_binary/seed-true"
+    printf '%s' '{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"serde","version":"1.0.0","source":"crates.io"},{"name":"cc","version":"1.0.0","kind":"build"}]}' \
+        > "$work/dep.json"
+    cp "$work/dep.json" "$corpus/go_rust_binary/seed-auditable.json"
+    python3 -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1], "rb").read(), 9))' \
+        "$work/dep.json" > "$work/dep.z"
+    if command -v objcopy > /dev/null; then
+        objcopy --add-section .dep-v0="$work/dep.z" "$small_elf" "$corpus/go_rust_binary/seed-auditable-elf"
+    fi
+fi
+if [ -f "$go_bin" ]; then
+    cp "$go_bin" "$corpus/go_rust_binary/seed-docker-registry"
+    if command -v objcopy > /dev/null; then
+        objcopy --only-section=.go.buildinfo "$go_bin" "$corpus/go_rust_binary/seed-go-buildinfo-only" 2> /dev/null
+    fi
+fi
+python3 - "$corpus/go_rust_binary" <<'PY'
+import sys
+out = sys.argv[1]
+def uvarint(n):
+    b = bytearray()
+    while True:
+        if n < 0x80: b.append(n); return bytes(b)
+        b.append(n & 0x7f | 0x80); n >>= 7
+mod = (b"path\tgithub.com/x/cmd\nmod\tgithub.com/x\t(devel)\t\ndep\tgolang.org/x/net\tv0.1.0\th1:abc=\n"
+       b"=>\tgolang.org/x/net\tv0.2.0\th1:def=\ndep\tgithub.com/y\tv1.0.0\t\n=>\t../y\t\t\n"
+       b"build\t-compiler=gc\nbuild\t\"-ldflags=x y\"=\"-s \\\"w\\\"\"\nbuild\tvcs.revision=abc\n")
+mod = bytes(range(16)) + mod + bytes(range(16, 32))  # the two sentinels around the text
+v = b"go1.21.5 X:boringcrypto"
+blob = b"\xff Go buildinf:" + bytes([8, 2]) + b"\0" * 16 + uvarint(len(v)) + v + uvarint(len(mod)) + mod
+open(f"{out}/seed-raw-buildinfo", "wb").write(b"\0" * 32 + blob)
+open(f"{out}/seed-modinfo.txt", "wb").write(b"go\t1.22rc1\n" + mod[16:-16])
+PY
+
+# ---- lang_manifests: first byte picks the parser (see fuzz_targets/lang_manifests.rs) --
+with_selector() { # selector byte (octal), file, name
+    { printf "\\$1"; cat "$2"; } > "$corpus/lang_manifests/seed-$3"
+}
+py_site="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null || true)"
+n=0
+for f in "$py_site"/*.dist-info/METADATA /usr/lib/python3/dist-packages/*.dist-info/METADATA; do
+    [ -f "$f" ] || continue
+    with_selector 000 "$f" "python-$n-$(basename "$(dirname "$f")")"
+    n=$((n + 1))
+    [ $n -ge 40 ] && break
+done
+n=0
+for f in /usr/lib/node_modules/npm/package.json /usr/lib/node_modules/npm/node_modules/*/package.json \
+    /usr/share/nodejs/*/package.json; do
+    [ -f "$f" ] || continue
+    with_selector 001 "$f" "npm-$n-$(basename "$(dirname "$f")")"
+    n=$((n + 1))
+    [ $n -ge 40 ] && break
+done
+[ -f /usr/lib/node_modules/npm/package-lock.json ] && with_selector 002 /usr/lib/node_modules/npm/package-lock.json npm-lock
+[ -f /usr/lib/node_modules/npm/npm-shrinkwrap.json ] && with_selector 002 /usr/lib/node_modules/npm/npm-shrinkwrap.json npm-shrinkwrap
+if [ -d "$formats" ]; then
+    with_selector 003 "$formats/yarn-v1/yarn.lock" yarn-v1
+    with_selector 003 "$formats/yarn-berry/yarn.lock" yarn-berry
+    for v in 5 6 9; do
+        with_selector 004 "$formats/pnpm-v$v/pnpm-lock.yaml" "pnpm-v$v"
+        with_selector 204 "$formats/pnpm-v$v/pnpm-lock.yaml" "pnpm-v$v-dev"
+    done
+    with_selector 006 "$formats/bundler/Gemfile.lock" gemfile-lock
+    with_selector 005 "$formats/bundler/Gemfile" gemfile
+    with_selector 007 "$formats/composer-v1/installed.json" composer-v1
+    with_selector 007 "$formats/composer-v2/installed.json" composer-v2
+    with_selector 010 "$formats/composer-lock/composer.lock" composer-lock
+    with_selector 210 "$formats/composer-lock/composer.lock" composer-lock-dev
+    with_selector 011 "$formats/dotnet/OrderService.deps.json" dotnet
+else
+    echo "note: $formats not found" >&2
+fi
+with_selector 012 "$here/../Cargo.lock" cargo-lock
+[ -f "$here/Cargo.lock" ] && with_selector 012 "$here/Cargo.lock" cargo-lock-fuzz
+for g in /usr/lib/ruby/gems/*/specifications/*.gemspec /var/lib/gems/*/specifications/*.gemspec; do
+    [ -f "$g" ] || continue
+    with_selector 005 "$g" "gemspec-$(basename "$g")"
+done 2> /dev/null
+cat > "$work/gemspec" <<'RUBY'
+# -*- encoding: utf-8 -*-
+Gem::Specification.new do |s|
+  s.name = "rake".freeze
+  s.version = "13.0.6"
+  s.licenses = ["MIT".freeze, %q{Ruby}]
+  if s.respond_to? :add_runtime_dependency then
+    s.add_runtime_dependency(%q<power_assert>.freeze, [">= 0"])
+  else
+    s.add_dependency(%q<dev_only>.freeze, [">= 0"])
+  end
+end
+RUBY
+with_selector 005 "$work/gemspec" gemspec-builtin
+printf '{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:@s/real@1.0.0","requires":{"b":"1"},"dependencies":{"b":{"version":"1.0.0","dev":true}}}}}' \
+    > "$work/lock1.json"
+with_selector 002 "$work/lock1.json" npm-lock-v1
+
+for t in layer_tar manifest reference docker_save www_authenticate dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
     echo "$t: $(ls "$corpus/$t" | wc -l) files"
 done

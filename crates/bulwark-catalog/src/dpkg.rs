@@ -119,9 +119,10 @@ pub fn parse_status(bytes: &[u8], db_path: &str) -> Parsed {
         };
         let mut pkg = Package::new(PackageKind::Deb, name.to_owned(), version.to_owned(), db_path);
         pkg.arch = p.get("Architecture").filter(|a| !a.is_empty()).map(str::to_owned);
-        let (source_name, source_version) = match p.get("Source").filter(|s| !s.is_empty()) {
-            Some(s) => parse_source(s),
-            None => (name.to_owned(), None),
+        // A `Source:` without a name (empty, or just `(version)`) is as if there were none.
+        let (source_name, source_version) = match p.get("Source").map(parse_source) {
+            Some((source, version)) if !source.is_empty() => (source, version),
+            _ => (name.to_owned(), None),
         };
         pkg.source_name = Some(source_name);
         pkg.source_version = Some(source_version.unwrap_or_else(|| version.to_owned()));
@@ -234,6 +235,16 @@ mod tests {
     fn source_with_version() {
         assert_eq!(parse_source("glibc (2.36-9)"), ("glibc".into(), Some("2.36-9".into())));
         assert_eq!(parse_source("pam"), ("pam".into(), None));
+    }
+
+    #[test]
+    fn source_without_a_name_is_the_package_itself() {
+        for source in ["(2.0-1)", " ( 2.0-1 )", ""] {
+            let status = format!("Package: a\nVersion: 1.0-1\nSource: {source}\n");
+            let (pkgs, _) = parse_status(status.as_bytes(), "/s");
+            assert_eq!(pkgs[0].source_name.as_deref(), Some("a"), "{source:?}");
+            assert_eq!(pkgs[0].source_version.as_deref(), Some("1.0-1"), "{source:?}");
+        }
     }
 
     #[test]

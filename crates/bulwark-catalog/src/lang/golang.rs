@@ -110,9 +110,16 @@ pub fn parse_binary(bytes: &[u8], path: &str) -> Parsed {
 pub fn packages(info: &BuildInfo, path: &str) -> Parsed {
     let mut packages = Vec::new();
     let mut warnings = Vec::new();
-    if let Some(main) = &info.main {
-        let m = effective(main);
-        packages.push(Package::new(PackageKind::GoModule, m.0, m.1, path));
+    // Go writes a version for the main module (`(devel)` at the least); one without is
+    // skipped like a dependency without one, rather than reported with an empty version.
+    let main = info.main.as_ref().map(effective).filter(|(name, version)| {
+        if version.is_empty() {
+            warnings.push(format!("{path}: Go main module {} has no version, skipped", excerpt(name)));
+        }
+        !version.is_empty()
+    });
+    if let Some((name, version)) = &main {
+        packages.push(Package::new(PackageKind::GoModule, name.clone(), version.clone(), path));
     }
     for dep in &info.deps {
         let (name, version) = effective(dep);
@@ -124,7 +131,7 @@ pub fn packages(info: &BuildInfo, path: &str) -> Parsed {
     }
     // The build info lists every module linked into the main package, not a graph: the
     // main module is the only one whose dependencies are known.
-    if info.main.is_some() {
+    if main.is_some() {
         let names: Vec<String> = packages[1..].iter().map(|p| p.name.clone()).collect();
         packages[0].dependencies = names;
     }
@@ -580,6 +587,18 @@ mod tests {
         let mut file = vec![0u8; 8];
         file.extend(inline_blob("go1.20.1", &modinfo));
         assert_eq!(parse_binary(&file, "/p"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn main_module_without_a_version_is_skipped() {
+        let (info, w) = parse_modinfo("path\tp\nmod\tgithub.com/x\t\ndep\tgolang.org/x/net\tv0.1.0\t\n");
+        assert!(w.is_empty(), "{w:?}");
+        info.main.as_ref().expect("a main module line");
+        let (pkgs, w) = packages(&BuildInfo { go_version: "go1.22.1".into(), ..info }, "/b");
+        let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+        assert_eq!(got, [("golang.org/x/net", "v0.1.0"), ("stdlib", "v1.22.1")]);
+        assert!(pkgs[0].dependencies.is_empty());
+        assert_eq!(w.len(), 1, "{w:?}");
     }
 
     #[test]

@@ -81,9 +81,20 @@ pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>
     slots.sort_by_key(|s| s.1);
 
     let mut blobs = Vec::with_capacity(slots.len());
+    // Like rpm (`rpmpkgReadSlots`), blobs must not overlap: slots pointing into a blob
+    // already read would hand out the same header again and again (every slot of a few
+    // MiB of slot pages naming one large blob means gigabytes of checksumming and headers).
+    let mut read_up_to = 0usize;
     for (pkgidx, blkoff, blkcnt) in slots {
+        if blkoff < read_up_to {
+            warnings.push(format!("{db_path}: package index {pkgidx}: blocks overlap the blob before them, skipped"));
+            continue;
+        }
         match read_blob(bytes, pkgidx, blkoff, blkcnt) {
-            Ok(blob) => blobs.push(blob),
+            Ok(blob) => {
+                blobs.push(blob);
+                read_up_to = blkoff + blkcnt;
+            }
             Err(msg) => warnings.push(format!("{db_path}: package index {pkgidx}: {msg}")),
         }
     }
@@ -185,5 +196,20 @@ mod tests {
         for cut in (0..db.len()).step_by(7) {
             let _ = header_blobs(&db[..cut], "/p");
         }
+    }
+
+    #[test]
+    fn slots_sharing_a_blob_read_it_once() {
+        let db = build(&[vec![1u8; 4000], vec![2u8; 40]]);
+        // Every slot of the page names the first blob (same package index, offset, count).
+        let mut bad = db.clone();
+        let first: [u8; SLOT_SIZE] = bad[HEADER_SIZE..HEADER_SIZE + SLOT_SIZE].try_into().unwrap();
+        for at in (HEADER_SIZE..PAGE_SIZE).step_by(SLOT_SIZE) {
+            bad[at..at + SLOT_SIZE].copy_from_slice(&first);
+        }
+        let (got, w) = header_blobs(&bad, "/p").unwrap();
+        assert_eq!(got, vec![&[1u8; 4000][..]]);
+        assert_eq!(w.len(), PAGE_SIZE / SLOT_SIZE - 3, "{:?}", &w[..1]);
+        assert!(w[0].contains("overlap"), "{w:?}");
     }
 }
