@@ -125,7 +125,7 @@ impl Package {
 
     /// The package URL (purl-spec) of this package, with the distro qualifier when known.
     pub fn purl(&self, distro: Option<&Distro>) -> Purl {
-        Purl::for_package(self, distro)
+        crate::purl::for_package(self, distro)
     }
 
     /// Sorts and de-duplicates `files`.

@@ -1,99 +1,87 @@
-//! Package URLs per the purl specification (<https://github.com/package-url/purl-spec>),
-//! for the OS package types: `deb`, `apk` and `rpm`, with the `distro` qualifier.
+//! The purl of each package the catalogers find, per the purl specification
+//! (<https://github.com/package-url/purl-spec>): OS packages (`deb`, `apk`, `rpm`) with the
+//! `distro` qualifier, and language packages with each type's naming rules. The `Purl`
+//! type itself (parsing and canonical formatting) is `bulwark_core::Purl`.
 
-use std::fmt;
+pub use bulwark_core::Purl;
 
 use crate::os::Distro;
 use crate::package::{Package, PackageKind};
 
-/// A package URL. `Display` renders the canonical string form: components percent-encoded,
-/// qualifiers sorted by key, empty qualifiers left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Purl {
-    pub ty: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    pub version: Option<String>,
-    /// Key/value pairs; rendered sorted by key.
-    pub qualifiers: Vec<(String, String)>,
-}
-
-impl Purl {
-    /// Builds the purl of an OS package. The namespace is the distro vendor (`debian`,
-    /// `ubuntu`, `alpine`, `redhat`, `rocky`, …): from `distro` when known, else the
-    /// package type's usual vendor (`debian` for deb, `alpine` for apk, none for rpm).
-    pub fn for_package(pkg: &Package, distro: Option<&Distro>) -> Purl {
-        if !pkg.kind.is_os() {
-            return Purl::for_language_package(pkg);
-        }
-        let namespace = match distro {
-            // Red Hat's own VEX and SBOMs use `pkg:rpm/redhat/…`, not the os-release ID `rhel`.
-            Some(d) if d.id == "rhel" => Some("redhat".to_owned()),
-            Some(d) => Some(d.id.clone()),
-            None => match pkg.kind {
-                PackageKind::Deb => Some("debian".to_owned()),
-                PackageKind::Apk => Some("alpine".to_owned()),
-                _ => None,
-            },
-        };
-        let mut qualifiers = Vec::new();
-        if let Some(arch) = &pkg.arch {
-            qualifiers.push(("arch".to_owned(), arch.clone()));
-        }
-        if let Some(d) = distro
-            && let Some(q) = d.purl_qualifier()
-        {
-            qualifiers.push(("distro".to_owned(), q));
-        }
-        // rpm purls carry the epoch as a qualifier and `version-release` as the version;
-        // dpkg keeps the epoch inside the version string, as dpkg itself prints it.
-        let version = match pkg.kind {
-            PackageKind::Rpm => {
-                if let Some(epoch) = pkg.epoch {
-                    qualifiers.push(("epoch".to_owned(), epoch.to_string()));
-                }
-                strip_rpm_epoch(&pkg.version).to_owned()
+/// Builds the purl of an OS package. The namespace is the distro vendor (`debian`,
+/// `ubuntu`, `alpine`, `redhat`, `rocky`, …): from `distro` when known, else the
+/// package type's usual vendor (`debian` for deb, `alpine` for apk, none for rpm).
+pub fn for_package(pkg: &Package, distro: Option<&Distro>) -> Purl {
+    if !pkg.kind.is_os() {
+        return for_language_package(pkg);
+    }
+    let namespace = match distro {
+        // Red Hat's own VEX and SBOMs use `pkg:rpm/redhat/…`, not the os-release ID `rhel`.
+        Some(d) if d.id == "rhel" => Some("redhat".to_owned()),
+        Some(d) => Some(d.id.clone()),
+        None => match pkg.kind {
+            PackageKind::Deb => Some("debian".to_owned()),
+            PackageKind::Apk => Some("alpine".to_owned()),
+            _ => None,
+        },
+    };
+    let mut qualifiers = Vec::new();
+    if let Some(arch) = &pkg.arch {
+        qualifiers.push(("arch".to_owned(), arch.clone()));
+    }
+    if let Some(d) = distro
+        && let Some(q) = d.purl_qualifier()
+    {
+        qualifiers.push(("distro".to_owned(), q));
+    }
+    // rpm purls carry the epoch as a qualifier and `version-release` as the version;
+    // dpkg keeps the epoch inside the version string, as dpkg itself prints it.
+    let version = match pkg.kind {
+        PackageKind::Rpm => {
+            if let Some(epoch) = pkg.epoch {
+                qualifiers.push(("epoch".to_owned(), epoch.to_string()));
             }
-            _ => pkg.version.clone(),
-        };
-        Purl {
-            ty: pkg.kind.purl_type().to_owned(),
-            namespace,
-            name: pkg.name.clone(),
-            version: Some(version).filter(|v| !v.is_empty()),
-            qualifiers,
+            strip_rpm_epoch(&pkg.version).to_owned()
         }
+        _ => pkg.version.clone(),
+    };
+    Purl {
+        ty: pkg.kind.purl_type().to_owned(),
+        namespace,
+        name: pkg.name.clone(),
+        version: Some(version).filter(|v| !v.is_empty()),
+        qualifiers,
+        subpath: None,
     }
 }
 
-impl Purl {
-    /// Language package purls, following each type's rules in the purl-spec: PyPI names
-    /// lower-cased with `_` as `-`; npm scopes as the namespace; Go module paths split
-    /// into namespace and last segment; Maven `groupId:artifactId` as namespace and name.
-    fn for_language_package(pkg: &Package) -> Purl {
-        let (namespace, name) = match pkg.kind {
-            PackageKind::Python => (None, pkg.name.to_ascii_lowercase().replace('_', "-")),
-            PackageKind::Npm => match pkg.name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-                Some((scope, name)) => (Some(format!("@{scope}")), name.to_owned()),
-                None => (None, pkg.name.clone()),
-            },
-            PackageKind::GoModule | PackageKind::Composer => match pkg.name.rsplit_once('/') {
-                Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
-                None => (None, pkg.name.clone()),
-            },
-            PackageKind::Maven => match pkg.name.split_once(':') {
-                Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
-                None => (None, pkg.name.clone()),
-            },
-            _ => (None, pkg.name.clone()),
-        };
-        Purl {
-            ty: pkg.kind.purl_type().to_owned(),
-            namespace,
-            name,
-            version: Some(pkg.version.clone()).filter(|v| !v.is_empty()),
-            qualifiers: Vec::new(),
-        }
+/// Language package purls, following each type's rules in the purl-spec: PyPI names
+/// lower-cased with `_` as `-`; npm scopes as the namespace; Go module paths split
+/// into namespace and last segment; Maven `groupId:artifactId` as namespace and name.
+fn for_language_package(pkg: &Package) -> Purl {
+    let (namespace, name) = match pkg.kind {
+        PackageKind::Python => (None, pkg.name.to_ascii_lowercase().replace('_', "-")),
+        PackageKind::Npm => match pkg.name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, name)) => (Some(format!("@{scope}")), name.to_owned()),
+            None => (None, pkg.name.clone()),
+        },
+        PackageKind::GoModule | PackageKind::Composer => match pkg.name.rsplit_once('/') {
+            Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
+            None => (None, pkg.name.clone()),
+        },
+        PackageKind::Maven => match pkg.name.split_once(':') {
+            Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
+            None => (None, pkg.name.clone()),
+        },
+        _ => (None, pkg.name.clone()),
+    };
+    Purl {
+        ty: pkg.kind.purl_type().to_owned(),
+        namespace,
+        name,
+        version: Some(pkg.version.clone()).filter(|v| !v.is_empty()),
+        qualifiers: Vec::new(),
+        subpath: None,
     }
 }
 
@@ -101,49 +89,6 @@ fn strip_rpm_epoch(version: &str) -> &str {
     match version.split_once(':') {
         Some((epoch, rest)) if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) => rest,
         _ => version,
-    }
-}
-
-/// Percent-encodes everything outside the purl-spec's unreserved set. `:` stays literal:
-/// the spec says it must not be encoded, whether used as a separator or not.
-fn encode(s: &str, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
-            write!(out, "{}", b as char)?;
-        } else {
-            write!(out, "%{b:02X}")?;
-        }
-    }
-    Ok(())
-}
-
-impl fmt::Display for Purl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pkg:{}/", self.ty.to_ascii_lowercase())?;
-        if let Some(ns) = self.namespace.as_deref().filter(|ns| !ns.is_empty()) {
-            // Each namespace segment is encoded on its own; `/` separates them.
-            for (i, seg) in ns.split('/').filter(|s| !s.is_empty()).enumerate() {
-                if i > 0 {
-                    f.write_str("/")?;
-                }
-                encode(seg, f)?;
-            }
-            f.write_str("/")?;
-        }
-        encode(&self.name, f)?;
-        if let Some(v) = &self.version {
-            f.write_str("@")?;
-            encode(v, f)?;
-        }
-        let mut qualifiers: Vec<_> = self.qualifiers.iter().filter(|(_, v)| !v.is_empty()).collect();
-        qualifiers.sort_by(|a, b| a.0.cmp(&b.0));
-        for (i, (k, v)) in qualifiers.into_iter().enumerate() {
-            f.write_str(if i == 0 { "?" } else { "&" })?;
-            f.write_str(&k.to_ascii_lowercase())?;
-            f.write_str("=")?;
-            encode(v, f)?;
-        }
-        Ok(())
     }
 }
 

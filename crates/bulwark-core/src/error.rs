@@ -7,6 +7,9 @@ pub enum Error {
     /// An image reference cannot be parsed.
     #[error("invalid image reference {value:?}: {reason}")]
     InvalidReference { value: String, reason: String },
+    /// A package URL cannot be parsed.
+    #[error("invalid purl {value:?}: {reason}")]
+    InvalidPurl { value: String, reason: String },
     /// A platform string is not `os/arch[/variant]`.
     #[error("invalid platform {value:?}: expected os/arch[/variant], e.g. linux/arm64/v8")]
     InvalidPlatform { value: String },

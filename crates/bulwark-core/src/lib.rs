@@ -16,10 +16,12 @@
 mod digest;
 mod error;
 mod platform;
+pub mod purl;
 mod reference;
 pub mod report;
 
 pub use digest::{Algorithm, Digest};
 pub use error::{Error, Result};
 pub use platform::Platform;
+pub use purl::Purl;
 pub use reference::{ArchiveSelector, DockerRef, Reference};

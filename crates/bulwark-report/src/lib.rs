@@ -12,7 +12,7 @@
 //! | [`cyclonedx`] | CycloneDX 1.6 JSON: image as `metadata.component`, OS, packages with layers and locations, dependencies |
 //! | [`spdx`] | SPDX 2.3 JSON: image, OS and package `Package`s, purls, licences, `DESCRIBES`/`CONTAINS`/`DEPENDS_ON` |
 //! | [`sbom_in`] | reads CycloneDX or SPDX JSON back into packages, the OS and warnings |
-//! | [`purl`] | a package URL parser and formatter |
+//! | [`bulwark_core::purl`] | the package URL parser and formatter (shared with the catalogers) |
 //!
 //! ```
 //! use bulwark_core::report::{FileCounts, ImageSummary, Package, ScanReport};
@@ -59,7 +59,6 @@ use bulwark_core::{ArchiveSelector, Digest, Reference};
 
 pub mod cyclonedx;
 mod license;
-pub mod purl;
 pub mod sbom_in;
 pub mod spdx;
 mod spdx_ids;
@@ -72,8 +71,8 @@ pub enum Error {
     NotJson(String),
     #[error("sbom format not recognised: {0}")]
     UnknownFormat(String),
-    #[error("invalid purl {value:?}: {reason}")]
-    InvalidPurl { value: String, reason: String },
+    #[error(transparent)]
+    Core(#[from] bulwark_core::Error),
 }
 
 /// This crate's result type.
@@ -170,7 +169,7 @@ impl ImageIdentity {
             if let Some(t) = tag {
                 qualifiers.push(("tag".to_owned(), t));
             }
-            purl::Purl {
+            bulwark_core::Purl {
                 ty: "oci".into(),
                 namespace: None,
                 // purl-spec: the oci name is the last path segment, lower-cased.

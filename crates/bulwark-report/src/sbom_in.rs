@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use bulwark_core::report::{OsRelease, Package, SourcePackage};
 use serde_json::Value;
 
-use crate::purl::Purl;
 use crate::{Error, Result, excerpt};
+use bulwark_core::Purl;
 
 /// Which kind of SBOM was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

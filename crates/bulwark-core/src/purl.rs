@@ -1,11 +1,25 @@
-//! A small package URL parser and formatter (purl-spec,
-//! <https://github.com/package-url/purl-spec/blob/main/PURL-SPECIFICATION.rst>), enough to
-//! read the purls other tools write into SBOMs and to build the `pkg:oci` purl of an image.
+//! Package URLs (purl-spec,
+//! <https://github.com/package-url/purl-spec/blob/main/PURL-SPECIFICATION.rst>): the one
+//! parser and formatter every crate uses, for the purls the catalogers build, the purls other
+//! tools write into SBOMs, and the `pkg:oci` purl of an image.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::Error;
+
+/// Caps untrusted input quoted in an error message.
+fn excerpt(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
 
 /// A parsed package URL. Components are stored decoded; `Display` renders the canonical
 /// form (each component percent-encoded, qualifiers sorted by key, empty ones left out).
@@ -61,7 +75,7 @@ impl FromStr for Purl {
     /// Parses a purl following the spec's parsing algorithm (right to left: subpath,
     /// qualifiers, scheme, type, version, name, namespace).
     fn from_str(s: &str) -> Result<Self, Error> {
-        let err = |reason: &str| Error::InvalidPurl { value: crate::excerpt(s), reason: reason.to_owned() };
+        let err = |reason: &str| Error::InvalidPurl { value: excerpt(s), reason: reason.to_owned() };
         let (rest, subpath) = match s.split_once('#') {
             Some((rest, sub)) => {
                 let segs: Vec<String> = sub
@@ -159,7 +173,7 @@ fn decode(s: &str) -> Result<String, &'static str> {
 
 /// Percent-encodes everything outside the purl-spec's unreserved set. `:` stays literal:
 /// the spec says it must not be encoded, whether used as a separator or not (the same rule
-/// as `bulwark-catalog`'s purls, so that both spell a purl the same way).
+/// everywhere a purl is written).
 fn encode(s: &str, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
