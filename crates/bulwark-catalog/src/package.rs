@@ -123,6 +123,36 @@ impl Package {
         }
     }
 
+    /// The report's view of this package: purl (with the distro qualifier when known), source
+    /// package, the file it was found in, the layer that introduced it and, for packages a
+    /// later layer deleted, the layer that removed it. Dependencies sorted and de-duplicated.
+    pub fn to_report(
+        &self,
+        distro: Option<&Distro>,
+        layer: Option<usize>,
+        removed_in: Option<usize>,
+    ) -> bulwark_core::report::Package {
+        let mut dependencies = self.dependencies.clone();
+        dependencies.sort();
+        dependencies.dedup();
+        bulwark_core::report::Package {
+            ecosystem: self.kind.purl_type().to_owned(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            purl: self.purl(distro).to_string(),
+            arch: self.arch.clone(),
+            source: self.source_name.as_ref().map(|name| bulwark_core::report::SourcePackage {
+                name: name.clone(),
+                version: self.source_version.clone(),
+            }),
+            license: self.license.clone(),
+            locations: vec![self.db_path.clone()],
+            layer,
+            removed_in,
+            dependencies,
+        }
+    }
+
     /// The package URL (purl-spec) of this package, with the distro qualifier when known.
     pub fn purl(&self, distro: Option<&Distro>) -> Purl {
         crate::purl::for_package(self, distro)

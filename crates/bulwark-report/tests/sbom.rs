@@ -9,7 +9,7 @@ use std::process::Command;
 use bulwark_catalog::os::{Distro, ReleaseFiles};
 use bulwark_core::Digest;
 use bulwark_core::report::{
-    FileCounts, ImageSummary, LayerSummary, OsRelease, Package, REPORT_SCHEMA_VERSION, ScanReport, SourcePackage,
+    FileCounts, ImageSummary, LayerSummary, OsRelease, Package, REPORT_SCHEMA_VERSION, ScanReport,
 };
 use bulwark_report::{cyclonedx, sbom_in, spdx};
 use serde_json::Value;
@@ -74,24 +74,7 @@ fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
 // Realistic reports from real package databases.
 
 fn to_report(p: &bulwark_catalog::Package, distro: Option<&Distro>, layer: Option<usize>) -> Package {
-    let mut locations = vec![p.db_path.clone()];
-    locations.dedup();
-    Package {
-        ecosystem: p.kind.purl_type().to_owned(),
-        name: p.name.clone(),
-        version: p.version.clone(),
-        purl: p.purl(distro).to_string(),
-        arch: p.arch.clone(),
-        source: p
-            .source_name
-            .as_ref()
-            .map(|name| SourcePackage { name: name.clone(), version: p.source_version.clone() }),
-        license: p.license.clone(),
-        locations,
-        layer,
-        removed_in: None,
-        dependencies: p.dependencies.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
-    }
+    p.to_report(distro, layer, None)
 }
 
 fn layers(n: usize) -> Vec<LayerSummary> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bulwark_catalog::os::{OsInfo, ReleaseFiles};
 use bulwark_catalog::{Package as Found, dpkg};
-use bulwark_core::report::{OsRelease, Package, SourcePackage};
+use bulwark_core::report::{OsRelease, Package};
 use bulwark_image::Image;
 use bulwark_image::layer::{EntryKind, FileAnalyzer};
 use serde::{Deserialize, Serialize};
@@ -283,7 +283,7 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
                 .copied()
                 .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
                 .unwrap_or(node.layer);
-            out.push(to_report(&p, None, Some(first), None));
+            out.push(p.to_report(None, Some(first), None));
         }
     }
     for (path, gone) in image.view.removed() {
@@ -296,7 +296,7 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
                 .copied()
                 .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
                 .unwrap_or(last);
-            out.push(to_report(&p, None, Some(first), Some(gone.removed_in)));
+            out.push(p.to_report(None, Some(first), Some(gone.removed_in)));
         }
     }
     (out, warnings)
@@ -413,40 +413,16 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
             }
             let layer = introduced.get(&key(&p)).copied();
             owned_files.extend(p.files.iter().cloned());
-            out.push(to_report(&p, distro.as_ref(), layer, None));
+            out.push(p.to_report(distro.as_ref(), layer, None));
         }
         for (k, (layer, p)) in removed {
             if final_db.as_ref().is_some_and(|db| db.packages.iter().any(|f| key(f) == k)) {
                 continue;
             }
-            out.push(to_report(&p, distro.as_ref(), introduced.get(&k).copied(), Some(layer)));
+            out.push(p.to_report(distro.as_ref(), introduced.get(&k).copied(), Some(layer)));
         }
     }
     (out, owned_files, warnings)
-}
-
-fn to_report(
-    p: &Found,
-    distro: Option<&bulwark_catalog::os::Distro>,
-    layer: Option<usize>,
-    removed_in: Option<usize>,
-) -> Package {
-    Package {
-        ecosystem: p.kind.purl_type().to_owned(),
-        name: p.name.clone(),
-        version: p.version.clone(),
-        purl: p.purl(distro).to_string(),
-        arch: p.arch.clone(),
-        source: p
-            .source_name
-            .as_ref()
-            .map(|name| SourcePackage { name: name.clone(), version: p.source_version.clone() }),
-        license: p.license.clone(),
-        locations: vec![p.db_path.clone()],
-        layer,
-        removed_in,
-        dependencies: p.dependencies.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
-    }
 }
 
 #[cfg(test)]
