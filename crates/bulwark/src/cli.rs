@@ -43,6 +43,28 @@ pub enum DbCommand {
     Build(DbBuildArgs),
     /// Show the database's age, sources and record counts
     Status(DbStatusArgs),
+    /// Install a database file built elsewhere (air-gapped machines), after checking it
+    Import(DbImportArgs),
+    /// Copy the database to a file, to carry to another machine
+    Export(DbExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// The database file to install
+    pub file: PathBuf,
+    /// Where to install it (atomically replaced) [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbExportArgs {
+    /// The file to write
+    pub file: PathBuf,
+    /// The database to export [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sbom(args) => crate::sbom::run(args),
         Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
         Command::Db(crate::cli::DbCommand::Status(args)) => crate::db::status(args),
+        Command::Db(crate::cli::DbCommand::Import(args)) => {
+            crate::db::copy_checked(&args.file, &args.db.unwrap_or_else(crate::db::default_path))
+        }
+        Command::Db(crate::cli::DbCommand::Export(args)) => {
+            crate::db::copy_checked(&args.db.unwrap_or_else(crate::db::default_path), &args.file)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -108,6 +108,30 @@ pub fn open_for_scan(path: &Path, max_age_days: u64) -> Result<(Db, Option<Strin
     Ok((db, warning))
 }
 
+/// Copies a database after checking that it opens as one (right schema, metadata readable),
+/// writing beside the destination, syncing and renaming, so a failed copy leaves whatever
+/// was at `to` intact. Used by `db import` and `db export`.
+pub fn copy_checked(from: &Path, to: &Path) -> Result<u8> {
+    let meta = Db::open(from)
+        .and_then(|db| db.metadata())
+        .with_context(|| format!("{} is not a usable Bulwark advisory database", from.display()))?;
+    let dir = match to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("writing in {}", dir.display()))?;
+    let mut src = std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
+    std::io::copy(&mut src, tmp.as_file_mut()).with_context(|| format!("copying {}", from.display()))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(to).with_context(|| format!("replacing {}", to.display()))?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    let _ = writeln!(std::io::stderr(), "wrote {} (built {}, {})", to.display(), meta.built_at, meta.content_digest);
+    Ok(0)
+}
+
 pub fn status(args: DbStatusArgs) -> Result<u8> {
     let path = args.db.clone().unwrap_or_else(default_path);
     let (db, warning) = open_for_scan(&path, args.max_age_days)?;

@@ -205,6 +205,25 @@ fn db_build_and_status_from_real_feeds() {
     let out = bulwark(&["db", "build", "--db", db.to_str().unwrap(), "--osv", "/nonexistent/feed"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&db).unwrap(), before, "a failed build keeps the old database");
+
+    // Export and import carry the database to another machine, unchanged.
+    let carried = tmp.path().join("carried.db");
+    let out = bulwark(&["db", "export", carried.to_str().unwrap(), "--db", db.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let installed = tmp.path().join("other/bulwark.db");
+    let out = bulwark(&["db", "import", carried.to_str().unwrap(), "--db", installed.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let status2 = bulwark(&["db", "status", "--db", installed.to_str().unwrap(), "--format", "json"], tmp.path());
+    let meta2: Value = serde_json::from_slice(&status2.stdout).unwrap();
+    assert_eq!(meta2["content_digest"], meta["content_digest"]);
+    // Importing something that is not a database fails and leaves the installed one alone.
+    let junk = tmp.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let installed_before = std::fs::read(&installed).unwrap();
+    let out = bulwark(&["db", "import", junk.to_str().unwrap(), "--db", installed.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable Bulwark advisory database"));
+    assert_eq!(std::fs::read(&installed).unwrap(), installed_before);
 }
 
 #[test]
