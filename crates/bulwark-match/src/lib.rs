@@ -168,6 +168,15 @@ impl<'a> Matcher<'a> {
                 ));
                 return None;
             };
+            // Red Hat publishes per product stream (`Red Hat:enterprise_linux:9::appstream`,
+            // `…::baseos`), which os-release cannot tell; the database has no prefix query
+            // yet, so say so rather than report a clean result.
+            if eco.starts_with("Red Hat:") && eco.matches(':').count() < 3 {
+                self.warn(format!(
+                    "{kind} packages not matched: Red Hat advisories are published per product stream ({eco}::<stream>), which this version cannot query yet"
+                ));
+                return None;
+            }
             let scheme = Ecosystem::from_osv(eco);
             if scheme != expected {
                 self.warn(format!(
