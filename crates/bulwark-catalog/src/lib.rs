@@ -55,18 +55,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// or were only partly readable.
 pub type Parsed = (Vec<Package>, Vec<String>);
 
-/// Caps a string taken from untrusted input for use in a warning message.
-pub(crate) fn excerpt(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
+pub(crate) use bulwark_core::excerpt;
 
 /// Locates `../shared` for tests: `BULWARK_SHARED`, else next to the repository.
 #[cfg(test)]

@@ -25,3 +25,17 @@ pub use error::{Error, Result};
 pub use platform::Platform;
 pub use purl::Purl;
 pub use reference::{ArchiveSelector, DockerRef, Reference};
+
+/// Shortens untrusted text (a value from an image, a feed, an SBOM) for quoting in an error
+/// or warning: at most 120 bytes, cut at a character boundary, with `…` when cut.
+pub fn excerpt(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -6,20 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
-
-/// Caps untrusted input quoted in an error message.
-fn excerpt(s: &str) -> String {
-    const MAX: usize = 120;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
+use crate::{Error, excerpt};
 
 /// A parsed package URL. Components are stored decoded; `Display` renders the canonical
 /// form (each component percent-encoded, qualifiers sorted by key, empty ones left out).

@@ -78,18 +78,7 @@ pub enum Error {
 /// This crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Caps a string taken from untrusted input for use in a message.
-pub(crate) fn excerpt(s: &str) -> String {
-    const MAX: usize = 120;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
+pub(crate) use bulwark_core::excerpt;
 
 /// The first 16 hex digits of the SHA-256 of `parts` joined by NUL: a short, stable id.
 pub(crate) fn short_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
