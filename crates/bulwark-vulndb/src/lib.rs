@@ -7,6 +7,8 @@
 //! - [`DbBuilder`] ingests OSV directories, files and `all.zip` archives plus enrichment
 //!   feeds into one SQLite file, replaced atomically; [`Db`] opens it read-only and answers
 //!   "which advisories name this package" ([`Db::advisories_for`]), KEV and EPSS lookups.
+//! - [`update`]: downloads osv.dev's per-ecosystem `all.zip`, KEV and EPSS (retrying, resuming
+//!   by `Range`) and rebuilds the DB from them; a failed update leaves the old DB as it was.
 //!
 //! Version matching is not done here (see `bulwark-match` and `bulwark-version`).
 //!
@@ -41,6 +43,7 @@ pub mod enrich;
 mod error;
 pub mod osv;
 pub mod severity;
+pub mod update;
 
 pub use build::{BuildReport, DbBuilder, Warning};
 pub use db::{Advisory, Db, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name};

@@ -43,10 +43,37 @@ pub enum DbCommand {
     Build(DbBuildArgs),
     /// Show the database's age, sources and record counts
     Status(DbStatusArgs),
+    /// Download the public feeds (osv.dev all.zip per ecosystem, CISA KEV, FIRST EPSS) and rebuild
+    Update(DbUpdateArgs),
     /// Install a database file built elsewhere (air-gapped machines), after checking it
     Import(DbImportArgs),
     /// Copy the database to a file, to carry to another machine
     Export(DbExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    /// Database file to replace (atomically; a failed update leaves it working) [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// OSV ecosystems to download, e.g. PyPI, Go, npm, crates.io, Maven, Debian:12, Alpine:v3.19
+    #[arg(long = "ecosystem", value_name = "NAME", required = true)]
+    pub ecosystems: Vec<String>,
+    /// Base URL of an osv.dev-layout mirror
+    #[arg(long, env = "BULWARK_OSV_BASE", default_value = bulwark_vulndb::update::DEFAULT_OSV_BASE)]
+    pub osv_base: String,
+    /// CISA KEV JSON URL
+    #[arg(long, env = "BULWARK_KEV_URL", default_value = bulwark_vulndb::update::DEFAULT_KEV_URL)]
+    pub kev_url: String,
+    /// FIRST EPSS CSV.gz URL
+    #[arg(long, env = "BULWARK_EPSS_URL", default_value = bulwark_vulndb::update::DEFAULT_EPSS_URL)]
+    pub epss_url: String,
+    /// Skip the KEV catalog
+    #[arg(long)]
+    pub no_kev: bool,
+    /// Skip EPSS scores
+    #[arg(long)]
+    pub no_epss: bool,
 }
 
 #[derive(Debug, Args)]

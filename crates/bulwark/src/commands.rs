@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sbom(args) => crate::sbom::run(args),
         Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
         Command::Db(crate::cli::DbCommand::Status(args)) => crate::db::status(args),
+        Command::Db(crate::cli::DbCommand::Update(args)) => crate::db::update(args),
         Command::Db(crate::cli::DbCommand::Import(args)) => {
             crate::db::copy_checked(&args.file, &args.db.unwrap_or_else(crate::db::default_path))
         }

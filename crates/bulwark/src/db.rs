@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use bulwark_vulndb::{Db, DbBuilder};
 
-use crate::cli::{DbBuildArgs, DbStatusArgs, Format};
+use crate::cli::{DbBuildArgs, DbStatusArgs, DbUpdateArgs, Format};
 
 /// `$BULWARK_DB`, else `~/.cache/bulwark/db/bulwark.db` (or under `$XDG_CACHE_HOME`).
 pub fn default_path() -> PathBuf {
@@ -74,6 +74,29 @@ pub fn build(args: DbBuildArgs) -> Result<u8> {
             s.name, s.kind, s.records, s.withdrawn, s.invalid
         );
     }
+    Ok(0)
+}
+
+pub fn update(args: DbUpdateArgs) -> Result<u8> {
+    let target = args.db.clone().unwrap_or_else(default_path);
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let opts = bulwark_vulndb::update::UpdateOptions {
+        osv_base: args.osv_base,
+        ecosystems: args.ecosystems,
+        kev_url: (!args.no_kev).then_some(args.kev_url),
+        epss_url: (!args.no_epss).then_some(args.epss_url),
+        ..Default::default()
+    };
+    let report = bulwark_vulndb::update::update(&target, &opts)
+        .with_context(|| format!("updating {} (the existing database, if any, is unchanged)", target.display()))?;
+    let mut err = std::io::stderr().lock();
+    for w in &report.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    let _ =
+        writeln!(err, "wrote {} ({} bytes, {})", report.path.display(), report.size, report.metadata.content_digest);
     Ok(0)
 }
 

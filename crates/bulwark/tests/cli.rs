@@ -312,3 +312,75 @@ fn scan_matches_against_a_database_built_from_real_advisories() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["vulnerabilities"].as_array().unwrap().is_empty() && report["database"].is_null());
 }
+
+/// `db update` against a real HTTP server (Python's http.server on loopback) serving an
+/// osv.dev-layout mirror built from the real RustSec records.
+#[test]
+fn db_update_from_a_local_mirror() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mirror = tmp.path().join("mirror");
+    std::fs::create_dir_all(mirror.join("crates.io")).unwrap();
+    let zip = mirror.join("crates.io/all.zip");
+    let src = shared().join("advisories/rustsec-osv");
+    let made = Command::new("python3")
+        .args(["-c", "import sys,zipfile,pathlib\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\nfor p in sorted(pathlib.Path(sys.argv[2]).rglob('*.json')): z.write(p, p.name)\nz.close()"])
+        .arg(&zip)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(
+        Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(&mirror)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let db = tmp.path().join("bulwark.db");
+    let base = format!("http://127.0.0.1:{port}");
+    let update = |eco: &str| {
+        bulwark(
+            &[
+                "db",
+                "update",
+                "--db",
+                db.to_str().unwrap(),
+                "--ecosystem",
+                eco,
+                "--osv-base",
+                &base,
+                "--no-kev",
+                "--no-epss",
+            ],
+            tmp.path(),
+        )
+    };
+    let out = update("crates.io");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = bulwark(&["db", "status", "--db", db.to_str().unwrap(), "--format", "json"], tmp.path());
+    let meta: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(meta["sources"][0]["records"].as_u64().unwrap() > 1000, "{meta}");
+    // An ecosystem the mirror does not have: a clear error, and the database still works.
+    let before = std::fs::read(&db).unwrap();
+    let out = update("Debian:12");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Debian%3A12/all.zip") && err.contains("404") && err.contains("unchanged"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}

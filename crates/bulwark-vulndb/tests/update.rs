@@ -1,0 +1,379 @@
+//! `update::update` against an in-process HTTP/1.1 server on 127.0.0.1 serving `all.zip`
+//! archives built here from the real records in `../shared/advisories/` and the real KEV feed.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Cursor, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bulwark_vulndb::update::{self, UpdateOptions};
+use bulwark_vulndb::{Db, DbBuilder, Error};
+
+fn shared() -> PathBuf {
+    let dir = std::env::var_os("BULWARK_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    assert!(
+        dir.join("advisories").is_dir(),
+        "shared test data not found at {} (set BULWARK_SHARED to the shared/ folder)",
+        dir.display()
+    );
+    dir
+}
+
+fn adv(rel: &str) -> PathBuf {
+    shared().join("advisories").join(rel)
+}
+
+/// (ecosystem as served, directory of its records).
+const ECOSYSTEMS: [(&str, &str); 2] = [("Go", "go-vulndb/data/osv"), ("crates.io", "rustsec-osv/crates")];
+
+fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            collect(&path, root, out);
+        } else if [".json", ".yaml", ".yml"].iter().any(|e| name.ends_with(e)) {
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            out.push((rel, path));
+        }
+    }
+}
+
+/// An `all.zip` of every record under `dir`.
+fn zip_of(dir: &Path) -> Vec<u8> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files.sort();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (rel, path) in files {
+        w.start_file(rel, opts).unwrap();
+        w.write_all(&fs::read(path).unwrap()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// The served files, by URL path.
+fn files() -> &'static HashMap<String, Arc<Vec<u8>>> {
+    static FILES: OnceLock<HashMap<String, Arc<Vec<u8>>>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let mut m = HashMap::new();
+        for (eco, rel) in ECOSYSTEMS {
+            m.insert(format!("/{eco}/all.zip"), Arc::new(zip_of(&adv(rel))));
+        }
+        // FIRST's daily EPSS file format, gzipped, written from the real time series of
+        // CVE-2024-3094 (index-samples/epss-timeseries: 2025-08-15, epss 0.83739, percentile 0.99245).
+        let series = fs::read_to_string(adv("index-samples/epss-timeseries/CVE-2024-3094.epss.excerpt.csv")).unwrap();
+        let last: Vec<&str> = series.lines().last().unwrap().split(',').collect();
+        let csv = format!(
+            "#model_version:v2025.03.14,score_date:2025-08-15T00:00:00+0000\ncve,epss,percentile\nCVE-2024-3094,{},{}\n",
+            last[2], last[3]
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(csv.as_bytes()).unwrap();
+        m.insert("/epss_scores-current.csv.gz".to_owned(), Arc::new(gz.finish().unwrap()));
+        m.insert(
+            "/kev.json".to_owned(),
+            Arc::new(fs::read(adv("cisa-kev/known_exploited_vulnerabilities.json")).unwrap()),
+        );
+        m
+    })
+}
+
+/// How the test server misbehaves.
+#[derive(Clone, Default)]
+struct Behaviour {
+    /// Close the connection after this many body bytes of a full (200) response...
+    drop_after: Option<usize>,
+    /// ...for this many responses (then serve normally); `usize::MAX`: always.
+    drops: usize,
+    /// Honour `Range: bytes=N-` with 206.
+    ranges: bool,
+    /// Answer 503 to this many requests first.
+    unavailable: usize,
+    /// Serve this path with the last 10 bytes (inside the central directory) cut off.
+    corrupt: Option<String>,
+}
+
+/// (path, Range header) of every request.
+type Log = Mutex<Vec<(String, Option<String>)>>;
+
+struct Server {
+    base: String,
+    /// (path, Range header) of every request.
+    log: Arc<Log>,
+}
+
+fn serve(behaviour: Behaviour) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let state = Arc::new((behaviour, AtomicUsize::new(0), AtomicUsize::new(0)));
+    let thread_log = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let log = Arc::clone(&thread_log);
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || {
+                let _ = handle(stream, &state.0, &state.1, &state.2, &log);
+            });
+        }
+    });
+    Server { base, log }
+}
+
+fn handle(
+    mut stream: TcpStream,
+    b: &Behaviour,
+    drops: &AtomicUsize,
+    unavailable: &AtomicUsize,
+    log: &Log,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut range = None;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':')
+            && k.trim().eq_ignore_ascii_case("range")
+        {
+            range = Some(v.trim().to_owned());
+        }
+    }
+    log.lock().unwrap().push((path.clone(), range.clone()));
+
+    if unavailable.fetch_add(1, Ordering::SeqCst) < b.unavailable {
+        stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        return Ok(());
+    }
+    let Some(body) = files().get(&path) else {
+        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
+        return Ok(());
+    };
+    let mut body: &[u8] = body;
+    if b.corrupt.as_deref() == Some(path.as_str()) {
+        body = &body[..body.len() - 10];
+    }
+    let start = range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|s| s.parse::<usize>().ok());
+    if let (true, Some(start)) = (b.ranges, start) {
+        let len = body.len();
+        write!(
+            stream,
+            "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{len}\r\nConnection: close\r\n\r\n",
+            len - start,
+            len - 1
+        )?;
+        stream.write_all(&body[start..])?;
+        return Ok(());
+    }
+    write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    if let Some(n) = b.drop_after
+        && drops.fetch_add(1, Ordering::SeqCst) < b.drops
+    {
+        stream.write_all(&body[..n.min(body.len())])?;
+        stream.flush()?;
+        return Ok(()); // dropped: the connection closes short of Content-Length
+    }
+    stream.write_all(body)
+}
+
+fn options(server: &Server, ecosystems: &[&str]) -> UpdateOptions {
+    UpdateOptions {
+        osv_base: server.base.clone(),
+        ecosystems: ecosystems.iter().map(|s| s.to_string()).collect(),
+        kev_url: Some(format!("{}/kev.json", server.base)),
+        epss_url: None,
+        retry_backoff: Duration::from_millis(5),
+        timeout: Duration::from_secs(20),
+        ..UpdateOptions::default()
+    }
+}
+
+/// A DB built from the same directories the server's zips were made from.
+fn reference() -> &'static bulwark_vulndb::BuildReport {
+    static REPORT: OnceLock<bulwark_vulndb::BuildReport> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulwark-update-reference.db");
+        let mut b = DbBuilder::new(&path).unwrap();
+        for (eco, rel) in ECOSYSTEMS {
+            b.add_osv(&update::osv_source_name(eco), adv(rel)).unwrap();
+        }
+        b.add_kev(update::KEV_SOURCE_NAME, adv("cisa-kev/known_exploited_vulnerabilities.json")).unwrap();
+        b.finish().unwrap()
+    })
+}
+
+/// A directory holding an existing (small) DB; returns (dir, db path, its bytes).
+fn existing_db() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bulwark.db");
+    let mut b = DbBuilder::new(&db).unwrap();
+    b.add_osv("one", adv("go-vulndb/data/osv/GO-2022-0969.json")).unwrap();
+    b.finish().unwrap();
+    let bytes = fs::read(&db).unwrap();
+    (dir, db, bytes)
+}
+
+fn assert_untouched(dir: &Path, db: &Path, bytes: &[u8]) {
+    assert!(fs::read(db).unwrap() == bytes, "the existing DB changed");
+    let names: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("bulwark.db")], "temp files left behind");
+    Db::open(db).unwrap().advisory("GO-2022-0969").unwrap().expect("old DB still answers");
+}
+
+/// The source named `name` (metadata lists sources by name).
+fn source<'a>(report: &'a bulwark_vulndb::BuildReport, name: &str) -> &'a bulwark_vulndb::SourceInfo {
+    report.metadata.sources.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no source {name}"))
+}
+
+fn counts(report: &bulwark_vulndb::BuildReport) -> Vec<(String, String, u64, u64, u64, u64, u64)> {
+    report
+        .metadata
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), s.kind.clone(), s.files, s.records, s.withdrawn, s.invalid, s.duplicates))
+        .collect()
+}
+
+#[test]
+fn update_builds_the_same_db_as_the_directories() {
+    let server = serve(Behaviour::default());
+    let (dir, db, _) = existing_db();
+    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap();
+    let reference = reference();
+    assert_eq!(counts(&report), counts(reference));
+    let go = source(&report, "osv:Go");
+    assert!(go.records > 1000, "{go:?}");
+    assert!(source(&report, "osv:crates.io").records > 500);
+    assert!(source(&report, "cisa-kev").records > 1000);
+    assert_eq!(report.metadata.content_digest, reference.metadata.content_digest);
+    // The archive digest is the digest of the served bytes; the location is the URL.
+    let zip = &files()["/Go/all.zip"];
+    let digest = {
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(zip.as_slice())))
+    };
+    assert_eq!(go.sha256, digest);
+    assert_eq!(go.location, format!("{}/Go/all.zip", server.base));
+    let opened = Db::open(&db).unwrap();
+    assert_eq!(opened.metadata().unwrap().content_digest, reference.metadata.content_digest);
+    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
+}
+
+#[test]
+fn dropped_connection_without_ranges_fails_and_keeps_the_old_db() {
+    let server = serve(Behaviour { drop_after: Some(100_000), drops: usize::MAX, ..Behaviour::default() });
+    let (dir, db, bytes) = existing_db();
+    let err = update::update(&db, &options(&server, &["Go"])).unwrap_err();
+    let msg = err.to_string();
+    let url = format!("{}/Go/all.zip", server.base);
+    assert!(msg.contains(&url), "{msg}");
+    assert!(msg.contains("connection dropped after 100000 bytes"), "{msg}");
+    assert!(msg.contains("4 attempts"), "{msg}");
+    // The first attempt and 3 retries; each retry asked to resume and got the whole file.
+    let log = server.log.lock().unwrap();
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log[1].1.as_deref(), Some("bytes=100000-"));
+    assert_untouched(dir.path(), &db, &bytes);
+}
+
+#[test]
+fn dropped_connection_without_ranges_restarts_and_succeeds() {
+    let server = serve(Behaviour { drop_after: Some(100_000), drops: 1, ..Behaviour::default() });
+    let (_dir, db, _) = existing_db();
+    let report = update::update(&db, &options(&server, &["Go"])).unwrap();
+    assert_eq!(source(&report, "osv:Go").records, source(reference(), "osv:Go").records);
+}
+
+#[test]
+fn dropped_connection_with_ranges_resumes() {
+    let server = serve(Behaviour { drop_after: Some(123_457), drops: 1, ranges: true, ..Behaviour::default() });
+    let (_dir, db, _) = existing_db();
+    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap();
+    assert_eq!(counts(&report), counts(reference()));
+    assert_eq!(report.metadata.content_digest, reference().metadata.content_digest);
+    let log = server.log.lock().unwrap();
+    assert_eq!(log[0], ("/Go/all.zip".to_owned(), None));
+    assert_eq!(log[1], ("/Go/all.zip".to_owned(), Some("bytes=123457-".to_owned())));
+}
+
+#[test]
+fn server_errors_are_retried() {
+    let server = serve(Behaviour { unavailable: 2, ..Behaviour::default() });
+    let (_dir, db, _) = existing_db();
+    let report = update::update(&db, &options(&server, &["crates.io"])).unwrap();
+    assert_eq!(source(&report, "osv:crates.io").records, source(reference(), "osv:crates.io").records);
+    assert_eq!(server.log.lock().unwrap().len(), 4); // 2×503, crates.io, KEV
+}
+
+#[test]
+fn corrupt_zip_fails_and_keeps_the_old_db() {
+    let server = serve(Behaviour { corrupt: Some("/crates.io/all.zip".to_owned()), ..Behaviour::default() });
+    let (dir, db, bytes) = existing_db();
+    let err = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap_err();
+    assert!(matches!(err, Error::Archive { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("corrupt archive {}/crates.io/all.zip: ", server.base)), "{msg}");
+    assert_untouched(dir.path(), &db, &bytes);
+}
+
+#[test]
+fn missing_ecosystem_is_a_clear_error() {
+    let server = serve(Behaviour::default());
+    let (dir, db, bytes) = existing_db();
+    let err = update::update(&db, &options(&server, &["Go", "Debian:12"])).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("{}/Debian%3A12/all.zip", server.base)), "{msg}");
+    assert!(msg.contains("404"), "{msg}");
+    // Not retried.
+    assert_eq!(server.log.lock().unwrap().len(), 2);
+    assert_untouched(dir.path(), &db, &bytes);
+}
+
+#[test]
+fn oversized_download_is_refused() {
+    let server = serve(Behaviour::default());
+    let (dir, db, bytes) = existing_db();
+    let opts = UpdateOptions { max_download_bytes: 1000, ..options(&server, &["Go"]) };
+    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    assert!(msg.contains("over the 1000-byte download limit"), "{msg}");
+    assert_untouched(dir.path(), &db, &bytes);
+}
+
+#[test]
+fn epss_csv_gz_is_downloaded() {
+    let server = serve(Behaviour::default());
+    let (_dir, db, _) = existing_db();
+    let opts = UpdateOptions {
+        epss_url: Some(format!("{}/epss_scores-current.csv.gz", server.base)),
+        kev_url: None,
+        ..options(&server, &[])
+    };
+    let report = update::update(&db, &opts).unwrap();
+    assert_eq!(source(&report, "first-epss").records, 1);
+    let e = Db::open(&db).unwrap().epss("CVE-2024-3094").unwrap().unwrap();
+    assert_eq!((e.score.epss, e.score.percentile, e.source.as_str()), (0.83739, 0.99245, "first-epss"));
+    // An update with no ecosystems replaces the DB: the old advisory is gone.
+    assert!(Db::open(&db).unwrap().advisory("GO-2022-0969").unwrap().is_none());
+}
