@@ -270,32 +270,40 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
         let probe = if dir.is_empty() { installed.to_owned() } else { format!("{dir}/{installed}") };
         image.view.get(&probe).is_some() || image.view.has_children(&probe)
     };
+    // The packages of `path` as the layer `last` wrote it, each with the first of the
+    // earlier layers `held` (oldest first) whose copy lists it at that version. Each
+    // layer's result is decoded once, not once per package.
+    let attributed = |path: &str, held: &[usize], last: usize| -> Option<(DbResult, Vec<usize>)> {
+        let result = layer_result(last, path)?;
+        let earlier: Vec<(usize, BTreeSet<Key>)> = held
+            .iter()
+            .filter(|&&l| l != last)
+            .filter_map(|&l| layer_result(l, path).map(|r| (l, r.packages.iter().map(key).collect())))
+            .collect();
+        let firsts = result
+            .packages
+            .iter()
+            .map(|p| {
+                let k = key(p);
+                earlier.iter().find(|(_, keys)| keys.contains(&k)).map_or(last, |(l, _)| *l)
+            })
+            .collect();
+        Some((result, firsts))
+    };
     for (path, node) in image.view.iter() {
         if os_owned.contains(&format!("/{path}")) || superseded(path) {
             continue;
         }
-        let Some(result) = layer_result(node.layer, path) else { continue };
+        let Some((result, firsts)) = attributed(path, &node.replaced, node.layer) else { continue };
         warnings.extend(result.warnings.iter().map(|w| format!("/{path}: {w}")));
-        for p in result.packages {
-            let first = node
-                .replaced
-                .iter()
-                .copied()
-                .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
-                .unwrap_or(node.layer);
+        for (p, first) in result.packages.iter().zip(firsts) {
             out.push(p.to_report(None, Some(first), None));
         }
     }
     for (path, gone) in image.view.removed() {
         let Some(&last) = gone.held_in.last() else { continue };
-        let Some(result) = layer_result(last, path) else { continue };
-        for p in result.packages {
-            let first = gone
-                .held_in
-                .iter()
-                .copied()
-                .find(|&l| layer_result(l, path).is_some_and(|r| r.packages.iter().any(|q| key(q) == key(&p))))
-                .unwrap_or(last);
+        let Some((result, firsts)) = attributed(path, &gone.held_in, last) else { continue };
+        for (p, first) in result.packages.iter().zip(firsts) {
             out.push(p.to_report(None, Some(first), Some(gone.removed_in)));
         }
     }
