@@ -9,7 +9,7 @@ use crate::{Digest, Platform};
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// The result of `bulwark scan`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
     pub schema_version: u32,
     pub bulwark_version: String,
@@ -30,13 +30,38 @@ pub struct ScanReport {
     /// The advisory database the packages were matched against, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSummary>,
+    /// The scanners that ran: `vuln`, `malware`, `secret`, `config`. Empty lists below
+    /// mean "nothing found" only for scanners named here.
+    #[serde(default)]
+    pub scanners: Vec<String>,
+    /// Files matching malware rules or hash lists, sorted by path, layer and rule.
+    #[serde(default)]
+    pub malware: Vec<MalwareFinding>,
+    /// Credentials in files and in the image config, sorted by path, layer, line and rule.
+    #[serde(default)]
+    pub secrets: Vec<SecretFinding>,
+    /// Misconfigurations, sorted by severity (worst first), then id.
+    #[serde(default)]
+    pub misconfigurations: Vec<ConfigFinding>,
+    /// Files scanners skipped because of a limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedFiles>,
+    /// Ignore-file entries and VEX statements, each with what it matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<Suppression>,
+    /// Vulnerabilities removed by a suppression, kept for the record (and for VEX output).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedVulnerability>,
+    /// The policy verdict, when a policy was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyVerdict>,
     /// Things that were wrong with the image but did not stop the scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
 /// What was scanned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageSummary {
     /// The reference as given, in canonical form (`registry:…`, `oci:…`).
     pub reference: String,
@@ -235,4 +260,223 @@ pub struct DatabaseSummary {
     pub digest: String,
     /// Sources and their record counts.
     pub sources: Vec<(String, u64)>,
+}
+
+/// Where a finding in a file (or in the image config) is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FileLocation {
+    /// Absolute path in the image. Members of archives follow `!`, outermost first, e.g.
+    /// `/opt/a.tar.gz!b.zip!eicar.com`. Findings in the image config use `config:Env`,
+    /// `config:Labels`, `config:history[3]` and so on.
+    pub path: String,
+    /// The layer (0 = base) holding the bytes; `None` for the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// The later layer that deleted or replaced the file: it is not visible in a running
+    /// container, but its bytes still ship to everyone who pulls the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<usize>,
+    /// 1-based line, for text findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// A file that matched a malware rule or a known-bad hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalwareFinding {
+    /// The rule name (`EICAR_Test_File`) or `hash:<list name>`.
+    pub rule: String,
+    /// Where the rule came from: `bundled`, a YARA rule file, or a hash list file.
+    pub source: String,
+    pub title: String,
+    pub severity: Severity,
+    pub location: FileLocation,
+    /// SHA-256 of the matching file (or archive member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// A credential found in a file or in the image config. Never carries the whole secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretFinding {
+    /// Stable rule id, e.g. `aws-access-key-id`.
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub location: FileLocation,
+    /// The matching line with the secret masked (at most a few leading characters shown).
+    pub preview: String,
+    /// Stable identifier of this secret at this place (hash of rule, path and secret), for
+    /// allowlists; reveals nothing about the secret.
+    pub fingerprint: String,
+}
+
+/// A misconfiguration of the image (its config, history or files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigFinding {
+    /// Stable check id, e.g. `BW-CFG-001`.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// CIS Docker Benchmark recommendation, e.g. `4.1`, where one applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cis: Option<String>,
+    /// What exactly is wrong in this image.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<FileLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+/// Files a scanner did not look at because of a limit: counted, never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFiles {
+    /// `malware`, `secret`, …
+    pub scanner: String,
+    /// Why, e.g. `larger than 67108864 bytes`.
+    pub reason: String,
+    pub files: u64,
+    pub bytes: u64,
+    /// A few of the paths (sorted), so the user can look.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+}
+
+/// Whether an exception, ignore entry or VEX statement was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExceptionStatus {
+    /// It matched findings and removed them.
+    Applied,
+    /// Its expiry date has passed: it no longer applies.
+    Expired,
+    /// It is valid but matched nothing.
+    Unused,
+}
+
+/// An ignore-file entry or VEX statement and what it did to the vulnerabilities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// `ignore`, `openvex` or `cyclonedx-vex`, with the file: `ignore:.bulwarkignore.yaml`.
+    pub source: String,
+    /// The vulnerability id the statement names.
+    pub id: String,
+    /// Scope: package name or purl, path, image pattern, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The reason, or the VEX status and justification.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    pub status: ExceptionStatus,
+    /// The findings it removed, as `id package@version`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
+}
+
+/// A vulnerability removed from the findings by an ignore entry or VEX statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuppressedVulnerability {
+    pub vulnerability: Vulnerability,
+    /// The suppression's source, e.g. `openvex:vex.json`.
+    pub by: String,
+    /// The VEX justification or the ignore reason.
+    pub justification: String,
+}
+
+/// What a policy rule does when violated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyAction {
+    /// The image fails the policy.
+    #[default]
+    Deny,
+    /// Reported, but the image passes.
+    Warn,
+}
+
+/// The kind of finding a policy violation refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    Vulnerability,
+    Malware,
+    Secret,
+    Config,
+    /// A property of the image itself (OS release, base registry, age).
+    Image,
+}
+
+/// One finding that violated a policy rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Violation {
+    pub kind: FindingKind,
+    /// Advisory id, rule id, check id; for image properties the property name.
+    pub id: String,
+    /// `package@version` or a path, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Why this finding violates the rule, for a developer to act on.
+    pub message: String,
+}
+
+/// How one policy rule came out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleOutcome {
+    pub id: String,
+    pub description: String,
+    pub action: PolicyAction,
+    pub passed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+}
+
+/// How one policy exception came out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionOutcome {
+    /// The advisory or rule id the exception names.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+    pub status: ExceptionStatus,
+    /// The findings it excused, as `id target`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
+}
+
+/// The result of checking a report against a policy ("image assertion").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVerdict {
+    /// The policy's name.
+    pub policy: String,
+    /// The policy file's SHA-256, so a verdict names exactly what it checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_digest: Option<String>,
+    /// False when any `deny` rule was violated.
+    pub passed: bool,
+    /// The day exceptions were checked against (`YYYY-MM-DD`).
+    pub evaluated_on: String,
+    /// Every rule, in policy order.
+    pub rules: Vec<RuleOutcome>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionOutcome>,
+}
+
+impl PolicyVerdict {
+    /// Rules whose action is `deny` and that were violated.
+    pub fn failures(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.rules.iter().filter(|r| !r.passed && r.action == PolicyAction::Deny)
+    }
+
+    /// Rules whose action is `warn` and that were violated.
+    pub fn warnings(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.rules.iter().filter(|r| !r.passed && r.action == PolicyAction::Warn)
+    }
 }

@@ -120,6 +120,18 @@ impl FileView {
         self.removed.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// For the copy of `path` that `layer` wrote: the later layer that deleted or replaced
+    /// it, or `None` when it is the copy a running container sees. Scanners use it to report
+    /// files that are gone from the running view but whose bytes still ship in the image.
+    pub fn superseded_in(&self, path: &str, layer: usize) -> Option<usize> {
+        let path = path.trim_start_matches('/');
+        let next = |held: &[usize], last: usize| held.iter().copied().filter(|&l| l > layer).min().unwrap_or(last);
+        if let Some(n) = self.nodes.get(path) {
+            return (n.layer != layer).then(|| next(&n.replaced, n.layer));
+        }
+        self.removed.get(path).map(|r| next(&r.held_in, r.removed_in))
+    }
+
     /// Number of paths in the final image.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -262,6 +274,20 @@ mod tests {
         let removed: Vec<(&str, usize, Vec<usize>)> =
             v.removed().map(|(p, r)| (p, r.removed_in, r.held_in.clone())).collect();
         assert_eq!(removed, [("a-b", 2, vec![0]), ("a/x", 1, vec![0]), ("a/y", 1, vec![0])]);
+    }
+
+    #[test]
+    fn superseded_in_names_the_layer_that_hid_each_copy() {
+        let l0 = layer(&[("a", dir()), ("a/x", file()), ("key", file()), ("f", file())], &[], &[]);
+        let l1 = layer(&[("f", file())], &["key"], &[]);
+        let l2 = layer(&[("f", file())], &["a"], &[]);
+        let v = FileView::build([&l0, &l1, &l2]);
+        assert_eq!(v.superseded_in("/key", 0), Some(1));
+        assert_eq!(v.superseded_in("a/x", 0), Some(2));
+        assert_eq!(v.superseded_in("f", 0), Some(1));
+        assert_eq!(v.superseded_in("f", 1), Some(2));
+        assert_eq!(v.superseded_in("f", 2), None);
+        assert_eq!(v.superseded_in("never", 0), None);
     }
 
     #[test]

@@ -46,6 +46,7 @@
 //!     warnings: vec![],
 //!     vulnerabilities: vec![],
 //!     database: None,
+//!     ..Default::default()
 //! };
 //! let bytes = bulwark_report::cyclonedx::to_vec(&report);
 //! let parsed = bulwark_report::sbom_in::parse(&bytes).unwrap();
@@ -57,12 +58,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use bulwark_core::report::{Package, ScanReport};
 use bulwark_core::{ArchiveSelector, Digest, Reference};
 
+mod common;
 pub mod cyclonedx;
+pub mod html;
+pub mod junit;
 mod license;
+pub mod markdown;
+pub mod sarif;
 pub mod sbom_in;
 pub mod spdx;
 mod spdx_ids;
-pub mod time;
+pub mod table;
+pub use bulwark_core::time;
 
 /// Why an SBOM could not be read. Problems with single components are warnings instead.
 #[derive(Debug, thiserror::Error)]
@@ -332,6 +339,7 @@ pub(crate) mod test_support {
             warnings: vec![],
             vulnerabilities: vec![],
             database: None,
+            ..Default::default()
         }
     }
 }

@@ -111,6 +111,7 @@ fn base_report(reference: &str, os: Option<OsRelease>, packages: Vec<Package>, n
         warnings: vec![],
         vulnerabilities: vec![],
         database: None,
+        ..Default::default()
     }
 }
 

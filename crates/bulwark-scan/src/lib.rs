@@ -135,6 +135,7 @@ fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanRepo
         vulnerabilities: Vec::new(),
         database: None,
         warnings: sbom.warnings,
+        ..Default::default()
     })
 }
 
@@ -209,5 +210,6 @@ pub fn report(image: &Image) -> ScanReport {
         vulnerabilities: Vec::new(),
         database: None,
         warnings,
+        ..Default::default()
     }
 }
