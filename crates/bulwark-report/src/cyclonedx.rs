@@ -15,16 +15,24 @@
 //!   history without claiming they are present.
 //! - `dependencies`: edges from each package's recorded dependency names, resolved within
 //!   its ecosystem (see `resolve_dependencies`).
+//! - `vulnerabilities`: one entry per finding (advisory id × package), with the advisory's
+//!   `source` and page, aliases as `references`, `ratings` (the CVSS score, vector and
+//!   method, and the severity word with where it came from), `affects` pointing at the
+//!   package's `bom-ref`, `recommendation` (the fixed version), KEV/EPSS as properties, and
+//!   a VEX-style `analysis`: `in_triage` for findings (affected by version, not yet judged),
+//!   with `response: update` when a fix exists; for suppressed findings `not_affected` with
+//!   the CycloneDX justification their VEX justification maps to, `resolved` for VEX
+//!   `fixed`, `false_positive` when the reason says so, else `in_triage` with the reason.
 //! - `serialNumber`: a UUID derived from the hash of the rest of the document, so that
 //!   identical content has an identical serial number.
 
 use bulwark_core::Digest;
-use bulwark_core::report::{Package, ScanReport};
+use bulwark_core::report::{FixState, Package, ScanReport, Vulnerability};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::license::{self, License};
-use crate::{Entry, ImageIdentity, entries, resolve_dependencies, time};
+use crate::{Entry, ImageIdentity, entries, resolve_dependencies, short_hash, time};
 
 /// The spec version written.
 pub const SPEC_VERSION: &str = "1.6";
@@ -41,6 +49,8 @@ struct Bom {
     components: Vec<Component>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    vulnerabilities: Vec<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,7 +267,171 @@ fn build(report: &ScanReport) -> Bom {
         },
         components,
         dependencies,
+        vulnerabilities: vulnerabilities(report, &entries),
     }
+}
+
+/// The `bom-ref` of the component a finding is in: the package with the same purl that
+/// shares a location, else the first with the purl, else the image.
+fn affected_ref(entries: &[Entry<'_>], v: &Vulnerability, image_ref: &str) -> String {
+    let same: Vec<&Entry<'_>> = entries.iter().filter(|e| e.pkg.purl == v.package.purl).collect();
+    same.iter()
+        .find(|e| e.pkg.locations.iter().any(|l| v.package.locations.contains(l)))
+        .or(same.first())
+        .map(|e| e.bom_ref())
+        .unwrap_or_else(|| image_ref.to_owned())
+}
+
+/// CycloneDX `analysis` for a suppressed finding: (state, justification).
+fn suppressed_analysis(justification: &str) -> (&'static str, Option<&'static str>) {
+    let j = justification.to_ascii_lowercase();
+    let has = |w: &str| j.contains(w) || j.contains(&w.replace('_', " "));
+    // OpenVEX justifications first, then CycloneDX's own words passed through.
+    let mapped = [
+        ("component_not_present", "code_not_present"),
+        ("vulnerable_code_not_present", "code_not_present"),
+        ("vulnerable_code_not_in_execute_path", "code_not_reachable"),
+        ("vulnerable_code_cannot_be_controlled_by_adversary", "requires_environment"),
+        ("inline_mitigations_already_exist", "protected_by_mitigating_control"),
+        ("code_not_present", "code_not_present"),
+        ("code_not_reachable", "code_not_reachable"),
+        ("requires_configuration", "requires_configuration"),
+        ("requires_dependency", "requires_dependency"),
+        ("requires_environment", "requires_environment"),
+        ("protected_by_compiler", "protected_by_compiler"),
+        ("protected_at_runtime", "protected_at_runtime"),
+        ("protected_at_perimeter", "protected_at_perimeter"),
+        ("protected_by_mitigating_control", "protected_by_mitigating_control"),
+    ]
+    .into_iter()
+    .find(|(k, _)| has(k))
+    .map(|(_, v)| v);
+    if has("false_positive") {
+        ("false_positive", None)
+    } else if let Some(m) = mapped {
+        ("not_affected", Some(m))
+    } else if has("not_affected") {
+        ("not_affected", None)
+    } else if j.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w == "fixed" || w == "resolved") {
+        ("resolved", None)
+    } else {
+        ("in_triage", None)
+    }
+}
+
+fn severity_word(s: bulwark_core::report::Severity) -> &'static str {
+    crate::common::severity_word(s)
+}
+
+fn vulnerability(v: &Vulnerability, affects: String, suppressed: Option<(&str, &str)>) -> Value {
+    let source = |id: &str| {
+        let name = if id.starts_with("CVE-") {
+            "NVD"
+        } else if id.starts_with("GHSA-") {
+            "GitHub"
+        } else {
+            "OSV"
+        };
+        json!({ "name": name, "url": crate::sarif::advisory_url(id) })
+    };
+    let mut ratings = Vec::new();
+    if let Some(c) = &v.cvss {
+        let method = match c.version.as_str() {
+            "2.0" => "CVSSv2",
+            "3.0" => "CVSSv3",
+            "3.1" => "CVSSv31",
+            "4.0" => "CVSSv4",
+            _ => "other",
+        };
+        ratings.push(json!({
+            "source": { "name": c.source },
+            "score": c.score,
+            "severity": severity_word(v.severity),
+            "method": method,
+            "vector": c.vector,
+        }));
+    }
+    if v.cvss.is_none() || v.severity_source.is_some() {
+        let mut r = json!({ "severity": severity_word(v.severity), "method": "other" });
+        if let Some(src) = &v.severity_source {
+            r["source"] = json!({ "name": src });
+        }
+        ratings.push(r);
+    }
+    let mut props =
+        vec![json!({ "name": "bulwark:fix_state", "value": serde_json::to_value(v.state).unwrap_or(Value::Null) })];
+    if v.kev {
+        props.push(json!({ "name": "bulwark:kev", "value": "true" }));
+    }
+    if let Some((p, pct)) = v.epss {
+        props.push(json!({ "name": "bulwark:epss", "value": format!("{p}") }));
+        props.push(json!({ "name": "bulwark:epss:percentile", "value": format!("{pct}") }));
+    }
+    if let Some(l) = v.package.layer {
+        props.push(json!({ "name": "bulwark:layer", "value": l.to_string() }));
+    }
+    for s in &v.sources {
+        props.push(json!({ "name": "bulwark:source", "value": s }));
+    }
+    let analysis = match suppressed {
+        Some((by, justification)) => {
+            let (state, just) = suppressed_analysis(justification);
+            props.push(json!({ "name": "bulwark:suppressed_by", "value": by }));
+            let mut a = json!({ "state": state, "detail": format!("{by}: {justification}") });
+            if let Some(j) = just {
+                a["justification"] = json!(j);
+            }
+            a
+        }
+        None => {
+            let mut a = json!({ "state": "in_triage", "detail": v.explanation });
+            match v.state {
+                FixState::Fixed => a["response"] = json!(["update"]),
+                FixState::WontFix => a["response"] = json!(["will_not_fix"]),
+                FixState::NotFixed => {}
+            }
+            a
+        }
+    };
+    let mut out = json!({
+        "bom-ref": format!("bulwark:vulnerability:{}:{}", v.id, short_hash([affects.as_str(), v.package.purl.as_str()])),
+        "id": v.id,
+        "source": source(&v.id),
+        "ratings": ratings,
+        "detail": v.explanation,
+        "analysis": analysis,
+        "affects": [{ "ref": affects, "versions": [{ "version": v.package.version, "status": "affected" }] }],
+        "properties": props,
+    });
+    if !v.aliases.is_empty() {
+        out["references"] = Value::Array(v.aliases.iter().map(|a| json!({ "id": a, "source": source(a) })).collect());
+    }
+    if let Some(t) = &v.title {
+        out["description"] = json!(t);
+    }
+    if let Some(f) = v.fixed_versions.first().filter(|_| v.state == FixState::Fixed) {
+        out["recommendation"] = json!(format!("Upgrade {} to {f} or later.", v.package.name));
+    }
+    out
+}
+
+fn vulnerabilities(report: &ScanReport, entries: &[Entry<'_>]) -> Vec<Value> {
+    let image_ref = ImageIdentity::of(report).purl.unwrap_or_else(|| "bulwark:image".to_owned());
+    let mut out: Vec<(String, String, Value)> = report
+        .vulnerabilities
+        .iter()
+        .map(|v| (v, None))
+        .chain(report.suppressed.iter().map(|s| (&s.vulnerability, Some((s.by.as_str(), s.justification.as_str())))))
+        .map(|(v, sup)| {
+            let r = affected_ref(entries, v, &image_ref);
+            (v.id.clone(), r.clone(), vulnerability(v, r, sup))
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.0, &a.1, a.2.to_string()).cmp(&(&b.0, &b.1, b.2.to_string())));
+    // A finding reported twice for one component (two records merged upstream) keeps one
+    // entry: bom-refs must be unique.
+    out.dedup_by(|a, b| a.2["bom-ref"] == b.2["bom-ref"]);
+    out.into_iter().map(|(_, _, v)| v).collect()
 }
 
 pub(crate) fn os_ref(report: &ScanReport) -> Option<String> {

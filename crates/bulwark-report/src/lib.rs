@@ -11,6 +11,11 @@
 //! |---|---|
 //! | [`cyclonedx`] | CycloneDX 1.6 JSON: image as `metadata.component`, OS, packages with layers and locations, dependencies |
 //! | [`spdx`] | SPDX 2.3 JSON: image, OS and package `Package`s, purls, licences, `DESCRIBES`/`CONTAINS`/`DEPENDS_ON` |
+//! | [`sarif`] | SARIF 2.1.0 for GitHub code scanning: rules with help and `security-severity`, results with locations |
+//! | [`junit`] | JUnit XML, a test case per policy rule or per finding |
+//! | [`html`] | one self-contained HTML page with charts and filterable tables |
+//! | [`markdown`] | a pull-request comment |
+//! | [`table`] | the terminal table, fitted to a width, optionally coloured |
 //! | [`sbom_in`] | reads CycloneDX or SPDX JSON back into packages, the OS and warnings |
 //! | [`bulwark_core::purl`] | the package URL parser and formatter (shared with the catalogers) |
 //!
