@@ -1,0 +1,817 @@
+//! Credentials in files and in the image config, never reported whole.
+//!
+//! [`SecretScanner`] is a [`FileAnalyzer`]: while each layer streams past it reads text files,
+//! finds keywords of every rule in one Aho-Corasick pass, runs the regexes of the rules whose
+//! keywords occur only on the lines around those hits, checks each match (checksums,
+//! entropy, placeholders, allowlists of the rule file) and stores, per path, the rule, the
+//! line, a redacted preview and a fingerprint — never the secret. [`findings`] turns the
+//! stored results of every layer into report findings, applying the user's allowlists, so
+//! a key that a later layer deleted is still reported with the layer that removed it.
+//! [`scan_image_config`] does the same for `Env`, labels and the build history.
+//!
+//! Rules: the built-in ones (see `docs/secrets.md`), rule files in Bulwark's own TOML format
+//! and gitleaks-format files; a gitleaks rule that cannot be honoured is listed by
+//! [`SecretScanner::unsupported_rules`] with the reason instead of failing the scan.
+
+mod load;
+mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::PathBuf;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use bulwark_core::report::{FileLocation, SecretFinding, Severity};
+use bulwark_image::Image;
+use bulwark_image::layer::FileAnalyzer;
+use bulwark_image::spec::ImageConfig;
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use rules::{Check, Rule};
+pub use rules::{base62, checksum_ok};
+
+/// Bumped whenever the scanning code changes what it stores for the same input.
+const FORMAT_VERSION: u32 = 1;
+
+/// How much of a file the binary sniffing looks at.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// Errors loading rule files or building the scanner.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read secret rules {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid secret rules {path}: {message}")]
+    Rules { path: PathBuf, message: String },
+    #[error("invalid secret allowlist path glob {glob:?}: {message}")]
+    Glob { glob: String, message: String },
+}
+
+impl Error {
+    fn rules(path: &std::path::Path, message: String) -> Error {
+        Error::Rules { path: path.to_owned(), message }
+    }
+}
+
+/// What the secret scanner looks at and what it ignores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretConfig {
+    /// Use the built-in rules.
+    pub builtin: bool,
+    /// Rule files: Bulwark's own TOML format or gitleaks' (recognised by their tables).
+    pub rule_files: Vec<PathBuf>,
+    /// Path globs whose findings are dropped: `*` within a path segment, `**` across
+    /// segments, `?` one character. A glob without `/` matches the file name anywhere.
+    pub allow_paths: Vec<String>,
+    /// Rule ids whose findings are dropped.
+    pub allow_rules: Vec<String>,
+    /// Finding fingerprints to drop.
+    pub allow_fingerprints: Vec<String>,
+    /// Larger files are not read.
+    pub max_file_bytes: u64,
+    /// Also read files that look binary (NUL bytes or executable/archive magic).
+    pub scan_binaries: bool,
+    /// Drop findings in files that OS packages own.
+    pub skip_package_files: bool,
+}
+
+impl Default for SecretConfig {
+    fn default() -> Self {
+        SecretConfig {
+            builtin: true,
+            rule_files: Vec::new(),
+            allow_paths: Vec::new(),
+            allow_rules: Vec::new(),
+            allow_fingerprints: Vec::new(),
+            max_file_bytes: 10 << 20,
+            scan_binaries: false,
+            skip_package_files: true,
+        }
+    }
+}
+
+/// What is stored per path in a layer analysis: no secret, only where and which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stored {
+    rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    preview: String,
+    fingerprint: String,
+}
+
+/// The secret scanner: rules compiled once, shared by every layer.
+#[derive(Debug)]
+pub struct SecretScanner {
+    rules: Vec<Rule>,
+    /// Keyword automaton; pattern `i` triggers `keyword_rules[i]`.
+    keywords: Option<AhoCorasick>,
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules with a regex but no keyword: run over whole files.
+    unconditional: Vec<usize>,
+    /// Rules on the path alone.
+    path_only: Vec<usize>,
+    unsupported: Vec<(String, String)>,
+    allow_paths: Vec<Regex>,
+    allow_rules: BTreeSet<String>,
+    allow_fingerprints: BTreeSet<String>,
+    config: SecretConfig,
+    version: u32,
+}
+
+impl SecretScanner {
+    /// Compiles the built-in rules (if enabled) and every rule file.
+    pub fn new(config: &SecretConfig) -> Result<SecretScanner, Error> {
+        let loaded = config.rule_files.iter().map(|f| load::load(f)).collect::<Result<Vec<_>, _>>()?;
+        SecretScanner::build(config, loaded)
+    }
+
+    /// Like [`SecretScanner::new`], with one more rule file given as text (named `name` in
+    /// errors and unsupported-rule ids).
+    pub fn with_rules_text(config: &SecretConfig, name: &str, text: &str) -> Result<SecretScanner, Error> {
+        let mut loaded = config.rule_files.iter().map(|f| load::load(f)).collect::<Result<Vec<_>, _>>()?;
+        loaded.push(load::load_text(std::path::Path::new(name), text)?);
+        SecretScanner::build(config, loaded)
+    }
+
+    fn build(config: &SecretConfig, loaded: Vec<load::Loaded>) -> Result<SecretScanner, Error> {
+        let mut rules = if config.builtin { rules::builtin() } else { Vec::new() };
+        let mut unsupported = Vec::new();
+        for l in loaded {
+            rules.extend(l.rules);
+            unsupported.extend(l.unsupported);
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        let mut by_keyword: BTreeMap<String, usize> = BTreeMap::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let (mut unconditional, mut path_only) = (Vec::new(), Vec::new());
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.regex.is_none() {
+                path_only.push(i);
+                continue;
+            }
+            if rule.keywords.is_empty() {
+                unconditional.push(i);
+            }
+            for k in rule.keywords.iter().filter(|k| !k.is_empty()) {
+                let p = *by_keyword.entry(k.clone()).or_insert_with(|| {
+                    patterns.push(k.clone());
+                    keyword_rules.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if keyword_rules[p].last() != Some(&i) {
+                    keyword_rules[p].push(i);
+                }
+            }
+        }
+        let keywords = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .map_err(|e| Error::Rules { path: PathBuf::from("<keywords>"), message: e.to_string() })?,
+            )
+        };
+        let allow_paths = config
+            .allow_paths
+            .iter()
+            .map(|g| Regex::new(&glob_to_regex(g)).map_err(|e| Error::Glob { glob: g.clone(), message: e.to_string() }))
+            .collect::<Result<_, _>>()?;
+        // The version covers what changes stored results: the rules and what is read.
+        // Allowlists are applied afterwards and are deliberately not part of it.
+        let mut h = Sha256::new();
+        h.update(FORMAT_VERSION.to_le_bytes());
+        h.update(config.max_file_bytes.to_le_bytes());
+        h.update([u8::from(config.scan_binaries)]);
+        for r in &rules {
+            h.update(r.definition.as_bytes());
+            h.update([0xff]);
+        }
+        let d = h.finalize();
+        let version = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+        Ok(SecretScanner {
+            rules,
+            keywords,
+            keyword_rules,
+            unconditional,
+            path_only,
+            unsupported,
+            allow_paths,
+            allow_rules: config.allow_rules.iter().cloned().collect(),
+            allow_fingerprints: config.allow_fingerprints.iter().cloned().collect(),
+            config: config.clone(),
+            version,
+        })
+    }
+
+    /// Rules from rule files that could not be loaded: (rule id, reason).
+    pub fn unsupported_rules(&self) -> &[(String, String)] {
+        &self.unsupported
+    }
+
+    /// How many rules are loaded (built-in and from files).
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The configuration the scanner was built with.
+    pub fn config(&self) -> &SecretConfig {
+        &self.config
+    }
+
+    /// Scans one file's content as if it were at `path` (absolute or as stored), returning
+    /// (rule id, 1-based line, redacted preview, fingerprint) per finding, before the
+    /// user's allowlists. Binary content is skipped unless configured otherwise.
+    pub fn scan_bytes(&self, path: &str, content: &[u8]) -> Vec<(String, Option<u64>, String, String)> {
+        let abs = absolute(path);
+        let mut out = self.path_hits(&abs);
+        if self.config.scan_binaries || !is_binary(content) {
+            out.extend(self.content_hits(&abs, content));
+        }
+        out.into_iter().map(|s| (s.rule, s.line, s.preview, s.fingerprint)).collect()
+    }
+
+    fn path_hits(&self, abs: &str) -> Vec<Stored> {
+        let rel = abs.trim_start_matches('/');
+        self.path_only
+            .iter()
+            .map(|&i| &self.rules[i])
+            .filter(|r| r.path.as_ref().is_some_and(|p| p.is_match(rel.as_bytes())))
+            .filter(|r| !r.allowlists.iter().any(|a| a.allows(rel, rel.as_bytes(), rel.as_bytes(), b"")))
+            .map(|r| Stored {
+                rule: r.id.clone(),
+                line: None,
+                preview: String::new(),
+                fingerprint: fingerprint(&r.id, abs, abs.as_bytes()),
+            })
+            .collect()
+    }
+
+    /// Every finding in `content`; `abs` is the absolute path used for fingerprints.
+    fn content_hits(&self, abs: &str, content: &[u8]) -> Vec<Stored> {
+        let rel = abs.trim_start_matches('/');
+        // Per rule, the byte windows around its keyword hits, merged as they come.
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        let mut path_ok: Vec<Option<bool>> = vec![None; self.rules.len()];
+        let mut applies = |i: usize, rule: &Rule| {
+            *path_ok[i].get_or_insert_with(|| rule.path.as_ref().is_none_or(|p| p.is_match(rel.as_bytes())))
+        };
+        if let Some(ac) = &self.keywords {
+            let mut last: Option<(usize, (usize, usize))> = None;
+            for m in ac.find_overlapping_iter(content) {
+                // Nearby hits share one window computation.
+                let w = match last {
+                    Some((start, w)) if m.start() >= start && m.end() <= w.1 => w,
+                    _ => window(content, m.start(), m.end()),
+                };
+                last = Some((m.start(), w));
+                for &i in &self.keyword_rules[m.pattern().as_usize()] {
+                    if !applies(i, &self.rules[i]) {
+                        continue;
+                    }
+                    let list = &mut windows[i];
+                    match list.last_mut() {
+                        Some(prev) if w.0 <= prev.1 => prev.1 = prev.1.max(w.1),
+                        _ => list.push(w),
+                    }
+                }
+            }
+        }
+        for &i in &self.unconditional {
+            if applies(i, &self.rules[i]) {
+                windows[i] = vec![(0, content.len())];
+            }
+        }
+        let mut hits: Vec<Hit> = Vec::new();
+        for (i, list) in windows.iter().enumerate() {
+            let rule = &self.rules[i];
+            let Some(re) = &rule.regex else { continue };
+            for &(ws, we) in list {
+                let hay = &content[..we];
+                let mut pos = ws;
+                while pos <= we {
+                    let Some(caps) = re.captures_at(hay, pos) else { break };
+                    let Some(m) = caps.get(0) else { break };
+                    pos = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                    let secret = match rule.secret_group {
+                        Some(g) => caps.get(g),
+                        None => caps.iter().skip(1).flatten().find(|g| !g.is_empty()).or(Some(m)),
+                    };
+                    let Some(secret) = secret.filter(|s| !s.is_empty()) else { continue };
+                    if let Some(h) = self.accept(i, content, rel, (m.start(), m.end()), (secret.start(), secret.end()))
+                    {
+                        hits.push(h);
+                    }
+                }
+            }
+        }
+        self.stored(abs, content, hits)
+    }
+
+    /// Runs a rule's checks on one match; the hit if it stands.
+    fn accept(&self, i: usize, content: &[u8], rel: &str, m: (usize, usize), s: (usize, usize)) -> Option<Hit> {
+        let rule = &self.rules[i];
+        let mut secret_range = s;
+        let secret = &content[s.0..s.1];
+        if rule.entropy.is_some_and(|e| rules::entropy(secret) <= e) {
+            return None;
+        }
+        if !rules::check(rule, content, m, secret) {
+            return None;
+        }
+        if rule.check == Check::PrivateKey {
+            // The key is its body; the match is only the BEGIN line.
+            secret_range = rules::private_key_body(content, m.1)?;
+        }
+        if !rule.allowlists.is_empty() {
+            let (ls, le) = line_bounds(content, m.0);
+            let line = &content[ls..le.max(m.1.min(content.len()))];
+            if rule.allowlists.iter().any(|a| a.allows(rel, secret, &content[m.0..m.1], line)) {
+                return None;
+            }
+        }
+        Some(Hit { rule: i, matched: m, secret: secret_range })
+    }
+
+    /// Line numbers, redacted previews and fingerprints for the hits of one file.
+    fn stored(&self, abs: &str, content: &[u8], mut hits: Vec<Hit>) -> Vec<Stored> {
+        hits.sort_by_key(|h| (h.matched.0, h.rule));
+        // A generic assignment whose value a format-specific rule already reported is the
+        // same finding twice: keep the specific one.
+        let specific: Vec<(usize, usize)> =
+            hits.iter().filter(|h| self.rules[h.rule].id != GENERIC_RULE).map(|h| h.secret).collect();
+        hits.retain(|h| {
+            self.rules[h.rule].id != GENERIC_RULE || !specific.iter().any(|&(s, e)| s < h.secret.1 && h.secret.0 < e)
+        });
+        let mut out = Vec::with_capacity(hits.len());
+        let (mut counted_to, mut line) = (0usize, 1u64);
+        for h in &hits {
+            line += memchr::memchr_iter(b'\n', &content[counted_to..h.matched.0]).count() as u64;
+            counted_to = h.matched.0;
+            let rule = &self.rules[h.rule];
+            let preview = if rule.check == Check::PrivateKey {
+                clean(&content[h.matched.0..h.matched.1])
+            } else {
+                preview(content, h, &hits)
+            };
+            out.push(Stored {
+                rule: rule.id.clone(),
+                line: Some(line),
+                preview,
+                fingerprint: fingerprint(&rule.id, abs, &content[h.secret.0..h.secret.1]),
+            });
+        }
+        out.dedup();
+        out
+    }
+
+    /// Whether a stored or config finding survives the user's allowlists.
+    fn allowed(&self, path: &str, rule: &str, fingerprint: &str) -> bool {
+        self.allow_rules.contains(rule)
+            || self.allow_fingerprints.contains(fingerprint)
+            || self.allow_paths.iter().any(|g| g.is_match(path.as_bytes()))
+    }
+
+    fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    fn finding(&self, s: Stored, location: FileLocation) -> SecretFinding {
+        let (title, severity) = match self.rule(&s.rule) {
+            Some(r) => (r.title.clone(), r.severity),
+            None if s.rule == ENV_RULE => (ENV_TITLE.to_owned(), Severity::High),
+            None => (s.rule.clone(), Severity::Unknown),
+        };
+        SecretFinding { rule: s.rule, title, severity, location, preview: s.preview, fingerprint: s.fingerprint }
+    }
+}
+
+/// One accepted match: rule index, match range, secret range.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    rule: usize,
+    matched: (usize, usize),
+    secret: (usize, usize),
+}
+
+/// Paths never read by default, as (prefix, reason). Documented in `docs/secrets.md`.
+const SKIP_PREFIXES: &[&str] = &[
+    "usr/share/doc/",
+    "usr/share/man/",
+    "usr/share/info/",
+    "usr/share/locale/",
+    "usr/share/i18n/",
+    "usr/share/zoneinfo/",
+    "usr/share/common-licenses/",
+    "usr/share/icons/",
+    "usr/share/fonts/",
+    "usr/share/mime/",
+    "usr/share/ca-certificates/",
+    "usr/lib/locale/",
+    "etc/ssl/certs/",
+    "var/lib/apt/lists/",
+    "var/cache/apt/",
+    "var/cache/debconf/",
+];
+
+/// File name endings never read by default.
+const SKIP_SUFFIXES: &[&str] = &[
+    ".pyc", ".pyo", ".mo", ".gmo", ".md5sums", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif",
+    ".tiff", ".svg", ".svgz", ".ttf", ".otf", ".woff", ".woff2", ".eot", ".pdf", ".so", ".a", ".o", ".gz", ".tgz",
+    ".bz2", ".xz", ".zst", ".zip", ".jar", ".war", ".whl", ".7z", ".mp3", ".mp4", ".wav", ".ogg", ".class",
+];
+
+/// Whether a path is excluded by default (see [`SKIP_PREFIXES`], [`SKIP_SUFFIXES`] and
+/// `__pycache__` directories).
+pub fn default_excluded(path: &str) -> bool {
+    let p = path.trim_start_matches('/');
+    let name = p.rsplit('/').next().unwrap_or(p);
+    SKIP_PREFIXES.iter().any(|s| p.starts_with(s))
+        || p.contains("/__pycache__/")
+        || p.starts_with("__pycache__/")
+        || (name.contains('.') && SKIP_SUFFIXES.iter().any(|s| name.ends_with(s)))
+}
+
+impl FileAnalyzer for SecretScanner {
+    fn id(&self) -> &'static str {
+        "secret"
+    }
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+
+    fn wants(&self, path: &str, size: u64, _mode: u32) -> bool {
+        if size > self.config.max_file_bytes {
+            return false;
+        }
+        let rel = path.trim_start_matches('/');
+        let by_path =
+            self.path_only.iter().any(|&i| self.rules[i].path.as_ref().is_some_and(|p| p.is_match(rel.as_bytes())));
+        by_path || (size > 0 && !default_excluded(path))
+    }
+
+    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+        let abs = absolute(path);
+        let mut stored = self.path_hits(&abs);
+        if size > 0 && !default_excluded(path) {
+            let mut buf = Vec::with_capacity(size.min(self.config.max_file_bytes) as usize);
+            content.take(self.config.max_file_bytes).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            if self.config.scan_binaries || !is_binary(&buf) {
+                stored.extend(self.content_hits(&abs, &buf));
+            }
+        }
+        if stored.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_value(&stored).map(Some).map_err(|e| e.to_string())
+    }
+}
+
+/// Report findings from every layer's stored results: files deleted or replaced by a later
+/// layer included (`removed_in`), the user's allowlists and (if configured) files owned by
+/// OS packages (`package_owned`: absolute paths) left out. Sorted and deduplicated.
+pub fn findings(image: &Image, scanner: &SecretScanner, package_owned: &BTreeSet<String>) -> Vec<SecretFinding> {
+    let mut out = Vec::new();
+    for (layer, path, removed_in, value) in crate::stored_results(image, "secret") {
+        let abs = absolute(path);
+        if scanner.config.skip_package_files && package_owned.contains(&abs) {
+            continue;
+        }
+        let Ok(stored) = serde_json::from_value::<Vec<Stored>>(value.clone()) else { continue };
+        for s in stored {
+            if scanner.allowed(&abs, &s.rule, &s.fingerprint) {
+                continue;
+            }
+            let location = FileLocation { path: abs.clone(), layer: Some(layer), removed_in, line: s.line };
+            out.push(scanner.finding(s, location));
+        }
+    }
+    sort(&mut out);
+    out
+}
+
+fn sort(v: &mut Vec<SecretFinding>) {
+    v.sort_by(|a, b| {
+        (&a.location, &a.rule, &a.fingerprint, &a.preview).cmp(&(&b.location, &b.rule, &b.fingerprint, &b.preview))
+    });
+    v.dedup();
+}
+
+const ENV_RULE: &str = "env-secret";
+const GENERIC_RULE: &str = "generic-secret";
+const ENV_TITLE: &str = "Secret-looking variable with a literal value";
+
+/// Whether a variable name says it holds a secret.
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    const NOT: &[&str] = &[
+        "_FILE",
+        "_PATH",
+        "_DIR",
+        "_URL",
+        "_URI",
+        "_NAME",
+        "_ID",
+        "_LENGTH",
+        "_LEN",
+        "_TYPE",
+        "_TTL",
+        "_EXPIRY",
+        "_HEADER",
+        "_VERSION",
+        "_ENDPOINT",
+        "_MODE",
+        "_ENABLED",
+        "_REGION",
+    ];
+    const YES: &[&str] = &[
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTH_KEY",
+    ];
+    YES.iter().any(|w| n.contains(w)) && !NOT.iter().any(|s| n.ends_with(s))
+}
+
+/// Whether a variable value is a literal secret rather than a placeholder or a switch.
+fn literal_value(v: &str) -> bool {
+    let v = v.trim_matches(|c| c == '"' || c == '\'');
+    v.len() >= 6
+        && !v.bytes().all(|b| b.is_ascii_digit())
+        && !v.starts_with('/')
+        && !rules::is_placeholder(v.as_bytes())
+        && !v.contains(char::is_whitespace)
+}
+
+/// `NAME=value` assignments a history entry passes: build args (`|2 A=1 B=2 /bin/sh -c …`)
+/// and `ENV`/`ARG` instructions (BuildKit's `ENV A=1`, the classic `#(nop)  ENV A=1`).
+fn history_assignments(created_by: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let text = created_by.trim_start();
+    if let Some(rest) = text.strip_prefix('|') {
+        let mut words = rest.split_whitespace();
+        let n: usize = words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        for w in words.take(n) {
+            if let Some((k, v)) = w.split_once('=') {
+                out.push((k.to_owned(), v.to_owned()));
+            }
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        if *w != "ENV" && *w != "ARG" {
+            continue;
+        }
+        let args = &words[i + 1..];
+        if let Some(first) = args.first() {
+            if first.contains('=') {
+                for a in args.iter().take_while(|a| a.contains('=')) {
+                    if let Some((k, v)) = a.split_once('=') {
+                        out.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+            } else if *w == "ENV" && args.len() > 1 {
+                out.push(((*first).to_owned(), args[1..].join(" ")));
+            }
+        }
+        break;
+    }
+    out
+}
+
+/// Secrets in the image config: `Env` (`config:Env`), labels (`config:Labels`) and each
+/// `history[i].created_by` (`config:history[i]`). Variables with secret-looking names and a
+/// literal value are findings (`env-secret`) even when the value has no known format.
+pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<SecretFinding> {
+    let mut out = Vec::new();
+    // (location, text, the NAME=value assignments it makes)
+    type Text = (String, String, Vec<(String, String)>);
+    let mut texts: Vec<Text> = Vec::new();
+    for e in &config.config.env {
+        let pair = e.split_once('=').map(|(k, v)| vec![(k.to_owned(), v.to_owned())]).unwrap_or_default();
+        texts.push(("config:Env".into(), e.clone(), pair));
+    }
+    for (k, v) in &config.config.labels {
+        texts.push(("config:Labels".into(), format!("{k}={v}"), vec![(k.clone(), v.clone())]));
+    }
+    for (i, h) in config.history.iter().enumerate() {
+        if let Some(c) = &h.created_by {
+            texts.push((format!("config:history[{i}]"), c.clone(), history_assignments(c)));
+        }
+    }
+    for (location, text, pairs) in texts {
+        let bytes = text.as_bytes();
+        let mut found = scanner.content_hits(&location, bytes);
+        for (name, value) in pairs {
+            let covered = found.iter().any(|f| f.preview.contains(&format!("{name}=")) && !value.is_empty());
+            if covered || !secret_name(&name) || !literal_value(&value) {
+                continue;
+            }
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            found.push(Stored {
+                rule: ENV_RULE.into(),
+                line: None,
+                preview: format!("{name}={}", mask(value.as_bytes())),
+                fingerprint: fingerprint(ENV_RULE, &location, value.as_bytes()),
+            });
+        }
+        for mut s in found {
+            s.line = None;
+            if scanner.allowed(&location, &s.rule, &s.fingerprint) {
+                continue;
+            }
+            let loc = FileLocation { path: location.clone(), layer: None, removed_in: None, line: None };
+            out.push(scanner.finding(s, loc));
+        }
+    }
+    sort(&mut out);
+    out
+}
+
+fn absolute(path: &str) -> String {
+    if path.starts_with('/') || path.starts_with("config:") { path.to_owned() } else { format!("/{path}") }
+}
+
+/// Hex SHA-256 of (rule, path, secret), first 16 bytes.
+fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A few leading characters (at most 4, at most a quarter of the secret) and `****`.
+fn mask(secret: &[u8]) -> String {
+    let shown = (secret.len() / 4).min(4);
+    let mut s = String::from_utf8_lossy(&secret[..shown]).into_owned();
+    s.push_str("****");
+    s
+}
+
+/// Printable text: control characters become spaces, invalid UTF-8 is replaced.
+fn clean(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |p| at + p);
+    (start, end)
+}
+
+/// The line of `h` with every secret found on it masked, cut to about 120 characters
+/// around this hit's secret.
+fn preview(content: &[u8], h: &Hit, all: &[Hit]) -> String {
+    let (ls, le) = line_bounds(content, h.matched.0);
+    let mut out: Vec<u8> = Vec::new();
+    let mut pos = ls;
+    let mut anchor = 0;
+    let mut on_line: Vec<(usize, usize)> =
+        all.iter().map(|o| o.secret).filter(|&(s, e)| s < le && e > ls).map(|(s, e)| (s.max(ls), e.min(le))).collect();
+    on_line.sort_unstable();
+    for (s, e) in on_line {
+        if e <= pos {
+            continue;
+        }
+        let s = s.max(pos);
+        out.extend_from_slice(&content[pos..s]);
+        if s <= h.secret.0.max(ls) && h.secret.0.max(ls) < e {
+            anchor = out.len();
+        }
+        out.extend_from_slice(mask(&content[s..e]).as_bytes());
+        pos = e;
+    }
+    out.extend_from_slice(&content[pos..le]);
+    // Cut around the masked secret: 40 bytes before, 120 in all, at character boundaries.
+    let start = anchor.saturating_sub(40);
+    let end = (start + 120).min(out.len());
+    let mut text = clean(&out[start..end]);
+    if start > 0 {
+        text.insert(0, '…');
+    }
+    if end < out.len() {
+        text.push('…');
+    }
+    text
+}
+
+/// The byte range a rule's regex runs over for a keyword hit at `start..end`: from the
+/// line before to the line after, at most 256 bytes before and 1 KiB after the keyword.
+fn window(content: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let (ls, le) = line_bounds(content, start);
+    let prev = if ls == 0 { 0 } else { line_bounds(content, ls - 1).0 };
+    let next = if le >= content.len() { le } else { line_bounds(content, le + 1).1 };
+    (prev.max(start.saturating_sub(256)), next.min(end + 1024).max(end))
+}
+
+/// NUL bytes in the first 8 KiB, or the magic of executables and archives.
+fn is_binary(content: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"\x7fELF",
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+        b"!<arch>\n",
+        b"PK\x03\x04",
+        b"\x1f\x8b",
+        b"BZh",
+        b"\xfd7zXZ\x00",
+        b"\x28\xb5\x2f\xfd",
+        b"7z\xbc\xaf\x27\x1c",
+    ];
+    let head = &content[..content.len().min(SNIFF_BYTES)];
+    memchr::memchr(0, head).is_some() || MAGIC.iter().any(|m| head.starts_with(m))
+}
+
+/// A path glob as an anchored regex over absolute paths.
+fn glob_to_regex(glob: &str) -> String {
+    let mut re = String::from("^");
+    if !glob.contains('/') {
+        re.push_str("(?:.*/)?");
+    } else if !glob.starts_with('/') {
+        re.push('/');
+    }
+    let chars: Vec<char> = glob.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '*' if chars.get(i + 1) == Some(&'*') => {
+                if chars.get(i + 2) == Some(&'/') {
+                    re.push_str("(?:.*/)?");
+                    i += 3;
+                } else {
+                    re.push_str(".*");
+                    i += 2;
+                }
+                continue;
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+        i += 1;
+    }
+    re.push('$');
+    re
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        let m = |g: &str, p: &str| Regex::new(&glob_to_regex(g)).unwrap().is_match(p.as_bytes());
+        assert!(m("*.pem", "/etc/ssl/private/a.pem"));
+        assert!(!m("*.pem", "/etc/a.pem.bak"));
+        assert!(m("/opt/**", "/opt/a/b/c"));
+        assert!(m("opt/*/c", "/opt/b/c"));
+        assert!(!m("opt/*/c", "/opt/a/b/c"));
+        assert!(m("/opt/**/c", "/opt/c"));
+        assert!(m("config:*", "config:Env"));
+    }
+
+    #[test]
+    fn history_parsing() {
+        assert_eq!(
+            history_assignments("|2 TOKEN=abc X=1 /bin/sh -c make"),
+            vec![("TOKEN".to_owned(), "abc".to_owned()), ("X".to_owned(), "1".to_owned())]
+        );
+        assert_eq!(
+            history_assignments("/bin/sh -c #(nop)  ENV DB_PASSWORD=x1"),
+            vec![("DB_PASSWORD".into(), "x1".into())]
+        );
+        assert_eq!(history_assignments("ENV A b c"), vec![("A".into(), "b c".into())]);
+        assert!(history_assignments("RUN make ENVIRONMENT").is_empty());
+    }
+
+    #[test]
+    fn masking_keeps_a_quarter_at_most() {
+        assert_eq!(mask(b"AKIAIOSFODNN7EXAMPLE"), "AKIA****");
+        assert_eq!(mask(b"abcdefgh"), "ab****");
+        assert_eq!(mask(b"abc"), "****");
+    }
+}
