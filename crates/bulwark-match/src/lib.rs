@@ -21,6 +21,7 @@
 
 pub mod range;
 mod severity;
+pub mod suppress;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};

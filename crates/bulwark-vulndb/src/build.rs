@@ -381,6 +381,13 @@ impl DbBuilder {
         })
     }
 
+    /// Records where a source really came from (a download's URL rather than its temp file).
+    pub(crate) fn set_source_location(&mut self, name: &str, location: &str) {
+        if let Some(s) = self.sources.iter_mut().find(|s| s.name == name) {
+            s.location = location.to_owned();
+        }
+    }
+
     fn start_source(&mut self, name: &str, kind: &str, location: &str) -> Result<usize> {
         if self.sources.iter().any(|s| s.name == name) {
             return Err(Error::DuplicateSource { name: name.to_owned() });

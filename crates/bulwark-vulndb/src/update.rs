@@ -132,9 +132,11 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<BuildReport> {
     }
     if let Some((file, url)) = &kev {
         builder.add_kev(KEV_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
+        builder.set_source_location(KEV_SOURCE_NAME, url);
     }
     if let Some((file, url)) = &epss {
         builder.add_epss(EPSS_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
+        builder.set_source_location(EPSS_SOURCE_NAME, url);
     }
     builder.finish()
 }

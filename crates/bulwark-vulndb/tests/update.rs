@@ -266,6 +266,8 @@ fn update_builds_the_same_db_as_the_directories() {
     assert!(go.records > 1000, "{go:?}");
     assert!(source(&report, "osv:crates.io").records > 500);
     assert!(source(&report, "cisa-kev").records > 1000);
+    // Feeds are recorded under their URL, not the temp file they were downloaded to.
+    assert_eq!(source(&report, "cisa-kev").location, format!("{}/kev.json", server.base));
     assert_eq!(report.metadata.content_digest, reference.metadata.content_digest);
     // The archive digest is the digest of the served bytes; the location is the URL.
     let zip = &files()["/Go/all.zip"];
