@@ -675,6 +675,9 @@ pub enum BaseRule {
     BaseCmd,
     /// The leading root-filesystem `ADD` layers (`ADD file:… in /`, `ADD rootfs.tar.gz /`).
     Rootfs,
+    /// No history marker, but the first layer is a distribution's root filesystem (it holds
+    /// an `os-release`), e.g. `docker import` of a debootstrap tree: that layer is the base.
+    DistroRootfs,
     /// No marker of a base image: every layer is the image's own (`FROM scratch`).
     NoBase,
 }
@@ -684,7 +687,14 @@ pub enum BaseRule {
 /// line up with the layers.
 pub fn base_layers(image: &Image) -> Option<BaseLayers> {
     let cfg = &image.resolved.as_ref()?.config;
-    base_layers_in(&cfg.history, image.layers.len())
+    let found = base_layers_in(&cfg.history, image.layers.len())?;
+    let distro_rootfs = image.layers.first().is_some_and(|l| {
+        l.entries.iter().any(|e| matches!(e.path.as_str(), "etc/os-release" | "usr/lib/os-release"))
+    });
+    if found.rule == BaseRule::NoBase && distro_rootfs {
+        return Some(BaseLayers { count: 1, rule: BaseRule::DistroRootfs });
+    }
+    Some(found)
 }
 
 /// [`base_layers`] over a history and a layer count (for callers holding only a config).

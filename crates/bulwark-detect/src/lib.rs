@@ -10,7 +10,11 @@
 //! into report findings happens afterwards, over every layer, so files that a later layer
 //! deleted are still reported with the layer that removed them.
 
+use std::collections::BTreeSet;
+
+use bulwark_core::report::SkippedFiles;
 use bulwark_image::Image;
+use bulwark_image::layer::EntryKind;
 
 pub mod config;
 pub mod malware;
@@ -25,9 +29,32 @@ pub fn stored_results<'a>(
 ) -> impl Iterator<Item = (usize, &'a str, Option<usize>, &'a serde_json::Value)> + 'a {
     image.layers.iter().enumerate().flat_map(move |(layer, index)| {
         index.analyses.get(id).into_iter().flat_map(move |results| {
-            results.iter().map(move |(path, value)| {
-                (layer, path.as_str(), image.view.superseded_in(path, layer), value)
-            })
+            results
+                .iter()
+                .map(move |(path, value)| (layer, path.as_str(), image.view.superseded_in(path, layer), value))
         })
+    })
+}
+
+/// Regular files in any layer (a copy a later layer deleted still ships) larger than a
+/// scanner's `limit`: the scanner never reads them, and the report counts them rather than
+/// staying silent. `None` when there are none.
+pub fn skipped_larger_than(image: &Image, scanner: &str, limit: u64) -> Option<SkippedFiles> {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut examples = BTreeSet::new();
+    for e in image.layers.iter().flat_map(|l| &l.entries) {
+        if e.kind == EntryKind::File && e.size > limit {
+            files += 1;
+            bytes += e.size;
+            examples.insert(format!("/{}", e.path.trim_start_matches('/')));
+        }
+    }
+    (files > 0).then(|| SkippedFiles {
+        scanner: scanner.to_owned(),
+        reason: format!("larger than {limit} bytes"),
+        files,
+        bytes,
+        examples: examples.into_iter().take(5).collect(),
     })
 }

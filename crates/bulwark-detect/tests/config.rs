@@ -339,6 +339,20 @@ fn cases() -> Vec<Case> {
             expect: &[],
         },
         Case {
+            name: "an imported distro root filesystem (no history marker) is the base; a later layer's setuid is not",
+            spec: Spec {
+                layers: vec![
+                    base_layer(),
+                    vec![Dir("usr/local", 0o755), Dir("usr/local/bin", 0o755), f("usr/local/bin/helper", 0o4755)],
+                ],
+                history: vec![("Imported from -", false), ("RUN install helper", false)],
+                config: clean_config(),
+            },
+            packages: Vec::new(),
+            opts: ConfigOptions::default(),
+            expect: &[("BW-CFG-008", "/usr/local/bin/helper", Some(1))],
+        },
+        Case {
             name: "apt and pip caches left, one deleted later (its bytes still ship)",
             spec: Spec {
                 layers: vec![

@@ -9,13 +9,19 @@
 //! println!("{} files", report.files.files);
 //! ```
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bulwark_core::Reference;
 use bulwark_core::report::{
     DatabaseSummary, FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport,
 };
-use bulwark_image::layer::EntryKind;
+use bulwark_core::time::Date;
+use bulwark_detect::config::ConfigOptions;
+use bulwark_detect::malware::{MalwareConfig, MalwareScanner};
+use bulwark_detect::secret::{SecretConfig, SecretScanner};
+use bulwark_image::layer::{EntryKind, FileAnalyzer};
 use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
 
 pub mod cache;
@@ -34,6 +40,12 @@ pub enum Error {
     Sbom { path: PathBuf, message: String },
     #[error("advisory database {path}: {message} (hint: build it with `bulwark db build`)")]
     Db { path: PathBuf, message: String },
+    #[error("malware rules: {0}")]
+    Malware(#[from] bulwark_detect::malware::Error),
+    #[error("secret rules: {0}")]
+    Secret(#[from] bulwark_detect::secret::Error),
+    #[error("{path}: {message}")]
+    Suppression { path: PathBuf, message: String },
 }
 
 /// Result alias for this crate.
@@ -49,6 +61,40 @@ pub struct ScanOptions {
     pub cache_max_bytes: u64,
     /// The advisory database to match packages against; `None` skips vulnerability matching.
     pub db: Option<PathBuf>,
+    /// Which scanners run (packages are always catalogued: the other scanners use them).
+    pub scanners: Scanners,
+    pub malware: MalwareConfig,
+    pub secret: SecretConfig,
+    pub config: ConfigOptions,
+    /// Ignore files (`bulwark_match::suppress`), applied to vulnerabilities.
+    pub ignore_files: Vec<PathBuf>,
+    /// OpenVEX or CycloneDX VEX documents.
+    pub vex_files: Vec<PathBuf>,
+    /// The day ignore entries expire against.
+    pub today: Date,
+}
+
+/// The scanners of a scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scanners {
+    pub vuln: bool,
+    pub malware: bool,
+    pub secret: bool,
+    pub config: bool,
+}
+
+impl Scanners {
+    /// Every scanner.
+    pub const ALL: Scanners = Scanners { vuln: true, malware: true, secret: true, config: true };
+
+    /// The names of the enabled scanners, as reported.
+    pub fn names(&self) -> Vec<String> {
+        [(self.vuln, "vuln"), (self.malware, "malware"), (self.secret, "secret"), (self.config, "config")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| (*n).to_owned())
+            .collect()
+    }
 }
 
 impl Default for ScanOptions {
@@ -58,6 +104,13 @@ impl Default for ScanOptions {
             cache_dir: DiskCache::default_dir(),
             cache_max_bytes: 2 << 30,
             db: None,
+            scanners: Scanners::ALL,
+            malware: MalwareConfig::default(),
+            secret: SecretConfig::default(),
+            config: ConfigOptions::default(),
+            ignore_files: Vec::new(),
+            vex_files: Vec::new(),
+            today: Date::today(),
         }
     }
 }
@@ -66,10 +119,14 @@ impl Default for ScanOptions {
 const MAX_SBOM_BYTES: u64 = 256 << 20;
 
 /// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image).
+/// Every enabled scanner runs in the same single pass over the layers.
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     if let Reference::Sbom { path } = reference {
         let mut report = sbom_report(reference, path)?;
-        match_vulnerabilities(&mut report, opts)?;
+        report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
+        if opts.scanners.vuln {
+            match_vulnerabilities(&mut report, opts)?;
+        }
         return Ok((report, None));
     }
     let disk;
@@ -81,14 +138,83 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         }
         None => &NoCache,
     };
+    // Load everything that can fail on the user's input before reading any layer.
+    let suppressions = load_suppressions(opts)?;
+    let malware = match opts.scanners.malware {
+        true => {
+            let mut config = opts.malware.clone();
+            if config.cache_dir.is_none() {
+                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.join("yara"));
+            }
+            Some(Arc::new(MalwareScanner::new(&config)?))
+        }
+        false => None,
+    };
+    let secret = match opts.scanners.secret {
+        true => Some(Arc::new(SecretScanner::new(&opts.secret)?)),
+        false => None,
+    };
     let mut read = opts.read.clone();
     if read.analyze.analyzers.is_empty() {
         read.analyze.analyzers = catalog::analyzers();
+        if let Some(m) = &malware {
+            read.analyze.analyzers.push(Arc::clone(m) as Arc<dyn FileAnalyzer>);
+        }
+        if let Some(s) = &secret {
+            read.analyze.analyzers.push(Arc::clone(s) as Arc<dyn FileAnalyzer>);
+        }
     }
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
-    let mut report = report(&image);
-    match_vulnerabilities(&mut report, opts)?;
+    let (mut report, package_owned) = report_with_owned_files(&image);
+    report.scanners = opts.scanners.names();
+    if let Some(m) = &malware {
+        report.malware = bulwark_detect::malware::findings(&image);
+        report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
+        report.warnings.extend(m.compile_warnings());
+        report.warnings.extend(bulwark_detect::malware::notes(&image));
+    }
+    if let Some(s) = &secret {
+        let mut found = bulwark_detect::secret::findings(&image, s, &package_owned);
+        if let Some(resolved) = &image.resolved {
+            found.extend(bulwark_detect::secret::scan_image_config(s, &resolved.config));
+        }
+        found.sort_by(|a, b| (&a.location, &a.rule).cmp(&(&b.location, &b.rule)));
+        found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
+        report.secrets = found;
+        report.skipped.extend(bulwark_detect::skipped_larger_than(&image, "secret", opts.secret.max_file_bytes));
+        report
+            .warnings
+            .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
+    }
+    if opts.scanners.config {
+        report.misconfigurations = bulwark_detect::config::check(&image, &report, &opts.config);
+    }
+    if opts.scanners.vuln {
+        match_vulnerabilities(&mut report, opts)?;
+        let (ignores, vex) = &suppressions;
+        if !ignores.is_empty() || !vex.is_empty() {
+            bulwark_match::suppress::apply(&mut report, ignores, vex, opts.today);
+        }
+    }
     Ok((report, Some(image)))
+}
+
+type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
+
+fn load_suppressions(opts: &ScanOptions) -> Result<Suppressions> {
+    let err =
+        |path: &PathBuf, e: &dyn std::fmt::Display| Error::Suppression { path: path.clone(), message: e.to_string() };
+    let ignores = opts
+        .ignore_files
+        .iter()
+        .map(|p| bulwark_match::suppress::load_ignore_file(p).map_err(|e| err(p, &e)))
+        .collect::<Result<Vec<_>>>()?;
+    let vex = opts
+        .vex_files
+        .iter()
+        .map(|p| bulwark_match::suppress::load_vex(p).map_err(|e| err(p, &e)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((ignores, vex))
 }
 
 /// Matches the report's packages against the advisory database, when one is configured.
@@ -139,8 +265,13 @@ fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanRepo
     })
 }
 
-/// Builds the report for an image that has been read.
+/// Builds the report for an image that has been read: layers, files, OS and packages.
 pub fn report(image: &Image) -> ScanReport {
+    report_with_owned_files(image).0
+}
+
+/// [`report`], plus the absolute paths of the files OS packages own.
+fn report_with_owned_files(image: &Image) -> (ScanReport, BTreeSet<String>) {
     let resolved = image.resolved.as_ref();
     let layers = match resolved {
         Some(r) => r
@@ -193,7 +324,7 @@ pub fn report(image: &Image) -> ScanReport {
     });
     let mut warnings = image.warnings.clone();
     warnings.extend(catalog_warnings);
-    ScanReport {
+    let report = ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
         image: ImageSummary {
@@ -211,5 +342,6 @@ pub fn report(image: &Image) -> ScanReport {
         database: None,
         warnings,
         ..Default::default()
-    }
+    };
+    (report, os_owned)
 }

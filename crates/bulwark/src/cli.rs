@@ -11,7 +11,10 @@ Image references:
   docker-archive:<file>[:repo:tag] `docker save` output
   dir:<path>                       unpacked root filesystem
   docker:<name|id>                 image in the local Docker engine (DOCKER_HOST or /var/run/docker.sock)
-  registry:<ref> or <ref>          image in a registry, e.g. localhost:5000/app:1.2 or ghcr.io/org/app@sha256:...";
+  registry:<ref> or <ref>          image in a registry, e.g. localhost:5000/app:1.2 or ghcr.io/org/app@sha256:...
+  sbom:<file>                      a CycloneDX or SPDX JSON SBOM (vulnerabilities only)
+
+Exit codes: 0 done (and the policy passed, if any), 1 the policy failed, 2 error.";
 
 /// Bulwark: find vulnerabilities, malware, secrets and misconfigurations in container images.
 #[derive(Debug, Parser)]
@@ -23,9 +26,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan an image (for now: OS, layers and files)
+    /// Scan an image: vulnerabilities, malware, secrets and misconfigurations, checked against a policy
     #[command(after_help = REFERENCES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Show an image's manifest, config and layers
     #[command(after_help = REFERENCES)]
     Inspect(InspectArgs),
@@ -35,6 +38,9 @@ pub enum Command {
     /// Build and inspect the advisory database
     #[command(subcommand)]
     Db(DbCommand),
+    /// Check reports against image assertion policies, and lint policies
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,12 +172,144 @@ pub struct ImageArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub input: ImageArgs,
-    /// Output format
+    /// Scanners to run
+    #[arg(long, value_enum, value_delimiter = ',', env = "BULWARK_SCANNERS",
+          default_values_t = [Scanner::Vuln, Scanner::Malware, Scanner::Secret, Scanner::Config])]
+    pub scanners: Vec<Scanner>,
+    /// Only report findings of these severities (all kinds), e.g. critical,high
+    #[arg(long, value_enum, value_delimiter = ',', env = "BULWARK_SEVERITY")]
+    pub severity: Vec<SeverityArg>,
+    /// Leave out vulnerabilities that have no fixed version
+    #[arg(long, env = "BULWARK_IGNORE_UNFIXED")]
+    pub ignore_unfixed: bool,
+    /// Image assertion policy (YAML); exit code 1 when it fails
+    #[arg(long, env = "BULWARK_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Format of the report on stdout (or of a plain --output FILE)
     #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
-    pub format: Format,
-    /// Write the report to this file instead of stdout
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    pub format: ReportFormat,
+    /// Write a report to a file: FILE (in --format) or FORMAT=FILE; repeatable
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
+    /// Ignore file (YAML): advisory ids with scope, reason and expiry [default: .bulwarkignore.yaml if present]
+    #[arg(long, env = "BULWARK_IGNORE_FILE")]
+    pub ignore_file: Vec<PathBuf>,
+    /// VEX document (OpenVEX or CycloneDX VEX); repeatable
+    #[arg(long, env = "BULWARK_VEX")]
+    pub vex: Vec<PathBuf>,
+    /// YARA rule file or directory, in addition to the bundled rules; repeatable
+    #[arg(long, env = "BULWARK_YARA_RULES")]
+    pub yara_rules: Vec<PathBuf>,
+    /// Do not load the bundled YARA rules
+    #[arg(long)]
+    pub no_bundled_rules: bool,
+    /// Known-bad file hashes (SHA-256, SHA-1 or MD5), one per line or CSV; repeatable
+    #[arg(long, env = "BULWARK_MALWARE_HASHES")]
+    pub malware_hashes: Vec<PathBuf>,
+    /// Secret rules: Bulwark TOML or a gitleaks TOML file; repeatable
+    #[arg(long, env = "BULWARK_SECRET_RULES")]
+    pub secret_rules: Vec<PathBuf>,
+    /// Do not report secrets in files under this glob (e.g. /app/tests/**); repeatable
+    #[arg(long)]
+    pub secret_allow_path: Vec<String>,
+    /// Do not report this secret fingerprint or rule id; repeatable
+    #[arg(long)]
+    pub secret_allow: Vec<String>,
+    /// Largest file the malware and secret scanners read, in bytes (larger ones are counted as skipped)
+    #[arg(long)]
+    pub max_scan_file_bytes: Option<u64>,
+    /// Never use the network: registry references are refused and nothing is downloaded
+    #[arg(long, env = "BULWARK_OFFLINE")]
+    pub offline: bool,
+    /// JUnit output: one testcase per policy rule or per finding
+    #[arg(long, value_enum, default_value = "rules")]
+    pub junit_cases: JunitCases,
+    /// Warn when the advisory database is older than this many days
+    #[arg(long, default_value_t = 7, env = "BULWARK_DB_MAX_AGE_DAYS")]
+    pub db_max_age_days: u64,
+    /// Configuration file with the same keys as these flags [default: ./bulwark.yaml if present]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Scanner {
+    /// Known vulnerabilities of OS and language packages
+    Vuln,
+    /// YARA rules and hash lists over every file of every layer, inside archives too
+    Malware,
+    /// Credentials in files and in the image config
+    Secret,
+    /// Misconfigurations of the image config, history and files
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JunitCases {
+    Rules,
+    Findings,
+}
+
+/// Report formats of `bulwark scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Human-readable table
+    Table,
+    /// Bulwark's JSON report (schemas/report.schema.json)
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// JUnit XML (Jenkins, GitLab)
+    Junit,
+    /// CycloneDX 1.6 JSON with vulnerabilities
+    Cyclonedx,
+    /// SPDX 2.3 JSON
+    Spdx,
+    /// One self-contained HTML page
+    Html,
+    /// Markdown, for pull-request comments
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Re-evaluate a saved JSON report against a policy, without rescanning (exit 1 when it fails)
+    Check(PolicyCheckArgs),
+    /// Validate a policy file, with line and column for each problem
+    Lint(PolicyLintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// A report written by `bulwark scan --format json`
+    pub report: PathBuf,
+    /// The policy file
+    #[arg(long, env = "BULWARK_POLICY")]
+    pub policy: PathBuf,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write a report to a file: FILE (in --format) or FORMAT=FILE; repeatable
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
+    /// Evaluate exceptions as of this day (YYYY-MM-DD) [default: today]
+    #[arg(long)]
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// The policy file
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

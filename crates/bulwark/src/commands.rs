@@ -11,7 +11,7 @@ use bulwark_image::{Image, Limits, NoProgress, ReadOptions};
 use bulwark_scan::ScanOptions;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, Format, ImageArgs, InspectArgs, ScanArgs, SourceArgs};
+use crate::cli::{Cli, Command, Format, ImageArgs, InspectArgs, SourceArgs};
 use crate::progress::Bars;
 
 /// Exit code: the scan ran and the policy passed (or there was none).
@@ -23,7 +23,9 @@ const ERROR: u8 = 2;
 /// causes and a hint where one helps; a closed stdout (`| head`) exits quietly.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => crate::scan::scan(*args),
+        Command::Policy(crate::cli::PolicyCommand::Check(args)) => crate::scan::policy_check(args),
+        Command::Policy(crate::cli::PolicyCommand::Lint(args)) => crate::scan::policy_lint(args),
         Command::Inspect(args) => inspect(args),
         Command::Sbom(args) => crate::sbom::run(args),
         Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
@@ -119,8 +121,19 @@ pub(crate) fn write_output(
     Ok(())
 }
 
-/// Scans the image (or SBOM) `input` names, printing warnings unless quiet.
+/// Scans the image (or SBOM) `input` names for packages and vulnerabilities only.
 pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
+    run_scan_with(input, true, 7, |opts| opts.scanners = bulwark_scan::Scanners { vuln: true, ..Default::default() })
+}
+
+/// Scans with options `customize` sets, printing warnings unless quiet. `vuln` says whether
+/// the advisory database is wanted at all.
+pub(crate) fn run_scan_with(
+    input: &ImageArgs,
+    vuln: bool,
+    db_max_age_days: u64,
+    customize: impl FnOnce(&mut ScanOptions),
+) -> Result<ScanReport> {
     let reference = parse_reference(&input.image)?;
     let mut opts = ScanOptions {
         read: read_options(&input.source)?,
@@ -130,13 +143,14 @@ pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
             input.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
         },
         cache_max_bytes: input.cache_max_bytes,
-        db: None,
+        ..ScanOptions::default()
     };
+    customize(&mut opts);
     let mut notes = Vec::new();
-    if !input.no_db {
+    if vuln && !input.no_db {
         let path = input.db.clone().unwrap_or_else(crate::db::default_path);
         if input.db.is_some() || path.exists() {
-            let (_, age_warning) = crate::db::open_for_scan(&path, 7)?;
+            let (_, age_warning) = crate::db::open_for_scan(&path, db_max_age_days)?;
             notes.extend(age_warning);
             opts.db = Some(path);
         } else {
@@ -158,18 +172,6 @@ pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
     Ok(report)
 }
 
-fn scan(args: ScanArgs) -> Result<u8> {
-    let report = run_scan(&args.input)?;
-    write_output(args.output.as_deref(), |w| match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, &report)?;
-            writeln!(w)
-        }
-        Format::Table => render_scan_table(w, &report),
-    })?;
-    Ok(OK)
-}
-
 fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
@@ -184,144 +186,6 @@ fn human(bytes: u64) -> String {
 fn truncate(s: &str, n: usize) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() <= n { s } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
-}
-
-fn render_scan_table(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
-    writeln!(w, "Image:     {}", r.image.reference)?;
-    if let Some(d) = &r.image.manifest_digest {
-        writeln!(w, "Manifest:  {d}")?;
-    }
-    if let Some(d) = &r.image.config_digest {
-        writeln!(w, "Config:    {d}")?;
-    }
-    if let Some(p) = &r.image.platform {
-        writeln!(w, "Platform:  {p}")?;
-    }
-    match &r.os {
-        Some(os) => writeln!(
-            w,
-            "OS:        {} (from {})",
-            os.pretty_name.clone().unwrap_or_else(|| format!(
-                "{} {}",
-                os.id,
-                os.version_id.clone().unwrap_or_default()
-            )),
-            os.source
-        )?,
-        None => writeln!(w, "OS:        unknown (no os-release)")?,
-    }
-    if !r.layers.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "{:>3}  {:<12}  {:>10}  {:>10}  {:>7}  CREATED BY", "#", "DIGEST", "SIZE", "UNPACKED", "ENTRIES")?;
-        for l in &r.layers {
-            writeln!(
-                w,
-                "{:>3}  {:<12}  {:>10}  {:>10}  {:>7}  {}",
-                l.index,
-                l.digest.as_ref().map(|d| d.short()).unwrap_or("-"),
-                human(l.size),
-                human(l.uncompressed_size),
-                l.entries,
-                truncate(l.created_by.as_deref().unwrap_or(""), 60)
-            )?;
-        }
-    }
-    writeln!(w)?;
-    let f = &r.files;
-    writeln!(
-        w,
-        "Files: {} regular ({}), {} directories, {} symlinks, {} hard links; {} paths removed or replaced by later layers",
-        f.files,
-        human(f.bytes),
-        f.directories,
-        f.symlinks,
-        f.hardlinks,
-        f.shadowed
-    )?;
-    let mut by_ecosystem: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
-    for p in &r.packages {
-        let e = by_ecosystem.entry(p.ecosystem.as_str()).or_default();
-        if p.removed_in.is_some() {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
-        }
-    }
-    if by_ecosystem.is_empty() {
-        writeln!(w, "Packages: none found")?;
-    } else {
-        let parts: Vec<String> = by_ecosystem
-            .iter()
-            .map(|(eco, (n, gone))| {
-                if *gone > 0 {
-                    format!("{n} {eco} ({gone} more removed by a later layer)")
-                } else {
-                    format!("{n} {eco}")
-                }
-            })
-            .collect();
-        writeln!(w, "Packages: {}", parts.join(", "))?;
-    }
-    render_vulnerabilities(w, r)?;
-    if !r.warnings.is_empty() {
-        writeln!(w, "Warnings: {} (listed on stderr)", r.warnings.len())?;
-    }
-    Ok(())
-}
-
-fn render_vulnerabilities(w: &mut dyn Write, r: &ScanReport) -> io::Result<()> {
-    let Some(db) = &r.database else {
-        return writeln!(w, "Vulnerabilities: not checked (no advisory database)");
-    };
-    writeln!(w, "Vulnerabilities (database built {}):", db.built_at)?;
-    if r.vulnerabilities.is_empty() {
-        return writeln!(w, "  none found");
-    }
-    writeln!(
-        w,
-        "  {:<9} {:<20} {:<28} {:<22} {:<22} {:>5}  TITLE",
-        "SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED IN", "LAYER"
-    )?;
-    for v in &r.vulnerabilities {
-        let fixed = match v.state {
-            bulwark_core::report::FixState::Fixed => v.fixed_versions.first().cloned().unwrap_or_default(),
-            bulwark_core::report::FixState::NotFixed => "(no fix yet)".into(),
-            bulwark_core::report::FixState::WontFix => "(won't fix)".into(),
-        };
-        let mut marks = String::new();
-        if v.kev {
-            marks.push_str(" [KEV]");
-        }
-        if let Some((epss, _)) = v.epss {
-            marks.push_str(&format!(" [EPSS {:.0}%]", epss * 100.0));
-        }
-        writeln!(
-            w,
-            "  {:<9} {:<20} {:<28} {:<22} {:<22} {:>5}  {}{}",
-            format!("{:?}", v.severity).to_uppercase(),
-            truncate(&v.id, 20),
-            truncate(&v.package.name, 28),
-            truncate(&v.package.version, 22),
-            truncate(&fixed, 22),
-            v.package.layer.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-            truncate(v.title.as_deref().unwrap_or(""), 50),
-            marks
-        )?;
-    }
-    let mut counts: std::collections::BTreeMap<bulwark_core::report::Severity, (usize, usize)> = Default::default();
-    for v in &r.vulnerabilities {
-        let c = counts.entry(v.severity).or_default();
-        c.0 += 1;
-        if v.state == bulwark_core::report::FixState::Fixed {
-            c.1 += 1;
-        }
-    }
-    let summary: Vec<String> = counts
-        .iter()
-        .rev()
-        .map(|(s, (n, f))| format!("{} {n} ({f} fixable)", format!("{s:?}").to_lowercase()))
-        .collect();
-    writeln!(w, "  Total {}: {}", r.vulnerabilities.len(), summary.join(", "))
 }
 
 #[derive(Serialize)]
