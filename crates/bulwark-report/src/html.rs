@@ -300,10 +300,7 @@ fn tables(r: &ScanReport, s: &mut String) {
                     let v: Vec<String> = rule
                         .violations
                         .iter()
-                        .map(|v| {
-                            let t = v.target.as_deref().map(|t| format!(" {}", e(t))).unwrap_or_default();
-                            format!("{}{t}: {}", e(&v.id), e(&v.message))
-                        })
+                        .map(|v| e(&v.message))
                         .collect();
                     vec![
                         format!("{}<br>{}", e(&rule.id), e(&rule.description)),

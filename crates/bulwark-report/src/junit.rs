@@ -96,10 +96,7 @@ fn rules(r: &ScanReport) -> Vec<Suite> {
         let lines: Vec<String> = rule
             .violations
             .iter()
-            .map(|v| {
-                let t = v.target.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
-                format!("{}{t}: {}", v.id, one_line(&v.message))
-            })
+            .map(|v| one_line(&v.message))
             .collect();
         let body = lines.join("\n");
         let n = rule.violations.len();

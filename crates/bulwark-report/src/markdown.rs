@@ -116,9 +116,9 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         for rule in p.failures().chain(p.warnings()) {
             let mark = if rule.action == bulwark_core::report::PolicyAction::Deny { "❌" } else { "⚠️" };
             let _ = writeln!(s, "- {mark} {} — {} ({})", code(&rule.id), esc(&rule.description), rule.violations.len());
+            // A violation's message names the finding (id, package or path) itself.
             for v in rule.violations.iter().take(max_rows) {
-                let t = v.target.as_deref().map(|t| format!(" {}", code(t))).unwrap_or_default();
-                let _ = writeln!(s, "  - {}{t}: {}", code(&v.id), esc(&v.message));
+                let _ = writeln!(s, "  - {}", esc(&v.message));
             }
             if rule.violations.len() > max_rows {
                 let _ = writeln!(s, "  - … and {} more", rule.violations.len() - max_rows);

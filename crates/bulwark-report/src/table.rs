@@ -493,9 +493,9 @@ fn policy(r: &ScanReport, out: &mut Out<'_>) {
         };
         out.line(&format!("  {mark} {}: {}", one_line(&rule.id), one_line(&rule.description)), Some(paint));
         let (vs, more) = cap(rule.violations.iter().collect(), out.opt.max_rows);
+        // A violation's message names the finding (id, package or path) itself.
         for v in vs {
-            let target = v.target.as_deref().map(|t| format!(" {}", one_line(t))).unwrap_or_default();
-            out.line(&format!("      {}{target}: {}", one_line(&v.id), one_line(&v.message)), None);
+            out.line(&format!("      {}", one_line(&v.message)), None);
         }
         if more > 0 {
             out.line(&format!("      … and {more} more"), Some(DIM));

@@ -295,8 +295,11 @@ fn report() -> ScanReport {
                     violations: vec![Violation {
                         kind: FindingKind::Vulnerability,
                         id: first.id.clone(),
-                        target: Some(first_target),
-                        message: format!("critical, fixed in {}", first.fixed_versions[0]),
+                        target: Some(first_target.clone()),
+                        message: format!(
+                            "{} in {} (critical, fixed in {}): upgrade",
+                            first.id, first_target, first.fixed_versions[0]
+                        ),
                     }],
                 },
                 RuleOutcome {
@@ -308,7 +311,7 @@ fn report() -> ScanReport {
                         kind: FindingKind::Malware,
                         id: "EICAR_Test_File".into(),
                         target: Some("/opt/archive.tar.gz!eicar.com".into()),
-                        message: "malware is never allowed".into(),
+                        message: "EICAR_Test_File in /opt/archive.tar.gz!eicar.com: malware is never allowed".into(),
                     }],
                 },
                 RuleOutcome {
@@ -320,7 +323,7 @@ fn report() -> ScanReport {
                         kind: FindingKind::Secret,
                         id: "aws-access-key-id".into(),
                         target: Some("/opt/app/.env".into()),
-                        message: "revoke the key".into(),
+                        message: "aws-access-key-id in /opt/app/.env: revoke the key".into(),
                     }],
                 },
                 RuleOutcome {
