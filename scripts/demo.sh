@@ -14,15 +14,7 @@ bulwark=target/release/bulwark
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/bulwark/demo"
 mkdir -p "$cache"
-tarball="$cache/debian-bookworm-minbase.tar"
-if [ ! -s "$tarball" ]; then
-  echo "demo: building a Debian bookworm root filesystem with debootstrap (one time, ~2 min)" >&2
-  rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
-  trap 'rm -rf "$rootfs"' EXIT
-  debootstrap --variant=minbase bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2
-  tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
-  mv "$tarball.tmp" "$tarball"
-fi
+tarball=$(scripts/minbase.sh)
 base=bulwark-demo/debian:bookworm
 docker image inspect "$base" >/dev/null 2>&1 || docker import "$tarball" "$base" >/dev/null
 
@@ -44,7 +36,19 @@ if [ -d "$shared/advisories" ]; then
   "$bulwark" db build --db "$db" \
     --osv "$a/pypa-advisory-db" --osv "$a/debian-elts-osv" --osv "$a/go-vulndb" --osv "$a/rustsec-osv" \
     --kev "$a/cisa-kev/known_exploited_vulnerabilities.json" 2>/dev/null
-  exec "$bulwark" scan "docker:$app" --db "$db" "$@"
+  dbflags=(--db "$db")
+else
+  echo "demo: no advisory data at $shared/advisories; vulnerabilities will not be checked" >&2
+  dbflags=(--no-db)
 fi
-echo "demo: no advisory data at $shared/advisories; scanning for the inventory only" >&2
-exec "$bulwark" scan "docker:$app" --no-db "$@"
+# Every scanner, gated by the example policy; the reports are kept beside the image cache.
+code=0
+"$bulwark" scan "docker:$app" "${dbflags[@]}" --policy examples/policy.yaml \
+  --output "json=$cache/report.json" --output "html=$cache/report.html" --output "sarif=$cache/report.sarif" \
+  "$@" || code=$?
+echo "demo: reports in $cache/report.{json,html,sarif}" >&2
+case $code in
+  0) echo "demo: the image passed examples/policy.yaml" >&2 ;;
+  1) echo "demo: the image FAILED examples/policy.yaml (exit code 1, the CI gate); the reasons are above" >&2 ;;
+  *) exit "$code" ;;
+esac

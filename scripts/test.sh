@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 export CI=1
 export BULWARK_REQUIRE_SYFT=1
 export BULWARK_SHARED="${BULWARK_SHARED:-$(cd .. && pwd)/shared}"
+# A real Debian minbase root filesystem: a clean image must give no secret or malware finding.
+BULWARK_MINBASE_TAR="${BULWARK_MINBASE_TAR:-$(scripts/minbase.sh)}"
+export BULWARK_MINBASE_TAR
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
