@@ -15,16 +15,26 @@ pub const EPOCH: &str = "1970-01-01T00:00:00Z";
 /// `2024-05-13T18:53:54Z`; `None` when the value is not RFC 3339.
 pub fn normalise(s: &str) -> Option<String> {
     let secs = unix_seconds(s)?;
+    let (y, _, _) = civil_from_days(secs.div_euclid(86_400));
+    (0..=9999).contains(&y).then(|| format_unix_seconds(secs))
+}
+
+/// A Unix time as `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds).
+pub fn format_unix_seconds(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
-    Some(format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 time; `None` when it is not RFC 3339.
 pub fn unix_seconds(s: &str) -> Option<i64> {
+    instant(s).map(|(secs, _)| secs)
+}
+
+/// An RFC 3339 time as (seconds since the Unix epoch, nanoseconds), so that times with and
+/// without fractions or with offsets compare correctly (as strings they do not: `.` < `Z`).
+/// Digits past nanoseconds are ignored; `None` when it is not RFC 3339.
+pub fn instant(s: &str) -> Option<(i64, u32)> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = b.get(r)?;
@@ -45,14 +55,21 @@ pub fn unix_seconds(s: &str) -> Option<i64> {
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let mut i = 19;
+    let mut nanos: u32 = 0;
     if b[i] == b'.' {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
+            }
             i += 1;
         }
         if i == start {
             return None;
+        }
+        for _ in (i - start).min(9)..9 {
+            nanos *= 10;
         }
     }
     let offset = match b.get(i)? {
@@ -76,7 +93,7 @@ pub fn unix_seconds(s: &str) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset)
+    Some((days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset, nanos))
 }
 
 /// A calendar day, `YYYY-MM-DD`: expiry dates, "today".
@@ -186,6 +203,16 @@ mod tests {
         ] {
             assert_eq!(normalise(input).as_deref(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn instants_compare_with_fractions_and_offsets() {
+        let t = |s| instant(s).unwrap_or_else(|| panic!("{s}"));
+        assert!(t("2024-01-01T00:00:00Z") < t("2024-01-01T00:00:00.5Z"));
+        assert_eq!(t("2024-01-01T00:00:00.123456789123Z"), t("2024-01-01T00:00:00.123456789Z"));
+        assert_eq!(t("2024-01-01T01:00:00+01:00"), t("2024-01-01T00:00:00Z"));
+        assert_eq!(t("2024-01-01T00:00:00.5Z").1, 500_000_000);
+        assert_eq!(instant("2024-01-01T00:00:00.Z"), None);
     }
 
     #[test]

@@ -27,10 +27,10 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use bulwark_core::report::{AffectedPackage, FixState, OsRelease, Package, SourcePackage, Vulnerability};
+use bulwark_core::report::{AffectedPackage, FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
 use bulwark_version::{Ecosystem, Version};
 use bulwark_vulndb::osv::Affected;
-use bulwark_vulndb::{Advisory, Db, ecosystem_key, normalize_name};
+use bulwark_vulndb::{Advisory, Db, TrackerState, ecosystem_key, normalize_name};
 
 use range::{Hit, Upper};
 
@@ -43,6 +43,16 @@ pub trait AdvisorySource {
     fn kev(&self, cve: &str) -> bool;
     /// The FIRST EPSS probability and percentile of a CVE.
     fn epss(&self, cve: &str) -> Option<(f64, f64)>;
+    /// Whether any advisory names a package of `ecosystem`; `None` when the source cannot
+    /// tell (then the ecosystem is assumed present).
+    fn has_ecosystem(&self, _ecosystem: &str) -> Option<bool> {
+        None
+    }
+    /// What the Debian security tracker says about `cve` in source package `package` of the
+    /// release `ecosystem` (`Debian:10`).
+    fn debian_tracker(&self, _ecosystem: &str, _package: &str, _cve: &str) -> Option<TrackerState> {
+        None
+    }
 }
 
 impl AdvisorySource for Db {
@@ -57,6 +67,15 @@ impl AdvisorySource for Db {
 
     fn epss(&self, cve: &str) -> Option<(f64, f64)> {
         Db::epss(self, cve).ok().flatten().map(|e| (e.score.epss, e.score.percentile))
+    }
+
+    fn has_ecosystem(&self, ecosystem: &str) -> Option<bool> {
+        Db::has_ecosystem(self, ecosystem).ok()
+    }
+
+    /// A failed lookup reads as "no statement".
+    fn debian_tracker(&self, ecosystem: &str, package: &str, cve: &str) -> Option<TrackerState> {
+        Db::debian_tracker(self, ecosystem, package, cve).ok().flatten()
     }
 }
 
@@ -106,7 +125,7 @@ pub fn match_packages(
     os: Option<&OsRelease>,
     source: &dyn AdvisorySource,
 ) -> (Vec<Vulnerability>, Vec<String>) {
-    let mut m = Matcher { source, warnings: BTreeSet::new(), cache: HashMap::new() };
+    let mut m = Matcher { source, warnings: BTreeSet::new(), cache: HashMap::new(), present: HashMap::new() };
     let mut findings = Vec::new();
     for package in packages {
         if package.removed_in.is_some() {
@@ -135,6 +154,8 @@ struct Matcher<'a> {
     source: &'a dyn AdvisorySource,
     warnings: BTreeSet<String>,
     cache: HashMap<(String, String), Rc<Vec<Advisory>>>,
+    /// [`AdvisorySource::has_ecosystem`] answers, by ecosystem key.
+    present: HashMap<String, Option<bool>>,
 }
 
 /// One advisory record that affects the installed version.
@@ -147,6 +168,8 @@ struct RecordMatch<'a> {
     /// Fixed versions above the installed one that the record does not list as affected.
     fixed: Vec<(Version, String)>,
     wont_fix: bool,
+    /// What the feed says beyond the ranges (Red Hat's state and its reason).
+    notes: Vec<String>,
 }
 
 impl<'a> Matcher<'a> {
@@ -169,15 +192,8 @@ impl<'a> Matcher<'a> {
                 ));
                 return None;
             };
-            // Red Hat publishes per product stream (`Red Hat:enterprise_linux:9::appstream`,
-            // `…::baseos`), which os-release cannot tell; the database has no prefix query
-            // yet, so say so rather than report a clean result.
-            if eco.starts_with("Red Hat:") && eco.matches(':').count() < 3 {
-                self.warn(format!(
-                    "{kind} packages not matched: Red Hat advisories are published per product stream ({eco}::<stream>), which this version cannot query yet"
-                ));
-                return None;
-            }
+            let eco = self.rhel_family_ecosystem(kind, os, eco)?;
+            let eco = eco.as_str();
             let scheme = Ecosystem::from_osv(eco);
             if scheme != expected {
                 self.warn(format!(
@@ -187,12 +203,21 @@ impl<'a> Matcher<'a> {
             }
             let src = package.source.as_ref();
             let name = src.map(|s| s.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&package.name).to_owned();
-            let version = src
+            let mut version = src
                 .and_then(|s| s.version.as_deref())
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .unwrap_or(&package.version)
                 .to_owned();
+            // rpm's SOURCERPM has no epoch; the source package is built with the binary's.
+            if expected == Ecosystem::Rpm
+                && !version.contains(':')
+                && let Some((epoch, _)) = package.version.split_once(':')
+                && !epoch.is_empty()
+                && epoch.bytes().all(|b| b.is_ascii_digit())
+            {
+                version = format!("{epoch}:{version}");
+            }
             let matched_as = (name != package.name || version != package.version)
                 .then(|| SourcePackage { name: name.clone(), version: Some(version.clone()) });
             return Some(Target { ecosystem: eco.to_owned(), name, version, scheme, matched_as });
@@ -214,6 +239,56 @@ impl<'a> Matcher<'a> {
             _ => {}
         }
         Some(Target { ecosystem: eco.to_owned(), name, version, scheme: Ecosystem::from_osv(eco), matched_as: None })
+    }
+
+    fn has_ecosystem(&mut self, eco: &str) -> Option<bool> {
+        let key = ecosystem_key(eco);
+        if let Some(found) = self.present.get(&key) {
+            return *found;
+        }
+        let found = self.source.has_ecosystem(eco);
+        self.present.insert(key, found);
+        found
+    }
+
+    /// The ecosystem RHEL-family rpm packages are matched in, with a warning saying which
+    /// advisory source covers them (or why nothing does). Other ecosystems pass through.
+    ///
+    /// - RHEL (`Red Hat:enterprise_linux:<major>`): the Red Hat CSAF VEX entries of that major
+    ///   (`bulwark db build --csaf`); none in the database → not matched, with a warning.
+    /// - Rocky Linux / AlmaLinux: their own OSV ecosystem when the database has it, else the
+    ///   Red Hat entries of the same major (they rebuild RHEL's sources), with a warning.
+    fn rhel_family_ecosystem(&mut self, kind: &str, os: &OsRelease, eco: &str) -> Option<String> {
+        let major = |e: &str| e.rsplit(':').next().unwrap_or_default().to_owned();
+        if eco.starts_with("Red Hat:") {
+            if self.has_ecosystem(eco) == Some(false) {
+                self.warn(format!(
+                    "{kind} packages not matched: the advisory database has no {eco} advisories (add Red Hat CSAF VEX documents with `bulwark db build --csaf`)"
+                ));
+                return None;
+            }
+            self.warn(format!(
+                "{kind} packages matched against {eco} advisories from Red Hat CSAF VEX (main RHEL {} stream; modular, EUS and layered-product packages are not covered)",
+                major(eco)
+            ));
+            return Some(eco.to_owned());
+        }
+        if !(eco.starts_with("Rocky Linux:") || eco.starts_with("AlmaLinux:")) || self.has_ecosystem(eco) != Some(false)
+        {
+            return Some(eco.to_owned());
+        }
+        let redhat = format!("Red Hat:enterprise_linux:{}", major(eco));
+        if self.has_ecosystem(&redhat) == Some(true) {
+            self.warn(format!(
+                "{kind} packages of {} matched against {redhat} advisories from Red Hat CSAF VEX: the advisory database has no {eco} advisories (rebuilt packages can differ from RHEL's in release numbers)",
+                os.id
+            ));
+            return Some(redhat);
+        }
+        self.warn(format!(
+            "{kind} packages not matched: the advisory database has neither {eco} nor {redhat} advisories"
+        ));
+        None
     }
 
     fn lookup(&mut self, eco: &str, name: &str) -> Rc<Vec<Advisory>> {
@@ -279,6 +354,7 @@ impl<'a> Matcher<'a> {
         let mut hits = Vec::new();
         let mut listed = false;
         let mut wont_fix = false;
+        let mut notes = Vec::new();
         // The evaluable ranges, kept to check that a fixed version is really unaffected.
         let mut ranges: Vec<range::ParsedRange<'b>> = Vec::new();
         let mut versions: Vec<&str> = Vec::new();
@@ -310,6 +386,7 @@ impl<'a> Matcher<'a> {
             listed |= listed_here;
             versions.extend(entry.versions.iter().map(|v| v.trim()));
             wont_fix |= says_wont_fix(entry, &target.ecosystem);
+            notes.extend(redhat_note(entry));
         }
         if hits.is_empty() && !listed {
             return None;
@@ -322,7 +399,8 @@ impl<'a> Matcher<'a> {
             .map(|(v, s)| (v.clone(), s.to_owned()))
             .collect();
         sort_dedup_versions(&mut fixed);
-        Some(RecordMatch { advisory, hits, listed, fixed, wont_fix })
+        notes.dedup();
+        Some(RecordMatch { advisory, hits, listed, fixed, wont_fix, notes })
     }
 
     fn finding(&mut self, package: &Package, target: &Target, group: Vec<RecordMatch<'_>>) -> Vulnerability {
@@ -340,7 +418,7 @@ impl<'a> Matcher<'a> {
 
         let mut fixed: Vec<(Version, String)> = group.iter().flat_map(|m| m.fixed.iter().cloned()).collect();
         sort_dedup_versions(&mut fixed);
-        let state = if !fixed.is_empty() {
+        let mut state = if !fixed.is_empty() {
             FixState::Fixed
         } else if group.iter().any(|m| m.wont_fix) {
             FixState::WontFix
@@ -349,20 +427,55 @@ impl<'a> Matcher<'a> {
         };
 
         let advisories: Vec<&Advisory> = group.iter().map(|m| m.advisory).collect();
-        let sev = severity::pick(&advisories);
+        let mut sev = severity::pick(&advisories);
+
+        // The Debian security tracker's state for this release, source package and CVE.
+        let mut tracker_notes = Vec::new();
+        if target.ecosystem.to_ascii_lowercase().starts_with("debian:") {
+            for cve in &cves {
+                let Some(t) = self.source.debian_tracker(&target.ecosystem, &target.name, cve) else { continue };
+                if t.is_wont_fix() && state == FixState::NotFixed {
+                    state = FixState::WontFix;
+                }
+                if sev.severity == Severity::Unknown
+                    && let Some(word) = t.urgency.as_deref()
+                {
+                    let rating = bulwark_vulndb::severity::debian_urgency_rating(word);
+                    if rating != bulwark_vulndb::Rating::Unknown {
+                        sev.severity = severity::to_report(rating);
+                        sev.source = Some(format!("debian-tracker:{} {cve} (Debian urgency {word})", t.source));
+                    }
+                }
+                if t.state != "not-affected" {
+                    tracker_notes.push(format!("{cve}: {}", t.describe()));
+                }
+            }
+        }
         let kev = cves.iter().any(|c| self.source.kev(c));
         let epss = cves.first().and_then(|c| self.source.epss(c));
         let title = advisories.iter().find_map(|a| a.summary.clone()).filter(|s| !s.trim().is_empty());
-        let mut sources: Vec<String> =
-            advisories.iter().map(|a| format!("osv:{}/{}", target.ecosystem, a.id)).collect();
+        let mut sources: Vec<String> = advisories
+            .iter()
+            .map(|a| {
+                if a.source.starts_with("csaf:") {
+                    format!("{}/{}", a.source, a.id)
+                } else {
+                    format!("osv:{}/{}", target.ecosystem, a.id)
+                }
+            })
+            .collect();
         sources.sort();
         sources.dedup();
         let explanation = group
             .iter()
             .map(|m| {
-                let text = explain(m, target);
+                let mut text = explain(m, target);
+                for note in &m.notes {
+                    text.push_str(&format!("; {note}"));
+                }
                 if group.len() > 1 { format!("{}: {text}", m.advisory.id) } else { text }
             })
+            .chain(tracker_notes)
             .collect::<Vec<_>>()
             .join("; ");
 
@@ -448,10 +561,15 @@ fn group_records(matches: Vec<RecordMatch<'_>>) -> Vec<Vec<RecordMatch<'_>>> {
         .collect()
 }
 
-/// Whether an affected entry says the distro will not fix it. The one such statement in the
-/// feeds Bulwark reads is the Debian security tracker's urgency `unimportant` (kept in
-/// `ecosystem_specific`/`database_specific.urgency` by Debian's OSV export).
+/// Whether an affected entry says the distro will not fix it: the Debian security tracker's
+/// urgency `unimportant` (kept in `ecosystem_specific`/`database_specific.urgency` by Debian's
+/// OSV export), or Red Hat's `no_fix_planned` (`ecosystem_specific.redhat_state: wont_fix`,
+/// written by `bulwark_vulndb::csaf`).
 fn says_wont_fix(entry: &Affected, ecosystem: &str) -> bool {
+    if ecosystem.starts_with("Red Hat:") {
+        return entry.ecosystem_specific.as_ref().and_then(|v| v.get("redhat_state")).and_then(|v| v.as_str())
+            == Some("wont_fix");
+    }
     if !ecosystem.to_ascii_lowercase().starts_with("debian") {
         return false;
     }
@@ -460,6 +578,19 @@ fn says_wont_fix(entry: &Affected, ecosystem: &str) -> bool {
             .and_then(serde_json::Value::as_str)
             .is_some_and(|u| u.trim().trim_end_matches('*').eq_ignore_ascii_case("unimportant"))
     })
+}
+
+/// Red Hat's statement for an entry of a CSAF-derived record, for the explanation.
+fn redhat_note(entry: &Affected) -> Option<String> {
+    let v = entry.ecosystem_specific.as_ref()?;
+    let reason = v.get("redhat_reason").and_then(|r| r.as_str()).unwrap_or_default();
+    let state = match v.get("redhat_state")?.as_str()? {
+        "wont_fix" => "will not fix",
+        "affected" => "affected, no fix available",
+        "under_investigation" => "under investigation",
+        _ => return None,
+    };
+    Some(if reason.is_empty() { format!("Red Hat: {state}") } else { format!("Red Hat: {state} ({reason})") })
 }
 
 fn explain(m: &RecordMatch<'_>, target: &Target) -> String {

@@ -1,7 +1,7 @@
 //! Picks one severity for a finding from the severities of its records.
 //!
 //! Preference: a computed CVSS v3.x score, then CVSS v4.0, then GHSA's word, then the distro's
-//! word (Debian urgency, Ubuntu priority), then CVSS v2. Within one kind, the record's own
+//! word (Debian urgency, Ubuntu priority, Red Hat impact), then CVSS v2. Within one kind, the record's own
 //! values come before NVD's, then the higher score or rating wins; ties break on the record id
 //! and origin, so the choice is deterministic. `cvss` is the preferred scored CVSS value
 //! (v3.x, v4.0, v2), whatever `severity` came from.
@@ -15,7 +15,7 @@ pub(crate) struct Picked {
     pub cvss: Option<CvssScore>,
 }
 
-fn to_report(r: Rating) -> Severity {
+pub(crate) fn to_report(r: Rating) -> Severity {
     match r {
         Rating::Critical => Severity::Critical,
         Rating::High => Severity::High,
@@ -34,7 +34,7 @@ fn preference(s: &bulwark_vulndb::Severity) -> Option<u8> {
         Scheme::CvssV3 if s.score.is_some() => 0,
         Scheme::CvssV4 if s.score.is_some() => 1,
         Scheme::Ghsa => 2,
-        Scheme::DebianUrgency | Scheme::UbuntuPriority => 3,
+        Scheme::DebianUrgency | Scheme::UbuntuPriority | Scheme::RedHatImpact => 3,
         Scheme::CvssV2 if s.score.is_some() => 4,
         _ => return None,
     })
@@ -87,6 +87,7 @@ pub(crate) fn pick(advisories: &[&Advisory]) -> Picked {
                 (None, Scheme::Ghsa) => format!("GHSA severity {label}"),
                 (None, Scheme::DebianUrgency) => format!("Debian urgency {label}"),
                 (None, Scheme::UbuntuPriority) => format!("Ubuntu priority {label}"),
+                (None, Scheme::RedHatImpact) => format!("Red Hat impact {label}"),
                 (None, other) => format!("{other:?} {label}"),
             };
             Picked { severity: to_report(s.rating), source: Some(format!("{} {} ({what})", id, s.origin)), cvss }

@@ -62,6 +62,8 @@ pub struct DbBuilder {
     ids: HashMap<String, Existing>,
     warnings: Vec<Warning>,
     built_at: SystemTime,
+    /// Extra `meta` rows (e.g. the update state of [`crate::update`]).
+    extra_meta: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for DbBuilder {
@@ -100,6 +102,7 @@ impl DbBuilder {
             ids: HashMap::new(),
             warnings: Vec::new(),
             built_at: SystemTime::now(),
+            extra_meta: Vec::new(),
         })
     }
 
@@ -145,10 +148,7 @@ impl DbBuilder {
         let mut listing = Sha256::new();
         for (rel, path) in files {
             let bytes = read_limited(&path, MAX_RECORD_BYTES as u64 + 1)?;
-            listing.update(rel.as_bytes());
-            listing.update(b"\0");
-            listing.update(sha256_hex(&bytes).as_bytes());
-            listing.update(b"\n");
+            add_to_listing(&mut listing, &rel, &sha256_hex(&bytes));
             let location = path.display().to_string();
             let format = Format::from_path(&rel).unwrap_or(Format::Json);
             self.ingest(idx, &location, &bytes, format)?;
@@ -275,10 +275,7 @@ impl DbBuilder {
         let (mut records, mut invalid) = (0u64, 0u64);
         for (rel, file) in &files {
             let bytes = read_limited(file, MAX_FEED_BYTES)?;
-            listing.update(rel.as_bytes());
-            listing.update(b"\0");
-            listing.update(sha256_hex(&bytes).as_bytes());
-            listing.update(b"\n");
+            add_to_listing(&mut listing, &rel, &sha256_hex(&bytes));
             let metrics = match enrich::parse_nvd(&bytes) {
                 Ok(m) => m,
                 Err(message) => {
@@ -325,7 +322,7 @@ impl DbBuilder {
     /// Seals the DB: attaches NVD CVSS where needed, writes metadata, fsyncs and renames the
     /// temp file over the target (atomic on the same filesystem), then fsyncs the directory.
     pub fn finish(self) -> Result<BuildReport> {
-        let DbBuilder { target, temp, conn, mut sources, warnings, built_at, .. } = self;
+        let DbBuilder { target, temp, conn, mut sources, warnings, built_at, extra_meta, .. } = self;
         let db = Error::db(temp.path());
         attach_nvd(&conn).map_err(db)?;
         let content_digest = content_digest(&conn).map_err(Error::db(temp.path()))?;
@@ -364,6 +361,9 @@ impl DbBuilder {
             ] {
                 meta.execute(params![k, v]).map_err(Error::db(temp.path()))?;
             }
+            for (k, v) in &extra_meta {
+                meta.execute(params![k, v]).map_err(Error::db(temp.path()))?;
+            }
         }
         conn.execute_batch("COMMIT; PRAGMA optimize;").map_err(Error::db(temp.path()))?;
         conn.close().map_err(|(_, e)| Error::db(temp.path())(e))?;
@@ -379,6 +379,53 @@ impl DbBuilder {
             warnings,
             size,
         })
+    }
+
+    /// Stores an extra `meta` row with the DB (not part of the content digest).
+    pub(crate) fn set_meta(&mut self, key: &str, value: String) {
+        self.extra_meta.retain(|(k, _)| k != key);
+        self.extra_meta.push((key.to_owned(), value));
+    }
+
+    /// Starts an OSV source fed record by record with [`DbBuilder::add_osv_record`]
+    /// (incremental updates); returns its index.
+    pub(crate) fn begin_osv_source(&mut self, name: &str, location: &str) -> Result<usize> {
+        self.start_source(name, "osv", location)
+    }
+
+    /// Adds one OSV record's bytes to a source started with [`DbBuilder::begin_osv_source`].
+    pub(crate) fn add_osv_record(&mut self, idx: usize, location: &str, bytes: &[u8], format: Format) -> Result<()> {
+        self.ingest(idx, location, bytes, format)
+    }
+
+    /// Sets the digest recorded for a source started with [`DbBuilder::begin_osv_source`].
+    pub(crate) fn set_source_sha256(&mut self, idx: usize, sha256: String) {
+        self.sources[idx].sha256 = sha256;
+    }
+
+    /// The `modified` times of the records a source holds so far (empty strings for none).
+    pub(crate) fn modified_times(&self, name: &str) -> impl Iterator<Item = &str> {
+        let idx = self.sources.iter().position(|s| s.name == name);
+        self.ids.values().filter(move |e| Some(e.source) == idx).map(|e| e.modified.as_str())
+    }
+
+    /// Starts a source of any kind (`csaf`, `debian-tracker`); returns its index.
+    pub(crate) fn begin_source(&mut self, name: &str, kind: &str, location: &str) -> Result<usize> {
+        self.start_source(name, kind, location)
+    }
+
+    /// A started source, to fill in its counts, digest and detail.
+    pub(crate) fn source_mut(&mut self, idx: usize) -> &mut SourceInfo {
+        &mut self.sources[idx]
+    }
+
+    /// The connection of the DB being built and the temp file's path (for error messages).
+    pub(crate) fn connection(&self) -> (&Connection, &Path) {
+        (&self.conn, self.temp.path())
+    }
+
+    pub(crate) fn push_warning(&mut self, warning: Warning) {
+        self.warnings.push(warning);
     }
 
     /// Records where a source really came from (a download's URL rather than its temp file).
@@ -562,6 +609,11 @@ fn content_digest(conn: &Connection) -> rusqlite::Result<String> {
         ("SELECT cve, entry FROM kev ORDER BY cve", "kev"),
         ("SELECT cve, epss || ' ' || percentile FROM epss ORDER BY cve", "epss"),
         ("SELECT cve || ' ' || seq, severity FROM nvd_cvss ORDER BY cve, seq", "nvd"),
+        (
+            "SELECT ecosystem || ' ' || package || ' ' || cve, state || ' ' || ifnull(reason, '') || ' ' || ifnull(urgency, '')
+             FROM debian_tracker ORDER BY ecosystem, package, cve",
+            "debian-tracker",
+        ),
     ] {
         let mut stmt = conn.prepare(sql)?;
         let mut rows = stmt.query([])?;
@@ -575,7 +627,7 @@ fn content_digest(conn: &Connection) -> rusqlite::Result<String> {
     Ok(format!("sha256:{}", hex::encode(h.finalize())))
 }
 
-fn walk(dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     fn go(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
         for entry in fs::read_dir(dir).map_err(Error::io("read directory", dir))? {
             let entry = entry.map_err(Error::io("read directory", dir))?;
@@ -597,7 +649,7 @@ fn walk(dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     go(dir, dir, out)
 }
 
-fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(Error::io("open", path))?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes).map_err(Error::io("read", path))?;
@@ -611,7 +663,7 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
@@ -624,20 +676,19 @@ fn sync_dir(target: &Path) {
     }
 }
 
-/// RFC 3339 UTC with seconds, without a date library (civil-from-days, H. Hinnant).
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+/// Adds one file of a directory source to the source's digest: `rel \0 sha256 \n`, in
+/// walk order, so that renaming, adding or changing any file changes the digest.
+pub(crate) fn add_to_listing(listing: &mut Sha256, rel: &str, file_sha256: &str) {
+    listing.update(rel.as_bytes());
+    listing.update(b"\0");
+    listing.update(file_sha256.as_bytes());
+    listing.update(b"\n");
+}
+
+/// RFC 3339 UTC with whole seconds.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    bulwark_core::time::format_unix_seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -77,6 +77,16 @@ CREATE TABLE nvd_cvss (
     source TEXT NOT NULL,
     PRIMARY KEY (cve, seq)
 ) WITHOUT ROWID;
+CREATE TABLE debian_tracker (
+    ecosystem TEXT NOT NULL,
+    package TEXT NOT NULL,
+    cve TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    urgency TEXT,
+    source TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, package, cve)
+) WITHOUT ROWID;
 "#;
 
 /// The key an ecosystem is stored and queried under: trimmed and lower-cased, release kept.
@@ -209,8 +219,8 @@ pub struct Metadata {
 /// An open advisory DB (read-only).
 #[derive(Debug)]
 pub struct Db {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
 impl Db {
@@ -337,6 +347,37 @@ impl Db {
             .map_err(|e| Error::Db { path: self.path.clone(), message: format!("record {id}: {e}") })?;
         let format = if format == "yaml" { Format::Yaml } else { Format::Json };
         Ok(Some((format, bytes)))
+    }
+
+    /// A `meta` row other than the ones [`Db::metadata`] reads (e.g. the update state).
+    pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(Error::db(&self.path))
+    }
+
+    /// Calls `f` with the id, format and original bytes of every record read from `source`.
+    pub(crate) fn for_each_raw_record(
+        &self,
+        source: &str,
+        mut f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, format, raw FROM advisories WHERE source = ?1 ORDER BY id")
+            .map_err(Error::db(&self.path))?;
+        let mut rows = stmt.query([source]).map_err(Error::db(&self.path))?;
+        while let Some(row) = rows.next().map_err(Error::db(&self.path))? {
+            let (id, format, compressed): (String, String, Vec<u8>) =
+                (|| Ok::<_, rusqlite::Error>((row.get(0)?, row.get(1)?, row.get(2)?)))()
+                    .map_err(Error::db(&self.path))?;
+            let bytes = zstd::bulk::decompress(&compressed, crate::osv::MAX_RECORD_BYTES)
+                .map_err(|e| Error::Db { path: self.path.clone(), message: format!("record {id}: {e}") })?;
+            let format = if format == "yaml" { Format::Yaml } else { Format::Json };
+            f(id, format, bytes)?;
+        }
+        Ok(())
     }
 
     /// Ids of the advisories that list `alias` in `aliases`, `upstream` or `related`, sorted.

@@ -7,8 +7,13 @@
 //! - [`DbBuilder`] ingests OSV directories, files and `all.zip` archives plus enrichment
 //!   feeds into one SQLite file, replaced atomically; [`Db`] opens it read-only and answers
 //!   "which advisories name this package" ([`Db::advisories_for`]), KEV and EPSS lookups.
-//! - [`update`]: downloads osv.dev's per-ecosystem `all.zip`, KEV and EPSS (retrying, resuming
-//!   by `Range`) and rebuilds the DB from them; a failed update leaves the old DB as it was.
+//! - [`csaf`]: Red Hat CSAF VEX documents as records keyed `Red Hat:enterprise_linux:<major>`
+//!   ([`DbBuilder::add_csaf`]); [`debian_tracker`]: the Debian security tracker's per-release
+//!   states ([`DbBuilder::add_debian_tracker`], [`Db::debian_tracker`]).
+//! - [`update`]: downloads osv.dev's per-ecosystem feeds — incrementally through
+//!   `modified_id.csv` once a DB holds an ecosystem, else `all.zip` — plus KEV and EPSS
+//!   (retrying, resuming by `Range`, failing stalled transfers) and rebuilds the DB from them;
+//!   a failed update leaves the old DB as it was.
 //!
 //! Version matching is not done here (see `bulwark-match` and `bulwark-version`).
 //!
@@ -38,7 +43,9 @@
 //! ```
 
 mod build;
+pub mod csaf;
 mod db;
+pub mod debian_tracker;
 pub mod enrich;
 mod error;
 pub mod osv;
@@ -47,6 +54,7 @@ pub mod update;
 
 pub use build::{BuildReport, DbBuilder, Warning};
 pub use db::{Advisory, Db, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name};
+pub use debian_tracker::TrackerState;
 pub use error::{Error, Result};
 pub use osv::{Format, Record, parse_record};
 pub use severity::{Rating, Scheme, Severity};

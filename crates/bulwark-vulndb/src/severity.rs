@@ -62,6 +62,9 @@ pub enum Scheme {
     DebianUrgency,
     /// Ubuntu's priority (`negligible`, `low`, `medium`, `high`, `critical`).
     UbuntuPriority,
+    /// Red Hat's impact rating (`Low`, `Moderate`, `Important`, `Critical`), from CSAF
+    /// `threats[]` (kept as `ecosystem_specific.redhat_impact`).
+    RedHatImpact,
 }
 
 /// One severity value with its source.
@@ -164,6 +167,17 @@ pub fn debian_urgency_rating(word: &str) -> Rating {
     }
 }
 
+/// Maps a Red Hat impact rating; other words are [`Rating::Unknown`].
+pub fn redhat_impact_rating(word: &str) -> Rating {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "low" => Rating::Low,
+        "moderate" => Rating::Medium,
+        "important" => Rating::High,
+        "critical" => Rating::Critical,
+        _ => Rating::Unknown,
+    }
+}
+
 /// Maps an Ubuntu priority; `untriaged` is [`Rating::Unknown`].
 pub fn ubuntu_priority_rating(word: &str) -> Rating {
     match word.trim().to_ascii_lowercase().as_str() {
@@ -196,6 +210,12 @@ pub fn severities_of(record: &Record) -> Vec<Severity> {
             {
                 let origin = format!("osv:affected[{i}].{field}.urgency");
                 out.push(Severity::word(Scheme::DebianUrgency, word, debian_urgency_rating(word), origin));
+            }
+            if eco.starts_with("red hat")
+                && let Some(word) = value.get("redhat_impact").and_then(Value::as_str)
+            {
+                let origin = format!("osv:affected[{i}].{field}.redhat_impact");
+                out.push(Severity::word(Scheme::RedHatImpact, word, redhat_impact_rating(word), origin));
             }
             if eco.starts_with("ubuntu")
                 && let Some(word) =

@@ -1,23 +1,40 @@
 //! `bulwark db update`: downloads the public feeds and rebuilds the DB from them.
 //!
-//! For each ecosystem, osv.dev's `<base>/<ecosystem>/all.zip` (the ecosystem URL-encoded as
-//! one path segment, e.g. `Debian%3A12`); optionally CISA KEV (JSON) and FIRST EPSS
-//! (CSV or CSV.gz). Every feed is downloaded into a temp file beside the target (bounded by
-//! [`UpdateOptions::max_download_bytes`]), with retries on connection errors, 5xx and 429, and
-//! resumption by `Range` when a connection drops mid-body and the server answers `206`.
+//! For each ecosystem, osv.dev publishes `<base>/<ecosystem>/all.zip` (the ecosystem
+//! URL-encoded as one path segment, e.g. `Debian%3A12`), `<base>/<ecosystem>/<id>.json` for
+//! every record, and `<base>/<ecosystem>/modified_id.csv`: one `<RFC 3339 modified>,<id>` line
+//! per record, newest first. The DB remembers per ecosystem the latest `modified` time it holds
+//! (the watermark, see [`EcosystemState`]); an update then fetches only `modified_id.csv` and the
+//! records newer than the watermark, and rebuilds the DB from the old DB's stored records plus
+//! those. It falls back to `all.zip` when there is no previous state, the CSV is missing or
+//! unreadable, a listed record cannot be fetched, more than [`UpdateOptions::max_incremental`]
+//! records changed, or the list of ecosystems shrank (a record shared by two ecosystems is stored
+//! once, under one of them, so dropping one could lose records of another).
+//!
+//! CISA KEV (JSON) and FIRST EPSS (CSV or CSV.gz) are single files, downloaded whole each time.
+//! Every download goes into a temp file beside the target (bounded by
+//! [`UpdateOptions::max_download_bytes`]), with retries on connection errors, stalls, 5xx and
+//! 429, and resumption by `Range` when a connection drops mid-body and the server answers `206`.
+//! A response that sends no byte for [`UpdateOptions::stall_timeout`] counts as dropped.
 //! Only when every download succeeded is a new DB built with [`DbBuilder`] and swapped in
 //! atomically; any error leaves the existing DB untouched (byte for byte) and removes the
 //! temp files.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use bulwark_core::time::instant as parse_time;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-use crate::build::{BuildReport, DbBuilder};
+use crate::build::{BuildReport, DbBuilder, rfc3339};
+use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::osv::{Format, MAX_RECORD_BYTES};
 
 /// osv.dev's public bucket.
 pub const DEFAULT_OSV_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -27,6 +44,13 @@ pub const DEFAULT_KEV_URL: &str = "https://www.cisa.gov/sites/default/files/feed
 pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
 /// Default bound on one download: 2 GiB.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 2 << 30;
+/// Default for [`UpdateOptions::stall_timeout`].
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default for [`UpdateOptions::max_incremental`]: past this many changed records one
+/// `all.zip` is cheaper than as many single requests.
+pub const DEFAULT_MAX_INCREMENTAL: usize = 1000;
+/// The `meta` key holding the per-ecosystem [`EcosystemState`] map as JSON.
+const STATE_KEY: &str = "osv_update_state";
 
 /// What [`update`] downloads and how.
 #[derive(Debug, Clone)]
@@ -41,12 +65,18 @@ pub struct UpdateOptions {
     pub epss_url: Option<String>,
     /// Largest accepted size of one download.
     pub max_download_bytes: u64,
-    /// Retries after the first attempt (connection errors, dropped bodies, 5xx, 429).
+    /// Retries after the first attempt (connection errors, stalls, dropped bodies, 5xx, 429).
     pub retries: u32,
     /// Wait before the first retry; doubled for each further one.
     pub retry_backoff: Duration,
     /// Connect / response-header timeout of each request.
     pub timeout: Duration,
+    /// An attempt fails when no byte arrives for this long (headers or body).
+    pub stall_timeout: Duration,
+    /// Download `all.zip` instead when more records than this changed.
+    pub max_incremental: usize,
+    /// Always download `all.zip`, even when an incremental update is possible.
+    pub force_full: bool,
 }
 
 impl Default for UpdateOptions {
@@ -60,13 +90,76 @@ impl Default for UpdateOptions {
             retries: 3,
             retry_backoff: Duration::from_secs(1),
             timeout: Duration::from_secs(60),
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            max_incremental: DEFAULT_MAX_INCREMENTAL,
+            force_full: false,
         }
     }
+}
+
+/// What a DB remembers about the last update of one ecosystem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcosystemState {
+    /// The latest `modified` time of the ecosystem's records, as published (RFC 3339);
+    /// `None` when no record had a readable one (the next update is then a full one).
+    pub watermark: Option<String>,
+    /// When `all.zip` was last downloaded (RFC 3339, UTC).
+    pub last_full: String,
+    /// When the last incremental update was made, if one was made since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_incremental: Option<String>,
+}
+
+/// The update state stored in `db`, by ecosystem (empty for a DB made by `db build`).
+pub fn state(db: &Db) -> Result<BTreeMap<String, EcosystemState>> {
+    let Some(json) = db.meta_value(STATE_KEY)? else { return Ok(BTreeMap::new()) };
+    serde_json::from_str(&json)
+        .map_err(|e| Error::Db { path: db.path().to_path_buf(), message: format!("corrupt update state: {e}") })
+}
+
+/// How one ecosystem was brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateKind {
+    /// `all.zip` was downloaded.
+    Full,
+    /// `modified_id.csv` and the changed records were downloaded.
+    Incremental,
+}
+
+/// What [`update`] did for one ecosystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcosystemUpdate {
+    pub ecosystem: String,
+    pub kind: UpdateKind,
+    /// Why `all.zip` was downloaded (`None` for incremental updates).
+    pub reason: Option<String>,
+    /// Records downloaded: the record files of `all.zip`, or the changed records.
+    pub downloaded: u64,
+    /// The watermark stored for the next update.
+    pub watermark: Option<String>,
+}
+
+/// The outcome of [`update`].
+#[derive(Debug, Clone)]
+pub struct UpdateReport {
+    pub build: BuildReport,
+    /// One entry per requested ecosystem, in the order given.
+    pub ecosystems: Vec<EcosystemUpdate>,
 }
 
 /// The URL of osv.dev's `all.zip` for `ecosystem` under `base`.
 pub fn osv_zip_url(base: &str, ecosystem: &str) -> String {
     format!("{}/{}/all.zip", base.trim_end_matches('/'), encode_segment(ecosystem))
+}
+
+/// The URL of osv.dev's `modified_id.csv` for `ecosystem` under `base`.
+pub fn osv_modified_url(base: &str, ecosystem: &str) -> String {
+    format!("{}/{}/modified_id.csv", base.trim_end_matches('/'), encode_segment(ecosystem))
+}
+
+/// The URL of one record of `ecosystem` under `base`.
+pub fn osv_record_url(base: &str, ecosystem: &str, id: &str) -> String {
+    format!("{}/{}/{}.json", base.trim_end_matches('/'), encode_segment(ecosystem), encode_segment(id))
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -92,9 +185,58 @@ pub const KEV_SOURCE_NAME: &str = "cisa-kev";
 /// Source name of the EPSS feed in the DB metadata.
 pub const EPSS_SOURCE_NAME: &str = "first-epss";
 
-/// Downloads the feeds of `opts` and replaces the DB at `target` with one built from them.
+/// A parsed `modified_id.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModifiedList {
+    /// `(modified, id)` in file order.
+    pub entries: Vec<(String, String)>,
+    /// Lines that were not `<RFC 3339 time>,<id>` (a header, garbage), skipped.
+    pub invalid: usize,
+}
+
+/// Longest id accepted from `modified_id.csv` (real ids are under 60 characters).
+const MAX_ID_LEN: usize = 256;
+
+/// Parses osv.dev's `modified_id.csv` (`<RFC 3339 modified>,<id>` per line, LF or CRLF).
+/// Lenient: lines whose time does not parse or whose id is empty, too long or contains a
+/// control character, `/` or `,` are counted in [`ModifiedList::invalid`].
+pub fn parse_modified_csv(bytes: &[u8]) -> ModifiedList {
+    let mut out = ModifiedList::default();
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = std::str::from_utf8(line).ok().and_then(|l| {
+            let (time, id) = l.split_once(',')?;
+            let (time, id) = (time.trim(), id.trim());
+            let id_ok =
+                !id.is_empty() && id.len() <= MAX_ID_LEN && !id.chars().any(|c| c.is_control() || c == '/' || c == ',');
+            (id_ok && parse_time(time).is_some()).then(|| (time.to_owned(), id.to_owned()))
+        });
+        match parsed {
+            Some(entry) => out.entries.push(entry),
+            None => out.invalid += 1,
+        }
+    }
+    out
+}
+
+/// The latest of `times` by instant (unparseable ones ignored), as written.
+fn latest<'a>(times: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    times.into_iter().filter_map(|t| Some((parse_time(t)?, t))).max_by_key(|(k, _)| *k).map(|(_, t)| t.to_owned())
+}
+
+/// The plan for one ecosystem, with its downloads done.
+enum Plan {
+    Full { file: NamedTempFile, url: String, reason: String },
+    Incremental { csv_url: String, changed: Vec<(String, String, Vec<u8>)>, watermark: Option<String> },
+}
+
+/// Downloads the feeds of `opts` and replaces the DB at `target` with one built from them,
+/// incrementally where the previous DB's state allows (see the module docs).
 /// On any error the existing DB (if any) is left as it was.
-pub fn update(target: &Path, opts: &UpdateOptions) -> Result<BuildReport> {
+pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -103,14 +245,44 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<BuildReport> {
         .http_status_as_error(false)
         .timeout_connect(Some(opts.timeout))
         .timeout_recv_response(Some(opts.timeout))
+        // ureq 3 restarts this timer on every transport read: a stall watchdog, not a total.
+        .timeout_per_read(Some(opts.stall_timeout))
         .user_agent(concat!("bulwark/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
 
-    let mut osv = Vec::new();
+    // An old DB that does not open (other schema, corrupt) just means a full update.
+    let old = if target.is_file() { Db::open(target).ok() } else { None };
+    let prev_state = old.as_ref().and_then(|db| state(db).ok()).unwrap_or_default();
+    let old_sources: BTreeSet<String> = old
+        .as_ref()
+        .and_then(|db| db.metadata().ok())
+        .map(|m| m.sources.into_iter().filter(|s| s.kind == "osv").map(|s| s.name).collect())
+        .unwrap_or_default();
+    let requested: BTreeSet<String> = opts.ecosystems.iter().map(|e| osv_source_name(e)).collect();
+    let shrank = old_sources.iter().any(|s| !requested.contains(s));
+
+    let mut plans = Vec::new();
     for eco in &opts.ecosystems {
-        let url = osv_zip_url(&opts.osv_base, eco);
-        osv.push((eco, download(&agent, &url, &dir, ".zip", opts)?, url));
+        let prev = prev_state.get(eco).filter(|_| old_sources.contains(&osv_source_name(eco)));
+        let reason = if opts.force_full {
+            Err("full download requested".to_owned())
+        } else if old.is_none() {
+            Err("no previous database".to_owned())
+        } else if shrank {
+            Err("the list of ecosystems shrank".to_owned())
+        } else if let Some(watermark) = prev.and_then(|p| p.watermark.as_deref()) {
+            plan_incremental(&agent, eco, watermark, &dir, opts)?
+        } else {
+            Err("no previous update state".to_owned())
+        };
+        plans.push(match reason {
+            Ok(plan) => plan,
+            Err(reason) => {
+                let url = osv_zip_url(&opts.osv_base, eco);
+                Plan::Full { file: download(&agent, &url, &dir, ".zip", opts)?, url, reason }
+            }
+        });
     }
     let kev = match &opts.kev_url {
         Some(url) => Some((download(&agent, url, &dir, ".json", opts)?, url)),
@@ -124,11 +296,73 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<BuildReport> {
         None => None,
     };
 
+    let now = rfc3339(SystemTime::now());
     let mut builder = DbBuilder::new(target)?;
-    for (eco, file, url) in &mut osv {
-        let reader = file.as_file_mut();
-        reader.seek(SeekFrom::Start(0)).map_err(Error::io("read", file_path(url)))?;
-        builder.add_osv_zip(&osv_source_name(eco), url, &*reader)?;
+    let mut new_state = BTreeMap::new();
+    let mut done = Vec::new();
+    for (eco, plan) in opts.ecosystems.iter().zip(plans) {
+        let name = osv_source_name(eco);
+        let entry = match plan {
+            Plan::Full { mut file, url, reason } => {
+                let reader = file.as_file_mut();
+                reader.seek(SeekFrom::Start(0)).map_err(Error::io("read", file_path(&url)))?;
+                let downloaded = builder.add_osv_zip(&name, &url, &*reader)?.files;
+                let watermark = latest(builder.modified_times(&name));
+                new_state.insert(
+                    eco.clone(),
+                    EcosystemState { watermark: watermark.clone(), last_full: now.clone(), last_incremental: None },
+                );
+                EcosystemUpdate {
+                    ecosystem: eco.clone(),
+                    kind: UpdateKind::Full,
+                    reason: Some(reason),
+                    downloaded,
+                    watermark,
+                }
+            }
+            Plan::Incremental { csv_url, changed, watermark } => {
+                let old = old.as_ref().expect("incremental updates need the old DB");
+                let idx = builder.begin_osv_source(&name, &csv_url)?;
+                let changed_ids: HashSet<&str> = changed.iter().map(|(id, _, _)| id.as_str()).collect();
+                let mut listing: Vec<(String, String)> = Vec::new();
+                let old_location = target.display().to_string();
+                old.for_each_raw_record(&name, |id, format, bytes| {
+                    if changed_ids.contains(id.as_str()) {
+                        return Ok(());
+                    }
+                    builder.add_osv_record(idx, &format!("{old_location}!/{id}"), &bytes, format)?;
+                    listing.push((id, hex::encode(Sha256::digest(&bytes))));
+                    Ok(())
+                })?;
+                for (id, url, bytes) in &changed {
+                    builder.add_osv_record(idx, url, bytes, Format::Json)?;
+                    listing.push((id.clone(), hex::encode(Sha256::digest(bytes))));
+                }
+                listing.sort();
+                let mut h = Sha256::new();
+                for (id, digest) in &listing {
+                    h.update(format!("{id}\0sha256:{digest}\n").as_bytes());
+                }
+                builder.set_source_sha256(idx, format!("sha256:{}", hex::encode(h.finalize())));
+                let prev = &prev_state[eco];
+                new_state.insert(
+                    eco.clone(),
+                    EcosystemState {
+                        watermark: watermark.clone(),
+                        last_full: prev.last_full.clone(),
+                        last_incremental: Some(now.clone()),
+                    },
+                );
+                EcosystemUpdate {
+                    ecosystem: eco.clone(),
+                    kind: UpdateKind::Incremental,
+                    reason: None,
+                    downloaded: changed.len() as u64,
+                    watermark,
+                }
+            }
+        };
+        done.push(entry);
     }
     if let Some((file, url)) = &kev {
         builder.add_kev(KEV_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
@@ -138,7 +372,62 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<BuildReport> {
         builder.add_epss(EPSS_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
         builder.set_source_location(EPSS_SOURCE_NAME, url);
     }
-    builder.finish()
+    builder.set_meta(STATE_KEY, serde_json::to_string(&new_state).expect("state serialises"));
+    drop(old);
+    Ok(UpdateReport { build: builder.finish()?, ecosystems: done })
+}
+
+/// Fetches `modified_id.csv` and the records changed since `watermark`. `Ok(Err(reason))`
+/// when `all.zip` should be downloaded instead; `Err` for a download that failed outright.
+fn plan_incremental(
+    agent: &ureq::Agent,
+    eco: &str,
+    watermark: &str,
+    dir: &Path,
+    opts: &UpdateOptions,
+) -> Result<std::result::Result<Plan, String>> {
+    let Some(mark) = parse_time(watermark) else {
+        return Ok(Err(format!("unreadable stored watermark {watermark:?}")));
+    };
+    let csv_url = osv_modified_url(&opts.osv_base, eco);
+    let csv = match try_download(agent, &csv_url, dir, ".csv", opts, opts.max_download_bytes)? {
+        Ok(mut file) => {
+            let mut bytes = Vec::new();
+            file.as_file_mut().read_to_end(&mut bytes).map_err(Error::io("read", file.path()))?;
+            bytes
+        }
+        Err(status) => return Ok(Err(format!("no modified_id.csv (server answered {status})"))),
+    };
+    let list = parse_modified_csv(&csv);
+    if list.entries.is_empty() && list.invalid > 0 {
+        return Ok(Err("unreadable modified_id.csv".to_owned()));
+    }
+    // The newest time per id, for the ids changed after the watermark.
+    let mut changed: BTreeMap<&str, ((i64, u32), &str)> = BTreeMap::new();
+    for (time, id) in &list.entries {
+        let t = parse_time(time).expect("parse_modified_csv checked the time");
+        if t > mark && changed.get(id.as_str()).is_none_or(|(old, _)| t > *old) {
+            changed.insert(id, (t, time));
+        }
+    }
+    if changed.len() > opts.max_incremental {
+        return Ok(Err(format!("{} records changed (more than {})", changed.len(), opts.max_incremental)));
+    }
+    let mut records = Vec::with_capacity(changed.len());
+    for id in changed.keys() {
+        let url = osv_record_url(&opts.osv_base, eco, id);
+        let max = opts.max_download_bytes.min(MAX_RECORD_BYTES as u64);
+        match try_download(agent, &url, dir, ".json", opts, max)? {
+            Ok(mut file) => {
+                let mut bytes = Vec::new();
+                file.as_file_mut().read_to_end(&mut bytes).map_err(Error::io("read", file.path()))?;
+                records.push(((*id).to_owned(), url, bytes));
+            }
+            Err(status) => return Ok(Err(format!("record {id} is not available (server answered {status})"))),
+        }
+    }
+    let watermark = latest(list.entries.iter().map(|(t, _)| t.as_str()).chain([watermark]));
+    Ok(Ok(Plan::Incremental { csv_url, changed: records, watermark }))
 }
 
 /// A URL where an error wants a path.
@@ -164,10 +453,26 @@ fn download_error(url: &str, message: String) -> Error {
 enum Failure {
     Retry(String),
     Fatal(String),
+    /// The server answered this client-error status (not 429): the file is not there for us.
+    Status(ureq::http::StatusCode),
 }
 
 /// Downloads `url` into a new temp file in `dir`.
 fn download(agent: &ureq::Agent, url: &str, dir: &Path, suffix: &str, opts: &UpdateOptions) -> Result<NamedTempFile> {
+    try_download(agent, url, dir, suffix, opts, opts.max_download_bytes)?
+        .map_err(|status| download_error(url, format!("server answered {status}")))
+}
+
+/// Downloads `url` (at most `max` bytes) into a new temp file in `dir`, rewound; `Ok(Err(status))`
+/// when the server answers a 4xx status other than 429.
+fn try_download(
+    agent: &ureq::Agent,
+    url: &str,
+    dir: &Path,
+    suffix: &str,
+    opts: &UpdateOptions,
+    max: u64,
+) -> Result<std::result::Result<NamedTempFile, ureq::http::StatusCode>> {
     let mut temp = tempfile::Builder::new()
         .prefix(".bulwark-download-")
         .suffix(suffix)
@@ -176,8 +481,9 @@ fn download(agent: &ureq::Agent, url: &str, dir: &Path, suffix: &str, opts: &Upd
     let mut written: u64 = 0;
     let mut attempt: u32 = 0;
     loop {
-        match attempt_download(agent, url, temp.as_file_mut(), &mut written, opts.max_download_bytes) {
+        match attempt_download(agent, url, temp.as_file_mut(), &mut written, max, opts.stall_timeout) {
             Ok(()) => break,
+            Err(Failure::Status(status)) => return Ok(Err(status)),
             Err(Failure::Fatal(message)) => return Err(download_error(url, message)),
             Err(Failure::Retry(message)) => {
                 if attempt >= opts.retries {
@@ -195,7 +501,25 @@ fn download(agent: &ureq::Agent, url: &str, dir: &Path, suffix: &str, opts: &Upd
     let file = temp.as_file_mut();
     file.flush().map_err(Error::io("write", dir))?;
     file.seek(SeekFrom::Start(0)).map_err(Error::io("write", dir))?;
-    Ok(temp)
+    Ok(Ok(temp))
+}
+
+/// Whether an error from ureq is its per-read (stall) timeout.
+fn is_stall(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::PerRead),
+        ureq::Error::Io(io) => is_stall_io(io),
+        _ => false,
+    }
+}
+
+fn is_stall_io(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+        || e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).is_some_and(is_stall)
+}
+
+fn stalled(after: u64, stall: Duration) -> String {
+    format!("stalled: no data for {} s after {after} bytes", stall.as_secs_f64())
 }
 
 /// One request; appends to `file` (which holds `written` bytes of a previous attempt).
@@ -205,6 +529,7 @@ fn attempt_download(
     file: &mut File,
     written: &mut u64,
     max: u64,
+    stall: Duration,
 ) -> std::result::Result<(), Failure> {
     let mut request = agent.get(url);
     if *written > 0 {
@@ -214,6 +539,7 @@ fn attempt_download(
         Ok(r) => r,
         Err(e) => {
             return Err(match e {
+                e if is_stall(&e) => Failure::Retry(stalled(*written, stall)),
                 ureq::Error::Io(_)
                 | ureq::Error::Timeout(_)
                 | ureq::Error::ConnectionFailed
@@ -240,6 +566,8 @@ fn attempt_download(
             // The server ignored the Range request: the body is the whole file again.
             restart(file, written).map_err(fatal_write)?;
         }
+    } else if status.is_client_error() {
+        return Err(Failure::Status(status));
     } else {
         return Err(Failure::Fatal(format!("server answered {status}")));
     }
@@ -260,6 +588,7 @@ fn attempt_download(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_stall_io(&e) => return Err(Failure::Retry(stalled(*written, stall))),
             Err(e) => {
                 return Err(Failure::Retry(format!("connection dropped after {} bytes: {e}", *written)));
             }
@@ -297,5 +626,52 @@ mod tests {
         assert_eq!(osv_zip_url("https://x/", "Debian:12"), "https://x/Debian%3A12/all.zip");
         assert_eq!(osv_zip_url("https://x", "crates.io"), "https://x/crates.io/all.zip");
         assert_eq!(osv_zip_url("https://x", "Red Hat"), "https://x/Red%20Hat/all.zip");
+        assert_eq!(osv_modified_url("https://x/", "Debian:12"), "https://x/Debian%3A12/modified_id.csv");
+        assert_eq!(osv_record_url("https://x", "Go", "GO-2022-0969"), "https://x/Go/GO-2022-0969.json");
+    }
+
+    #[test]
+    fn times_compare_as_instants() {
+        let t = |s| parse_time(s).unwrap_or_else(|| panic!("{s}"));
+        assert_eq!(t("1970-01-01T00:00:00Z"), (0, 0));
+        assert_eq!(t("2000-03-01T00:00:00Z").0 - t("2000-02-28T00:00:00Z").0, 2 * 86_400); // leap year
+        assert_eq!(t("2025-08-26T00:04:19Z"), (1_756_166_659, 0));
+        assert_eq!(t("2025-08-26T02:04:19+02:00"), (1_756_166_659, 0));
+        assert_eq!(t("2025-08-26T00:04:19.5Z"), (1_756_166_659, 500_000_000));
+        assert_eq!(t("2025-08-26T00:04:19.1234567891Z"), (1_756_166_659, 123_456_789));
+        // As strings these order the other way round ('.' < 'Z').
+        assert!(t("2025-08-26T00:04:19.5Z") > t("2025-08-26T00:04:19Z"));
+        assert_eq!(t("0001-01-01T00:00:00Z").0, -62_135_596_800);
+        for bad in [
+            "",
+            "2025-08-26",
+            "2025-08-26T00:04:19",
+            "2025-13-01T00:00:00Z",
+            "2025-08-26T00:04:19.Z",
+            "x025-08-26T00:04:19Z",
+            "2025-08-26T00:04:19+0200",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+        assert_eq!(
+            latest(["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.1Z", "garbage"]).as_deref(),
+            Some("2024-01-01T00:00:00.1Z")
+        );
+    }
+
+    #[test]
+    fn modified_csv_lines() {
+        let list = parse_modified_csv(
+            b"modified,id\r\n2024-08-15T00:05:00Z,GHSA-aaaa-bbbb-cccc\r\n2024-08-14T10:00:00.123Z,PYSEC-2024-1\n\n\
+              not a time,X\n2024-08-14T10:00:00Z,\n2024-08-14T10:00:00Z,a/b\n",
+        );
+        assert_eq!(
+            list.entries,
+            vec![
+                ("2024-08-15T00:05:00Z".to_owned(), "GHSA-aaaa-bbbb-cccc".to_owned()),
+                ("2024-08-14T10:00:00.123Z".to_owned(), "PYSEC-2024-1".to_owned()),
+            ]
+        );
+        assert_eq!(list.invalid, 4);
     }
 }

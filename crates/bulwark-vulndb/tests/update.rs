@@ -1,5 +1,6 @@
-//! `update::update` against an in-process HTTP/1.1 server on 127.0.0.1 serving `all.zip`
-//! archives built here from the real records in `../shared/advisories/` and the real KEV feed.
+//! `update::update` against an in-process HTTP/1.1 server on 127.0.0.1 serving osv.dev's
+//! layout (`all.zip`, `modified_id.csv`, `<id>.json`) built here from the real records in
+//! `../shared/advisories/`, and the real KEV feed.
 
 use std::collections::HashMap;
 use std::fs;
@@ -10,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bulwark_vulndb::update::{self, UpdateOptions};
+use bulwark_vulndb::osv::Event;
+use bulwark_vulndb::update::{self, UpdateKind, UpdateOptions};
 use bulwark_vulndb::{Db, DbBuilder, Error};
 
 fn shared() -> PathBuf {
@@ -51,16 +53,42 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
 
 /// An `all.zip` of every record under `dir`.
 fn zip_of(dir: &Path) -> Vec<u8> {
+    zip_of_with(dir, &HashMap::new())
+}
+
+/// An `all.zip` of every record under `dir`, with the files named in `replaced` (by relative
+/// path) replaced by other bytes.
+fn zip_of_with(dir: &Path, replaced: &HashMap<String, Vec<u8>>) -> Vec<u8> {
     let mut files = Vec::new();
     collect(dir, dir, &mut files);
     files.sort();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (rel, path) in files {
+        let bytes = replaced.get(&rel).cloned().unwrap_or_else(|| fs::read(&path).unwrap());
         w.start_file(rel, opts).unwrap();
-        w.write_all(&fs::read(path).unwrap()).unwrap();
+        w.write_all(&bytes).unwrap();
     }
     w.finish().unwrap().into_inner()
+}
+
+/// `(modified, id)` of every JSON record under `dir`, from the records themselves.
+fn modified_of(dir: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files
+        .iter()
+        .map(|(_, path)| {
+            let v: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+            (v["modified"].as_str().unwrap().to_owned(), v["id"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// osv.dev's `modified_id.csv`: `<modified>,<id>` lines, newest first.
+fn csv_of(mut entries: Vec<(String, String)>) -> Vec<u8> {
+    entries.sort_by(|a, b| b.cmp(a));
+    entries.iter().map(|(m, id)| format!("{m},{id}\n")).collect::<String>().into_bytes()
 }
 
 /// The served files, by URL path.
@@ -70,6 +98,12 @@ fn files() -> &'static HashMap<String, Arc<Vec<u8>>> {
         let mut m = HashMap::new();
         for (eco, rel) in ECOSYSTEMS {
             m.insert(format!("/{eco}/all.zip"), Arc::new(zip_of(&adv(rel))));
+            m.insert(format!("/{eco}/modified_id.csv"), Arc::new(csv_of(modified_of(&adv(rel)))));
+            let mut records = Vec::new();
+            collect(&adv(rel), &adv(rel), &mut records);
+            for (file, path) in records {
+                m.insert(format!("/{eco}/{file}"), Arc::new(fs::read(path).unwrap()));
+            }
         }
         // FIRST's daily EPSS file format, gzipped, written from the real time series of
         // CVE-2024-3094 (index-samples/epss-timeseries: 2025-08-15, epss 0.83739, percentile 0.99245).
@@ -103,6 +137,12 @@ struct Behaviour {
     unavailable: usize,
     /// Serve this path with the last 10 bytes (inside the central directory) cut off.
     corrupt: Option<String>,
+    /// Files served instead of (or besides) [`files`], by path.
+    overrides: HashMap<String, Arc<Vec<u8>>>,
+    /// Paths answered with 404.
+    missing: Vec<String>,
+    /// (path, n): send the headers and the first n body bytes of this path, then nothing.
+    stall: Option<(String, usize)>,
 }
 
 /// (path, Range header) of every request.
@@ -162,7 +202,8 @@ fn handle(
         stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
         return Ok(());
     }
-    let Some(body) = files().get(&path) else {
+    let found = if b.missing.contains(&path) { None } else { b.overrides.get(&path).or_else(|| files().get(&path)) };
+    let Some(body) = found else {
         stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
         return Ok(());
     };
@@ -187,6 +228,15 @@ fn handle(
         return Ok(());
     }
     write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    if let Some((stall_path, n)) = &b.stall
+        && *stall_path == path
+    {
+        stream.write_all(&body[..(*n).min(body.len())])?;
+        stream.flush()?;
+        // Keep the connection open and silent well past the client's stall timeout.
+        std::thread::sleep(Duration::from_secs(30));
+        return Ok(());
+    }
     if let Some(n) = b.drop_after
         && drops.fetch_add(1, Ordering::SeqCst) < b.drops
     {
@@ -259,7 +309,7 @@ fn counts(report: &bulwark_vulndb::BuildReport) -> Vec<(String, String, u64, u64
 fn update_builds_the_same_db_as_the_directories() {
     let server = serve(Behaviour::default());
     let (dir, db, _) = existing_db();
-    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap();
+    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap().build;
     let reference = reference();
     assert_eq!(counts(&report), counts(reference));
     let go = source(&report, "osv:Go");
@@ -304,7 +354,7 @@ fn dropped_connection_without_ranges_fails_and_keeps_the_old_db() {
 fn dropped_connection_without_ranges_restarts_and_succeeds() {
     let server = serve(Behaviour { drop_after: Some(100_000), drops: 1, ..Behaviour::default() });
     let (_dir, db, _) = existing_db();
-    let report = update::update(&db, &options(&server, &["Go"])).unwrap();
+    let report = update::update(&db, &options(&server, &["Go"])).unwrap().build;
     assert_eq!(source(&report, "osv:Go").records, source(reference(), "osv:Go").records);
 }
 
@@ -312,7 +362,7 @@ fn dropped_connection_without_ranges_restarts_and_succeeds() {
 fn dropped_connection_with_ranges_resumes() {
     let server = serve(Behaviour { drop_after: Some(123_457), drops: 1, ranges: true, ..Behaviour::default() });
     let (_dir, db, _) = existing_db();
-    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap();
+    let report = update::update(&db, &options(&server, &["Go", "crates.io"])).unwrap().build;
     assert_eq!(counts(&report), counts(reference()));
     assert_eq!(report.metadata.content_digest, reference().metadata.content_digest);
     let log = server.log.lock().unwrap();
@@ -324,7 +374,7 @@ fn dropped_connection_with_ranges_resumes() {
 fn server_errors_are_retried() {
     let server = serve(Behaviour { unavailable: 2, ..Behaviour::default() });
     let (_dir, db, _) = existing_db();
-    let report = update::update(&db, &options(&server, &["crates.io"])).unwrap();
+    let report = update::update(&db, &options(&server, &["crates.io"])).unwrap().build;
     assert_eq!(source(&report, "osv:crates.io").records, source(reference(), "osv:crates.io").records);
     assert_eq!(server.log.lock().unwrap().len(), 4); // 2×503, crates.io, KEV
 }
@@ -372,10 +422,210 @@ fn epss_csv_gz_is_downloaded() {
         kev_url: None,
         ..options(&server, &[])
     };
-    let report = update::update(&db, &opts).unwrap();
+    let report = update::update(&db, &opts).unwrap().build;
     assert_eq!(source(&report, "first-epss").records, 1);
     let e = Db::open(&db).unwrap().epss("CVE-2024-3094").unwrap().unwrap();
     assert_eq!((e.score.epss, e.score.percentile, e.source.as_str()), (0.83739, 0.99245, "first-epss"));
     // An update with no ecosystems replaces the DB: the old advisory is gone.
     assert!(Db::open(&db).unwrap().advisory("GO-2022-0969").unwrap().is_none());
+}
+
+/// The time the test's changed records get: after every real record's `modified`.
+const NEW_TIME: &str = "2099-01-02T03:04:05Z";
+/// The `fixed` version the changed records get.
+const NEW_FIXED: &str = "99.0.0-bulwark";
+
+/// Copies of two real crates.io records (the first two, by file name, whose first range has a
+/// `fixed` event) with a later `modified` and that `fixed` changed: (relative path, id, bytes).
+fn changed_records() -> Vec<(String, String, Vec<u8>)> {
+    let dir = adv("rustsec-osv/crates");
+    let mut files = Vec::new();
+    collect(&dir, &dir, &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for (rel, path) in files {
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let Some(events) = v["affected"][0]["ranges"][0]["events"].as_array_mut() else { continue };
+        let Some(fixed) = events.iter_mut().find(|e| e.get("fixed").is_some()) else { continue };
+        fixed["fixed"] = NEW_FIXED.into();
+        v["modified"] = NEW_TIME.into();
+        let id = v["id"].as_str().unwrap().to_owned();
+        out.push((rel, id, serde_json::to_vec_pretty(&v).unwrap()));
+        if out.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(out.len(), 2);
+    out
+}
+
+/// Overrides that make the server publish `changed`: the CSV lists them at [`NEW_TIME`] on top,
+/// `<id>.json` serves the changed copies; `all.zip` stays the old one.
+fn publish(changed: &[(String, String, Vec<u8>)]) -> HashMap<String, Arc<Vec<u8>>> {
+    let mut entries = modified_of(&adv("rustsec-osv/crates"));
+    entries.retain(|(_, id)| !changed.iter().any(|(_, c, _)| c == id));
+    entries.extend(changed.iter().map(|(_, id, _)| (NEW_TIME.to_owned(), id.clone())));
+    let mut m = HashMap::new();
+    m.insert("/crates.io/modified_id.csv".to_owned(), Arc::new(csv_of(entries)));
+    for (_, id, bytes) in changed {
+        m.insert(format!("/crates.io/{id}.json"), Arc::new(bytes.clone()));
+    }
+    m
+}
+
+/// A DB at `<new temp dir>/bulwark.db` made by a first, full update of crates.io.
+fn first_update() -> (tempfile::TempDir, PathBuf) {
+    let server = serve(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bulwark.db");
+    let report = update::update(&db, &UpdateOptions { kev_url: None, ..options(&server, &["crates.io"]) }).unwrap();
+    let eco = &report.ecosystems[0];
+    assert_eq!(
+        (eco.ecosystem.as_str(), eco.kind, eco.reason.as_deref()),
+        ("crates.io", UpdateKind::Full, Some("no previous database"))
+    );
+    assert_eq!(eco.downloaded, source(reference(), "osv:crates.io").files);
+    // The watermark is the latest `modified` among the records, read from the records.
+    let latest = modified_of(&adv("rustsec-osv/crates")).into_iter().map(|(m, _)| m).max();
+    assert_eq!(eco.watermark, latest);
+    let state = update::state(&Db::open(&db).unwrap()).unwrap();
+    assert_eq!(state["crates.io"].watermark, latest);
+    assert_eq!(state["crates.io"].last_incremental, None);
+    let log = server.log.lock().unwrap();
+    assert_eq!(log.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["/crates.io/all.zip"]);
+    (dir, db)
+}
+
+#[test]
+fn second_update_is_incremental() {
+    let (_dir, db) = first_update();
+    let changed = changed_records();
+    let server = serve(Behaviour { overrides: publish(&changed), ..Behaviour::default() });
+    let opts = UpdateOptions { kev_url: None, ..options(&server, &["crates.io"]) };
+    let report = update::update(&db, &opts).unwrap();
+    let eco = &report.ecosystems[0];
+    assert_eq!((eco.kind, eco.reason.as_deref(), eco.downloaded), (UpdateKind::Incremental, None, 2));
+    assert_eq!(eco.watermark.as_deref(), Some(NEW_TIME));
+    // Only the CSV and the two changed records were fetched, never all.zip.
+    let mut paths: Vec<String> = server.log.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+    paths.sort();
+    let mut expected: Vec<String> = changed.iter().map(|(_, id, _)| format!("/crates.io/{id}.json")).collect();
+    expected.push("/crates.io/modified_id.csv".to_owned());
+    expected.sort();
+    assert_eq!(paths, expected);
+
+    // The DB holds the changed records...
+    let opened = Db::open(&db).unwrap();
+    for (_, id, bytes) in &changed {
+        let record = opened.record(id).unwrap().unwrap();
+        assert_eq!(record.modified.as_deref(), Some(NEW_TIME), "{id}");
+        let events = &record.affected[0].ranges[0].events;
+        assert!(events.contains(&Event::Fixed(NEW_FIXED.to_owned())), "{id}: {events:?}");
+        assert_eq!(&opened.raw_record(id).unwrap().unwrap().1, bytes, "{id}");
+    }
+    // ...and the same content as a full build from an all.zip that has them.
+    let replaced: HashMap<String, Vec<u8>> = changed.iter().map(|(rel, _, b)| (rel.clone(), b.clone())).collect();
+    let zip = zip_of_with(&adv("rustsec-osv/crates"), &replaced);
+    let full_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulwark-update-incremental-reference.db");
+    let mut b = DbBuilder::new(&full_path).unwrap();
+    b.add_osv_zip("osv:crates.io", "all.zip", Cursor::new(zip)).unwrap();
+    let full = b.finish().unwrap();
+    assert_eq!(report.build.metadata.content_digest, full.metadata.content_digest);
+    assert_eq!(counts(&report.build), counts(&full));
+    let state = update::state(&opened).unwrap();
+    assert_eq!(state["crates.io"].watermark.as_deref(), Some(NEW_TIME));
+    assert!(state["crates.io"].last_incremental.is_some());
+    drop(opened);
+
+    // A third update finds nothing new and downloads no record.
+    server.log.lock().unwrap().clear();
+    let again = update::update(&db, &opts).unwrap();
+    assert_eq!((again.ecosystems[0].kind, again.ecosystems[0].downloaded), (UpdateKind::Incremental, 0));
+    assert_eq!(again.build.metadata.content_digest, full.metadata.content_digest);
+    assert_eq!(server.log.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn missing_csv_falls_back_to_all_zip() {
+    let (_dir, db) = first_update();
+    let server = serve(Behaviour { missing: vec!["/crates.io/modified_id.csv".to_owned()], ..Behaviour::default() });
+    let report = update::update(&db, &UpdateOptions { kev_url: None, ..options(&server, &["crates.io"]) }).unwrap();
+    let eco = &report.ecosystems[0];
+    assert_eq!(eco.kind, UpdateKind::Full);
+    let reason = eco.reason.as_deref().unwrap();
+    assert!(reason.contains("modified_id.csv") && reason.contains("404"), "{reason}");
+    let paths: Vec<String> = server.log.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(paths, ["/crates.io/modified_id.csv", "/crates.io/all.zip"]);
+    assert_eq!(report.build.metadata.content_digest, reference_crates_digest());
+}
+
+#[test]
+fn too_many_changes_fall_back_to_all_zip() {
+    let (_dir, db) = first_update();
+    let server = serve(Behaviour { overrides: publish(&changed_records()), ..Behaviour::default() });
+    let opts = UpdateOptions { kev_url: None, max_incremental: 1, ..options(&server, &["crates.io"]) };
+    let report = update::update(&db, &opts).unwrap();
+    let eco = &report.ecosystems[0];
+    assert_eq!((eco.kind, eco.reason.as_deref()), (UpdateKind::Full, Some("2 records changed (more than 1)")));
+    let paths: Vec<String> = server.log.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(paths, ["/crates.io/modified_id.csv", "/crates.io/all.zip"]);
+}
+
+#[test]
+fn full_update_can_be_forced() {
+    let (_dir, db) = first_update();
+    let server = serve(Behaviour::default());
+    let opts = UpdateOptions { kev_url: None, force_full: true, ..options(&server, &["crates.io"]) };
+    let report = update::update(&db, &opts).unwrap();
+    assert_eq!(report.ecosystems[0].kind, UpdateKind::Full);
+    assert_eq!(server.log.lock().unwrap().len(), 1);
+}
+
+/// The content digest of a DB of the crates.io records alone.
+fn reference_crates_digest() -> String {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulwark-update-crates-reference.db");
+    let mut b = DbBuilder::new(&path).unwrap();
+    b.add_osv("osv:crates.io", adv("rustsec-osv/crates")).unwrap();
+    b.finish().unwrap().metadata.content_digest
+}
+
+#[test]
+fn stalled_download_is_a_clear_error_and_keeps_the_old_db() {
+    let server = serve(Behaviour { stall: Some(("/crates.io/all.zip".to_owned(), 50_000)), ..Behaviour::default() });
+    let (dir, db, bytes) = existing_db();
+    let opts = UpdateOptions {
+        stall_timeout: Duration::from_millis(500),
+        retries: 1,
+        ..options(&server, &["Go", "crates.io"])
+    };
+    let started = std::time::Instant::now();
+    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    let url = format!("{}/crates.io/all.zip", server.base);
+    assert!(msg.contains(&url), "{msg}");
+    assert!(msg.contains("stalled: no data for 0.5 s after 50000 bytes"), "{msg}");
+    assert!(msg.contains("gave up after 2 attempts"), "{msg}");
+    assert_untouched(dir.path(), &db, &bytes);
+}
+
+#[test]
+fn stalled_record_download_keeps_the_old_db() {
+    let (dir, db) = first_update();
+    let before = fs::read(&db).unwrap();
+    let changed = changed_records();
+    let stalled = format!("/crates.io/{}.json", changed[1].1);
+    let server =
+        serve(Behaviour { overrides: publish(&changed), stall: Some((stalled.clone(), 10)), ..Behaviour::default() });
+    let opts = UpdateOptions {
+        kev_url: None,
+        stall_timeout: Duration::from_millis(300),
+        retries: 0,
+        ..options(&server, &["crates.io"])
+    };
+    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    assert!(msg.contains(&format!("{}{stalled}", server.base)) && msg.contains("stalled"), "{msg}");
+    assert!(fs::read(&db).unwrap() == before, "the existing DB changed");
+    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
+    assert_eq!(Db::open(&db).unwrap().metadata().unwrap().content_digest, reference_crates_digest());
 }

@@ -80,6 +80,15 @@ pub struct DbUpdateArgs {
     /// Skip EPSS scores
     #[arg(long)]
     pub no_epss: bool,
+    /// Fail a download attempt (then retry, resuming) after this many seconds without data
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub stall_timeout: u64,
+    /// Download an ecosystem's all.zip instead of single records when more than this many changed
+    #[arg(long, value_name = "N", default_value_t = bulwark_vulndb::update::DEFAULT_MAX_INCREMENTAL)]
+    pub max_incremental: usize,
+    /// Download every ecosystem's all.zip even when an incremental update (modified_id.csv) is possible
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +126,12 @@ pub struct DbBuildArgs {
     /// NVD 2.0 JSON, for CVSS where advisories have none
     #[arg(long, value_name = "[NAME=]PATH")]
     pub nvd: Vec<String>,
+    /// Red Hat CSAF VEX documents: a .json file or a directory of them (source name csaf:<file>)
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub csaf: Vec<String>,
+    /// Debian security tracker states: its JSON (plain or .gz) or per-CVE files (vuln-list-debian)
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub debian_tracker: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use bulwark_vulndb::update::{EcosystemUpdate, UpdateKind};
 use bulwark_vulndb::{Db, DbBuilder};
 
 use crate::cli::{DbBuildArgs, DbStatusArgs, DbUpdateArgs, Format};
@@ -34,9 +34,9 @@ fn named(arg: &str) -> (String, PathBuf) {
 }
 
 pub fn build(args: DbBuildArgs) -> Result<u8> {
-    if args.osv.is_empty() {
+    if args.osv.is_empty() && args.csaf.is_empty() {
         bail!(
-            "no --osv source given\nhint: e.g. `bulwark db build --osv ../shared/advisories/go-vulndb --kev kev.json`"
+            "no --osv or --csaf source given\nhint: e.g. `bulwark db build --osv ../shared/advisories/go-vulndb --kev kev.json`"
         );
     }
     let target = args.db.clone().unwrap_or_else(default_path);
@@ -59,6 +59,23 @@ pub fn build(args: DbBuildArgs) -> Result<u8> {
     for arg in &args.nvd {
         let (name, path) = named(arg);
         builder.add_nvd(&name, &path).with_context(|| format!("reading NVD {}", path.display()))?;
+    }
+    for arg in &args.csaf {
+        let (name, path) = match arg.split_once('=') {
+            Some((name, path)) if !name.is_empty() && !name.contains('/') => (name.to_owned(), PathBuf::from(path)),
+            _ => {
+                let p = PathBuf::from(arg);
+                let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| arg.to_owned());
+                (format!("csaf:{file}"), p)
+            }
+        };
+        builder.add_csaf(&name, &path).with_context(|| format!("reading CSAF VEX {}", path.display()))?;
+    }
+    for arg in &args.debian_tracker {
+        let (name, path) = named(arg);
+        builder
+            .add_debian_tracker(&name, &path)
+            .with_context(|| format!("reading Debian security tracker data {}", path.display()))?;
     }
     let report = builder.finish().with_context(|| format!("writing {}", target.display()))?;
     let mut err = std::io::stderr().lock();
@@ -87,36 +104,56 @@ pub fn update(args: DbUpdateArgs) -> Result<u8> {
         ecosystems: args.ecosystems,
         kev_url: (!args.no_kev).then_some(args.kev_url),
         epss_url: (!args.no_epss).then_some(args.epss_url),
+        stall_timeout: std::time::Duration::from_secs(args.stall_timeout.max(1)),
+        max_incremental: args.max_incremental,
+        force_full: args.full,
         ..Default::default()
     };
-    let report = bulwark_vulndb::update::update(&target, &opts)
-        .with_context(|| format!("updating {} (the existing database, if any, is unchanged)", target.display()))?;
+    let report = bulwark_vulndb::update::update(&target, &opts).map_err(|e| {
+        let mut context = format!("updating {} (the existing database, if any, is unchanged)", target.display());
+        if e.to_string().contains("stalled: no data") {
+            context.push_str("\nhint: for a slow mirror, raise --stall-timeout");
+        }
+        anyhow::Error::new(e).context(context)
+    })?;
     let mut err = std::io::stderr().lock();
-    for w in &report.warnings {
+    for w in &report.build.warnings {
         let _ = writeln!(err, "warning: {w}");
     }
-    let _ =
-        writeln!(err, "wrote {} ({} bytes, {})", report.path.display(), report.size, report.metadata.content_digest);
+    for line in update_lines(&report.ecosystems) {
+        let _ = writeln!(err, "{line}");
+    }
+    let b = &report.build;
+    let _ = writeln!(err, "wrote {} ({} bytes, {})", b.path.display(), b.size, b.metadata.content_digest);
     Ok(0)
 }
 
-/// Age in whole days of an RFC 3339 UTC timestamp (`YYYY-MM-DDTHH:MM:SSZ`).
+/// One line per ecosystem: how it was brought up to date.
+fn update_lines(ecosystems: &[EcosystemUpdate]) -> Vec<String> {
+    ecosystems
+        .iter()
+        .map(|e| {
+            let upto = e.watermark.as_deref().map(|w| format!(", records up to {w}")).unwrap_or_default();
+            match e.kind {
+                UpdateKind::Incremental => {
+                    let s = if e.downloaded == 1 { "" } else { "s" };
+                    format!("  {}: incremental, {} changed record{s}{upto}", e.ecosystem, e.downloaded)
+                }
+                UpdateKind::Full => format!(
+                    "  {}: full download, {} records ({}){upto}",
+                    e.ecosystem,
+                    e.downloaded,
+                    e.reason.as_deref().unwrap_or("")
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Age in whole days (as of today, UTC) of an RFC 3339 timestamp.
 fn age_days(built_at: &str) -> Option<u64> {
-    let b = built_at.as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| built_at.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64 / 86_400;
-    u64::try_from(now - days).ok()
+    let built = bulwark_core::time::Date::parse(built_at)?;
+    u64::try_from(bulwark_core::time::Date::today().days_since(built)).ok()
 }
 
 /// Opens the database for a scan, with a warning when it is old.
@@ -178,6 +215,16 @@ pub fn status(args: DbStatusArgs) -> Result<u8> {
                     "  {:<24} {:<4} {:>7} records  {:>5} withdrawn  {:>4} invalid  {}",
                     s.name, s.kind, s.records, s.withdrawn, s.invalid, s.location
                 )?;
+            }
+            // A DB made by `db update` says where each ecosystem's next update starts from.
+            let state = bulwark_vulndb::update::state(&db)?;
+            if !state.is_empty() {
+                writeln!(out, "Updates:")?;
+            }
+            for (eco, s) in &state {
+                let inc = s.last_incremental.as_deref().map(|t| format!(", incremental {t}")).unwrap_or_default();
+                let mark = s.watermark.as_deref().unwrap_or("-");
+                writeln!(out, "  {eco:<24} records up to {mark}; full download {}{inc}", s.last_full)?;
             }
         }
     }
