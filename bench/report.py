@@ -15,6 +15,9 @@ MAX_VS_INFLATE = 1.15  # bulwark full read / decompress-only with its own decode
 MAX_RSS_MB = 100
 MAX_VS_INSPECT = 1.10  # bulwark scan (cataloguing) / bulwark inspect (layer reading only)
 MIN_SYFT_VS_SCAN = 8.0  # syft scan / bulwark scan
+MAX_VULN_VS_GZIP = 0.70  # bulwark scan with vulnerability matching / gzip-tar (issue 4)
+MAX_ALL_VS_GZIP = 1.50  # bulwark scan with every scanner / gzip-tar (issue 5)
+MAX_ALL_RSS_MB = 200
 
 
 def main():
@@ -87,6 +90,25 @@ def main():
             v = "met" if ok else f"**missed**: {syft_x:.1f}x instead of {MIN_SYFT_VS_SCAN:.0f}x"
             w(f"| syft / bulwark-scan (speed-up) | {syft_x:.2f} | ≥ {MIN_SYFT_VS_SCAN:.1f} | {v} |")
         w(f"| peak RSS (max of {len(rss_kb)} runs) | {peak:.1f} MB | < {MAX_RSS_MB} MB | {verdict(peak < MAX_RSS_MB, peak, MAX_RSS_MB)} |")
+        if "bulwark-scan-vuln" in med:
+            v = med["bulwark-scan-vuln"] / med["gzip-tar"]
+            summary[img]["vuln_vs_gzip"] = v
+            w(f"| bulwark-scan-vuln / gzip-tar (with matching) | {v:.2f} | ≤ {MAX_VULN_VS_GZIP:.2f} | {verdict(v <= MAX_VULN_VS_GZIP, v, MAX_VULN_VS_GZIP)} |")
+        if "bulwark-scan-all" in med:
+            v = med["bulwark-scan-all"] / med["gzip-tar"]
+            summary[img]["all_vs_gzip"] = v
+            w(f"| bulwark-scan-all / gzip-tar (every scanner) | {v:.2f} | ≤ {MAX_ALL_VS_GZIP:.2f} | {verdict(v <= MAX_ALL_VS_GZIP, v, MAX_ALL_VS_GZIP)} |")
+            all_rss = [int(x) for x in read(f"{img}-all.rss").split()]
+            summary[img]["all_rss_kb"] = all_rss
+            p = max(all_rss) / 1024 if all_rss else float("nan")
+            w(f"| peak RSS, every scanner | {p:.1f} MB | < {MAX_ALL_RSS_MB} MB | {verdict(p < MAX_ALL_RSS_MB, p, MAX_ALL_RSS_MB)} |")
+        if "bulwark-scan-all-sigbase" in med:
+            v = med["bulwark-scan-all-sigbase"] / med["gzip-tar"]
+            sig_rss = [int(x) for x in read(f"{img}-all-sigbase.rss").split()]
+            summary[img]["sigbase_vs_gzip"] = v
+            summary[img]["sigbase_rss_kb"] = sig_rss
+            p = max(sig_rss) / 1024 if sig_rss else float("nan")
+            w(f"| bulwark-scan-all-sigbase / gzip-tar (for information) | {v:.2f} | — | peak RSS {p:.1f} MB |")
         w("")
         w(
             f"For information: bulwark-scan-j1 / inflate-j1 = {med['bulwark-scan-j1'] / med['inflate-j1']:.2f}, "

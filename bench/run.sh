@@ -2,7 +2,8 @@
 # Layer-reading benchmark: `bulwark scan` over real Debian bookworm images vs
 # `gzip -dc | tar -t` and vs decompression alone with Bulwark's own decoder; plus the cost
 # of cataloguing (`bulwark scan` vs `bulwark inspect`, which reads the same layers without
-# the package analyzers) and `syft scan` on the same OCI layout.
+# the package analyzers), of vulnerability matching, of every scanner (malware, secret,
+# config) and of signature-base's YARA rules, and `syft scan` on the same OCI layout.
 # See bench/README.md for what is measured and the latest results.
 #
 #   bench/run.sh                     # both images, 5 runs each
@@ -122,6 +123,17 @@ for img in $images; do
   esac
 done
 
+# ---- advisory database (cached): every OSV feed in ../shared plus KEV ----------------------
+shared="${BULWARK_SHARED:-$(cd "$repo/.." && pwd)/shared}"
+db="$cache/bench.db"
+if [ ! -s "$db" ] || [ "$bulwark" -nt "$db" ]; then
+  log "building the advisory database $db from $shared/advisories"
+  a="$shared/advisories"
+  osv=()
+  for d in go-vulndb rustsec-osv pypa-advisory-db debian-elts-osv k8s-cve-feed-osv; do osv+=(--osv "$a/$d"); done
+  "$bulwark" db build --db "$db" "${osv[@]}" --kev "$a/cisa-kev/known_exploited_vulnerabilities.json" >/dev/null 2>&1
+fi
+
 [ "${BULWARK_BENCH_SETUP_ONLY:-0}" = 1 ] && exit 0
 
 # ---- measurements --------------------------------------------------------------------------
@@ -144,7 +156,14 @@ for img in $images; do
     echo "$(stat -c %s "$b") $(gzip -dc "$b" | wc -c)" >>"$out/$img.sizes"
   done
   quoted=$(printf '%q ' "${blobs[@]}")
-  scan="$bulwark scan oci:$dir --no-cache --no-progress --format json -o /dev/null"
+  base_scan="$bulwark scan oci:$dir --no-cache --no-progress --format json -o /dev/null"
+  # Inventory only (the reading and cataloguing targets); vulnerabilities against the
+  # database built above; every scanner (vuln, malware with the bundled rules, secret,
+  # config); and every scanner with signature-base's ~6,000 YARA rules loaded too.
+  scan="$base_scan --scanners vuln --no-db"
+  scan_vuln="$base_scan --scanners vuln --db $db"
+  scan_all="$base_scan --db $db"
+  scan_sigbase="$base_scan --db $db --yara-rules $shared/malware/yara/signature-base"
   # `inspect` reads, verifies and squashes the same layers with no package analyzers;
   # it has no --no-cache flag, so its cache dir is made unusable (no cache is then used).
   inspect="BULWARK_CACHE_DIR=/dev/null $bulwark inspect oci:$dir --format json >/dev/null"
@@ -155,6 +174,9 @@ for img in $images; do
   hyperfine --runs "$runs" --warmup 1 --style basic --export-json "$out/$img.json" \
     -n bulwark-inspect "$inspect" \
     -n bulwark-scan "$scan" \
+    -n bulwark-scan-vuln "$scan_vuln" \
+    -n bulwark-scan-all "$scan_all" \
+    -n bulwark-scan-all-sigbase "$scan_sigbase" \
     -n gzip-tar "for f in $quoted; do gzip -dc \"\$f\" | tar -t >/dev/null; done" \
     -n inflate "$inflate -j $jobs $quoted" \
     -n inflate-j1 "$inflate -j 1 $quoted" \
@@ -163,10 +185,17 @@ for img in $images; do
     -n pigz-tar "for f in $quoted; do pigz -dc \"\$f\" | tar -t >/dev/null; done" \
     "${extra[@]}" \
     >&2
-  log "$img: peak RSS of bulwark scan (/usr/bin/time -v, $runs runs)"
-  : >"$out/$img.rss"
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -v $scan 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}' >>"$out/$img.rss"
+  log "$img: peak RSS of bulwark scan (/usr/bin/time -v, $runs runs each)"
+  for variant in "" -all -all-sigbase; do
+    case $variant in
+      "") cmd=$scan ;;
+      -all) cmd=$scan_all ;;
+      -all-sigbase) cmd=$scan_sigbase ;;
+    esac
+    : >"$out/$img$variant.rss"
+    for _ in $(seq "$runs"); do
+      /usr/bin/time -v $cmd 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}' >>"$out/$img$variant.rss"
+    done
   done
   echo "$img: load average after: $(cut -d' ' -f1-3 /proc/loadavg) ($(uptime))" >>"$out/machine.txt"
 done
