@@ -688,9 +688,10 @@ pub enum BaseRule {
 pub fn base_layers(image: &Image) -> Option<BaseLayers> {
     let cfg = &image.resolved.as_ref()?.config;
     let found = base_layers_in(&cfg.history, image.layers.len())?;
-    let distro_rootfs = image.layers.first().is_some_and(|l| {
-        l.entries.iter().any(|e| matches!(e.path.as_str(), "etc/os-release" | "usr/lib/os-release"))
-    });
+    let distro_rootfs = image
+        .layers
+        .first()
+        .is_some_and(|l| l.entries.iter().any(|e| matches!(e.path.as_str(), "etc/os-release" | "usr/lib/os-release")));
     if found.rule == BaseRule::NoBase && distro_rootfs {
         return Some(BaseLayers { count: 1, rule: BaseRule::DistroRootfs });
     }

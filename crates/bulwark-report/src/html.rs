@@ -297,11 +297,7 @@ fn tables(r: &ScanReport, s: &mut String) {
                     } else {
                         "<span class=\"fail\">violated</span>"
                     };
-                    let v: Vec<String> = rule
-                        .violations
-                        .iter()
-                        .map(|v| e(&v.message))
-                        .collect();
+                    let v: Vec<String> = rule.violations.iter().map(|v| e(&v.message)).collect();
                     vec![
                         format!("{}<br>{}", e(&rule.id), e(&rule.description)),
                         e(&format!("{:?}", rule.action).to_lowercase()),

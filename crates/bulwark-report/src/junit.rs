@@ -93,11 +93,7 @@ fn rules(r: &ScanReport) -> Vec<Suite> {
     };
     let mut cases = Vec::new();
     for rule in &p.rules {
-        let lines: Vec<String> = rule
-            .violations
-            .iter()
-            .map(|v| one_line(&v.message))
-            .collect();
+        let lines: Vec<String> = rule.violations.iter().map(|v| one_line(&v.message)).collect();
         let body = lines.join("\n");
         let n = rule.violations.len();
         let (failure, out) = match (rule.passed, rule.action) {

@@ -143,8 +143,10 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     let malware = match opts.scanners.malware {
         true => {
             let mut config = opts.malware.clone();
+            // Compiled rules live beside the layer cache (`…/bulwark/yara`), not inside it,
+            // so the layer cache's size bound and eviction never see them.
             if config.cache_dir.is_none() {
-                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.join("yara"));
+                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.with_file_name("yara"));
             }
             Some(Arc::new(MalwareScanner::new(&config)?))
         }

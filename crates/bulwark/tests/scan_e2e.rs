@@ -131,6 +131,16 @@ fn planted_image(tmp: &Path) -> Planted {
     Planted { layout, reference, key, token }
 }
 
+/// A report the binary wrote is valid under the committed schema, schemas/report.schema.json.
+fn assert_valid_report(report: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/report.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(report).map(|e| format!("{e} at {}", e.instance_path())).take(20).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn findings<'a>(report: &'a Value, kind: &str) -> &'a Vec<Value> {
     report[kind].as_array().unwrap_or_else(|| panic!("no {kind} in {report}"))
 }
@@ -145,6 +155,7 @@ fn every_planted_finding_is_found_with_its_layer_and_nothing_leaks() {
     let text = String::from_utf8(out.stdout).unwrap();
     let report: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["scanners"], json!(["vuln", "malware", "secret", "config"]));
+    assert_valid_report(&report);
 
     // Malware: EICAR inside a zip inside a tar.gz, in layer 1.
     let malware = findings(&report, "malware");
@@ -245,6 +256,7 @@ fn policy_gate_exit_codes_outputs_and_config_file() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
     let report: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("r.json")).unwrap()).unwrap();
+    assert_valid_report(&report);
     assert_eq!(report["policy"]["passed"], false);
     assert_eq!(report["policy"]["rules"][0]["id"], "no-malware");
     let sarif: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("r.sarif")).unwrap()).unwrap();
