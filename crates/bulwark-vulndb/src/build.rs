@@ -275,7 +275,7 @@ impl DbBuilder {
         let (mut records, mut invalid) = (0u64, 0u64);
         for (rel, file) in &files {
             let bytes = read_limited(file, MAX_FEED_BYTES)?;
-            add_to_listing(&mut listing, &rel, &sha256_hex(&bytes));
+            add_to_listing(&mut listing, rel, &sha256_hex(&bytes));
             let metrics = match enrich::parse_nvd(&bytes) {
                 Ok(m) => m,
                 Err(message) => {
