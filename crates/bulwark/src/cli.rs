@@ -164,22 +164,22 @@ pub struct ImageArgs {
     #[arg(long, env = "BULWARK_NO_PROGRESS")]
     pub no_progress: bool,
     /// Print nothing but the output and errors
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', env = "BULWARK_QUIET")]
     pub quiet: bool,
     /// Layer cache directory [default: ~/.cache/bulwark/layers]
     #[arg(long, env = "BULWARK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Do not use the layer cache
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_NO_CACHE")]
     pub no_cache: bool,
     /// Largest layer cache size in bytes
-    #[arg(long, default_value_t = 2 << 30)]
+    #[arg(long, default_value_t = 2 << 30, env = "BULWARK_CACHE_MAX_BYTES")]
     pub cache_max_bytes: u64,
     /// Advisory database to match against [default: $BULWARK_DB or ~/.cache/bulwark/db/bulwark.db, if present]
     #[arg(long, env = "BULWARK_DB")]
     pub db: Option<PathBuf>,
     /// Do not match vulnerabilities (inventory only)
-    #[arg(long, conflicts_with = "db")]
+    #[arg(long, conflicts_with = "db", env = "BULWARK_NO_DB")]
     pub no_db: bool,
 }
 
@@ -204,7 +204,7 @@ pub struct ScanArgs {
     #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
     pub format: ReportFormat,
     /// Write a report to a file: FILE (in --format) or FORMAT=FILE; repeatable
-    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE")]
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", env = "BULWARK_OUTPUT")]
     pub output: Vec<String>,
     /// Ignore file (YAML): advisory ids with scope, reason and expiry [default: .bulwarkignore.yaml if present]
     #[arg(long, env = "BULWARK_IGNORE_FILE")]
@@ -216,7 +216,7 @@ pub struct ScanArgs {
     #[arg(long, env = "BULWARK_YARA_RULES")]
     pub yara_rules: Vec<PathBuf>,
     /// Do not load the bundled YARA rules
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_NO_BUNDLED_RULES")]
     pub no_bundled_rules: bool,
     /// Known-bad file hashes (SHA-256, SHA-1 or MD5), one per line or CSV; repeatable
     #[arg(long, env = "BULWARK_MALWARE_HASHES")]
@@ -225,25 +225,25 @@ pub struct ScanArgs {
     #[arg(long, env = "BULWARK_SECRET_RULES")]
     pub secret_rules: Vec<PathBuf>,
     /// Do not report secrets in files under this glob (e.g. /app/tests/**); repeatable
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_SECRET_ALLOW_PATH")]
     pub secret_allow_path: Vec<String>,
     /// Do not report this secret fingerprint or rule id; repeatable
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_SECRET_ALLOW")]
     pub secret_allow: Vec<String>,
     /// Largest file the malware and secret scanners read, in bytes (larger ones are counted as skipped)
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_SCAN_FILE_BYTES")]
     pub max_scan_file_bytes: Option<u64>,
     /// Never use the network: registry references are refused and nothing is downloaded
     #[arg(long, env = "BULWARK_OFFLINE")]
     pub offline: bool,
     /// JUnit output: one testcase per policy rule or per finding
-    #[arg(long, value_enum, default_value = "rules")]
+    #[arg(long, value_enum, default_value = "rules", env = "BULWARK_JUNIT_CASES")]
     pub junit_cases: JunitCases,
     /// Warn when the advisory database is older than this many days
     #[arg(long, default_value_t = 7, env = "BULWARK_DB_MAX_AGE_DAYS")]
     pub db_max_age_days: u64,
     /// Configuration file with the same keys as these flags [default: ./bulwark.yaml if present]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BULWARK_CONFIG")]
     pub config: Option<PathBuf>,
 }
 
@@ -367,39 +367,39 @@ pub struct SourceArgs {
     #[arg(long, env = "BULWARK_PLATFORM")]
     pub platform: Option<String>,
     /// Allow plain HTTP (and fall back from HTTPS) for registries that are not on loopback
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_INSECURE_REGISTRY")]
     pub insecure_registry: bool,
     /// Registry user name
     #[arg(long, env = "BULWARK_USERNAME")]
     pub username: Option<String>,
     /// Read the registry password from stdin
-    #[arg(long, requires = "username")]
+    #[arg(long, requires = "username", env = "BULWARK_PASSWORD_STDIN")]
     pub password_stdin: bool,
     /// Docker client config with registry credentials [default: ~/.docker/config.json]
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_DOCKER_CONFIG")]
     pub docker_config: Option<PathBuf>,
     /// Layers read at once
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', env = "BULWARK_JOBS")]
     pub jobs: Option<usize>,
     /// Largest manifest or index accepted, in bytes
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_MANIFEST_BYTES")]
     pub max_manifest_bytes: Option<u64>,
     /// Largest image config accepted, in bytes
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_CONFIG_BYTES")]
     pub max_config_bytes: Option<u64>,
     /// Largest uncompressed layer accepted, in bytes
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_LAYER_BYTES")]
     pub max_layer_bytes: Option<u64>,
     /// Largest compression ratio accepted (decompression bombs)
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_COMPRESSION_RATIO")]
     pub max_compression_ratio: Option<u64>,
     /// Most tar entries accepted in one layer
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_ENTRIES")]
     pub max_entries: Option<u64>,
     /// Largest single file read into memory, in bytes
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_FILE_BYTES")]
     pub max_file_bytes: Option<u64>,
     /// Most layers accepted in one image
-    #[arg(long)]
+    #[arg(long, env = "BULWARK_MAX_LAYERS")]
     pub max_layers: Option<usize>,
 }
