@@ -131,7 +131,7 @@ impl DbBuilder {
             self.add_osv_zip(name, &path.display().to_string(), file)
         } else {
             let bytes = read_limited(path, MAX_RECORD_BYTES as u64)?;
-            let idx = self.start_source(name, "osv", &path.display().to_string())?;
+            let idx = self.begin_source(name, "osv", &path.display().to_string())?;
             self.sources[idx].sha256 = sha256_hex(&bytes);
             let location = path.display().to_string();
             let format = Format::from_path(&location).unwrap_or_else(|| Format::sniff(&bytes));
@@ -141,7 +141,7 @@ impl DbBuilder {
     }
 
     fn add_osv_dir(&mut self, name: &str, dir: &Path) -> Result<&SourceInfo> {
-        let idx = self.start_source(name, "osv", &dir.display().to_string())?;
+        let idx = self.begin_source(name, "osv", &dir.display().to_string())?;
         let mut files = Vec::new();
         walk(dir, &mut files)?;
         files.sort();
@@ -161,7 +161,7 @@ impl DbBuilder {
     /// and metadata). Entries that are not `.json`/`.yaml`/`.yml` files are ignored. A
     /// reader error or an unreadable archive aborts with an error.
     pub fn add_osv_zip<R: Read + Seek>(&mut self, name: &str, location: &str, mut reader: R) -> Result<&SourceInfo> {
-        let idx = self.start_source(name, "osv", location)?;
+        let idx = self.begin_source(name, "osv", location)?;
         let mut hasher = Sha256::new();
         io::copy(&mut reader, &mut hasher).map_err(Error::io("read", location))?;
         self.sources[idx].sha256 = format!("sha256:{}", hex::encode(hasher.finalize()));
@@ -197,7 +197,7 @@ impl DbBuilder {
             location: location.clone(),
             message,
         })?;
-        let idx = self.start_source(name, "kev", &location)?;
+        let idx = self.begin_source(name, "kev", &location)?;
         let mut stmt = self
             .conn
             .prepare_cached("INSERT OR REPLACE INTO kev (cve, entry, source) VALUES (?1, ?2, ?3)")
@@ -231,7 +231,7 @@ impl DbBuilder {
             location: location.clone(),
             message,
         })?;
-        let idx = self.start_source(name, "epss", &location)?;
+        let idx = self.begin_source(name, "epss", &location)?;
         let mut stmt = self
             .conn
             .prepare_cached("INSERT OR REPLACE INTO epss (cve, epss, percentile, source) VALUES (?1, ?2, ?3, ?4)")
@@ -266,7 +266,7 @@ impl DbBuilder {
         } else {
             files.push((String::new(), path.to_path_buf()));
         }
-        let idx = self.start_source(name, "nvd", &location)?;
+        let idx = self.begin_source(name, "nvd", &location)?;
         let mut listing = Sha256::new();
         let mut stmt = self
             .conn
@@ -387,31 +387,16 @@ impl DbBuilder {
         self.extra_meta.push((key.to_owned(), value));
     }
 
-    /// Starts an OSV source fed record by record with [`DbBuilder::add_osv_record`]
-    /// (incremental updates); returns its index.
-    pub(crate) fn begin_osv_source(&mut self, name: &str, location: &str) -> Result<usize> {
-        self.start_source(name, "osv", location)
-    }
-
-    /// Adds one OSV record's bytes to a source started with [`DbBuilder::begin_osv_source`].
+    /// Adds one OSV record's bytes to a source started with [`DbBuilder::begin_source`]
+    /// (incremental updates feed records one by one).
     pub(crate) fn add_osv_record(&mut self, idx: usize, location: &str, bytes: &[u8], format: Format) -> Result<()> {
         self.ingest(idx, location, bytes, format)
-    }
-
-    /// Sets the digest recorded for a source started with [`DbBuilder::begin_osv_source`].
-    pub(crate) fn set_source_sha256(&mut self, idx: usize, sha256: String) {
-        self.sources[idx].sha256 = sha256;
     }
 
     /// The `modified` times of the records a source holds so far (empty strings for none).
     pub(crate) fn modified_times(&self, name: &str) -> impl Iterator<Item = &str> {
         let idx = self.sources.iter().position(|s| s.name == name);
         self.ids.values().filter(move |e| Some(e.source) == idx).map(|e| e.modified.as_str())
-    }
-
-    /// Starts a source of any kind (`csaf`, `debian-tracker`); returns its index.
-    pub(crate) fn begin_source(&mut self, name: &str, kind: &str, location: &str) -> Result<usize> {
-        self.start_source(name, kind, location)
     }
 
     /// A started source, to fill in its counts, digest and detail.
@@ -435,7 +420,8 @@ impl DbBuilder {
         }
     }
 
-    fn start_source(&mut self, name: &str, kind: &str, location: &str) -> Result<usize> {
+    /// Starts a source of `kind` (`osv`, `kev`, `csaf`, `debian-tracker`, …); returns its index.
+    pub(crate) fn begin_source(&mut self, name: &str, kind: &str, location: &str) -> Result<usize> {
         if self.sources.iter().any(|s| s.name == name) {
             return Err(Error::DuplicateSource { name: name.to_owned() });
         }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-use crate::build::{BuildReport, DbBuilder, rfc3339};
+use crate::build::{BuildReport, DbBuilder, Warning, rfc3339};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::osv::{Format, MAX_RECORD_BYTES};
@@ -259,6 +259,19 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         .and_then(|db| db.metadata().ok())
         .map(|m| m.sources.into_iter().filter(|s| s.kind == "osv").map(|s| s.name).collect())
         .unwrap_or_default();
+    // Sources `db update` does not download (`db build --csaf`, `--debian-tracker`, `--nvd`)
+    // are not carried into the rebuilt database: say so rather than drop them silently.
+    let not_carried: Vec<(String, String)> = old
+        .as_ref()
+        .and_then(|db| db.metadata().ok())
+        .map(|m| {
+            m.sources
+                .into_iter()
+                .filter(|s| !matches!(s.kind.as_str(), "osv" | "kev" | "epss"))
+                .map(|s| (s.name, s.kind))
+                .collect()
+        })
+        .unwrap_or_default();
     let requested: BTreeSet<String> = opts.ecosystems.iter().map(|e| osv_source_name(e)).collect();
     let shrank = old_sources.iter().any(|s| !requested.contains(s));
 
@@ -298,6 +311,14 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
 
     let now = rfc3339(SystemTime::now());
     let mut builder = DbBuilder::new(target)?;
+    for (name, kind) in &not_carried {
+        builder.push_warning(Warning {
+            location: target.display().to_string(),
+            message: format!(
+                "source {name} ({kind}) of the previous database is not downloaded by `db update` and is no longer in it; add it again with `bulwark db build`"
+            ),
+        });
+    }
     let mut new_state = BTreeMap::new();
     let mut done = Vec::new();
     for (eco, plan) in opts.ecosystems.iter().zip(plans) {
@@ -322,7 +343,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             }
             Plan::Incremental { csv_url, changed, watermark } => {
                 let old = old.as_ref().expect("incremental updates need the old DB");
-                let idx = builder.begin_osv_source(&name, &csv_url)?;
+                let idx = builder.begin_source(&name, "osv", &csv_url)?;
                 let changed_ids: HashSet<&str> = changed.iter().map(|(id, _, _)| id.as_str()).collect();
                 let mut listing: Vec<(String, String)> = Vec::new();
                 let old_location = target.display().to_string();
@@ -343,7 +364,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
                 for (id, digest) in &listing {
                     h.update(format!("{id}\0sha256:{digest}\n").as_bytes());
                 }
-                builder.set_source_sha256(idx, format!("sha256:{}", hex::encode(h.finalize())));
+                builder.source_mut(idx).sha256 = format!("sha256:{}", hex::encode(h.finalize()));
                 let prev = &prev_state[eco];
                 new_state.insert(
                     eco.clone(),

@@ -334,6 +334,24 @@ fn update_builds_the_same_db_as_the_directories() {
 }
 
 #[test]
+fn sources_update_does_not_download_are_named_when_they_drop_out() {
+    let server = serve(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bulwark.db");
+    let mut b = DbBuilder::new(&db).unwrap();
+    b.add_osv("osv:Go", adv("go-vulndb/data/osv/GO-2022-0969.json")).unwrap();
+    b.add_csaf("redhat", adv("redhat-csaf-vex-samples")).unwrap();
+    b.finish().unwrap();
+    let report = update::update(&db, &options(&server, &["Go"])).unwrap().build;
+    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("source redhat (csaf)") && m.contains("no longer in it")),
+        "{messages:?}"
+    );
+    assert!(report.metadata.sources.iter().all(|s| s.kind != "csaf"));
+}
+
+#[test]
 fn dropped_connection_without_ranges_fails_and_keeps_the_old_db() {
     let server = serve(Behaviour { drop_after: Some(100_000), drops: usize::MAX, ..Behaviour::default() });
     let (dir, db, bytes) = existing_db();
