@@ -326,7 +326,7 @@ fn config_checks(cfg: &ImageConfig, annotations: &BTreeMap<String, String>, out:
     // BW-CFG-003
     for var in &c.env {
         let Some((name, value)) = var.split_once('=') else { continue };
-        if env_name_is_secret(name) && env_value_is_real(value) {
+        if crate::secret::secret_variable(name, value) {
             out.push(finding(
                 ENV_SECRET,
                 format!("Env variable {name} has a value set in the image (value not shown)"),
@@ -405,104 +405,6 @@ fn config_checks(cfg: &ImageConfig, annotations: &BTreeMap<String, String>, out:
 fn is_root_user(user: &str) -> bool {
     let name = user.split(':').next().unwrap_or("").trim();
     name == "root" || (!name.is_empty() && name.bytes().all(|b| b == b'0'))
-}
-
-/// Name fragments that mark a credential. `KEY` alone is not one (`GPG_KEY` in the official
-/// Python images is a public fingerprint), nor is `AUTH` (`AUTH_METHOD`).
-const SECRET_NAMES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-    "AUTH_KEY",
-    "CLIENT_KEY",
-    "SIGNING_KEY",
-    "ENCRYPTION_KEY",
-];
-
-/// Suffixes that make a variable name a reference to a secret, or its metadata, rather than
-/// the secret itself (`DB_PASSWORD_FILE`, `TOKEN_URL`, `SECRET_NAME`).
-const REFERENCE_SUFFIXES: &[&str] = &[
-    "_FILE",
-    "_PATH",
-    "_DIR",
-    "_URL",
-    "_URI",
-    "_ENDPOINT",
-    "_HOST",
-    "_PORT",
-    "_USER",
-    "_USERNAME",
-    "_NAME",
-    "_ID",
-    "_LENGTH",
-    "_TTL",
-    "_EXPIRY",
-    "_TIMEOUT",
-    "_TYPE",
-    "_HEADER",
-    "_ENABLED",
-    "_REQUIRED",
-    "_POLICY",
-    "_MIN",
-    "_MAX",
-];
-
-fn env_name_is_secret(name: &str) -> bool {
-    let upper = name.trim().to_ascii_uppercase();
-    SECRET_NAMES.iter().any(|s| upper.contains(s)) && !REFERENCE_SUFFIXES.iter().any(|s| upper.ends_with(s))
-}
-
-/// A value that is really set: not empty, not a placeholder, not a variable reference, not a
-/// path to a file holding the secret, not a bare boolean.
-fn env_value_is_real(value: &str) -> bool {
-    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    if v.is_empty() || v.starts_with('/') || v.starts_with('$') || v.starts_with("file:") {
-        return false;
-    }
-    if v.starts_with('<') && v.ends_with('>') || v.starts_with("{{") || v.starts_with("%(") {
-        return false;
-    }
-    if v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '#')) {
-        return false;
-    }
-    let lower = v.to_ascii_lowercase();
-    const PLACEHOLDERS: &[&str] = &[
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "0",
-        "1",
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "unset",
-        "empty",
-        "placeholder",
-        "changeme",
-        "change_me",
-        "change-me",
-        "replace_me",
-        "replaceme",
-        "todo",
-        "tbd",
-        "redacted",
-        "secret",
-        "password",
-        "token",
-        "example",
-    ];
-    !PLACEHOLDERS.contains(&lower.as_str()) && !lower.starts_with("your_") && !lower.starts_with("your-")
 }
 
 /// One history step: the Dockerfile instruction (`RUN` for classic shell steps) and its text.
@@ -988,7 +890,8 @@ mod tests {
             ("DB_PASSWORD=hunter2x", true),
             ("GITHUB_TOKEN=ghp_abc", true),
             ("AWS_SECRET_ACCESS_KEY=wJalrXUt", true),
-            ("api_key=abcd", true),
+            ("api_key=k3Ld9qZ", true),
+            ("api_key=abcd", false), // a placeholder word, for the secret scanner too
             ("DB_PASSWORD_FILE=/run/secrets/db", false),
             ("DB_PASSWORD=/run/secrets/db", false),
             ("DB_PASSWORD=", false),
@@ -1001,7 +904,7 @@ mod tests {
             ("SECRET_ENABLED=true", false),
         ] {
             let (n, v) = var.split_once('=').unwrap();
-            assert_eq!(env_name_is_secret(n) && env_value_is_real(v), secret, "{var}");
+            assert_eq!(crate::secret::secret_variable(n, v), secret, "{var}");
         }
     }
 

@@ -507,53 +507,113 @@ const ENV_RULE: &str = "env-secret";
 const GENERIC_RULE: &str = "generic-secret";
 const ENV_TITLE: &str = "Secret-looking variable with a literal value";
 
-/// Whether a variable name says it holds a secret.
-fn secret_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    const NOT: &[&str] = &[
-        "_FILE",
-        "_PATH",
-        "_DIR",
-        "_URL",
-        "_URI",
-        "_NAME",
-        "_ID",
-        "_LENGTH",
-        "_LEN",
-        "_TYPE",
-        "_TTL",
-        "_EXPIRY",
-        "_HEADER",
-        "_VERSION",
-        "_ENDPOINT",
-        "_MODE",
-        "_ENABLED",
-        "_REGION",
-    ];
-    const YES: &[&str] = &[
-        "PASSWORD",
-        "PASSWD",
-        "PASSPHRASE",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "ACCESS_KEY",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-        "AUTH_KEY",
-    ];
-    YES.iter().any(|w| n.contains(w)) && !NOT.iter().any(|s| n.ends_with(s))
+/// Name fragments that mark a credential. `KEY` alone is not one (`GPG_KEY` in the official
+/// Python images is a public fingerprint), nor is `AUTH` (`AUTH_METHOD`).
+const SECRET_NAMES: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+    "AUTH_KEY",
+    "CLIENT_KEY",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+];
+
+/// Suffixes that make a variable name a reference to a secret, or its metadata, rather than
+/// the secret itself (`DB_PASSWORD_FILE`, `TOKEN_URL`, `SECRET_NAME`).
+const REFERENCE_SUFFIXES: &[&str] = &[
+    "_FILE",
+    "_PATH",
+    "_DIR",
+    "_URL",
+    "_URI",
+    "_ENDPOINT",
+    "_HOST",
+    "_PORT",
+    "_USER",
+    "_USERNAME",
+    "_NAME",
+    "_ID",
+    "_LENGTH",
+    "_TTL",
+    "_EXPIRY",
+    "_TIMEOUT",
+    "_TYPE",
+    "_HEADER",
+    "_ENABLED",
+    "_REQUIRED",
+    "_POLICY",
+    "_MIN",
+    "_MAX",
+    "_LEN",
+    "_VERSION",
+    "_MODE",
+    "_REGION",
+];
+
+/// Whether an environment variable, build argument or label `name=value` holds a literal
+/// credential: its name says so and its value is really set. One definition for the
+/// `env-secret` rule and the `BW-CFG-003` config check, so they never disagree.
+pub fn secret_variable(name: &str, value: &str) -> bool {
+    env_name_is_secret(name) && env_value_is_real(value) && !rules::is_placeholder(value.as_bytes())
 }
 
-/// Whether a variable value is a literal secret rather than a placeholder or a switch.
-fn literal_value(v: &str) -> bool {
-    let v = v.trim_matches(|c| c == '"' || c == '\'');
-    v.len() >= 6
-        && !v.bytes().all(|b| b.is_ascii_digit())
-        && !v.starts_with('/')
-        && !rules::is_placeholder(v.as_bytes())
-        && !v.contains(char::is_whitespace)
+fn env_name_is_secret(name: &str) -> bool {
+    let upper = name.trim().to_ascii_uppercase();
+    SECRET_NAMES.iter().any(|s| upper.contains(s)) && !REFERENCE_SUFFIXES.iter().any(|s| upper.ends_with(s))
+}
+
+/// A value that is really set: not empty, not a placeholder, not a variable reference, not a
+/// path to a file holding the secret, not a bare boolean.
+fn env_value_is_real(value: &str) -> bool {
+    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    if v.is_empty() || v.starts_with('/') || v.starts_with('$') || v.starts_with("file:") {
+        return false;
+    }
+    if v.starts_with('<') && v.ends_with('>') || v.starts_with("{{") || v.starts_with("%(") {
+        return false;
+    }
+    if v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '#')) {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    const PLACEHOLDERS: &[&str] = &[
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "0",
+        "1",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "unset",
+        "empty",
+        "placeholder",
+        "changeme",
+        "change_me",
+        "change-me",
+        "replace_me",
+        "replaceme",
+        "todo",
+        "tbd",
+        "redacted",
+        "secret",
+        "password",
+        "token",
+        "example",
+    ];
+    !PLACEHOLDERS.contains(&lower.as_str()) && !lower.starts_with("your_") && !lower.starts_with("your-")
 }
 
 /// `NAME=value` assignments a history entry passes: build args (`|2 A=1 B=2 /bin/sh -c …`)
@@ -617,7 +677,7 @@ pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<S
         let mut found = scanner.content_hits(&location, bytes);
         for (name, value) in pairs {
             let covered = found.iter().any(|f| f.preview.contains(&format!("{name}=")) && !value.is_empty());
-            if covered || !secret_name(&name) || !literal_value(&value) {
+            if covered || !secret_variable(&name, &value) {
                 continue;
             }
             let value = value.trim_matches(|c| c == '"' || c == '\'');
