@@ -3,51 +3,15 @@
 //! scanner gives no malware and no secret finding, and only the misconfigurations that are
 //! true of such an image.
 
+#[path = "../../bulwark-image/tests/fixture/mod.rs"]
+mod fixture;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use bulwark_core::Digest;
+use bulwark_image::spec::Compression;
 use bulwark_scan::{ScanOptions, scan};
 use serde_json::json;
-
-fn write_blob(root: &Path, data: &[u8]) -> Digest {
-    let d = Digest::sha256_of(data);
-    let dir = root.join("blobs/sha256");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(d.hex()), data).unwrap();
-    d
-}
-
-/// An OCI layout with the tarball as its one (uncompressed) layer, as `docker import` makes it.
-fn layout_from_tar(root: &Path, tar: &Path) {
-    let layer = std::fs::read(tar).unwrap();
-    let layer_digest = write_blob(root, &layer);
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "created": "2026-01-01T00:00:00Z",
-        "config": {"Cmd": ["bash"]},
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest.to_string()]},
-        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "Imported from -"}],
-    }))
-    .unwrap();
-    let config_digest = write_blob(root, &config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest.to_string(), "size": layer.len()}],
-    }))
-    .unwrap();
-    let manifest_digest = write_blob(root, &manifest);
-    std::fs::write(root.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let index = json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "digest": manifest_digest.to_string(),
-        "size": manifest.len(),
-    }]});
-    std::fs::write(root.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-}
 
 #[test]
 fn clean_debian_minbase_has_no_secret_or_malware_finding() {
@@ -63,7 +27,10 @@ fn clean_debian_minbase_has_no_secret_or_malware_finding() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    layout_from_tar(tmp.path(), Path::new(&tar));
+    // One uncompressed layer, as `docker import` makes it.
+    let layer = std::fs::read(Path::new(&tar)).unwrap();
+    let built = fixture::build_from_tars(vec![(layer, Compression::None)], "amd64", json!({"Cmd": ["bash"]}));
+    fixture::write_oci_layout(tmp.path(), &built, "1");
     let reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
     let opts = ScanOptions { cache_dir: None, ..ScanOptions::default() };
     let (report, _) = scan(&reference, &opts, &bulwark_image::NoProgress).unwrap();

@@ -3,6 +3,7 @@
 
 #[path = "../../bulwark-image/tests/fixture/mod.rs"]
 mod fixture;
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -12,16 +13,7 @@ use fixture::*;
 use serde_json::Value;
 
 fn bulwark(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .env("BULWARK_CACHE_DIR", cache)
-        // No advisory database unless a test builds one: the default one lives under HOME.
-        .env("HOME", cache)
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("BULWARK_DB")
-        .env_remove("DOCKER_HOST")
-        .output()
-        .unwrap()
+    support::bulwark_in(Path::new("."), args, cache)
 }
 
 fn image_layers() -> Vec<Layer> {

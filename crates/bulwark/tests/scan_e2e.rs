@@ -5,29 +5,16 @@
 
 #[path = "../../bulwark-image/tests/fixture/mod.rs"]
 mod fixture;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use bulwark_image::spec::Compression;
 use fixture::*;
 use serde_json::{Value, json};
-
-fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .current_dir(dir)
-        .env("BULWARK_CACHE_DIR", cache)
-        .env("HOME", cache)
-        .env("BULWARK_TODAY", "2026-06-01")
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("BULWARK_DB")
-        .env_remove("DOCKER_HOST")
-        .env_remove("BULWARK_FORMAT")
-        .output()
-        .unwrap()
-}
+use support::bulwark_in;
 
 /// CRC-32 (IEEE), for a GitHub-format token with a valid checksum.
 fn crc32(data: &[u8]) -> u32 {

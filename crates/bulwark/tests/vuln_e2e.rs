@@ -24,30 +24,16 @@
 
 #[path = "../../bulwark-image/tests/fixture/mod.rs"]
 mod fixture;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use bulwark_core::Digest;
 use bulwark_image::spec::Compression;
 use fixture::*;
 use serde_json::{Value, json};
-
-fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .current_dir(dir)
-        .env("BULWARK_CACHE_DIR", cache)
-        .env("HOME", cache)
-        .env("BULWARK_TODAY", "2026-06-01")
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("BULWARK_DB")
-        .env_remove("DOCKER_HOST")
-        .env_remove("BULWARK_FORMAT")
-        .output()
-        .unwrap()
-}
+use support::bulwark_in;
 
 fn fixture_cache() -> PathBuf {
     std::env::var_os("BULWARK_FIXTURE_CACHE")
@@ -97,60 +83,6 @@ fn auditable_hello() -> Vec<u8> {
         assert!(status.success(), "{} rust failed", script.display());
     }
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A layer holding one executable file (the fixture's files are all mode 0644, and only
-/// executables are read as binaries).
-fn executable_layer(path: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    let (parent, _) = path.rsplit_once('/').unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Directory);
-    h.set_mode(0o755);
-    h.set_size(0);
-    b.append_data(&mut h, format!("{parent}/"), &[][..]).unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_mode(0o755);
-    h.set_size(bytes.len() as u64);
-    b.append_data(&mut h, path, bytes).unwrap();
-    b.into_inner().unwrap()
-}
-
-/// An image from uncompressed layer tars (gzip blobs), as `fixture::build` makes them.
-fn image_from_tars(tars: Vec<Vec<u8>>) -> Built {
-    let mut blobs = BTreeMap::new();
-    let (mut descs, mut diff_ids, mut layers) = (Vec::new(), Vec::new(), Vec::new());
-    for tar in tars {
-        let blob = compress(&tar, Compression::Gzip);
-        let digest = Digest::sha256_of(&blob);
-        descs.push(
-            json!({"mediaType": layer_media_type(Compression::Gzip), "digest": digest.to_string(), "size": blob.len()}),
-        );
-        let diff_id = Digest::sha256_of(&tar);
-        diff_ids.push(diff_id.to_string());
-        layers.push((digest.clone(), diff_id, tar));
-        blobs.insert(digest, blob);
-    }
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Cmd": ["/usr/local/bin/auditable-hello"]},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    }))
-    .unwrap();
-    let config_digest = Digest::sha256_of(&config);
-    blobs.insert(config_digest.clone(), config.clone());
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config.len()},
-        "layers": descs,
-    }))
-    .unwrap();
-    let manifest_digest = Digest::sha256_of(&manifest);
-    blobs.insert(manifest_digest.clone(), manifest.clone());
-    Built { blobs, manifest, manifest_digest, config, config_digest, layers }
 }
 
 /// Every file and directory under `src`, as tar items under `prefix`.
@@ -451,11 +383,17 @@ fn real_packages_get_exactly_the_findings_their_records_give() {
             ],
         },
         Layer { compression: Compression::Gzip, items: python },
+        Layer {
+            compression: Compression::Gzip,
+            items: vec![
+                dir("usr/local/bin"),
+                Item::Executable("usr/local/bin/auditable-hello".into(), auditable_hello()),
+            ],
+        },
     ];
-    let mut tars: Vec<Vec<u8>> = layers.iter().map(|l| tar_bytes(&l.items)).collect();
-    tars.push(executable_layer("usr/local/bin/auditable-hello", &auditable_hello()));
     let layout = tmp.path().join("img");
-    write_oci_layout(&layout, &image_from_tars(tars), "1.0");
+    let config = json!({"Cmd": ["/usr/local/bin/auditable-hello"]});
+    write_oci_layout(&layout, &build_with_config(&layers, "amd64", config), "1.0");
     let reference = format!("oci:{}:1.0", layout.display());
 
     // The database, from the shared feeds.

@@ -1,0 +1,22 @@
+//! Running the `bulwark` binary in tests, isolated from the developer's environment.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `bulwark args…` in `dir` with its layer cache and HOME in `cache` (so no advisory
+/// database is found unless a test builds one), "today" fixed at 2026-06-01 for expiry
+/// dates, and no Docker host, database or format settings from the caller's environment.
+pub fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulwark"))
+        .args(args)
+        .current_dir(dir)
+        .env("BULWARK_CACHE_DIR", cache)
+        .env("HOME", cache)
+        .env("BULWARK_TODAY", "2026-06-01")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("BULWARK_DB")
+        .env_remove("DOCKER_HOST")
+        .env_remove("BULWARK_FORMAT")
+        .output()
+        .unwrap()
+}
