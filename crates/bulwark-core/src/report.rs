@@ -125,6 +125,19 @@ pub struct Package {
     pub dependencies: Vec<String>,
 }
 
+/// Sorts packages in report order: ecosystem, name, version, locations, architecture.
+pub fn sort_packages(packages: &mut [Package]) {
+    packages.sort_by(|a, b| {
+        (&a.ecosystem, &a.name, &a.version, &a.locations, &a.arch).cmp(&(
+            &b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.locations,
+            &b.arch,
+        ))
+    });
+}
+
 /// A source package name and version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcePackage {

@@ -66,15 +66,7 @@ fn finish(mut p: Partial, format: Format) -> Sbom {
     if p.os.is_none() {
         p.os = os_from_distro_qualifier(&p.packages);
     }
-    p.packages.sort_by(|a, b| {
-        (&a.ecosystem, &a.name, &a.version, &a.locations, &a.arch).cmp(&(
-            &b.ecosystem,
-            &b.name,
-            &b.version,
-            &b.locations,
-            &b.arch,
-        ))
-    });
+    bulwark_core::report::sort_packages(&mut p.packages);
     Sbom { format, packages: p.packages, os: p.os, warnings: p.warnings }
 }
 

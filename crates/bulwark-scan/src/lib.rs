@@ -315,15 +315,7 @@ fn report_with_owned_files(image: &Image) -> (ScanReport, BTreeSet<String>) {
     let (lang, lang_warnings) = catalog::lang_packages(image, &os_owned);
     packages.extend(lang);
     catalog_warnings.extend(lang_warnings);
-    packages.sort_by(|a, b| {
-        (&a.ecosystem, &a.name, &a.version, &a.locations, &a.arch).cmp(&(
-            &b.ecosystem,
-            &b.name,
-            &b.version,
-            &b.locations,
-            &b.arch,
-        ))
-    });
+    bulwark_core::report::sort_packages(&mut packages);
     let mut warnings = image.warnings.clone();
     warnings.extend(catalog_warnings);
     let report = ScanReport {
