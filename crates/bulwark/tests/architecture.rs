@@ -1,0 +1,133 @@
+//! The dependency rules of ARCHITECTURE.md, checked on the resolved dependency graph
+//! (`cargo metadata`), so a new edge that breaks them fails CI instead of waiting for a
+//! reviewer to notice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Crates that do no network or process IO and must stay callable from anywhere.
+const PURE: &[&str] = &[
+    "bulwark-core",
+    "bulwark-version",
+    "bulwark-catalog",
+    "bulwark-match",
+    "bulwark-detect",
+    "bulwark-report",
+    "bulwark-policy",
+];
+
+/// Workspace crates that do IO: pure crates never depend on them.
+const IO_CRATES: &[&str] = &[
+    "bulwark-image",
+    "bulwark-registry",
+    "bulwark-vulndb",
+    "bulwark-scan",
+    "bulwark-store",
+    "bulwark-server",
+    "bulwark-sign",
+    "bulwark-admission",
+    "bulwark-sensor",
+];
+
+/// External crates that mean network or database IO.
+const IO_EXTERNAL: &[&str] =
+    &["ureq", "reqwest", "hyper", "h2", "tokio", "sqlx", "postgres", "tokio-postgres", "bollard"];
+
+/// Edges that break a rule today and are being removed by issue 11 (the engine and crate
+/// boundaries). The test fails when one disappears, so this list only ever shrinks.
+const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
+    // The matcher reaches the advisory types through the database crate (issue 11, item 2).
+    ("bulwark-match", "bulwark-vulndb"),
+    ("bulwark-match", "ureq"),
+    ("bulwark-match", "rusqlite"),
+    // The detectors take the FileAnalyzer trait from the image-source crate (issue 11, item 3).
+    ("bulwark-detect", "bulwark-image"),
+    ("bulwark-detect", "ureq"),
+];
+
+/// Normal (non-dev, non-build) dependency closure of every package in the resolved graph,
+/// keyed by package name.
+fn closures() -> BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut direct: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let name = names[node["id"].as_str().unwrap()].to_owned();
+        let deps = direct.entry(name).or_default();
+        for dep in node["deps"].as_array().unwrap() {
+            let normal = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            if normal {
+                deps.insert(names[dep["pkg"].as_str().unwrap()].to_owned());
+            }
+        }
+    }
+    let mut all = BTreeMap::new();
+    for name in direct.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![name.clone()];
+        while let Some(n) = stack.pop() {
+            for d in direct.get(&n).into_iter().flatten() {
+                if seen.insert(d.clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+        all.insert(name.clone(), seen);
+    }
+    all
+}
+
+#[test]
+fn dependency_rules_hold() {
+    let closures = closures();
+    let mut violations = BTreeSet::new();
+    for pure in PURE {
+        let deps = closures.get(*pure).unwrap_or_else(|| panic!("{pure} is not in the workspace"));
+        for dep in IO_CRATES.iter().chain(IO_EXTERNAL) {
+            if deps.contains(*dep) {
+                violations.insert((pure.to_string(), dep.to_string()));
+            }
+        }
+        // SQLite is allowed only where it reads an rpmdb from memory (bulwark-catalog).
+        if *pure != "bulwark-catalog" && deps.contains("rusqlite") {
+            violations.insert((pure.to_string(), "rusqlite".into()));
+        }
+    }
+    // bulwark-core sits at the bottom: no other workspace crate below it.
+    for dep in &closures["bulwark-core"] {
+        if dep.starts_with("bulwark-") {
+            violations.insert(("bulwark-core".into(), dep.clone()));
+        }
+    }
+    // Enforcement points and the sensor never link the server or its store.
+    for edge in ["bulwark-admission", "bulwark-sensor"] {
+        if let Some(deps) = closures.get(edge) {
+            for forbidden in ["bulwark-server", "bulwark-store", "bulwark-scan"] {
+                if deps.contains(forbidden) {
+                    violations.insert((edge.into(), forbidden.into()));
+                }
+            }
+        }
+    }
+
+    let known: BTreeSet<(String, String)> =
+        KNOWN_VIOLATIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let new: Vec<_> = violations.difference(&known).collect();
+    let gone: Vec<_> = known.difference(&violations).collect();
+    assert!(new.is_empty(), "dependency rules of ARCHITECTURE.md broken by: {new:?}");
+    assert!(gone.is_empty(), "these known violations are fixed: remove them from KNOWN_VIOLATIONS: {gone:?}");
+}
