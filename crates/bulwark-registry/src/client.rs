@@ -858,6 +858,31 @@ impl Client {
         Ok(Referrers { manifests, source })
     }
 
+    /// Adds `referrer` to the tag schema's `<alg>-<hex>` index of `subject` (creating it),
+    /// for registries without the referrers API ([`ManifestPut::subject`] was `None`).
+    /// A descriptor already listed is not added twice. Returns the index's new digest.
+    /// Read-modify-write: two writers racing on one subject can lose an entry, as with
+    /// every client of the tag schema; a writer re-reads and retries if that matters.
+    pub fn add_to_referrers_tag(&self, repo: &str, subject: &Digest, referrer: &Descriptor) -> Result<Digest> {
+        let tag = referrers_tag(subject);
+        let mut manifests = self.referrers_by_tag(repo, subject)?;
+        if manifests.iter().any(|d| d.digest == referrer.digest) {
+            return Ok(self.resolve(repo, &tag)?.digest);
+        }
+        manifests.push(referrer.clone());
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct NewIndex<'a> {
+            schema_version: u32,
+            media_type: &'a str,
+            manifests: &'a [Descriptor],
+        }
+        let index = NewIndex { schema_version: 2, media_type: OCI_INDEX, manifests: &manifests };
+        let bytes = serde_json::to_vec(&index)
+            .map_err(|e| Error::invalid(format!("referrers index {}", self.name(repo, &tag)), e.to_string()))?;
+        Ok(self.put_manifest(repo, &tag, OCI_INDEX, &bytes)?.digest)
+    }
+
     fn referrers_by_tag(&self, repo: &str, digest: &Digest) -> Result<Vec<Descriptor>> {
         let tag = referrers_tag(digest);
         match self.get_manifest(repo, &tag) {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use bulwark_core::Digest;
 use bulwark_registry::{
-    Client, Error, Limit, Limits, OCI_INDEX, OCI_MANIFEST, ReferrersSource, RegistryOptions, RetryPolicy, TokenCache,
-    referrers_tag,
+    Client, Descriptor, Error, Limit, Limits, OCI_INDEX, OCI_MANIFEST, ReferrersSource, RegistryOptions, RetryPolicy,
+    TokenCache, referrers_tag,
 };
 use harness::*;
 use serde_json::json;
@@ -343,11 +343,24 @@ fn referrers_fall_back_to_the_tag_schema_on_docker_registry() {
         assert_eq!(put.subject, None);
         let mut d = manifest.descriptor();
         d["artifactType"] = json!(t);
+        // The client keeps the fallback index, as the OCI 1.1 spec describes; adding the
+        // same referrer twice lists it once.
+        let desc: Descriptor = serde_json::from_value(d.clone()).unwrap();
+        let first = client.add_to_referrers_tag("app", &subject, &desc).unwrap();
+        assert_eq!(client.add_to_referrers_tag("app", &subject, &desc).unwrap(), first);
+        assert_eq!(client.resolve("app", &referrers_tag(&subject)).unwrap().digest, first);
         descriptors.push(d);
     }
-    // The client keeps the fallback index, as the OCI 1.1 spec describes.
-    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors});
-    client.put_manifest("app", &referrers_tag(&subject), OCI_INDEX, &serde_json::to_vec(&index).unwrap()).unwrap();
+    // skopeo reads the index we wrote.
+    let raw = Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--raw"])
+        .arg(format!("docker://{}/app:{}", reg.host(), referrers_tag(&subject)))
+        .output()
+        .unwrap();
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    assert_eq!(index["mediaType"], OCI_INDEX);
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
 
     let all = client.referrers("app", &subject, None).unwrap();
     assert_eq!(all.source, ReferrersSource::TagSchema);
