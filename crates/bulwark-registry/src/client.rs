@@ -250,8 +250,9 @@ impl Read for VerifiedBlob {
 impl Client {
     /// A client for `registry` (a host and optional port as written in references;
     /// `docker.io` is served from `registry-1.docker.io`).
+    /// Uses [`RegistryOptions::token_cache`] when set.
     pub fn new(registry: &str, opts: &RegistryOptions) -> Result<Client> {
-        Client::with_token_cache(registry, opts, TokenCache::default())
+        Client::with_token_cache(registry, opts, opts.token_cache.clone().unwrap_or_default())
     }
 
     /// A client that shares `tokens` with other clients: a server keeps one cache for

@@ -97,6 +97,9 @@ pub struct RegistryOptions {
     pub limits: Option<Limits>,
     /// Retry behaviour; `None` means [`RetryPolicy::default`].
     pub retry: Option<RetryPolicy>,
+    /// A token cache to share with every client made from these options (a server's
+    /// scans of one registry); `None` gives each client its own.
+    pub token_cache: Option<TokenCache>,
 }
 
 impl fmt::Debug for RegistryOptions {
@@ -109,6 +112,7 @@ impl fmt::Debug for RegistryOptions {
             .field("credential_helper_dir", &self.credential_helper_dir)
             .field("limits", &self.limits)
             .field("retry", &self.retry)
+            .field("token_cache", &self.token_cache)
             .finish()
     }
 }

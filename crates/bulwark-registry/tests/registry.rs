@@ -224,6 +224,10 @@ fn mounts_blobs_across_repositories_with_token_auth() {
         }
     });
     assert_eq!(tokens.seen().len(), seen, "the shared token was not reused");
+    // The same through the options, as a server's scans would share it.
+    let shared = RegistryOptions { token_cache: Some(cache.clone()), ..opts.clone() };
+    Client::new(&reg.host(), &shared).unwrap().get_manifest("team/dst", "1").unwrap();
+    assert_eq!(tokens.seen().len(), seen, "the token cache in the options was not used");
     // Other credentials never get that token: they ask (and are refused) themselves.
     let wrong = RegistryOptions { password: Some("nope".into()), ..opts.clone() };
     let third = Client::with_token_cache(&reg.host(), &wrong, cache).unwrap();
