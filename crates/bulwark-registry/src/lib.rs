@@ -97,6 +97,9 @@ pub struct RegistryOptions {
     pub limits: Option<Limits>,
     /// Retry behaviour; `None` means [`RetryPolicy::default`].
     pub retry: Option<RetryPolicy>,
+    /// The longest wait for response headers and the longest idle gap while reading a
+    /// body; `None` means 60 seconds. A timeout is retried like a 503.
+    pub read_timeout: Option<Duration>,
     /// A token cache to share with every client made from these options (a server's
     /// scans of one registry); `None` gives each client its own.
     pub token_cache: Option<TokenCache>,
@@ -112,6 +115,7 @@ impl fmt::Debug for RegistryOptions {
             .field("credential_helper_dir", &self.credential_helper_dir)
             .field("limits", &self.limits)
             .field("retry", &self.retry)
+            .field("read_timeout", &self.read_timeout)
             .field("token_cache", &self.token_cache)
             .finish()
     }

@@ -81,8 +81,8 @@ impl Transport {
             .max_redirects(0)
             .user_agent(format!("bulwark/{}", env!("CARGO_PKG_VERSION")))
             .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_recv_response(Some(READ_TIMEOUT))
-            .timeout_per_read(Some(READ_TIMEOUT))
+            .timeout_recv_response(Some(opts.read_timeout.unwrap_or(READ_TIMEOUT)))
+            .timeout_per_read(Some(opts.read_timeout.unwrap_or(READ_TIMEOUT)))
             .tls_config(tls)
             .build()
             .new_agent();

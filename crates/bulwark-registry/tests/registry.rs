@@ -517,6 +517,44 @@ fn retries_timeouts_and_dropped_connections() {
     let client = Client::new(&server.host(), &opts).unwrap();
     assert_eq!(client.get_manifest("app", "1").unwrap().digest, digest(&img.manifest.digest));
     assert!(attempts.load(Ordering::SeqCst) >= 2);
+
+    // A registry that does not answer within the read timeout the first time.
+    let img2 = build_image("amd64", &[&[("b", b"b")]]);
+    let (manifest, blob) = (img2.manifest.clone(), img2.config.clone());
+    let slow = Arc::new(AtomicUsize::new(0));
+    let s = slow.clone();
+    let server = TestServer::start(move |req| {
+        if s.fetch_add(1, Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        serve_small(req, &manifest, &blob)
+    });
+    let client = Client::new(
+        &server.host(),
+        &RegistryOptions { read_timeout: Some(Duration::from_millis(300)), ..opts.clone() },
+    )
+    .unwrap();
+    assert_eq!(client.get_manifest("app", "1").unwrap().digest, digest(&img2.manifest.digest));
+    assert_eq!(slow.load(Ordering::SeqCst), 2, "timed out once, then retried");
+    // One that never answers in time: a transient timeout error after the retries.
+    let server = TestServer::start(|_| {
+        std::thread::sleep(Duration::from_millis(1000));
+        Reply::new(500)
+    });
+    let client = Client::new(
+        &server.host(),
+        &RegistryOptions {
+            read_timeout: Some(Duration::from_millis(200)),
+            retry: Some(RetryPolicy { retries: 1, base_delay: Duration::from_millis(10), ..RetryPolicy::default() }),
+            ..opts
+        },
+    )
+    .unwrap();
+    match client.get_manifest("app", "1") {
+        Err(e @ Error::Transport { kind: bulwark_registry::TransportKind::Timeout, .. }) => assert!(e.is_transient()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.seen().len(), 2, "1 + 1 retry");
 }
 
 #[test]
