@@ -239,7 +239,7 @@ impl Transport {
         // challenge says exactly what it wants).
         let mut scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
         for s in challenge.param("scope").unwrap_or_default().split(' ').filter(|s| !s.is_empty()) {
-            if !scopes.contains(&s) {
+            if !scopes.iter().any(|ours| scope_covers(ours, s)) {
                 scopes.push(s);
             }
         }
@@ -489,6 +489,19 @@ impl Transport {
             Some(body) => self.agent.run(builder.body(body)?),
             None => self.agent.run(builder.body(())?),
         }
+    }
+}
+
+/// Whether scope `ours` (`type:name:actions`) grants everything `theirs` asks for:
+/// the same resource, and every action of theirs among ours. Registries list actions
+/// in any order (`push,pull`).
+fn scope_covers(ours: &str, theirs: &str) -> bool {
+    let split = |s: &str| s.rsplit_once(':').map(|(resource, actions)| (resource.to_owned(), actions.to_owned()));
+    match (split(ours), split(theirs)) {
+        (Some((r1, a1)), Some((r2, a2))) => {
+            r1 == r2 && a2.split(',').filter(|a| !a.is_empty()).all(|a| a1.split(',').any(|b| b == a || b == "*"))
+        }
+        _ => ours == theirs,
     }
 }
 
@@ -758,6 +771,16 @@ mod tests {
         assert_eq!(resolve_location(base, "rel").unwrap(), "https://reg.io/v2/app/blobs/rel");
         assert_eq!(resolve_location(base, "file:///etc/passwd"), None);
         assert_eq!(strip_query("https://s3/b?X-Amz-Signature=s"), "https://s3/b");
+    }
+
+    #[test]
+    fn scopes() {
+        assert!(scope_covers("repository:a/b:pull,push", "repository:a/b:push,pull"));
+        assert!(scope_covers("repository:a/b:pull,push", "repository:a/b:pull"));
+        assert!(scope_covers("registry:catalog:*", "registry:catalog:*"));
+        assert!(!scope_covers("repository:a/b:pull", "repository:a/b:pull,push"));
+        assert!(!scope_covers("repository:a/b:pull", "repository:a/c:pull"));
+        assert!(!scope_covers("repository:a:pull", "garbage"));
     }
 
     #[test]
