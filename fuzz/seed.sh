@@ -12,7 +12,7 @@ formats="$here/../crates/bulwark-catalog/tests/data/formats"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for t in layer_tar manifest reference docker_save www_authenticate dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
+for t in layer_tar manifest reference docker_save www_authenticate registry_headers dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
     mkdir -p "$corpus/$t"
     rm -f "$corpus/$t"/seed-*
 done
@@ -189,6 +189,20 @@ windows/amd64
 $d
 sha512:$(printf 'ab%.0s' {1..64})
 REFS
+
+# ---- registry_headers: Link (pagination) and Retry-After values -----------------------
+i=0
+while IFS= read -r line; do
+    printf '%s' "$line" > "$corpus/registry_headers/seed-$i"
+    i=$((i + 1))
+done <<'HDRS'
+</v2/app/tags/list?last=b&n=2>; rel="next"
+</v2/_catalog?n=1&last=a>; rel=next
+<https://r/prev>; rel="prev", <https://r/x?a=1,2;b>;title="a, \"b\"";rel="next last"
+<x>;rel="
+120
+Sun, 06 Nov 1994 08:49:37 GMT
+HDRS
 
 # ---- www_authenticate ---------------------------------------------------------------
 i=0
@@ -419,6 +433,6 @@ printf '{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:@s/real@1.0.0",
     > "$work/lock1.json"
 with_selector 002 "$work/lock1.json" npm-lock-v1
 
-for t in layer_tar manifest reference docker_save www_authenticate dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
+for t in layer_tar manifest reference docker_save www_authenticate registry_headers dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
     echo "$t: $(ls "$corpus/$t" | wc -l) files"
 done

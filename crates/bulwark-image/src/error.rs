@@ -25,10 +25,10 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Unsupported(String),
-    #[error("registry {registry}: {message}")]
-    Registry { registry: String, message: String },
-    #[error("authentication to {registry} failed: {message}")]
-    Auth { registry: String, message: String },
+    /// A registry request failed: the registry client's typed error (status, object,
+    /// limit), for callers (the CLI's hints, a job queue's retry decision) to match on.
+    #[error(transparent)]
+    Registry(bulwark_registry::Error),
     #[error("docker engine: {0}")]
     Docker(String),
     #[error("layer {layer}: {message}")]

@@ -19,6 +19,7 @@ use bulwark_core::{Digest, DockerRef, Platform};
 use bulwark_image::source::registry::{self, RegistryOptions};
 use bulwark_image::source::{BlobStore, ResolvedImage};
 use bulwark_image::{Error, Limits};
+use bulwark_registry::Error as RegistryError;
 use harness::*;
 use serde_json::json;
 
@@ -109,7 +110,7 @@ fn pushes_with_skopeo_and_reads_back() {
     // Unknown tag and unknown repository.
     for missing in [format!("{}/app:nope", reg.host()), format!("{}/other:1", reg.host())] {
         match try_open(&missing, &opts, None) {
-            Err(Error::NotFound(m)) => assert!(m.contains(&missing), "{m}"),
+            Err(Error::Registry(RegistryError::NotFound { what, .. })) => assert!(what.contains(&missing), "{what}"),
             other => panic!("{missing}: {other:?}"),
         }
     }
@@ -117,7 +118,9 @@ fn pushes_with_skopeo_and_reads_back() {
     let mut desc = image.layers[0].descriptor.clone();
     desc.digest = Digest::sha256_of(b"nothing");
     match store.open_blob(&desc) {
-        Err(Error::NotFound(m)) => assert!(m.contains(&desc.digest.to_string()), "{m}"),
+        Err(Error::Registry(RegistryError::NotFound { what, .. })) => {
+            assert!(what.contains(&desc.digest.to_string()), "{what}")
+        }
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("unknown blob opened"),
     }
@@ -199,7 +202,7 @@ fn basic_auth_with_options_config_and_helper() {
         },
     ] {
         match try_open(&r, &opts, None) {
-            Err(e @ Error::Auth { .. }) => {
+            Err(e @ Error::Registry(RegistryError::Unauthorized { .. })) => {
                 let msg = e.to_string();
                 assert!(msg.contains(&reg.host()) && !msg.contains("wrong-pass"), "{msg}");
             }
@@ -238,14 +241,16 @@ fn basic_auth_with_options_config_and_helper() {
         ..Default::default()
     };
     match try_open(&r, &opts, None) {
-        Err(Error::Auth { message, .. }) => assert!(message.contains("docker-credential-missing"), "{message}"),
+        Err(Error::Registry(RegistryError::Auth { message, .. })) => {
+            assert!(message.contains("docker-credential-missing"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     std::fs::write(&config, json!({"credHelpers": {reg.host(): "test"}}).to_string()).unwrap();
     assert_image(&open(&r, &opts, None).unwrap().1, &img);
     write_helper(&helpers, "someone-else", "user", "s3cret-pass");
     match try_open(&r, &opts, None) {
-        Err(Error::Auth { message, .. }) => assert!(message.contains("requires credentials"), "{message}"),
+        Err(Error::Registry(RegistryError::Unauthorized { anonymous: true, .. })) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -287,12 +292,14 @@ fn token_auth_with_real_registry() {
     // Wrong password: the token server refuses.
     let bad = RegistryOptions { password: Some("nope".into()), ..opts.clone() };
     match try_open(&r, &bad, None) {
-        Err(Error::Auth { message, .. }) => assert!(message.contains("rejected"), "{message}"),
+        Err(Error::Registry(RegistryError::Token { reason, status: Some(401), .. })) => {
+            assert!(reason.contains("rejected"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
     // Anonymous: no token server credentials, so the token server says no too.
     match try_open(&r, &isolated_opts(tmp.path()), None) {
-        Err(Error::Auth { .. }) => {}
+        Err(Error::Registry(RegistryError::Token { .. })) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -486,21 +493,23 @@ fn retries_server_errors_and_rate_limits() {
     assert_image(&image, &img);
     assert_eq!(manifest_calls.load(Ordering::SeqCst), 3);
     assert_eq!(config_calls.load(Ordering::SeqCst), 2);
-    // 200ms + 400ms of backoff for the 503s, then the 1s Retry-After.
-    assert!(started.elapsed() >= Duration::from_millis(1500), "{:?}", started.elapsed());
+    // At least 100ms + 200ms of backoff for the 503s (200ms and 400ms less jitter), then
+    // the 1s Retry-After.
+    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
 
     // A registry that stays down: the error carries its message.
     match try_open(&format!("{}/app:down", server.host()), &opts, None) {
-        Err(Error::Registry { message, .. }) => {
-            assert!(message.contains("503") && message.contains("down for maintenance"), "{message}");
+        Err(Error::Registry(e @ RegistryError::Status { status: 503, .. })) => {
+            assert!(e.to_string().contains("down for maintenance"), "{e}");
+            assert!(e.is_transient());
         }
         other => panic!("{other:?}"),
     }
     // A Retry-After far beyond the cap fails at once instead of sleeping for an hour.
     let started = Instant::now();
     match try_open(&format!("{}/app:limited", server.host()), &opts, None) {
-        Err(Error::Registry { message, .. }) => {
-            assert!(message.contains("429") && message.contains("3600"), "{message}")
+        Err(Error::Registry(RegistryError::Status { status: 429, retry_after, .. })) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(3600)))
         }
         other => panic!("{other:?}"),
     }
@@ -612,7 +621,8 @@ fn bearer_tokens_anonymous_and_from_identity_tokens() {
 
     // Anonymous token not enough: a clear auth error with the registry's message.
     match try_open(&format!("{}/app:private", srv.host()), &opts, None) {
-        Err(Error::Auth { message, .. }) => {
+        Err(Error::Registry(e @ RegistryError::Unauthorized { anonymous: true, .. })) => {
+            let message = e.to_string();
             assert!(message.contains("anonymous") && message.contains("log in for this one"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -648,7 +658,8 @@ fn tls_registry_with_untrusted_certificate() {
     // fallback's 400 from the TLS port does not hide it).
     let started = Instant::now();
     match try_open(&r, &isolated_opts(tmp.path()), None) {
-        Err(Error::Registry { message, .. }) => {
+        Err(Error::Registry(RegistryError::Transport { message, kind, .. })) => {
+            assert_eq!(kind, bulwark_registry::TransportKind::Tls);
             assert!(message.to_lowercase().contains("certificate"), "{message}");
         }
         other => panic!("{other:?}"),

@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 let _ = write!(stderr, ": {cause}");
             }
             let _ = writeln!(stderr);
+            if let Some(hint) = crate::hints::hint(&e) {
+                let _ = writeln!(stderr, "hint: {hint}");
+            }
             ExitCode::from(ERROR)
         }
     }

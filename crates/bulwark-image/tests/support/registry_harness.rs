@@ -379,6 +379,8 @@ pub enum Reply {
     /// A body without `Content-Length` that goes on until `cap` bytes or until the
     /// client hangs up; the bytes written are counted in the server's `streamed`.
     Endless { status: u16, headers: Vec<(String, String)>, cap: u64 },
+    /// Hang up without answering (a dropped connection).
+    Close,
 }
 
 impl Reply {
@@ -396,6 +398,7 @@ impl Reply {
     pub fn header(mut self, k: &str, v: &str) -> Reply {
         match &mut self {
             Reply::Full { headers, .. } | Reply::Endless { headers, .. } => headers.push((k.into(), v.into())),
+            Reply::Close => {}
         }
         self
     }
@@ -533,6 +536,7 @@ fn serve_one(
             }
             endless_done.store(true, Ordering::SeqCst);
         }
+        Reply::Close => {}
     }
     let _ = conn.flush();
     let _ = conn.shutdown(std::net::Shutdown::Write);
