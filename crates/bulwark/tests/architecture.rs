@@ -44,6 +44,7 @@ const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
     ("bulwark-match", "rusqlite"),
     // The detectors take the FileAnalyzer trait from the image-source crate (issue 11, item 3).
     ("bulwark-detect", "bulwark-image"),
+    ("bulwark-detect", "bulwark-registry"),
     ("bulwark-detect", "ureq"),
 ];
 
