@@ -283,7 +283,8 @@ pub struct VerifiedAttestation {
 }
 
 impl TrustPolicy {
-    fn rekor_keys(&self, at: Option<u64>) -> Vec<PublicKey> {
+    /// The Rekor keys trusted at `at` (all of them when `None`).
+    pub fn rekor_keys_at(&self, at: Option<u64>) -> Vec<PublicKey> {
         let mut keys = self.rekor_keys.clone();
         if let Some(root) = &self.trusted_root {
             keys.extend(root.rekor_keys_at(at));
@@ -308,7 +309,7 @@ impl TrustPolicy {
             return if self.require_tlog { Err(Error::MissingTlog) } else { Ok(None) };
         };
         let bundle = RekorBundle::from_json(text.as_bytes())?;
-        let keys = self.rekor_keys(None);
+        let keys = self.rekor_keys_at(None);
         if keys.is_empty() {
             return if self.require_tlog {
                 Err(Error::NoTrust("a rekor bundle is required but no rekor key was given".into()))
@@ -318,13 +319,13 @@ impl TrustPolicy {
         }
         let at = bundle.verify_set(&keys)?;
         // The log key must have been valid when it integrated the entry.
-        bundle.verify_set(&self.rekor_keys(Some(at)))?;
+        bundle.verify_set(&self.rekor_keys_at(Some(at)))?;
         Ok(Some((bundle, at)))
     }
 
     /// Finds who signed `message` with `signature`: the certificate annotation under
     /// certificate trust, else the keys.
-    fn signer(
+    pub(crate) fn signer_for(
         &self,
         annotations: &BTreeMap<String, String>,
         integrated: Option<u64>,
@@ -390,7 +391,7 @@ impl TrustPolicy {
         let identities = leaf.identities();
         let issuer = leaf.oidc_issuer();
         if let Some(required) = &self.identity {
-            if !identities.iter().any(|i| *i == required.subject) {
+            if !identities.contains(&required.subject) {
                 return Err(Error::IdentityMismatch { expected: required.subject.clone(), found: identities });
             }
             if let Some(want) = &required.issuer
@@ -414,10 +415,13 @@ impl TrustPolicy {
         }
         let sig_b64 =
             layer.annotations.get(SIGNATURE_ANNOTATION).ok_or(Error::MissingAnnotation(SIGNATURE_ANNOTATION))?;
-        let signature = STANDARD.decode(sig_b64.trim()).map_err(|e| malformed("signature annotation", e))?;
+        // Go's decoder skips line breaks, and cosign's PKI signatures are wrapped at 76
+        // columns, so ours does too.
+        let compact: String = sig_b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let signature = STANDARD.decode(compact).map_err(|e| malformed("signature annotation", e))?;
         let tlog = self.tlog(&layer.annotations)?;
         let integrated = tlog.as_ref().map(|(_, t)| *t);
-        let (signer, signer_der) = self.signer(&layer.annotations, integrated, &layer.content, &signature)?;
+        let (signer, signer_der) = self.signer_for(&layer.annotations, integrated, &layer.content, &signature)?;
         if let Some((bundle, _)) = &tlog {
             rekor::check_body(
                 &bundle.body()?,
@@ -484,7 +488,7 @@ impl TrustPolicy {
         let integrated = tlog.as_ref().map(|(_, t)| *t);
         let mut last_err = Error::Dsse("no signatures".into());
         for signature in envelope.signature_bytes()? {
-            match self.signer(annotations, integrated, &message, &signature) {
+            match self.signer_for(annotations, integrated, &message, &signature) {
                 Ok((signer, signer_der)) => {
                     if let Some((bundle, _)) = &tlog {
                         rekor::check_body(
