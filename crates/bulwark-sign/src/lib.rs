@@ -38,3 +38,5 @@ pub mod trust;
 pub mod x509;
 
 pub use error::{Error, Result};
+/// Secrets (passwords, key bytes) that are wiped when dropped.
+pub use zeroize::Zeroizing;

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config_file;
 mod db;
+mod key;
 mod progress;
 mod sbom;
 mod scan;
