@@ -140,7 +140,7 @@ pub struct Layer {
     pub annotations: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ContainersImageSignature {
     mime_type: String,
@@ -153,6 +153,19 @@ impl Layer {
     /// `sha256:<hex>` of the content, for the layer descriptor.
     pub fn digest(&self) -> String {
         format!("sha256:{}", hex::encode(Sha256::digest(&self.content)))
+    }
+
+    /// The layer as containers/image stores a signature in a `dir:` image, the inverse of
+    /// [`Layer::from_containers_image`]: skopeo and podman verify it from there.
+    pub fn to_containers_image(&self) -> Vec<u8> {
+        let json = ContainersImageSignature {
+            mime_type: self.media_type.clone(),
+            payload: STANDARD.encode(&self.content),
+            annotations: self.annotations.clone(),
+        };
+        let mut out = CONTAINERS_IMAGE_PREFIX.to_vec();
+        out.extend(serde_json::to_vec(&json).unwrap_or_default());
+        out
     }
 
     /// A signature as containers/image stores one in a `dir:` image (`signature-N`

@@ -525,3 +525,64 @@ fn certificate_chain_loop_is_an_error_not_a_hang() {
     // Sanity: with A0 trusted the same leaf verifies, so the failure above is the loop.
     x509::verify_chain(&leaf, &[load("a.pem"), load("b.pem")], &[load("a0.pem")], now).unwrap();
 }
+
+#[test]
+fn containers_image_serialisation_round_trips_and_reads_upstream_files() {
+    let upstream = read(&format!("{FIX}/dir-img-cosign-valid/signature-1"));
+    let l = Layer::from_containers_image(&upstream).unwrap();
+    assert_eq!(Layer::from_containers_image(&l.to_containers_image()).unwrap(), l);
+    for bad in [&b"{}"[..], b"\x00sigstore-json\n{", b"\x00sigstore-json\n{\"mimeType\":\"x\",\"payload\":\"!!\"}"] {
+        assert!(matches!(Layer::from_containers_image(bad), Err(Error::Malformed { .. })));
+    }
+}
+
+/// Malformed PEM, DER, JSON, DSSE and bundles are errors that say what was wrong.
+#[test]
+fn malformed_inputs_are_clear_errors() {
+    let check = |result: Result<(), Error>, needle: &str| {
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+    };
+    check(PublicKey::from_pem(b"-----BEGIN PUBLIC KEY-----\nAAAA\n").map(drop), "no END line");
+    check(
+        PublicKey::from_pem(b"-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n").map(drop),
+        "SubjectPublicKeyInfo",
+    );
+    check(PublicKey::from_pem(b"-----BEGIN FOO-----\nMAA=\n-----END FOO-----\n").map(drop), "not a public key");
+    check(Certificate::from_der(&[0x30, 0x03, 0x02, 0x01]).map(drop), "malformed certificate");
+    check(
+        Certificate::from_pem_all(b"-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n").map(drop),
+        "not a CERTIFICATE",
+    );
+    check(
+        SigningKey::from_pem(
+            b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\ne30=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+            b"",
+        )
+        .map(drop),
+        "encrypted cosign key",
+    );
+    check(
+        SigningKey::from_pem(
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            b"",
+        )
+        .map(drop),
+        "PBES2",
+    );
+    check(
+        Envelope::from_json(b"{\"payloadType\":\"x\",\"payload\":\"\",\"signatures\":[]}").map(drop),
+        "no signatures",
+    );
+    check(Envelope::from_json(b"[]").map(drop), "DSSE envelope");
+    check(
+        Bundle::from_json(b"{\"mediaType\":\"text/plain\",\"verificationMaterial\":{}}").map(drop),
+        "unknown mediaType",
+    );
+    check(TrustedRoot::from_json(b"{\"mediaType\":\"x\"}").map(drop), "mediaType");
+    check(cosign::SimpleSigning::from_json(b"{\"critical\":{}}").map(drop), "simple-signing payload");
+    // Unknown fields inside `critical` are refused, as containers/image does.
+    let payload = br#"{"critical":{"identity":{"docker-reference":"a"},"image":{"docker-manifest-digest":"sha256:00"},"type":"cosign container image signature","extra":1},"optional":null}"#;
+    check(cosign::SimpleSigning::from_json(payload).map(drop), "unknown field");
+    check(cosign::signature_tag("sha512:00").map(drop), "sha256:<64 hex digits>");
+}
