@@ -15,6 +15,9 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// The OCI layer media type cosign gives an attestation (the envelope JSON).
 pub const DSSE_LAYER_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
 
+/// The most signatures one envelope may carry.
+pub const MAX_SIGNATURES: usize = 16;
+
 /// The PAE of a payload.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
@@ -60,6 +63,14 @@ impl Envelope {
         let env: Self = serde_json::from_slice(json).map_err(|e| malformed("DSSE envelope", e))?;
         if env.signatures.is_empty() {
             return Err(malformed("DSSE envelope", "no signatures"));
+        }
+        // Each signature is tried against every trusted key; real envelopes carry one or
+        // two, so a long list is an attempt to make verification expensive.
+        if env.signatures.len() > MAX_SIGNATURES {
+            return Err(malformed(
+                "DSSE envelope",
+                format!("{} signatures, more than the {MAX_SIGNATURES} accepted", env.signatures.len()),
+            ));
         }
         Ok(env)
     }
@@ -141,5 +152,13 @@ mod tests {
         let mut retyped = parsed;
         retyped.payload_type = "text/plain".into();
         assert!(retyped.verify(&[key.public_key()]).is_err());
+    }
+
+    #[test]
+    fn too_many_signatures_are_refused() {
+        let key = SigningKey::generate().unwrap();
+        let mut env = Envelope::sign(&key, IN_TOTO_PAYLOAD_TYPE, b"{}").unwrap();
+        env.signatures = vec![env.signatures[0].clone(); MAX_SIGNATURES + 1];
+        assert!(matches!(Envelope::from_json(&env.to_json()), Err(Error::Malformed { .. })));
     }
 }
