@@ -1,5 +1,5 @@
-//! Signature layers (simple-signing payloads with their annotations, containers/image
-//! `signature-N` files) and Rekor bundles come from registries: verifying arbitrary bytes
+//! Signature manifests, signature layers (simple-signing payloads with their annotations,
+//! containers/image `signature-N` files) and Rekor bundles come from registries: verifying arbitrary bytes
 //! must end in a verdict or an error, never a panic.
 #![no_main]
 
@@ -22,6 +22,7 @@ const DIGEST: &str = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8
 
 fuzz_target!(|data: &[u8]| {
     let _ = SimpleSigning::from_json(data);
+    let _ = bulwark_sign::manifest::parse(data);
     if let Ok(layer) = Layer::from_containers_image(data) {
         let _ = policy().verify_signature(&layer, DIGEST);
     }

@@ -8,6 +8,7 @@
 //! - [`dsse`], [`intoto`]: DSSE envelopes and in-toto statements, with Bulwark's verdict
 //!   predicate and cosign's vuln predicate.
 //! - [`bundle`]: Sigstore bundles (v0.1–v0.3).
+//! - [`manifest`]: the `.sig`/`.att` manifests: limits when reading, appending when writing.
 //!
 //! No network IO: the registry code fetches and pushes the layers this crate makes and
 //! checks. See `docs/signing.md` and `docs/attestations.md`.
@@ -32,6 +33,7 @@ pub mod encrypted;
 mod error;
 pub mod intoto;
 pub mod keys;
+pub mod manifest;
 pub mod pem;
 pub mod rekor;
 pub mod trust;
