@@ -141,14 +141,22 @@ fn with_suffix(prefix: &Path, ext: &str) -> PathBuf {
 }
 
 fn write_file(path: &Path, contents: &[u8], mode: u32, replace: bool) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).mode(mode);
+    // A replaced file is removed first: the mode only applies to a file being created, and
+    // truncating an old world-readable key file would keep its permissions.
     if replace {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("replacing {}", path.display()));
+            }
+            _ => {}
+        }
     }
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents).with_context(|| format!("writing {}", path.display()))?;
     file.sync_all().with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -51,6 +51,13 @@ fn generate_writes_an_encrypted_cosign_key_and_its_public_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
     assert_eq!(std::fs::read(d.join("signer.key")).unwrap(), key_pem);
+
+    // --force replaces them, and a replaced key file is owner-only even if the old one was not.
+    std::fs::set_permissions(d.join("signer.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = bulwark(d, &["key", "generate", "--output-key-prefix", "signer", "--force"], Some("x"), None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(std::fs::read(d.join("signer.key")).unwrap(), key_pem);
+    assert_eq!(std::fs::metadata(d.join("signer.key")).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]
