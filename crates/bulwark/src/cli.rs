@@ -41,6 +41,9 @@ pub enum Command {
     /// Check reports against image assertion policies, and lint policies
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Generate and inspect cosign-compatible signing keys
+    #[command(subcommand)]
+    Key(crate::key::KeyCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod commands;
 mod config_file;
 mod db;
 mod hints;
+mod key;
 mod progress;
 mod sbom;
 mod scan;
