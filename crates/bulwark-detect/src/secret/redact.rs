@@ -221,13 +221,20 @@ static AWS_PAIR: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn generic_ranges(text: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if memchr::memmem::find(text, b"://").is_some() {
-        for c in URL_USERINFO.captures_iter(text) {
-            let Some(p) = c.get(1) else { continue };
+        let mut pos = 0;
+        while let Some(c) = URL_USERINFO.captures_at(text, pos) {
+            let (Some(m), Some(p)) = (c.get(0), c.get(1)) else { break };
             let pw = p.as_bytes();
-            // `host:8080/path@x` is a port and a path, not a password.
+            // `host:8080/path@x` is a port and a path, not a password; a candidate that
+            // runs into another URL is not one either.
             let port = pw.split(|&b| b == b'/').next().is_some_and(|h| h.iter().all(u8::is_ascii_digit));
-            if !port && !is_reference(pw) {
+            if !port && !is_reference(pw) && memchr::memmem::find(pw, b"://").is_none() {
                 out.push((p.start(), p.end()));
+                pos = m.end();
+            } else {
+                // Not a password: look again from just after this match's start, so a URL
+                // inside the rejected candidate is still found.
+                pos = m.start() + 1;
             }
         }
     }
@@ -264,7 +271,10 @@ fn assignments(text: &[u8], out: &mut Vec<(usize, usize)>) {
             vs += 1;
         }
         let mut ve = vs;
-        while ve < text.len() && !matches!(text[ve], b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b',' | b';') {
+        while ve < text.len()
+            && ve - vs < 256
+            && !matches!(text[ve], b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b',' | b';')
+        {
             ve += 1;
         }
         if ve == vs {
@@ -522,6 +532,103 @@ mod tests {
             }
             let rate = caught as f64 / 10_000.0;
             assert!(rate >= min_rate, "length {len}, alphabet {alphabet}: {rate}");
+        }
+    }
+
+    /// The fuzz target's property (`fuzz/fuzz_targets/redact.rs`) over hostile neighbours:
+    /// a planted secret never survives redaction, whatever text surrounds it.
+    #[test]
+    fn planted_secrets_never_survive_hostile_surroundings() {
+        const FRAGMENTS: &[&str] = &[
+            "://",
+            "x://y:",
+            "$",
+            "@",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----END",
+            "AKIA",
+            "password=",
+            "ghp_",
+            "/",
+            "+",
+            "=",
+            "é",
+            "\u{202e}",
+            " ",
+            "\n",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "ABCDEFGHIJKLMNOPQRSTUVWX",
+            "0123456789",
+            ":",
+            "'",
+            "\"",
+            "${X}",
+            "https://u:",
+            "_",
+            "-",
+            "Zq8v3Lr0pWx7Kd2M",
+            "key=",
+        ];
+        const SEPARATORS: &[u8] = b" \n\t\"',;()<>|&";
+        let r = redactor();
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Upper, lower, digit in turn: a generated credential's shape.
+        let mut token = |n: usize, next: &mut dyn FnMut() -> u64| -> String {
+            let classes: [&[u8]; 3] = [b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz", b"0123456789"];
+            (0..n).map(|i| classes[i % 3][(next() % classes[i % 3].len() as u64) as usize] as char).collect()
+        };
+        for round in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..next() % 10 {
+                text.push_str(FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]);
+            }
+            let (planted, secrets) = match round % 6 {
+                0 => {
+                    let id: String =
+                        (0..16).map(|_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(next() % 32) as usize] as char).collect();
+                    (format!("AKIA{id}"), vec![format!("AKIA{id}")])
+                }
+                1 => {
+                    let mut secret = token(39, &mut next);
+                    secret.insert(8 + (next() % 24) as usize, '/');
+                    (format!("AKIAIOSFODNN7EXAMPLE:{secret}"), vec![secret])
+                }
+                2 => {
+                    let t = format!("ghp_{}", token(36, &mut next));
+                    (t.clone(), vec![t])
+                }
+                3 => {
+                    let lines: Vec<String> = (0..3).map(|_| token(64, &mut next)).collect();
+                    (
+                        format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----", lines.join("\n")),
+                        lines,
+                    )
+                }
+                4 => {
+                    let pw = token(16, &mut next);
+                    (format!("https://deploy:{pw}@git.example.com/x.git"), vec![pw])
+                }
+                _ => {
+                    let t = token(36, &mut next);
+                    (t.clone(), vec![t])
+                }
+            };
+            let mut at = (next() % (text.len() as u64 + 1)) as usize;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let sep = |n: u64| SEPARATORS[(n % SEPARATORS.len() as u64) as usize] as char;
+            let input = format!("{}{}{planted}{}{}", &text[..at], sep(next()), sep(next()), &text[at..]);
+            let out = r.redact(&input);
+            for secret in &secrets {
+                assert!(!out.contains(secret.as_str()), "{secret} survived in {out:?} (from {input:?})");
+            }
         }
     }
 
