@@ -191,10 +191,11 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
     if !quiet && let Some(v) = &report.policy {
         let mut err = io::stderr().lock();
         let failed = v.failures().count();
+        let name = bulwark_core::term::escape(&v.policy);
         let _ = if v.passed {
-            writeln!(err, "policy {}: passed ({} warning(s))", v.policy, v.warnings().count())
+            writeln!(err, "policy {name}: passed ({} warning(s))", v.warnings().count())
         } else {
-            writeln!(err, "policy {}: FAILED ({failed} rule(s) violated)", v.policy)
+            writeln!(err, "policy {name}: FAILED ({failed} rule(s) violated)")
         };
     }
     Ok(())
