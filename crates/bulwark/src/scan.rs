@@ -85,6 +85,9 @@ pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
             args.report.display()
         )
     })?;
+    // A saved report may come from an older Bulwark or another tool: it is printed only
+    // through the same redaction step a scan's report goes through.
+    bulwark_scan::Redactor::builtin()?.redact_report(&mut report);
     report.policy = Some(policy.evaluate(&report, today));
     emit(&report, &outputs, JunitCases::Rules, false)?;
     Ok(exit_code(&report))

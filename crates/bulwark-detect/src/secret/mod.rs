@@ -711,9 +711,14 @@ pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<S
     }
     for (location, text, pairs) in texts {
         let bytes = text.as_bytes();
-        let mut found = scanner.content_hits(&location, bytes);
+        let hits = scanner.hits(&location, bytes, false);
+        // Secrets a rule already found; a variable whose value holds one is not reported
+        // again as `env-secret`. (Previews show too little context to tell by the name.)
+        let secrets: Vec<&[u8]> = hits.iter().map(|h| &bytes[h.secret.0..h.secret.1]).collect();
+        let mut found = scanner.stored(&location, bytes, hits);
         for (name, value) in pairs {
-            let covered = found.iter().any(|f| f.preview.contains(&format!("{name}=")) && !value.is_empty());
+            let covered =
+                !value.is_empty() && secrets.iter().any(|s| memchr::memmem::find(value.as_bytes(), s).is_some());
             if covered || !secret_variable(&name, &value) {
                 continue;
             }

@@ -156,13 +156,13 @@ impl Redactor {
     }
 }
 
+/// One masked range: (start in the output, end in the output, start in the input, end in
+/// the input).
+pub(crate) type Span = (usize, usize, usize, usize);
+
 /// Sorts and merges `ranges` of `text` (widened to whole UTF-8 characters) and masks each:
-/// the masked text, and per merged range (start in the output, end in the output, start in
-/// `text`, end in `text`).
-pub(crate) fn mask_ranges(
-    text: &[u8],
-    mut ranges: Vec<(usize, usize)>,
-) -> (Vec<u8>, Vec<(usize, usize, usize, usize)>) {
+/// the masked text, and a [`Span`] per merged range.
+pub(crate) fn mask_ranges(text: &[u8], mut ranges: Vec<(usize, usize)>) -> (Vec<u8>, Vec<Span>) {
     for r in &mut ranges {
         r.1 = r.1.min(text.len());
         r.0 = r.0.min(r.1);
@@ -579,7 +579,7 @@ mod tests {
             x
         };
         // Upper, lower, digit in turn: a generated credential's shape.
-        let mut token = |n: usize, next: &mut dyn FnMut() -> u64| -> String {
+        let token = |n: usize, next: &mut dyn FnMut() -> u64| -> String {
             let classes: [&[u8]; 3] = [b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz", b"0123456789"];
             (0..n).map(|i| classes[i % 3][(next() % classes[i % 3].len() as u64) as usize] as char).collect()
         };
