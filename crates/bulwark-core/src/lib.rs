@@ -19,6 +19,7 @@ mod platform;
 pub mod purl;
 mod reference;
 pub mod report;
+pub mod term;
 pub mod time;
 
 pub use digest::{Algorithm, Digest};

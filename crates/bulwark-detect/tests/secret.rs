@@ -281,6 +281,21 @@ fn previews_and_stored_results_never_hold_the_secret() {
     }
     assert!(hits.iter().all(|h| h["preview"].as_str().unwrap().chars().count() <= 122));
     assert_eq!(hits[2]["line"], 2);
+
+    // A second secret on the line that no rule matches (the secret half of an AWS pair in
+    // a URL or a label, a random token) is masked in the preview as well, and the preview
+    // is the masked match with a little context, not the rest of the line.
+    let token = random_alnum(9, 40);
+    let text = format!(
+        "src = s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@bucket/{} x-api {token} tail of the line that is long\n",
+        "p".repeat(30)
+    );
+    let hits = s.scan_bytes("app/sync.conf", text.as_bytes());
+    let aws = hits.iter().find(|h| h.0 == "aws-access-key-id").expect("the key id is found");
+    for secret in ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "bPxRfiCYEXAMPLEKEY", token.as_str()] {
+        assert!(!aws.2.contains(secret), "{secret} in {:?}", aws.2);
+    }
+    assert!(aws.2.starts_with("src = s3://AKIA****:wJal****") && !aws.2.contains("tail"), "{:?}", aws.2);
 }
 
 #[test]
@@ -431,8 +446,9 @@ fn image_config_env_labels_and_history() {
             ("config:Env", "aws-access-key-id", "AWS_ACCESS_KEY_ID=AKIA****"),
             ("config:Env", "generic-secret", "DB_PASSWORD=Zq****"),
             ("config:Labels", "generic-secret", "ci.token=ghx9****"),
-            ("config:history[0]", "generic-secret", "|1 NPM_TOKEN=Zq8**** /bin/sh -c npm ci"),
-            ("config:history[1]", "generic-secret", "/bin/sh -c #(nop)  ENV SECRET_KEY=k9Lm****"),
+            // The masked secret with a little context, never the whole line.
+            ("config:history[0]", "generic-secret", "|1 NPM_TOKEN=Zq8**** /bin/sh -c npm…"),
+            ("config:history[1]", "generic-secret", "…#(nop)  ENV SECRET_KEY=k9Lm****"),
         ]
     );
     // A secret-looking name with a literal value that no rule's format matches.

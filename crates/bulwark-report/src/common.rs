@@ -184,14 +184,16 @@ pub(crate) fn clean_step(s: &str) -> String {
     }
 }
 
-/// Whitespace runs (newlines, tabs) become one space; other control characters go.
+/// Whitespace runs (newlines, tabs) become one space; every other character a terminal
+/// would act on (escape sequences, C1 controls, bidi overrides) is made visible by
+/// [`bulwark_core::term::escape`], the one sanitiser for terminal text.
 pub(crate) fn one_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
         if c.is_whitespace() {
             space = true;
-        } else if !c.is_control() {
+        } else {
             if space && !out.is_empty() {
                 out.push(' ');
             }
@@ -199,7 +201,7 @@ pub(crate) fn one_line(s: &str) -> String {
             out.push(c);
         }
     }
-    out
+    bulwark_core::term::escape(&out).into_owned()
 }
 
 /// At most `max` characters, the last being `…` when something was cut.
@@ -287,7 +289,7 @@ mod tests {
     fn steps_are_one_line() {
         assert_eq!(clean_step("/bin/sh -c #(nop)  CMD [\"sh\"]"), "CMD [\"sh\"]");
         assert_eq!(clean_step("RUN /bin/sh -c apt-get update # buildkit"), "RUN apt-get update");
-        assert_eq!(clean_step("RUN a \\\n\t&& b\u{1b}[31m"), "RUN a \\ && b[31m");
+        assert_eq!(clean_step("RUN a \\\n\t&& b\u{1b}[31m\u{202e}"), "RUN a \\ && b\\e[31m\\u{202e}");
     }
 
     #[test]

@@ -62,9 +62,10 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    /// Writes one line, cut to the width, painted when colour is on.
+    /// Writes one line, cut to the width, painted when colour is on. Whatever came from the
+    /// image is made terminal-safe by the one sanitiser (cells already are, by `one_line`).
     fn line(&mut self, text: &str, paint: Option<&str>) {
-        let t = truncate(text, self.width);
+        let t = truncate(&bulwark_core::term::escape(text), self.width);
         match paint.filter(|_| self.opt.color) {
             Some(p) => {
                 let _ = writeln!(self.buf, "{p}{t}{RESET}");

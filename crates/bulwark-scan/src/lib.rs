@@ -27,6 +27,7 @@ use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
 pub mod cache;
 pub mod catalog;
 
+pub use bulwark_detect::secret::Redactor;
 pub use cache::DiskCache;
 
 /// Errors from scanning.
@@ -119,7 +120,9 @@ impl Default for ScanOptions {
 const MAX_SBOM_BYTES: u64 = 256 << 20;
 
 /// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image).
-/// Every enabled scanner runs in the same single pass over the layers.
+/// Every enabled scanner runs in the same single pass over the layers. The report is
+/// redacted ([`Redactor::redact_report`]) before it is returned; the [`Image`] is not, so
+/// whatever shows its config or paths must go through a [`Redactor`] too.
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     if let Reference::Sbom { path } = reference {
         let mut report = sbom_report(reference, path)?;
@@ -127,6 +130,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         if opts.scanners.vuln {
             match_vulnerabilities(&mut report, opts)?;
         }
+        Redactor::new(&opts.secret)?.redact_report(&mut report);
         return Ok((report, None));
     }
     let disk;
@@ -198,6 +202,12 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
             bulwark_match::suppress::apply(&mut report, ignores, vex, opts.today);
         }
     }
+    // The one redaction step: no secret leaves the library in any string of the report.
+    let redactor = match &secret {
+        Some(s) => Redactor::from_scanner(Arc::clone(s)),
+        None => Redactor::new(&opts.secret)?,
+    };
+    redactor.redact_report(&mut report);
     Ok((report, Some(image)))
 }
 

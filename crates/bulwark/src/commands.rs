@@ -43,18 +43,45 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(OK),
         Err(e) => {
-            let mut stderr = io::stderr().lock();
-            let _ = write!(stderr, "error: {e}");
+            let mut message = format!("error: {e}");
             for cause in e.chain().skip(1) {
-                let _ = write!(stderr, ": {cause}");
+                message.push_str(&format!(": {cause}"));
             }
-            let _ = writeln!(stderr);
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "{}", terminal_safe_lines(&message));
             if let Some(hint) = crate::hints::hint(&e) {
-                let _ = writeln!(stderr, "hint: {hint}");
+                let _ = writeln!(stderr, "hint: {}", terminal_safe_lines(&hint));
             }
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// The built-in secret rules, compiled once, for text the scan library has not redacted
+/// (errors, `inspect`).
+fn redactor() -> Option<&'static bulwark_scan::Redactor> {
+    static REDACTOR: std::sync::OnceLock<Option<bulwark_scan::Redactor>> = std::sync::OnceLock::new();
+    // The built-in rules are constants covered by tests; should they ever fail to compile,
+    // the terminal sanitiser still runs.
+    REDACTOR.get_or_init(|| bulwark_scan::Redactor::builtin().ok()).as_ref()
+}
+
+/// Image-derived text for one line of terminal output: secrets masked, then every
+/// character a terminal would act on made visible (`bulwark_core::term::escape`).
+pub(crate) fn terminal_safe(text: &str) -> String {
+    let redacted = redactor().map_or(std::borrow::Cow::Borrowed(text), |r| r.redact(text));
+    bulwark_core::term::escape(&redacted).into_owned()
+}
+
+/// [`terminal_safe`] for a message of several lines (an error and its `hint:`).
+pub(crate) fn terminal_safe_lines(text: &str) -> String {
+    let redacted = redactor().map_or(std::borrow::Cow::Borrowed(text), |r| r.redact(text));
+    bulwark_core::term::escape_lines(&redacted).into_owned()
+}
+
+/// Prints `warning: …` on stderr, terminal-safe.
+pub(crate) fn print_warning(w: &str) {
+    let _ = writeln!(io::stderr().lock(), "warning: {}", terminal_safe(w));
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -168,9 +195,10 @@ pub(crate) fn run_scan_with(
     let (mut report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
     report.warnings.extend(notes);
     if !input.quiet {
-        let mut err = io::stderr().lock();
+        // The report's warnings are redacted already; they still carry tar paths and
+        // other image text, which must not reach the terminal raw.
         for w in &report.warnings {
-            let _ = writeln!(err, "warning: {w}");
+            print_warning(w);
         }
     }
     Ok(report)
@@ -192,9 +220,12 @@ fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
 }
 
+/// What `inspect` shows. Every string from the image went through [`terminal_safe`]:
+/// secrets masked (a history step, Cmd or Entrypoint often carries one) and terminal
+/// controls made visible, in the table and in JSON alike.
 #[derive(Serialize)]
-struct InspectView<'a> {
-    reference: &'a str,
+struct InspectView {
+    reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     manifest_digest: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,26 +235,26 @@ struct InspectView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     platform: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    created: Option<&'a str>,
+    created: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<&'a str>,
+    user: Option<String>,
     /// Environment variable names only: values often hold secrets.
-    env: Vec<&'a str>,
-    exposed_ports: Vec<&'a str>,
-    entrypoint: &'a [String],
-    cmd: &'a [String],
+    env: Vec<String>,
+    exposed_ports: Vec<String>,
+    entrypoint: Vec<String>,
+    cmd: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    working_dir: Option<&'a str>,
-    history: Vec<HistoryView<'a>>,
+    working_dir: Option<String>,
+    history: Vec<HistoryView>,
     layers: Vec<LayerView>,
     files: usize,
 }
 
 #[derive(Serialize)]
-struct HistoryView<'a> {
+struct HistoryView {
     #[serde(skip_serializing_if = "Option::is_none")]
-    created: Option<&'a str>,
-    created_by: &'a str,
+    created: Option<String>,
+    created_by: String,
     empty_layer: bool,
 }
 
@@ -240,7 +271,8 @@ struct LayerView {
     files: usize,
 }
 
-fn inspect_view<'a>(image: &'a Image, resolved: Option<&'a ResolvedImage>) -> InspectView<'a> {
+fn inspect_view(image: &Image, resolved: Option<&ResolvedImage>) -> InspectView {
+    let safe = |s: &str| terminal_safe(s);
     let cfg = resolved.map(|r| &r.config.config);
     let layers = image
         .layers
@@ -251,34 +283,37 @@ fn inspect_view<'a>(image: &'a Image, resolved: Option<&'a ResolvedImage>) -> In
             LayerView {
                 digest: lr.map(|l| l.descriptor.digest.to_string()),
                 diff_id: ix.diff_id.as_ref().map(ToString::to_string),
-                media_type: lr.map(|l| l.descriptor.media_type.clone()),
+                media_type: lr.map(|l| safe(&l.descriptor.media_type)),
                 size: lr.map(|l| l.descriptor.size()).unwrap_or(ix.compressed_size),
                 uncompressed_size: ix.uncompressed_size,
                 files: ix.entries.iter().filter(|e| matches!(e.kind, bulwark_image::layer::EntryKind::File)).count(),
             }
         })
         .collect();
+    let argv = |v: &[String]| -> Vec<String> { v.iter().map(|a| safe(a)).collect() };
     InspectView {
-        reference: &image.reference,
+        reference: safe(&image.reference),
         manifest_digest: resolved.and_then(|r| r.manifest_digest.as_ref()).map(ToString::to_string),
         index_digest: resolved.and_then(|r| r.index_digest.as_ref()).map(ToString::to_string),
         config_digest: resolved.map(|r| r.config_digest.to_string()),
-        platform: resolved.and_then(|r| r.platform.as_ref()).map(ToString::to_string),
-        created: resolved.and_then(|r| r.config.created.as_deref()),
-        user: cfg.and_then(|c| c.user.as_deref()).filter(|u| !u.is_empty()),
-        env: cfg.map(|c| c.env.iter().map(|e| e.split('=').next().unwrap_or_default()).collect()).unwrap_or_default(),
-        exposed_ports: cfg.map(|c| c.exposed_ports.keys().map(String::as_str).collect()).unwrap_or_default(),
-        entrypoint: cfg.map(|c| c.entrypoint.as_slice()).unwrap_or_default(),
-        cmd: cfg.map(|c| c.cmd.as_slice()).unwrap_or_default(),
-        working_dir: cfg.and_then(|c| c.working_dir.as_deref()).filter(|w| !w.is_empty()),
+        platform: resolved.and_then(|r| r.platform.as_ref()).map(|p| safe(&p.to_string())),
+        created: resolved.and_then(|r| r.config.created.as_deref()).map(safe),
+        user: cfg.and_then(|c| c.user.as_deref()).filter(|u| !u.is_empty()).map(safe),
+        env: cfg
+            .map(|c| c.env.iter().map(|e| safe(e.split('=').next().unwrap_or_default())).collect())
+            .unwrap_or_default(),
+        exposed_ports: cfg.map(|c| c.exposed_ports.keys().map(|p| safe(p)).collect()).unwrap_or_default(),
+        entrypoint: cfg.map(|c| argv(&c.entrypoint)).unwrap_or_default(),
+        cmd: cfg.map(|c| argv(&c.cmd)).unwrap_or_default(),
+        working_dir: cfg.and_then(|c| c.working_dir.as_deref()).filter(|w| !w.is_empty()).map(safe),
         history: resolved
             .map(|r| {
                 r.config
                     .history
                     .iter()
                     .map(|h| HistoryView {
-                        created: h.created.as_deref(),
-                        created_by: h.created_by.as_deref().unwrap_or(""),
+                        created: h.created.as_deref().map(safe),
+                        created_by: safe(h.created_by.as_deref().unwrap_or("")),
                         empty_layer: h.empty_layer,
                     })
                     .collect()
@@ -308,7 +343,7 @@ fn inspect(args: InspectArgs) -> Result<u8> {
     Ok(OK)
 }
 
-fn render_inspect_table(w: &mut dyn Write, v: &InspectView<'_>) -> io::Result<()> {
+fn render_inspect_table(w: &mut dyn Write, v: &InspectView) -> io::Result<()> {
     writeln!(w, "Image:        {}", v.reference)?;
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     writeln!(w, "Manifest:     {}", opt(&v.manifest_digest))?;
@@ -317,16 +352,16 @@ fn render_inspect_table(w: &mut dyn Write, v: &InspectView<'_>) -> io::Result<()
     }
     writeln!(w, "Config:       {}", opt(&v.config_digest))?;
     writeln!(w, "Platform:     {}", opt(&v.platform))?;
-    writeln!(w, "Created:      {}", v.created.unwrap_or("-"))?;
-    writeln!(w, "User:         {}", v.user.unwrap_or("(root)"))?;
+    writeln!(w, "Created:      {}", v.created.as_deref().unwrap_or("-"))?;
+    writeln!(w, "User:         {}", v.user.as_deref().unwrap_or("(root)"))?;
     writeln!(w, "Env:          {}", v.env.join(", "))?;
     writeln!(w, "Ports:        {}", v.exposed_ports.join(", "))?;
     writeln!(w, "Entrypoint:   {}", v.entrypoint.join(" "))?;
     writeln!(w, "Cmd:          {}", v.cmd.join(" "))?;
-    writeln!(w, "WorkingDir:   {}", v.working_dir.unwrap_or("-"))?;
+    writeln!(w, "WorkingDir:   {}", v.working_dir.as_deref().unwrap_or("-"))?;
     writeln!(w, "\nHistory:")?;
     for h in &v.history {
-        writeln!(w, "  {}{}", if h.empty_layer { "  " } else { "+ " }, truncate(h.created_by, 100))?;
+        writeln!(w, "  {}{}", if h.empty_layer { "  " } else { "+ " }, truncate(&h.created_by, 100))?;
     }
     writeln!(w, "\nLayers:")?;
     for (i, l) in v.layers.iter().enumerate() {

@@ -80,7 +80,7 @@ pub fn build(args: DbBuildArgs) -> Result<u8> {
     let report = builder.finish().with_context(|| format!("writing {}", target.display()))?;
     let mut err = std::io::stderr().lock();
     for w in &report.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", bulwark_core::term::escape(&w.to_string()));
     }
     let _ =
         writeln!(err, "wrote {} ({} bytes, {})", report.path.display(), report.size, report.metadata.content_digest);
@@ -118,7 +118,7 @@ pub fn update(args: DbUpdateArgs) -> Result<u8> {
     })?;
     let mut err = std::io::stderr().lock();
     for w in &report.build.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", bulwark_core::term::escape(&w.to_string()));
     }
     for line in update_lines(&report.ecosystems) {
         let _ = writeln!(err, "{line}");
@@ -229,7 +229,7 @@ pub fn status(args: DbStatusArgs) -> Result<u8> {
         }
     }
     if let Some(w) = warning {
-        let _ = writeln!(std::io::stderr(), "warning: {w}");
+        let _ = writeln!(std::io::stderr(), "warning: {}", bulwark_core::term::escape(&w));
     }
     Ok(0)
 }

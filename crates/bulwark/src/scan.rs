@@ -85,6 +85,9 @@ pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
             args.report.display()
         )
     })?;
+    // A saved report may come from an older Bulwark or another tool: it is printed only
+    // through the same redaction step a scan's report goes through.
+    bulwark_scan::Redactor::builtin()?.redact_report(&mut report);
     report.policy = Some(policy.evaluate(&report, today));
     emit(&report, &outputs, JunitCases::Rules, false)?;
     Ok(exit_code(&report))
@@ -191,10 +194,11 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
     if !quiet && let Some(v) = &report.policy {
         let mut err = io::stderr().lock();
         let failed = v.failures().count();
+        let name = bulwark_core::term::escape(&v.policy);
         let _ = if v.passed {
-            writeln!(err, "policy {}: passed ({} warning(s))", v.policy, v.warnings().count())
+            writeln!(err, "policy {name}: passed ({} warning(s))", v.warnings().count())
         } else {
-            writeln!(err, "policy {}: FAILED ({failed} rule(s) violated)", v.policy)
+            writeln!(err, "policy {name}: FAILED ({failed} rule(s) violated)")
         };
     }
     Ok(())

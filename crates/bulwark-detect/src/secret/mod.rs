@@ -14,6 +14,7 @@
 //! [`SecretScanner::unsupported_rules`] with the reason instead of failing the scan.
 
 mod load;
+mod redact;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,11 +30,12 @@ use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+pub use redact::Redactor;
 use rules::{Check, Rule};
 pub use rules::{base62, checksum_ok};
 
 /// Bumped whenever the scanning code changes what it stores for the same input.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// How much of a file the binary sniffing looks at.
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -255,11 +257,20 @@ impl SecretScanner {
     /// Every finding in `content`; `abs` is the absolute path used for fingerprints.
     fn content_hits(&self, abs: &str, content: &[u8]) -> Vec<Stored> {
         let rel = abs.trim_start_matches('/');
+        let hits = self.hits(rel, content, false);
+        self.stored(abs, content, hits)
+    }
+
+    /// The accepted matches of every rule in `content`. `lenient` is for redaction: every
+    /// rule applies whatever the path, and a match is masked even when a format check
+    /// (entropy, checksum, JWT header, allowlist) would not report it; only values that are
+    /// placeholders or identifiers are left.
+    fn hits(&self, rel: &str, content: &[u8], lenient: bool) -> Vec<Hit> {
         // Per rule, the byte windows around its keyword hits, merged as they come.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
         let mut path_ok: Vec<Option<bool>> = vec![None; self.rules.len()];
         let mut applies = |i: usize, rule: &Rule| {
-            *path_ok[i].get_or_insert_with(|| rule.path.as_ref().is_none_or(|p| p.is_match(rel.as_bytes())))
+            *path_ok[i].get_or_insert_with(|| lenient || rule.path.as_ref().is_none_or(|p| p.is_match(rel.as_bytes())))
         };
         if let Some(ac) = &self.keywords {
             let mut last: Option<(usize, (usize, usize))> = None;
@@ -303,14 +314,40 @@ impl SecretScanner {
                         None => caps.iter().skip(1).flatten().find(|g| !g.is_empty()).or(Some(m)),
                     };
                     let Some(secret) = secret.filter(|s| !s.is_empty()) else { continue };
-                    if let Some(h) = self.accept(i, content, rel, (m.start(), m.end()), (secret.start(), secret.end()))
-                    {
-                        hits.push(h);
-                    }
+                    let (m, secret) = ((m.start(), m.end()), (secret.start(), secret.end()));
+                    let hit = if lenient {
+                        self.accept_lenient(i, content, m, secret)
+                    } else {
+                        self.accept(i, content, rel, m, secret)
+                    };
+                    hits.extend(hit);
                 }
             }
         }
-        self.stored(abs, content, hits)
+        hits
+    }
+
+    /// [`SecretScanner::accept`] for redaction: the rule's regex is enough, unless the
+    /// value is a placeholder or identifier (`${TOKEN}`, `self.password`). A private key
+    /// is masked from its BEGIN line to its END line, or to the end of the text.
+    fn accept_lenient(&self, i: usize, content: &[u8], m: (usize, usize), s: (usize, usize)) -> Option<Hit> {
+        let rule = &self.rules[i];
+        let secret = match rule.check {
+            Check::PrivateKey => {
+                let rest = &content[m.1..];
+                let end = memchr::memmem::find(rest, b"-----END").map_or(content.len(), |p| m.1 + p);
+                (m.1, end)
+            }
+            Check::Value if !rules::check(rule, content, m, &content[s.0..s.1]) => return None,
+            _ => s,
+        };
+        (secret.1 > secret.0).then_some(Hit { rule: i, matched: m, secret })
+    }
+
+    /// Byte ranges of `content` that any rule's regex recognises as a secret, for
+    /// redaction (see [`SecretScanner::hits`]).
+    pub(crate) fn secret_ranges(&self, content: &[u8]) -> Vec<(usize, usize)> {
+        self.hits("", content, true).into_iter().map(|h| h.secret).collect()
     }
 
     /// Runs a rule's checks on one match; the hit if it stands.
@@ -357,7 +394,7 @@ impl SecretScanner {
             let preview = if rule.check == Check::PrivateKey {
                 clean(&content[h.matched.0..h.matched.1])
             } else {
-                preview(content, h, &hits)
+                self.preview(content, h, &hits)
             };
             out.push(Stored {
                 rule: rule.id.clone(),
@@ -674,9 +711,14 @@ pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<S
     }
     for (location, text, pairs) in texts {
         let bytes = text.as_bytes();
-        let mut found = scanner.content_hits(&location, bytes);
+        let hits = scanner.hits(&location, bytes, false);
+        // Secrets a rule already found; a variable whose value holds one is not reported
+        // again as `env-secret`. (Previews show too little context to tell by the name.)
+        let secrets: Vec<&[u8]> = hits.iter().map(|h| &bytes[h.secret.0..h.secret.1]).collect();
+        let mut found = scanner.stored(&location, bytes, hits);
         for (name, value) in pairs {
-            let covered = found.iter().any(|f| f.preview.contains(&format!("{name}=")) && !value.is_empty());
+            let covered =
+                !value.is_empty() && secrets.iter().any(|s| memchr::memmem::find(value.as_bytes(), s).is_some());
             if covered || !secret_variable(&name, &value) {
                 continue;
             }
@@ -718,7 +760,7 @@ fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
 
 /// A few leading characters (at most 4, at most a quarter of the secret) and `****`.
 fn mask(secret: &[u8]) -> String {
-    let shown = (secret.len() / 4).min(4);
+    let shown = floor_boundary(secret, (secret.len() / 4).min(4));
     let mut s = String::from_utf8_lossy(&secret[..shown]).into_owned();
     s.push_str("****");
     s
@@ -740,40 +782,59 @@ fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// The line of `h` with every secret found on it masked, cut to about 120 characters
-/// around this hit's secret.
-fn preview(content: &[u8], h: &Hit, all: &[Hit]) -> String {
-    let (ls, le) = line_bounds(content, h.matched.0);
-    let mut out: Vec<u8> = Vec::new();
-    let mut pos = ls;
-    let mut anchor = 0;
-    let mut on_line: Vec<(usize, usize)> =
-        all.iter().map(|o| o.secret).filter(|&(s, e)| s < le && e > ls).map(|(s, e)| (s.max(ls), e.min(le))).collect();
-    on_line.sort_unstable();
-    for (s, e) in on_line {
-        if e <= pos {
-            continue;
+/// Characters of context a preview shows before and after the masked secret.
+const PREVIEW_BEFORE: usize = 24;
+const PREVIEW_AFTER: usize = 16;
+
+impl SecretScanner {
+    /// The masked secret of `h` with a little context from its line: at most
+    /// [`PREVIEW_BEFORE`] characters before and [`PREVIEW_AFTER`] after, cut with `…`. In
+    /// that context every secret any rule or the generic checks recognise is masked as
+    /// well (`aws=AKIA…:SECRET`: the secret half has no rule of its own).
+    fn preview(&self, content: &[u8], h: &Hit, all: &[Hit]) -> String {
+        let (ls, le) = line_bounds(content, h.matched.0);
+        let line = &content[ls..le];
+        let local = |(s, e): (usize, usize)| (s.max(ls) - ls, e.min(le).saturating_sub(ls));
+        let mut ranges: Vec<(usize, usize)> =
+            all.iter().map(|o| o.secret).filter(|&(s, e)| s < le && e > ls).map(local).collect();
+        ranges.extend(self.secret_ranges(line));
+        ranges.extend(redact::generic_ranges(line));
+        let own = local(h.secret);
+        let (masked, spans) = redact::mask_ranges(line, ranges);
+        // The masked span holding this hit's secret anchors the cut.
+        let (a0, a1) = spans
+            .iter()
+            .copied()
+            .find(|&(_, _, s, e)| s <= own.0 && own.0 < e.max(s + 1))
+            .map_or_else(|| (own.0.min(masked.len()), own.0.min(masked.len())), |(o0, o1, _, _)| (o0, o1));
+        let text = String::from_utf8_lossy(&masked);
+        // Byte offsets to character positions of the (lossy) text.
+        let before_chars = String::from_utf8_lossy(&masked[..floor_boundary(&masked, a0)]).chars().count();
+        let span_chars =
+            String::from_utf8_lossy(&masked[floor_boundary(&masked, a0)..floor_boundary(&masked, a1)]).chars().count();
+        let chars: Vec<char> = text.chars().collect();
+        let start = before_chars.saturating_sub(PREVIEW_BEFORE);
+        let end = (before_chars + span_chars + PREVIEW_AFTER).min(chars.len());
+        let mut out: String = chars[start..end].iter().collect();
+        out = clean(out.as_bytes());
+        if start > 0 {
+            out.insert(0, '…');
         }
-        let s = s.max(pos);
-        out.extend_from_slice(&content[pos..s]);
-        if s <= h.secret.0.max(ls) && h.secret.0.max(ls) < e {
-            anchor = out.len();
+        if end < chars.len() {
+            out.push('…');
         }
-        out.extend_from_slice(mask(&content[s..e]).as_bytes());
-        pos = e;
+        out
     }
-    out.extend_from_slice(&content[pos..le]);
-    // Cut around the masked secret: 40 bytes before, 120 in all, at character boundaries.
-    let start = anchor.saturating_sub(40);
-    let end = (start + 120).min(out.len());
-    let mut text = clean(&out[start..end]);
-    if start > 0 {
-        text.insert(0, '…');
+}
+
+/// The largest index at most `i` that does not split a UTF-8 sequence of `b` (or `i`
+/// itself when `b` is not UTF-8 there).
+fn floor_boundary(b: &[u8], i: usize) -> usize {
+    let mut i = i.min(b.len());
+    while i > 0 && i < b.len() && (b[i] & 0xc0) == 0x80 {
+        i -= 1;
     }
-    if end < out.len() {
-        text.push('…');
-    }
-    text
+    i
 }
 
 /// The byte range a rule's regex runs over for a keyword hit at `start..end`: from the
