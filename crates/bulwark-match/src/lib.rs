@@ -101,11 +101,18 @@ impl AdvisorySource for Db {
         Db::epss(self, cve).map(|e| e.map(|e| (e.score.epss, e.score.percentile))).map_err(|e| e.to_string())
     }
 
+    /// Records whose id is `id`, or that list it as an alias or upstream id (`related` ids
+    /// name other vulnerabilities and are left out).
     fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, String> {
+        let mut ids = Db::ids_for_alias(self, id).map_err(|e| e.to_string())?;
+        ids.push(id.to_owned());
+        ids.sort();
+        ids.dedup();
         let mut out = Vec::new();
-        for other in Db::ids_for_alias(self, id).map_err(|e| e.to_string())? {
+        for other in ids {
             if let Some(a) = Db::advisory(self, &other).map_err(|e| e.to_string())?
                 && a.withdrawn.is_none()
+                && (a.id == id || a.aliases.iter().chain(&a.upstream).any(|x| x == id))
             {
                 out.push(a);
             }
@@ -571,6 +578,19 @@ impl<'a> Matcher<'a> {
                     Ok(found) => others.extend(found.into_iter().filter(|a| !ids.contains(&a.id))),
                     Err(e) => self.lookup_failed(package, target, e),
                 }
+            }
+            // Only vendor-neutral ratings (CVSS, as NVD scores it, and GHSA's word): another
+            // distribution's urgency says how that distribution sees it, not this one.
+            for a in &mut others {
+                a.severities.retain(|s| {
+                    matches!(
+                        s.scheme,
+                        bulwark_vulndb::Scheme::CvssV3
+                            | bulwark_vulndb::Scheme::CvssV4
+                            | bulwark_vulndb::Scheme::CvssV2
+                            | bulwark_vulndb::Scheme::Ghsa
+                    )
+                });
             }
             let refs: Vec<&Advisory> = others.iter().collect();
             let alt = severity::pick(&refs);

@@ -14,8 +14,13 @@
 //!     "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: demo\nrules:\n  - id: no-kev\n    description: nothing actively exploited\n    action: deny\n    deny_kev: true\n",
 //! )
 //! .unwrap();
-//! let verdict = policy.evaluate(&ScanReport::default(), Date::parse("2025-01-01").unwrap());
+//! let report = ScanReport { scanners: vec!["vuln".into()], ..Default::default() };
+//! let verdict = policy.evaluate(&report, Date::parse("2025-01-01").unwrap());
 //! assert!(verdict.passed);
+//! // The built-in rule fails images whose checks did not run.
+//! let verdict = policy.evaluate(&ScanReport::default(), Date::parse("2025-01-01").unwrap());
+//! assert!(!verdict.passed);
+//! assert_eq!(verdict.rules.last().unwrap().id, bulwark_policy::CHECKS_COMPLETE);
 //! ```
 
 mod eol;

@@ -396,6 +396,12 @@ impl DbBuilder {
         })
     }
 
+    /// Whether a record with this id is already stored with a `modified` at least as late (a
+    /// record read later with the same id would be dropped as a duplicate).
+    pub(crate) fn supersedes(&self, id: &str, modified: &str) -> bool {
+        self.ids.get(id).is_some_and(|e| e.modified.as_str() >= modified)
+    }
+
     /// Records that source `name`'s data was fetched at `time` (RFC 3339), not now.
     pub(crate) fn set_fetched(&mut self, name: &str, time: String) {
         self.fetched.insert(name.to_owned(), time);

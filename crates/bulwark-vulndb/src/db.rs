@@ -513,6 +513,14 @@ impl Db {
             .map_err(Error::db(&self.path))
     }
 
+    /// The id and `modified` time of every record read from `source`.
+    pub(crate) fn record_times(&self, source: &str) -> Result<Vec<(String, String)>> {
+        self.conn
+            .prepare("SELECT id, ifnull(modified, '') FROM advisories WHERE source = ?1")
+            .and_then(|mut s| s.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(Error::db(&self.path))
+    }
+
     /// Calls `f` with the id, format and original bytes of every record read from `source`.
     pub(crate) fn for_each_raw_record(
         &self,

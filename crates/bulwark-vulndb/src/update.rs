@@ -427,6 +427,14 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let mut carried = Vec::new();
     if let Some(old) = &old {
         for source in old_sources.iter().filter(|s| !fresh.contains(&s.name)) {
+            // A source whose every record came again with this update (the same advisory
+            // published under another ecosystem, say) has nothing left to carry.
+            if matches!(source.kind.as_str(), "osv" | "csaf") {
+                let times = old.record_times(&source.name)?;
+                if !times.is_empty() && times.iter().all(|(id, m)| builder.supersedes(id, m)) {
+                    continue;
+                }
+            }
             if carry(&mut builder, old, source)? {
                 if let Some(t) = old_fetched.get(&source.name) {
                     builder.set_fetched(&source.name, t.clone());
