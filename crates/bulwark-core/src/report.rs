@@ -81,8 +81,6 @@ fn is_zero(n: &u64) -> bool {
 pub enum NotCheckedReason {
     /// No advisory database was found or given.
     NoDatabase,
-    /// The advisory database could not be opened or read (corrupt, truncated, wrong schema).
-    DatabaseError,
     /// Advisory lookups failed for some packages.
     LookupFailed,
     /// The advisory database has no records of an ecosystem the image has packages in.
@@ -100,7 +98,6 @@ impl NotCheckedReason {
     pub fn code(self) -> &'static str {
         match self {
             NotCheckedReason::NoDatabase => "no-database",
-            NotCheckedReason::DatabaseError => "database-error",
             NotCheckedReason::LookupFailed => "lookup-failed",
             NotCheckedReason::EcosystemMissing => "ecosystem-missing",
             NotCheckedReason::EcosystemUnsupported => "ecosystem-unsupported",
