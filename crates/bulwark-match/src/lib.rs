@@ -256,10 +256,13 @@ fn compare_findings(a: &Vulnerability, b: &Vulnerability) -> Ordering {
         .then_with(|| a.sources.cmp(&b.sources))
 }
 
+/// The advisories of one package, or why the lookup failed.
+type Lookup = Result<Rc<Vec<Advisory>>, String>;
+
 struct Matcher<'a> {
     source: &'a dyn AdvisorySource,
     warnings: BTreeSet<String>,
-    cache: HashMap<(String, String), Result<Rc<Vec<Advisory>>, String>>,
+    cache: HashMap<(String, String), Lookup>,
     /// [`AdvisorySource::has_ecosystem`] answers, by ecosystem key.
     present: HashMap<String, Option<bool>>,
     /// What could not be checked, by reason and ecosystem.
@@ -416,7 +419,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// The advisories of a package; `Err` (remembered per package) when the lookup failed.
-    fn lookup(&mut self, eco: &str, name: &str) -> Result<Rc<Vec<Advisory>>, String> {
+    fn lookup(&mut self, eco: &str, name: &str) -> Lookup {
         let key = (ecosystem_key(eco), normalize_name(eco, name));
         if let Some(found) = self.cache.get(&key) {
             return found.clone();

@@ -533,7 +533,7 @@ fn checks_complete_fails_what_was_not_checked() {
     );
     let v = evaluate(&excused, &r, "2025-01-15");
     assert!(v.passed, "{v:#?}");
-    assert_eq!(v.exceptions[0].status, bulwark_core::report::ExceptionStatus::Applied);
+    assert_eq!(v.exceptions[0].status, ExceptionStatus::Applied);
 
     // The id is reserved.
     let own =
