@@ -58,6 +58,100 @@ pub struct ScanReport {
     /// Things that were wrong with the image but did not stop the scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Checks the scan was asked for and could not complete, with why: a missing or broken
+    /// advisory database, an ecosystem the database does not cover, files skipped for a
+    /// limit. Empty means every enabled scanner saw everything it should have. A policy
+    /// never passes an image with an entry here for a scanner its rules need (the built-in
+    /// rule `checks-complete`, see `docs/policy.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
+    /// Findings `--severity` or `--ignore-unfixed` left out of this report's lists. The
+    /// policy verdict was reached before they were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hidden_by_filters: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Why a check could not be completed. The names are stable codes (kebab-case in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotCheckedReason {
+    /// No advisory database was found or given.
+    NoDatabase,
+    /// Advisory lookups failed for some packages.
+    LookupFailed,
+    /// The advisory database has no records of an ecosystem the image has packages in.
+    EcosystemMissing,
+    /// Packages whose distribution or ecosystem has no advisory source Bulwark can match.
+    EcosystemUnsupported,
+    /// A scanner a policy rule needs was not enabled for this scan.
+    ScannerNotRun,
+    /// Files (or layers) were not read by a scanner because of a limit.
+    SkippedByLimit,
+}
+
+impl NotCheckedReason {
+    /// The stable code, as written in JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotCheckedReason::NoDatabase => "no-database",
+            NotCheckedReason::LookupFailed => "lookup-failed",
+            NotCheckedReason::EcosystemMissing => "ecosystem-missing",
+            NotCheckedReason::EcosystemUnsupported => "ecosystem-unsupported",
+            NotCheckedReason::ScannerNotRun => "scanner-not-run",
+            NotCheckedReason::SkippedByLimit => "skipped-by-limit",
+        }
+    }
+}
+
+/// One check that could not be completed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct NotChecked {
+    /// The scanner concerned: `vuln`, `malware`, `secret` or `config`.
+    pub scanner: String,
+    pub reason: NotCheckedReason,
+    /// What was not checked, where it can be named: an ecosystem (`Debian:12`), a path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// In words, with what to do about it.
+    pub message: String,
+}
+
+impl ScanReport {
+    /// Adds an entry to [`ScanReport::not_checked`], keeping the list sorted and unique.
+    pub fn add_not_checked(&mut self, entry: NotChecked) {
+        if let Err(at) = self.not_checked.binary_search(&entry) {
+            self.not_checked.insert(at, entry);
+        }
+    }
+
+    /// Records every [`ScanReport::skipped`] entry as not checked (a file a scanner skipped
+    /// for a limit is a file it did not check).
+    pub fn record_skipped_as_not_checked(&mut self) {
+        let entries: Vec<NotChecked> = self
+            .skipped
+            .iter()
+            .map(|s| NotChecked {
+                scanner: s.scanner.clone(),
+                reason: NotCheckedReason::SkippedByLimit,
+                scope: s.examples.first().cloned(),
+                message: format!(
+                    "{} file{} ({} bytes) not read by the {} scanner: {}",
+                    s.files,
+                    if s.files == 1 { "" } else { "s" },
+                    s.bytes,
+                    s.scanner,
+                    s.reason
+                ),
+            })
+            .collect();
+        for e in entries {
+            self.add_not_checked(e);
+        }
+    }
 }
 
 /// What was scanned.
@@ -421,6 +515,9 @@ pub enum FindingKind {
     Config,
     /// A property of the image itself (OS release, base registry, age).
     Image,
+    /// A check that could not be completed (see [`ScanReport::not_checked`]).
+    #[serde(rename = "not-checked")]
+    NotChecked,
 }
 
 /// One finding that violated a policy rule.

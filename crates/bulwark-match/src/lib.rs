@@ -24,10 +24,12 @@ mod severity;
 pub mod suppress;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use bulwark_core::report::{AffectedPackage, FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
+use bulwark_core::report::{
+    AffectedPackage, FixState, NotChecked, NotCheckedReason, OsRelease, Package, Severity, SourcePackage, Vulnerability,
+};
 use bulwark_version::{Ecosystem, Version};
 use bulwark_vulndb::osv::Affected;
 use bulwark_vulndb::{Advisory, Db, TrackerState, ecosystem_key, normalize_name};
@@ -53,6 +55,19 @@ pub trait AdvisorySource {
     fn debian_tracker(&self, _ecosystem: &str, _package: &str, _cve: &str) -> Option<TrackerState> {
         None
     }
+    /// [`AdvisorySource::kev`], with a failed lookup as an error rather than "not in KEV".
+    fn kev_checked(&self, cve: &str) -> Result<bool, String> {
+        Ok(self.kev(cve))
+    }
+    /// [`AdvisorySource::epss`], with a failed lookup as an error rather than "no score".
+    fn epss_checked(&self, cve: &str) -> Result<Option<(f64, f64)>, String> {
+        Ok(self.epss(cve))
+    }
+    /// Other advisories in the source that name `id` as an alias (a GHSA record for a CVE),
+    /// for the severity of a finding whose own records state none.
+    fn advisories_aliasing(&self, _id: &str) -> Result<Vec<Advisory>, String> {
+        Ok(Vec::new())
+    }
 }
 
 impl AdvisorySource for Db {
@@ -76,6 +91,33 @@ impl AdvisorySource for Db {
     /// A failed lookup reads as "no statement".
     fn debian_tracker(&self, ecosystem: &str, package: &str, cve: &str) -> Option<TrackerState> {
         Db::debian_tracker(self, ecosystem, package, cve).ok().flatten()
+    }
+
+    fn kev_checked(&self, cve: &str) -> Result<bool, String> {
+        Db::kev(self, cve).map(|k| k.is_some()).map_err(|e| e.to_string())
+    }
+
+    fn epss_checked(&self, cve: &str) -> Result<Option<(f64, f64)>, String> {
+        Db::epss(self, cve).map(|e| e.map(|e| (e.score.epss, e.score.percentile))).map_err(|e| e.to_string())
+    }
+
+    /// Records whose id is `id`, or that list it as an alias or upstream id (`related` ids
+    /// name other vulnerabilities and are left out).
+    fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, String> {
+        let mut ids = Db::ids_for_alias(self, id).map_err(|e| e.to_string())?;
+        ids.push(id.to_owned());
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::new();
+        for other in ids {
+            if let Some(a) = Db::advisory(self, &other).map_err(|e| e.to_string())?
+                && a.withdrawn.is_none()
+                && (a.id == id || a.aliases.iter().chain(&a.upstream).any(|x| x == id))
+            {
+                out.push(a);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -125,17 +167,81 @@ pub fn match_packages(
     os: Option<&OsRelease>,
     source: &dyn AdvisorySource,
 ) -> (Vec<Vulnerability>, Vec<String>) {
-    let mut m = Matcher { source, warnings: BTreeSet::new(), cache: HashMap::new(), present: HashMap::new() };
+    let m = match_packages_checked(packages, os, source);
+    (m.vulnerabilities, m.warnings)
+}
+
+/// What [`match_packages_checked`] found, and what it could not check.
+#[derive(Debug, Clone, Default)]
+pub struct Matched {
+    /// Sorted as [`match_packages`] sorts them.
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// Sorted, deduplicated.
+    pub warnings: Vec<String>,
+    /// Packages that could not be checked, grouped by ecosystem and reason: lookups that
+    /// failed, ecosystems the source has no records of, distributions with no advisory
+    /// source. A caller gating on the result must treat each as a failed check.
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// [`match_packages`], also saying which packages could not be checked and why. Never
+/// reads a failed lookup as "no advisories": it is counted in [`Matched::not_checked`].
+pub fn match_packages_checked(packages: &[Package], os: Option<&OsRelease>, source: &dyn AdvisorySource) -> Matched {
+    let mut m = Matcher {
+        source,
+        warnings: BTreeSet::new(),
+        cache: HashMap::new(),
+        present: HashMap::new(),
+        gaps: BTreeMap::new(),
+    };
     let mut findings = Vec::new();
     for package in packages {
         if package.removed_in.is_some() {
             continue;
         }
         let Some(target) = m.target(package, os) else { continue };
+        if m.has_ecosystem(&target.ecosystem) == Some(false) {
+            m.gap(
+                NotCheckedReason::EcosystemMissing,
+                &target.ecosystem,
+                format!("{} {}", package.ecosystem, package.name),
+                None,
+            );
+            continue;
+        }
         m.match_package(package, &target, &mut findings);
     }
     findings.sort_by(compare_findings);
-    (findings, m.warnings.into_iter().collect())
+    let not_checked = m.gaps.into_iter().map(|((reason, scope), gap)| gap.describe(reason, scope)).collect();
+    Matched { vulnerabilities: findings, warnings: m.warnings.into_iter().collect(), not_checked }
+}
+
+/// Packages of one ecosystem that could not be checked for one reason.
+#[derive(Default)]
+struct Gap {
+    packages: BTreeSet<String>,
+    /// The first error, for lookups that failed.
+    error: Option<String>,
+}
+
+impl Gap {
+    fn describe(self, reason: NotCheckedReason, scope: String) -> NotChecked {
+        let n = self.packages.len();
+        let some: Vec<&str> = self.packages.iter().take(3).map(String::as_str).collect();
+        let more = if n > 3 { format!(", and {} more", n - 3) } else { String::new() };
+        let which = format!("{n} package{} ({}{more})", if n == 1 { "" } else { "s" }, some.join(", "));
+        let message = match reason {
+            NotCheckedReason::EcosystemMissing => format!(
+                "the advisory database has no {scope} advisories: {which} not checked for vulnerabilities (add the ecosystem with `bulwark db update --ecosystem {scope}` or `bulwark db build --osv …`)"
+            ),
+            NotCheckedReason::LookupFailed => format!(
+                "advisory lookups in {scope} failed for {which}: {} (the database may be damaged: rebuild or re-import it)",
+                self.error.unwrap_or_default()
+            ),
+            _ => format!("{which} of {scope} not checked for vulnerabilities: no advisory source Bulwark can match"),
+        };
+        NotChecked { scanner: "vuln".to_owned(), reason, scope: Some(scope), message }
+    }
 }
 
 fn compare_findings(a: &Vulnerability, b: &Vulnerability) -> Ordering {
@@ -150,12 +256,17 @@ fn compare_findings(a: &Vulnerability, b: &Vulnerability) -> Ordering {
         .then_with(|| a.sources.cmp(&b.sources))
 }
 
+/// The advisories of one package, or why the lookup failed.
+type Lookup = Result<Rc<Vec<Advisory>>, String>;
+
 struct Matcher<'a> {
     source: &'a dyn AdvisorySource,
     warnings: BTreeSet<String>,
-    cache: HashMap<(String, String), Rc<Vec<Advisory>>>,
+    cache: HashMap<(String, String), Lookup>,
     /// [`AdvisorySource::has_ecosystem`] answers, by ecosystem key.
     present: HashMap<String, Option<bool>>,
+    /// What could not be checked, by reason and ecosystem.
+    gaps: BTreeMap<(NotCheckedReason, String), Gap>,
 }
 
 /// One advisory record that affects the installed version.
@@ -177,11 +288,22 @@ impl<'a> Matcher<'a> {
         self.warnings.insert(message);
     }
 
+    /// Records a package that could not be checked.
+    fn gap(&mut self, reason: NotCheckedReason, scope: &str, package: String, error: Option<String>) {
+        let gap = self.gaps.entry((reason, scope.to_owned())).or_default();
+        gap.packages.insert(package);
+        if gap.error.is_none() {
+            gap.error = error;
+        }
+    }
+
     fn target(&mut self, package: &Package, os: Option<&OsRelease>) -> Option<Target> {
         let kind = package.ecosystem.as_str();
         if let Some(expected) = os_scheme(kind) {
+            let who = format!("{kind} {}", package.name);
             let Some(os) = os else {
                 self.warn(format!("{kind} packages not matched: the distribution was not identified"));
+                self.gap(NotCheckedReason::EcosystemUnsupported, "an unidentified distribution", who, None);
                 return None;
             };
             let Some(eco) = os.osv_ecosystem.as_deref().filter(|e| !e.trim().is_empty()) else {
@@ -190,15 +312,20 @@ impl<'a> Matcher<'a> {
                     "{kind} packages not matched: no advisory ecosystem for {}{release} (unknown or end-of-life distribution)",
                     os.id
                 ));
+                self.gap(NotCheckedReason::EcosystemUnsupported, &format!("{}{release}", os.id), who, None);
                 return None;
             };
-            let eco = self.rhel_family_ecosystem(kind, os, eco)?;
+            let Some(eco) = self.rhel_family_ecosystem(kind, os, eco) else {
+                self.gap(NotCheckedReason::EcosystemMissing, eco, who, None);
+                return None;
+            };
             let eco = eco.as_str();
             let scheme = Ecosystem::from_osv(eco);
             if scheme != expected {
                 self.warn(format!(
                     "{kind} packages not matched: {eco} advisories use {scheme} ordering, {kind} packages {expected}"
                 ));
+                self.gap(NotCheckedReason::EcosystemUnsupported, eco, who, None);
                 return None;
             }
             let src = package.source.as_ref();
@@ -291,25 +418,31 @@ impl<'a> Matcher<'a> {
         None
     }
 
-    fn lookup(&mut self, eco: &str, name: &str) -> Rc<Vec<Advisory>> {
+    /// The advisories of a package; `Err` (remembered per package) when the lookup failed.
+    fn lookup(&mut self, eco: &str, name: &str) -> Lookup {
         let key = (ecosystem_key(eco), normalize_name(eco, name));
         if let Some(found) = self.cache.get(&key) {
-            return Rc::clone(found);
+            return found.clone();
         }
-        let found = match self.source.advisories_for(eco, name) {
-            Ok(list) => list,
-            Err(e) => {
-                self.warn(format!("advisory lookup for {eco} {name} failed: {e}"));
-                Vec::new()
-            }
-        };
-        let found = Rc::new(found);
-        self.cache.insert(key, Rc::clone(&found));
+        let found = self.source.advisories_for(eco, name).map(Rc::new);
+        self.cache.insert(key, found.clone());
         found
     }
 
     fn match_package(&mut self, package: &Package, target: &Target, out: &mut Vec<Vulnerability>) {
-        let advisories = self.lookup(&target.ecosystem, &target.name);
+        let advisories = match self.lookup(&target.ecosystem, &target.name) {
+            Ok(a) => a,
+            Err(e) => {
+                self.warn(format!("advisory lookup for {} {} failed: {e}", target.ecosystem, target.name));
+                self.gap(
+                    NotCheckedReason::LookupFailed,
+                    &target.ecosystem,
+                    format!("{} {}", package.ecosystem, package.name),
+                    Some(e),
+                );
+                return;
+            }
+        };
         if advisories.is_empty() {
             return;
         }
@@ -403,6 +536,16 @@ impl<'a> Matcher<'a> {
         Some(RecordMatch { advisory, hits, listed, fixed, wont_fix, notes })
     }
 
+    fn lookup_failed(&mut self, package: &Package, target: &Target, error: String) {
+        self.warn(format!("advisory lookup for {} {} failed: {error}", target.ecosystem, target.name));
+        self.gap(
+            NotCheckedReason::LookupFailed,
+            &target.ecosystem,
+            format!("{} {}", package.ecosystem, package.name),
+            Some(error),
+        );
+    }
+
     fn finding(&mut self, package: &Package, target: &Target, group: Vec<RecordMatch<'_>>) -> Vulnerability {
         let mut ids: BTreeSet<String> = BTreeSet::new();
         for m in &group {
@@ -428,6 +571,40 @@ impl<'a> Matcher<'a> {
 
         let advisories: Vec<&Advisory> = group.iter().map(|m| m.advisory).collect();
         let mut sev = severity::pick(&advisories);
+        // No severity in the matching records (a distro record that states none): take the
+        // one of another advisory in the database for the same vulnerability (a GHSA record,
+        // NVD's CVSS attached to it), naming that advisory as the source.
+        if sev.severity == Severity::Unknown {
+            let mut others: Vec<Advisory> = Vec::new();
+            for cve in &cves {
+                match self.source.advisories_aliasing(cve) {
+                    Ok(found) => others.extend(found.into_iter().filter(|a| !ids.contains(&a.id))),
+                    Err(e) => self.lookup_failed(package, target, e),
+                }
+            }
+            // Only vendor-neutral ratings (CVSS, as NVD scores it, and GHSA's word): another
+            // distribution's urgency says how that distribution sees it, not this one.
+            for a in &mut others {
+                a.severities.retain(|s| {
+                    matches!(
+                        s.scheme,
+                        bulwark_vulndb::Scheme::CvssV3
+                            | bulwark_vulndb::Scheme::CvssV4
+                            | bulwark_vulndb::Scheme::CvssV2
+                            | bulwark_vulndb::Scheme::Ghsa
+                    )
+                });
+            }
+            let refs: Vec<&Advisory> = others.iter().collect();
+            let alt = severity::pick(&refs);
+            if alt.severity != Severity::Unknown {
+                sev.severity = alt.severity;
+                sev.source = alt.source;
+                if sev.cvss.is_none() {
+                    sev.cvss = alt.cvss;
+                }
+            }
+        }
 
         // The Debian security tracker's state for this release, source package and CVE.
         let mut tracker_notes = Vec::new();
@@ -451,8 +628,22 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
-        let kev = cves.iter().any(|c| self.source.kev(c));
-        let epss = cves.first().and_then(|c| self.source.epss(c));
+        // A failed KEV or EPSS lookup is a lookup that failed, not "not exploited".
+        let mut kev = false;
+        for c in &cves {
+            match self.source.kev_checked(c) {
+                Ok(found) => kev |= found,
+                Err(e) => self.lookup_failed(package, target, e),
+            }
+        }
+        let epss = match cves.first().map(|c| self.source.epss_checked(c)) {
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                self.lookup_failed(package, target, e);
+                None
+            }
+            None => None,
+        };
         let title = advisories.iter().find_map(|a| a.summary.clone()).filter(|s| !s.trim().is_empty());
         let mut sources: Vec<String> = advisories
             .iter()

@@ -277,3 +277,70 @@ fn fixed_version_must_be_unaffected() {
     );
     assert_eq!(v.cvss, None);
 }
+
+/// [`Memory`] that knows which ecosystems it covers, with a GHSA record for the Debian CVE.
+struct Covered(Memory, Memory);
+
+impl AdvisorySource for Covered {
+    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String> {
+        self.0.advisories_for(ecosystem, name)
+    }
+    fn kev(&self, cve: &str) -> bool {
+        self.0.kev(cve)
+    }
+    fn epss(&self, cve: &str) -> Option<(f64, f64)> {
+        self.0.epss(cve)
+    }
+    fn has_ecosystem(&self, ecosystem: &str) -> Option<bool> {
+        Some(["pypi", "debian:12", "npm"].contains(&ecosystem.to_ascii_lowercase().as_str()))
+    }
+    fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, String> {
+        Ok(self.1.0.iter().filter(|a| a.aliases.iter().any(|x| x == id)).cloned().collect())
+    }
+}
+
+#[test]
+fn what_could_not_be_checked_is_reported_never_read_as_clean() {
+    use bulwark_core::report::{NotCheckedReason, Severity};
+    let ghsa = r#"{"id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2099-0002"],
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+        "affected": [{"package": {"ecosystem": "Go", "name": "x"}}]}"#;
+    let src = Covered(Memory::new(RECORDS), Memory::new(&[ghsa]));
+    let os = OsRelease {
+        id: "debian".into(),
+        version_id: Some("12".into()),
+        version_codename: None,
+        pretty_name: None,
+        source: "/etc/os-release".into(),
+        osv_ecosystem: Some("Debian:12".into()),
+        distroless: false,
+    };
+    let mut deb = package("deb", "bin", "1.0-1");
+    deb.source = Some(SourcePackage { name: "src".into(), version: Some("1.0-1".into()) });
+    let packages =
+        [deb, package("pypi", "broken", "1"), package("gem", "rails", "7.0.0"), package("gem", "rack", "2.0")];
+    let m = bulwark_match::match_packages_checked(&packages, Some(&os), &src);
+    let gaps: Vec<(NotCheckedReason, Option<&str>)> =
+        m.not_checked.iter().map(|n| (n.reason, n.scope.as_deref())).collect();
+    assert_eq!(
+        gaps,
+        [(NotCheckedReason::LookupFailed, Some("PyPI")), (NotCheckedReason::EcosystemMissing, Some("RubyGems"))]
+    );
+    assert!(m.not_checked[0].message.contains("disk on fire"), "{:?}", m.not_checked);
+    assert!(m.not_checked[1].message.contains("2 packages (gem rack, gem rails)"), "{:?}", m.not_checked);
+    // The Debian record states only an urgency word of its own; with none, the GHSA record
+    // of the same CVE would give the severity. Here the urgency is present, so it stays.
+    assert_eq!(m.vulnerabilities[0].id, "CVE-2099-0002");
+    assert_ne!(m.vulnerabilities[0].severity, Severity::Unknown);
+
+    // A Debian record that states nothing takes the GHSA record's CVSS, and names it.
+    let bare = r#"{"id": "DEBIAN-CVE-2099-0002", "upstream": ["CVE-2099-0002"],
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "src"},
+          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#;
+    let src = Covered(Memory::new(&[bare]), Memory::new(&[ghsa]));
+    let m = bulwark_match::match_packages_checked(&packages[..1], Some(&os), &src);
+    let v = &m.vulnerabilities[0];
+    assert_eq!(v.severity, Severity::Critical);
+    assert!(v.severity_source.as_deref().unwrap().starts_with("GHSA-aaaa-bbbb-cccc"), "{:?}", v.severity_source);
+    assert!(m.not_checked.is_empty());
+}

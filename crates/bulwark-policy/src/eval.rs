@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use bulwark_core::report::{
-    AffectedPackage, ExceptionOutcome, ExceptionStatus, FileLocation, FindingKind, FixState, PolicyAction,
-    PolicyVerdict, RuleOutcome, ScanReport, Severity, Violation, Vulnerability,
+    AffectedPackage, ExceptionOutcome, ExceptionStatus, FileLocation, FindingKind, FixState, NotCheckedReason,
+    PolicyAction, PolicyVerdict, RuleOutcome, ScanReport, Severity, Violation, Vulnerability,
 };
 use bulwark_core::time::Date;
 use bulwark_core::{DockerRef, Reference};
@@ -40,13 +40,29 @@ struct ExceptionState<'p> {
 impl Policy {
     /// Checks `report` against the policy on `today` (exceptions are valid through their
     /// expiry day). Rules come out in policy order, violations sorted.
+    ///
+    /// The verdict ends with the built-in rule [`CHECKS_COMPLETE`](crate::CHECKS_COMPLETE)
+    /// (action `deny`): a rule cannot pass an image on findings nobody looked for.
     pub fn evaluate(&self, report: &ScanReport, today: Date) -> PolicyVerdict {
         let mut states: Vec<ExceptionState> = self
             .exceptions
             .iter()
             .map(|e| ExceptionState { exception: e, expired: e.is_expired(today), matched: BTreeSet::new() })
             .collect();
-        let rules: Vec<RuleOutcome> = self
+        // `unknown_severity: high`: vulnerability rules see unknown as that severity.
+        let remapped;
+        let report = match self.unknown_severity {
+            Some(s) if report.vulnerabilities.iter().any(|v| v.severity == Severity::Unknown) => {
+                let mut r = report.clone();
+                for v in r.vulnerabilities.iter_mut().filter(|v| v.severity == Severity::Unknown) {
+                    v.severity = s;
+                }
+                remapped = r;
+                &remapped
+            }
+            _ => report,
+        };
+        let mut rules: Vec<RuleOutcome> = self
             .rules
             .iter()
             .map(|rule| {
@@ -62,6 +78,7 @@ impl Policy {
                 }
             })
             .collect();
+        rules.push(self.checks_complete(report, &mut states));
         let exceptions = states
             .into_iter()
             .map(|s| ExceptionOutcome {
@@ -87,6 +104,65 @@ impl Policy {
             evaluated_on: today.to_string(),
             rules,
             exceptions,
+        }
+    }
+}
+
+impl Policy {
+    /// The built-in rule: one violation per check a rule of this policy needs that did not
+    /// run or did not complete ([`ScanReport::not_checked`]). Exceptions apply as to any rule
+    /// (by `checks-complete`, by reason code, scoped by path for skipped files).
+    fn checks_complete(&self, report: &ScanReport, states: &mut [ExceptionState]) -> RuleOutcome {
+        let rule = Rule {
+            id: crate::CHECKS_COMPLETE.to_owned(),
+            description: "every check the policy's rules need ran to completion".to_owned(),
+            action: PolicyAction::Deny,
+            check: Check::DenyMalware, // unused: the findings are made here
+        };
+        let needed: BTreeSet<&str> = self.rules.iter().filter_map(|r| r.check.scanner()).collect();
+        let mut found = Vec::new();
+        for scanner in &needed {
+            if !report.scanners.iter().any(|s| s == scanner) {
+                let users: Vec<&str> =
+                    self.rules.iter().filter(|r| r.check.scanner() == Some(scanner)).map(|r| r.id.as_str()).collect();
+                found.push(Finding {
+                    kind: FindingKind::NotChecked,
+                    id: NotCheckedReason::ScannerNotRun.code().to_owned(),
+                    aliases: vec![],
+                    target: Some((*scanner).to_owned()),
+                    package: None,
+                    paths: vec![],
+                    severity: Severity::Unknown,
+                    message: format!(
+                        "the {scanner} scanner did not run, so rule{} {} judged nothing: enable it (`--scanners` includes {scanner}) or drop the rule",
+                        if users.len() == 1 { "" } else { "s" },
+                        users.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        for n in report.not_checked.iter().filter(|n| needed.contains(n.scanner.as_str())) {
+            found.push(Finding {
+                kind: FindingKind::NotChecked,
+                id: n.reason.code().to_owned(),
+                aliases: vec![],
+                target: n.scope.clone().or_else(|| Some(n.scanner.clone())),
+                package: None,
+                paths: n.scope.iter().map(String::as_str).collect(),
+                severity: Severity::Unknown,
+                message: format!("{} not checked: {}", n.scanner, n.message),
+            });
+        }
+        let mut violations: Vec<Violation> =
+            unexcused(&rule, report, found, states).into_iter().map(Finding::violation).collect();
+        violations.sort();
+        violations.dedup();
+        RuleOutcome {
+            id: rule.id,
+            description: rule.description,
+            action: rule.action,
+            passed: violations.is_empty(),
+            violations,
         }
     }
 }

@@ -14,8 +14,13 @@
 //!     "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: demo\nrules:\n  - id: no-kev\n    description: nothing actively exploited\n    action: deny\n    deny_kev: true\n",
 //! )
 //! .unwrap();
-//! let verdict = policy.evaluate(&ScanReport::default(), Date::parse("2025-01-01").unwrap());
+//! let report = ScanReport { scanners: vec!["vuln".into()], ..Default::default() };
+//! let verdict = policy.evaluate(&report, Date::parse("2025-01-01").unwrap());
 //! assert!(verdict.passed);
+//! // The built-in rule fails images whose checks did not run.
+//! let verdict = policy.evaluate(&ScanReport::default(), Date::parse("2025-01-01").unwrap());
+//! assert!(!verdict.passed);
+//! assert_eq!(verdict.rules.last().unwrap().id, bulwark_policy::CHECKS_COMPLETE);
 //! ```
 
 mod eol;
@@ -77,10 +82,19 @@ pub enum DiagnosticSeverity {
     Warning,
 }
 
+/// The id of the built-in rule every verdict ends with: it fails when a check that one of the
+/// policy's rules needs could not be completed (a scanner that did not run, no or a broken
+/// advisory database, an ecosystem the database lacks, files skipped for a limit). Policies
+/// may not use the id for a rule of their own; an exception naming it excuses such gaps.
+pub const CHECKS_COMPLETE: &str = "checks-complete";
+
 /// A parsed policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub name: String,
+    /// The severity vulnerability rules count a vulnerability of unknown severity as
+    /// (`unknown_severity: high`); `None` keeps it `unknown`.
+    pub unknown_severity: Option<Severity>,
     pub rules: Vec<Rule>,
     pub exceptions: Vec<Exception>,
     /// `sha256:<hex>` of the policy text.
@@ -201,6 +215,25 @@ impl Scope {
             .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
             .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+impl Check {
+    /// The scanner whose findings this check judges, if any (`vuln`, `malware`, `secret`,
+    /// `config`). Image-property checks need none.
+    pub fn scanner(&self) -> Option<&'static str> {
+        match self {
+            Check::MaxSeverityCounts { .. } | Check::DenyIds { .. } | Check::DenyKev { .. } | Check::MaxEpss { .. } => {
+                Some("vuln")
+            }
+            Check::DenyMalware => Some("malware"),
+            Check::DenySecrets(_) => Some("secret"),
+            Check::DenyConfig(_) => Some("config"),
+            Check::AllowedOs { .. }
+            | Check::DenyEndOfLife
+            | Check::AllowedBaseRegistries(_)
+            | Check::MaxImageAgeDays(_) => None,
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
     Rule, Scope, SeverityLimits,
 };
 
-const TOP_KEYS: &[&str] = &["apiVersion", "kind", "name", "rules", "exceptions"];
+const TOP_KEYS: &[&str] = &["apiVersion", "kind", "name", "unknown_severity", "rules", "exceptions"];
 const RULE_COMMON: &[&str] = &["id", "description", "action"];
 /// The keys that name what a rule checks; a rule has exactly one (`deny_end_of_life` may
 /// also accompany `allowed_os`).
@@ -114,6 +114,10 @@ impl Cx {
             self.error(map["kind"].pos, format!("unsupported kind `{v}`: expected `{KIND}`"));
         }
         let name = map.get("name").and_then(|n| self.non_empty(n, "name"));
+        let unknown_severity = match map.get("unknown_severity") {
+            Some(n) => Some(self.severity(n, "unknown_severity")?),
+            None => None,
+        };
         let mut rules = Vec::new();
         if let Some(node) = map.get("rules")
             && let Some(items) = self.seq(node, "rules")
@@ -121,7 +125,13 @@ impl Cx {
             let mut seen: HashMap<String, Pos> = HashMap::new();
             for item in items {
                 if let Some(rule) = self.rule(item) {
-                    if let Some(first) = seen.get(&rule.id) {
+                    if rule.id == crate::CHECKS_COMPLETE {
+                        let msg = format!(
+                            "rule id `{}` is reserved for the built-in rule that fails images Bulwark could not fully check: choose another id",
+                            rule.id
+                        );
+                        self.error(id_pos(item), msg);
+                    } else if let Some(first) = seen.get(&rule.id) {
                         let msg = format!("duplicate rule id `{}` (first used at line {})", rule.id, first.line);
                         self.error(id_pos(item), msg);
                     } else {
@@ -140,7 +150,13 @@ impl Cx {
         {
             exceptions.extend(items.iter().filter_map(|item| self.exception(item)));
         }
-        Some(Policy { name: name?, rules, exceptions, digest: Digest::sha256_of(text.as_bytes()).to_string() })
+        Some(Policy {
+            name: name?,
+            unknown_severity,
+            rules,
+            exceptions,
+            digest: Digest::sha256_of(text.as_bytes()).to_string(),
+        })
     }
 
     /// The entries of a mapping, by key, after checking for unknown, duplicate and

@@ -73,6 +73,7 @@ fn report() -> ScanReport {
             osv_ecosystem: Some("Debian:10".into()),
             distroless: false,
         }),
+        scanners: ["vuln", "malware", "secret", "config"].map(String::from).to_vec(),
         vulnerabilities: vec![
             vuln("CVE-2024-0001", Severity::Critical, FixState::Fixed),
             vuln("CVE-2024-0002", Severity::High, FixState::NotFixed),
@@ -149,6 +150,7 @@ fn every_rule_kind_fails_and_passes() {
             ..Default::default()
         },
         os: Some(OsRelease { version_id: Some("12".into()), ..full.os.clone().unwrap() }),
+        scanners: full.scanners.clone(),
         ..Default::default()
     };
     let cases: &[(&str, &[&str])] = &[
@@ -487,4 +489,70 @@ fn truncated_and_mangled_policies_never_panic() {
     }
     // Only prefixes that end after a complete rule list parse; the full text is one.
     assert!(accepted >= 1);
+}
+
+/// The built-in rule: a check the policy needs that did not run or did not complete fails
+/// the image, each cause with its stable id; exceptions apply to it as to any rule.
+#[test]
+fn checks_complete_fails_what_was_not_checked() {
+    use bulwark_core::report::{NotChecked, NotCheckedReason};
+    let text = policy_text(&one_rule("    deny_malware: true\n"), "  []\n");
+    let mut r = report();
+    r.malware.clear();
+    let v = evaluate(&text, &r, "2025-01-15");
+    assert!(v.passed);
+    assert_eq!(v.rules.last().unwrap().id, "checks-complete");
+
+    // The scanner did not run.
+    r.scanners = vec!["vuln".into()];
+    let v = evaluate(&text, &r, "2025-01-15");
+    assert!(!v.passed);
+    let built_in = v.rules.last().unwrap();
+    assert_eq!(built_in.violations[0].id, "scanner-not-run");
+    assert_eq!(built_in.violations[0].target.as_deref(), Some("malware"));
+
+    // It ran but skipped files; a gap of another scanner does not concern this policy.
+    r.scanners = vec!["vuln".into(), "malware".into()];
+    for (scanner, reason) in [("malware", NotCheckedReason::SkippedByLimit), ("vuln", NotCheckedReason::NoDatabase)] {
+        r.add_not_checked(NotChecked {
+            scanner: scanner.into(),
+            reason,
+            scope: Some("/opt/big.bin".into()),
+            message: "x".into(),
+        });
+    }
+    let v = evaluate(&text, &r, "2025-01-15");
+    let ids: Vec<&str> = v.rules.last().unwrap().violations.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, ["skipped-by-limit"]);
+    assert!(!v.passed);
+
+    // An exception scoped to the path accepts it, and is reported as applied.
+    let excused = policy_text(
+        &one_rule("    deny_malware: true\n"),
+        "  - id: skipped-by-limit\n    scope: {path: /opt/*}\n    reason: r\n    owner: o@example.com\n    expires: 2025-12-31\n",
+    );
+    let v = evaluate(&excused, &r, "2025-01-15");
+    assert!(v.passed, "{v:#?}");
+    assert_eq!(v.exceptions[0].status, ExceptionStatus::Applied);
+
+    // The id is reserved.
+    let own =
+        policy_text("  - id: checks-complete\n    description: d\n    action: deny\n    deny_kev: true\n", "  []\n");
+    let errors = parse(&own).unwrap_err();
+    assert!(errors[0].message.contains("reserved"), "{errors:?}");
+}
+
+#[test]
+fn unknown_severity_counts_as_the_policy_says() {
+    let mut r = report();
+    r.vulnerabilities = vec![vuln("CVE-2024-0009", Severity::Unknown, FixState::Fixed)];
+    let rule = one_rule("    max_severity_counts: {high: 0}\n");
+    let plain = policy_text(&rule, "  []\n");
+    assert!(evaluate(&plain, &r, "2025-01-15").passed);
+    let as_high = plain.replacen("rules:", "unknown_severity: high\nrules:", 1);
+    let v = evaluate(&as_high, &r, "2025-01-15");
+    assert!(!v.passed);
+    assert!(v.rules[0].violations[0].message.contains("(high,"), "{:?}", v.rules[0].violations);
+    let bad = plain.replacen("rules:", "unknown_severity: severe\nrules:", 1);
+    assert!(parse(&bad).is_err());
 }

@@ -94,6 +94,9 @@ fn header(r: &ScanReport, s: &mut String) {
             None => "none: vulnerabilities not checked".into(),
         },
     );
+    for n in &r.not_checked {
+        row("Not checked", format!("{} ({}): {}", e(&n.scanner), n.reason.code(), e(&n.message)));
+    }
     if let Some(p) = &r.policy {
         let (c, w) = if p.passed { ("pass", "passed") } else { ("fail", "failed") };
         row("Policy", format!("<span class=\"{c}\">{} {w}</span>", e(&p.policy)));

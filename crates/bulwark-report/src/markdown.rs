@@ -83,6 +83,13 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         None => facts.push("**no advisory database: vulnerabilities not checked**".into()),
     }
     let _ = writeln!(s, "{}\n", facts.join(" · "));
+    if !r.not_checked.is_empty() {
+        s.push_str("**Not checked:**\n\n");
+        for n in &r.not_checked {
+            let _ = writeln!(s, "- {} ({}): {}", esc(&n.scanner), n.reason.code(), esc(&n.message));
+        }
+        s.push('\n');
+    }
 
     // Counts.
     let c = common::vuln_counts(r);

@@ -253,6 +253,9 @@ fn header(r: &ScanReport, out: &mut Out<'_>) {
     if !r.scanners.is_empty() {
         out.line(&format!("Scanners  {}", r.scanners.join(", ")), None);
     }
+    for n in &r.not_checked {
+        out.line(&format!("Not checked  {}: {}", n.scanner, one_line(&n.message)), Some(YELLOW));
+    }
 }
 
 fn opt_age(now: Option<i64>, built_at: &str) -> Option<String> {
@@ -556,6 +559,14 @@ fn summary(r: &ScanReport, out: &mut Out<'_>) {
     }
     if !r.suppressed.is_empty() {
         out.line(&format!("Suppressed: {} (by ignore entries or VEX statements)", r.suppressed.len()), Some(DIM));
+    }
+    if r.hidden_by_filters > 0 {
+        let n = r.hidden_by_filters;
+        let what = if n == 1 { "finding" } else { "findings" };
+        out.line(
+            &format!("{n} {what} hidden by filters (--severity, --ignore-unfixed; the policy saw them)"),
+            Some(DIM),
+        );
     }
     for s in &r.skipped {
         out.line(

@@ -345,6 +345,8 @@ fn report() -> ScanReport {
             }],
         }),
         warnings: vec!["layer 2: skipped a device node /dev/x".into()],
+        not_checked: vec![],
+        hidden_by_filters: 0,
     }
 }
 

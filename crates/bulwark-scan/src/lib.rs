@@ -147,10 +147,10 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     let malware = match opts.scanners.malware {
         true => {
             let mut config = opts.malware.clone();
-            // Compiled rules live beside the layer cache (`…/bulwark/yara`), not inside it,
-            // so the layer cache's size bound and eviction never see them.
+            // Compiled rules live in the cache directory the user named (`<cache>/yara`),
+            // never beside it: everything Bulwark writes stays under that directory.
             if config.cache_dir.is_none() {
-                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.with_file_name("yara"));
+                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.join("yara"));
             }
             Some(Arc::new(MalwareScanner::new(&config)?))
         }
@@ -202,6 +202,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
             bulwark_match::suppress::apply(&mut report, ignores, vex, opts.today);
         }
     }
+    report.record_skipped_as_not_checked();
     // The one redaction step: no secret leaves the library in any string of the report.
     let redactor = match &secret {
         Some(s) => Redactor::from_scanner(Arc::clone(s)),
@@ -234,9 +235,14 @@ fn match_vulnerabilities(report: &mut ScanReport, opts: &ScanOptions) -> Result<
     let Some(path) = &opts.db else { return Ok(()) };
     let db = bulwark_vulndb::Db::open(path).map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
     let meta = db.metadata().map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
-    let (vulnerabilities, warnings) = bulwark_match::match_packages(&report.packages, report.os.as_ref(), &db);
-    report.vulnerabilities = vulnerabilities;
-    report.warnings.extend(warnings);
+    let matched = bulwark_match::match_packages_checked(&report.packages, report.os.as_ref(), &db);
+    report.vulnerabilities = matched.vulnerabilities;
+    report.warnings.extend(matched.warnings);
+    // Said twice on purpose: `warnings` for people reading the log, `not_checked` for gates.
+    report.warnings.extend(matched.not_checked.iter().map(|n| n.message.clone()));
+    for n in matched.not_checked {
+        report.add_not_checked(n);
+    }
     report.database = Some(DatabaseSummary {
         built_at: meta.built_at,
         digest: meta.content_digest,

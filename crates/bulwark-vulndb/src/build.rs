@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 use crate::osv::{Format, MAX_RECORD_BYTES, parse_record_as};
 use crate::severity::severities_of;
 
+/// The `meta` key of the per-source fetch times (JSON map of source name to RFC 3339).
+pub(crate) const FETCHED_KEY: &str = "source_fetched_at";
+
 /// Something a build skipped, naming where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -64,6 +67,9 @@ pub struct DbBuilder {
     built_at: SystemTime,
     /// Extra `meta` rows (e.g. the update state of [`crate::update`]).
     extra_meta: Vec<(String, String)>,
+    /// When each source's data was fetched, where it was not now (sources an update carried
+    /// over from the previous database).
+    fetched: std::collections::BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for DbBuilder {
@@ -103,6 +109,7 @@ impl DbBuilder {
             warnings: Vec::new(),
             built_at: SystemTime::now(),
             extra_meta: Vec::new(),
+            fetched: std::collections::BTreeMap::new(),
         })
     }
 
@@ -322,12 +329,17 @@ impl DbBuilder {
     /// Seals the DB: attaches NVD CVSS where needed, writes metadata, fsyncs and renames the
     /// temp file over the target (atomic on the same filesystem), then fsyncs the directory.
     pub fn finish(self) -> Result<BuildReport> {
-        let DbBuilder { target, temp, conn, mut sources, warnings, built_at, extra_meta, .. } = self;
+        let DbBuilder { target, temp, conn, mut sources, warnings, built_at, mut extra_meta, mut fetched, .. } = self;
         let db = Error::db(temp.path());
         attach_nvd(&conn).map_err(db)?;
         let content_digest = content_digest(&conn).map_err(Error::db(temp.path()))?;
         let built_at = rfc3339(built_at);
         sources.sort_by(|a, b| a.name.cmp(&b.name));
+        fetched.retain(|name, _| sources.iter().any(|s| &s.name == name));
+        for s in &sources {
+            fetched.entry(s.name.clone()).or_insert_with(|| built_at.clone());
+        }
+        extra_meta.push((FETCHED_KEY.to_owned(), serde_json::to_string(&fetched).expect("strings serialise")));
         {
             let mut stmt = conn
                 .prepare(
@@ -368,6 +380,9 @@ impl DbBuilder {
         conn.execute_batch("COMMIT; PRAGMA optimize;").map_err(Error::db(temp.path()))?;
         conn.close().map_err(|(_, e)| Error::db(temp.path())(e))?;
         temp.as_file().sync_all().map_err(Error::io("fsync", temp.path()))?;
+        // Read back what was written before it replaces anything: a bad disk, a full
+        // filesystem or a bug here must leave the old database in place.
+        crate::Db::open(temp.path())?.verify()?;
         let temp_path = temp.path().to_path_buf();
         temp.persist(&target).map_err(|e| Error::Io { action: "rename", path: temp_path, source: e.error })?;
         sync_dir(&target);
@@ -379,6 +394,44 @@ impl DbBuilder {
             warnings,
             size,
         })
+    }
+
+    /// Whether a record with this id is already stored with a `modified` at least as late (a
+    /// record read later with the same id would be dropped as a duplicate).
+    pub(crate) fn supersedes(&self, id: &str, modified: &str) -> bool {
+        self.ids.get(id).is_some_and(|e| e.modified.as_str() >= modified)
+    }
+
+    /// Records that source `name`'s data was fetched at `time` (RFC 3339), not now.
+    pub(crate) fn set_fetched(&mut self, name: &str, time: String) {
+        self.fetched.insert(name.to_owned(), time);
+    }
+
+    /// Copies the rows `source` contributed to an enrichment `table` (`kev`, `epss`,
+    /// `nvd_cvss`, `debian_tracker`) of `old`; returns how many.
+    pub(crate) fn copy_rows(&mut self, old: &crate::Db, table: &str, source: &str) -> Result<u64> {
+        let columns = match table {
+            "kev" => 3,
+            "epss" | "nvd_cvss" => 4,
+            "debian_tracker" => 7,
+            _ => return Ok(0),
+        };
+        let mut read =
+            old.conn.prepare(&format!("SELECT * FROM {table} WHERE source = ?1")).map_err(Error::db(old.path()))?;
+        let placeholders = (1..=columns).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let mut write = self
+            .conn
+            .prepare(&format!("INSERT OR REPLACE INTO {table} VALUES ({placeholders})"))
+            .map_err(Error::db(self.temp.path()))?;
+        let mut rows = read.query([source]).map_err(Error::db(old.path()))?;
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(Error::db(old.path()))? {
+            let values: Vec<rusqlite::types::Value> =
+                (0..columns).map(|i| row.get(i)).collect::<rusqlite::Result<_>>().map_err(Error::db(old.path()))?;
+            write.execute(rusqlite::params_from_iter(values)).map_err(Error::db(self.temp.path()))?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Stores an extra `meta` row with the DB (not part of the content digest).
@@ -588,7 +641,8 @@ fn attach_nvd(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn content_digest(conn: &Connection) -> rusqlite::Result<String> {
+/// The digest of the stored content (see [`Metadata::content_digest`]).
+pub(crate) fn content_digest(conn: &Connection) -> rusqlite::Result<String> {
     let mut h = Sha256::new();
     for (sql, tag) in [
         ("SELECT id, raw_sha256 || ' ' || severity FROM advisories ORDER BY id", "advisory"),

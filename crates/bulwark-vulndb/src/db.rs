@@ -127,6 +127,64 @@ pub fn normalize_name(ecosystem: &str, name: &str) -> String {
     }
 }
 
+/// An in-memory database with this version's schema, to compare a file's tables against.
+fn schema_connection() -> Result<Connection> {
+    let conn = Connection::open_in_memory().map_err(Error::db(":memory:"))?;
+    conn.execute_batch(SCHEMA).map_err(Error::db(":memory:"))?;
+    Ok(conn)
+}
+
+/// Every table and its columns (name and declared type), sorted by table.
+fn table_columns(conn: &Connection) -> rusqlite::Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = std::collections::BTreeMap::new();
+    for t in tables {
+        let cols: Vec<String> = conn
+            .prepare("SELECT name || ' ' || type FROM pragma_table_info(?1) ORDER BY cid")?
+            .query_map([&t], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        out.insert(t, cols);
+    }
+    Ok(out)
+}
+
+/// The SQLite header's promises a truncated or foreign file breaks, checked without SQLite
+/// (which would read a short file's missing pages as absent rows).
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let corrupt = |message: String| Error::Corrupt { path: path.to_path_buf(), message };
+    let mut file = std::fs::File::open(path).map_err(Error::io("open advisory database", path))?;
+    let len = file.metadata().map_err(Error::io("read", path))?.len();
+    let mut header = [0u8; 100];
+    if len < 100 || file.read_exact(&mut header).is_err() {
+        return Err(corrupt(format!("not an SQLite database ({len} bytes, shorter than a header)")));
+    }
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err(corrupt("not an SQLite database (no SQLite header)".to_owned()));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536u64,
+        n => u64::from(n),
+    };
+    let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
+    let counter = &header[24..28];
+    let valid_for = &header[92..96];
+    // The page count in the header is valid only when written by a SQLite that keeps it
+    // (3.7.0 and later) — then the two counters agree.
+    if counter == valid_for && pages > 0 && page_size >= 512 {
+        let expected = pages * page_size;
+        if len < expected {
+            return Err(corrupt(format!(
+                "truncated: {len} bytes, its header says {pages} pages of {page_size} bytes ({expected} bytes)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `Some(i)` for origins inside `affected[i]`.
 fn affected_index(origin: &str) -> Option<i64> {
     let rest = origin.strip_prefix("osv:affected[")?;
@@ -201,6 +259,17 @@ pub struct SourceInfo {
     pub detail: Option<String>,
 }
 
+/// One ecosystem the database covers (see [`Db::ecosystems`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcosystemInfo {
+    /// As published, e.g. `Debian:12`, `PyPI`.
+    pub ecosystem: String,
+    /// Active advisories naming a package of it.
+    pub advisories: u64,
+    /// The newest `modified` time among them, as published.
+    pub newest_modified: Option<String>,
+}
+
 /// What the DB says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -225,8 +294,14 @@ pub struct Db {
 
 impl Db {
     /// Opens a DB read-only and checks its schema version.
+    ///
+    /// Cheap checks run here (it is a file, an SQLite file, no shorter than its header says);
+    /// [`Db::verify`] checks everything and is run on every database written or imported.
     pub fn open(path: impl AsRef<Path>) -> Result<Db> {
         let path = path.as_ref().to_path_buf();
+        if path.is_dir() {
+            return Err(Error::IsDirectory { path });
+        }
         if !path.is_file() {
             return Err(Error::Io {
                 action: "open advisory database",
@@ -234,6 +309,7 @@ impl Db {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
+        check_header(&path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(Error::db(&path))?;
         // Reads go through the page cache without copies; the file is never written in place.
@@ -258,6 +334,43 @@ impl Db {
     /// The file this DB was opened from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Checks the whole database before it is trusted: SQLite's `integrity_check` (every page
+    /// and index), the schema (exactly the tables and columns this version writes), and the
+    /// content digest recomputed from the stored rows against the one the metadata states.
+    /// Reads every page, so it costs about as much as a copy of the file.
+    pub fn verify(&self) -> Result<()> {
+        let corrupt = |message: String| Error::Corrupt { path: self.path.clone(), message };
+        let problems: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check(20)")
+            .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .map_err(|e| corrupt(format!("integrity check failed: {e}")))?;
+        if problems.len() != 1 || problems[0] != "ok" {
+            return Err(corrupt(format!("SQLite integrity check: {}", problems.join("; "))));
+        }
+        let expected = table_columns(&schema_connection()?).map_err(Error::db(&self.path))?;
+        let found = table_columns(&self.conn).map_err(Error::db(&self.path))?;
+        if found != expected {
+            let names = |m: &std::collections::BTreeMap<String, Vec<String>>| {
+                m.iter().map(|(t, c)| format!("{t}({})", c.join(","))).collect::<Vec<_>>().join(" ")
+            };
+            return Err(corrupt(format!(
+                "unexpected tables or columns: found {}, expected {}",
+                names(&found),
+                names(&expected)
+            )));
+        }
+        let stated = self.meta_value("content_digest")?.unwrap_or_default();
+        let computed = crate::build::content_digest(&self.conn).map_err(|e| corrupt(e.to_string()))?;
+        if stated != computed {
+            return Err(corrupt(format!(
+                "its content digest is {computed} but its metadata says {}",
+                if stated.is_empty() { "nothing" } else { &stated }
+            )));
+        }
+        Ok(())
     }
 
     /// The active advisories affecting package `name` in OSV ecosystem `ecosystem`, sorted by
@@ -349,11 +462,62 @@ impl Db {
         Ok(Some((format, bytes)))
     }
 
+    /// When each source's data was fetched (RFC 3339), by source name: the build time, or
+    /// for a source `db update` carried over from the previous database, that database's.
+    pub fn fetched_at(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut map: std::collections::BTreeMap<String, String> = match self.meta_value(crate::build::FETCHED_KEY)? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| Error::Db { path: self.path.clone(), message: format!("corrupt fetch times: {e}") })?,
+            None => Default::default(),
+        };
+        let meta = self.metadata()?;
+        for s in meta.sources {
+            map.entry(s.name).or_insert_with(|| meta.built_at.clone());
+        }
+        Ok(map)
+    }
+
+    /// Every ecosystem the active advisories name packages in, with how many advisories name
+    /// it and the newest `modified` among them, sorted by ecosystem (as published, e.g.
+    /// `Debian:12`).
+    pub fn ecosystems(&self) -> Result<Vec<EcosystemInfo>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.ecosystem, min(json_extract(f.entry, '$.package.ecosystem')), count(DISTINCT f.advisory),
+                        max(a.modified)
+                 FROM affected f JOIN advisories a ON a.rowid = f.advisory
+                 GROUP BY f.ecosystem ORDER BY f.ecosystem",
+            )
+            .map_err(Error::db(&self.path))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let key: String = r.get(0)?;
+                let name: Option<String> = r.get(1)?;
+                Ok(EcosystemInfo {
+                    ecosystem: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).unwrap_or(key),
+                    advisories: r.get::<_, i64>(2)? as u64,
+                    newest_modified: r.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(Error::db(&self.path))?;
+        Ok(rows)
+    }
+
     /// A `meta` row other than the ones [`Db::metadata`] reads (e.g. the update state).
     pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>> {
         self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
+            .map_err(Error::db(&self.path))
+    }
+
+    /// The id and `modified` time of every record read from `source`.
+    pub(crate) fn record_times(&self, source: &str) -> Result<Vec<(String, String)>> {
+        self.conn
+            .prepare("SELECT id, ifnull(modified, '') FROM advisories WHERE source = ?1")
+            .and_then(|mut s| s.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(Error::db(&self.path))
     }
 

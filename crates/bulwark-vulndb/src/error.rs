@@ -28,6 +28,18 @@ pub enum Error {
     /// The SQLite database failed.
     #[error("advisory database {path}: {message}")]
     Db { path: PathBuf, message: String },
+    /// The file is not an intact advisory database: not SQLite, truncated, failing SQLite's
+    /// integrity check, tables other than this version's, or content that does not match
+    /// the digest its metadata states.
+    #[error(
+        "advisory database {path} is damaged: {message}\nhint: rebuild it (`bulwark db build`, `bulwark db update`) or import a good copy (`bulwark db import FILE`)"
+    )]
+    Corrupt { path: PathBuf, message: String },
+    /// The path names a directory where a database file was expected.
+    #[error(
+        "advisory database {path} is a directory, not a database file\nhint: name the file inside it, e.g. {}", path.join("bulwark.db").display()
+    )]
+    IsDirectory { path: PathBuf },
     /// The file is an advisory DB of another schema version.
     #[error(
         "advisory database {path} has schema version {found}, this Bulwark reads {expected}\nhint: rebuild it with `bulwark db build` or `bulwark db update`"

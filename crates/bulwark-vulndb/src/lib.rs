@@ -53,7 +53,9 @@ pub mod severity;
 pub mod update;
 
 pub use build::{BuildReport, DbBuilder, Warning};
-pub use db::{Advisory, Db, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name};
+pub use db::{
+    Advisory, Db, EcosystemInfo, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name,
+};
 pub use debian_tracker::TrackerState;
 pub use error::{Error, Result};
 pub use osv::{Format, Record, parse_record};

@@ -7,18 +7,22 @@
 //! (the watermark, see [`EcosystemState`]); an update then fetches only `modified_id.csv` and the
 //! records newer than the watermark, and rebuilds the DB from the old DB's stored records plus
 //! those. It falls back to `all.zip` when there is no previous state, the CSV is missing or
-//! unreadable, a listed record cannot be fetched, more than [`UpdateOptions::max_incremental`]
-//! records changed, or the list of ecosystems shrank (a record shared by two ecosystems is stored
-//! once, under one of them, so dropping one could lose records of another).
+//! unreadable, a listed record cannot be fetched, or more than [`UpdateOptions::max_incremental`]
+//! records changed.
+//!
+//! An update adds to the database, it never silently drops: every source of the previous
+//! database that the update does not download (ecosystems not named, `db build` sources) is
+//! carried over with its records and its fetch time, and so is any source whose download
+//! fails (reported in [`UpdateReport::failed`]).
 //!
 //! CISA KEV (JSON) and FIRST EPSS (CSV or CSV.gz) are single files, downloaded whole each time.
 //! Every download goes into a temp file beside the target (bounded by
 //! [`UpdateOptions::max_download_bytes`]), with retries on connection errors, stalls, 5xx and
 //! 429, and resumption by `Range` when a connection drops mid-body and the server answers `206`.
 //! A response that sends no byte for [`UpdateOptions::stall_timeout`] counts as dropped.
-//! Only when every download succeeded is a new DB built with [`DbBuilder`] and swapped in
-//! atomically; any error leaves the existing DB untouched (byte for byte) and removes the
-//! temp files.
+//! The new DB is built with [`DbBuilder`], verified and swapped in atomically; when every
+//! download failed, or on any other error, the existing DB stays untouched (byte for byte)
+//! and the temp files are removed.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
@@ -32,7 +36,7 @@ use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
 use crate::build::{BuildReport, DbBuilder, Warning, rfc3339};
-use crate::db::Db;
+use crate::db::{Db, SourceInfo};
 use crate::error::{Error, Result};
 use crate::osv::{Format, MAX_RECORD_BYTES};
 
@@ -143,8 +147,13 @@ pub struct EcosystemUpdate {
 #[derive(Debug, Clone)]
 pub struct UpdateReport {
     pub build: BuildReport,
-    /// One entry per requested ecosystem, in the order given.
+    /// One entry per requested ecosystem that was updated, in the order given.
     pub ecosystems: Vec<EcosystemUpdate>,
+    /// Sources of the previous database kept as they were (not requested, or failed).
+    pub carried: Vec<String>,
+    /// Sources whose download (or feed) failed, with the error, sorted; each kept its
+    /// previous data if the previous database had it.
+    pub failed: Vec<(String, String)>,
 }
 
 /// The URL of osv.dev's `all.zip` for `ecosystem` under `base`.
@@ -235,7 +244,13 @@ enum Plan {
 
 /// Downloads the feeds of `opts` and replaces the DB at `target` with one built from them,
 /// incrementally where the previous DB's state allows (see the module docs).
-/// On any error the existing DB (if any) is left as it was.
+///
+/// An update adds, it never silently drops: every source of the previous database that this
+/// update does not download (other ecosystems, `db build` sources such as CSAF, NVD or the
+/// Debian tracker, KEV and EPSS when not requested) is carried over with its records and its
+/// fetch time. A source whose download fails keeps its previous data and is named in
+/// [`UpdateReport::failed`]; the others are still updated. Only when every requested download
+/// failed is it an error. Either way the file on disk is replaced atomically or not at all.
 pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -251,78 +266,82 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         .build()
         .into();
 
-    // An old DB that does not open (other schema, corrupt) just means a full update.
+    // An old DB that does not open (other schema, corrupt) just means a full update with
+    // nothing to carry over.
     let old = if target.is_file() { Db::open(target).ok() } else { None };
     let prev_state = old.as_ref().and_then(|db| state(db).ok()).unwrap_or_default();
-    let old_sources: BTreeSet<String> = old
-        .as_ref()
-        .and_then(|db| db.metadata().ok())
-        .map(|m| m.sources.into_iter().filter(|s| s.kind == "osv").map(|s| s.name).collect())
-        .unwrap_or_default();
-    // Sources `db update` does not download (`db build --csaf`, `--debian-tracker`, `--nvd`)
-    // are not carried into the rebuilt database: say so rather than drop them silently.
-    let not_carried: Vec<(String, String)> = old
-        .as_ref()
-        .and_then(|db| db.metadata().ok())
-        .map(|m| {
-            m.sources
-                .into_iter()
-                .filter(|s| !matches!(s.kind.as_str(), "osv" | "kev" | "epss"))
-                .map(|s| (s.name, s.kind))
-                .collect()
-        })
-        .unwrap_or_default();
-    let requested: BTreeSet<String> = opts.ecosystems.iter().map(|e| osv_source_name(e)).collect();
-    let shrank = old_sources.iter().any(|s| !requested.contains(s));
+    let old_meta = old.as_ref().and_then(|db| db.metadata().ok());
+    let old_sources: Vec<SourceInfo> = old_meta.as_ref().map(|m| m.sources.clone()).unwrap_or_default();
+    let old_fetched = old.as_ref().and_then(|db| db.fetched_at().ok()).unwrap_or_default();
+    let has_old = |name: &str| old_sources.iter().any(|s| s.name == name);
 
+    let mut failed: Vec<(String, String)> = Vec::new();
+    let mut attempted = 0usize;
     let mut plans = Vec::new();
     for eco in &opts.ecosystems {
-        let prev = prev_state.get(eco).filter(|_| old_sources.contains(&osv_source_name(eco)));
-        let reason = if opts.force_full {
-            Err("full download requested".to_owned())
-        } else if old.is_none() {
-            Err("no previous database".to_owned())
-        } else if shrank {
-            Err("the list of ecosystems shrank".to_owned())
-        } else if let Some(watermark) = prev.and_then(|p| p.watermark.as_deref()) {
-            plan_incremental(&agent, eco, watermark, &dir, opts)?
-        } else {
-            Err("no previous update state".to_owned())
-        };
-        plans.push(match reason {
-            Ok(plan) => plan,
-            Err(reason) => {
-                let url = osv_zip_url(&opts.osv_base, eco);
-                Plan::Full { file: download(&agent, &url, &dir, ".zip", opts)?, url, reason }
+        attempted += 1;
+        let name = osv_source_name(eco);
+        let prev = prev_state.get(eco).filter(|_| has_old(&name));
+        let plan = (|| {
+            let reason = if opts.force_full {
+                Err("full download requested".to_owned())
+            } else if old.is_none() {
+                Err("no previous database".to_owned())
+            } else if let Some(watermark) = prev.and_then(|p| p.watermark.as_deref()) {
+                plan_incremental(&agent, eco, watermark, &dir, opts)?
+            } else {
+                Err("no previous update state".to_owned())
+            };
+            Ok::<_, Error>(match reason {
+                Ok(plan) => plan,
+                Err(reason) => {
+                    let url = osv_zip_url(&opts.osv_base, eco);
+                    Plan::Full { file: download(&agent, &url, &dir, ".zip", opts)?, url, reason }
+                }
+            })
+        })();
+        match plan {
+            Ok(p) => plans.push((eco, Some(p))),
+            Err(e) => {
+                failed.push((name, e.to_string()));
+                plans.push((eco, None));
             }
-        });
+        }
     }
-    let kev = match &opts.kev_url {
-        Some(url) => Some((download(&agent, url, &dir, ".json", opts)?, url)),
-        None => None,
-    };
-    let epss = match &opts.epss_url {
+    let mut fetch_feed = |url: &Option<String>, suffix: &str, name: &str| match url {
         Some(url) => {
-            let suffix = if url.ends_with(".gz") { ".csv.gz" } else { ".csv" };
-            Some((download(&agent, url, &dir, suffix, opts)?, url))
+            attempted += 1;
+            match download(&agent, url, &dir, suffix, opts) {
+                Ok(f) => Some((f, url.clone())),
+                Err(e) => {
+                    failed.push((name.to_owned(), e.to_string()));
+                    None
+                }
+            }
         }
         None => None,
     };
+    let kev = fetch_feed(&opts.kev_url, ".json", KEV_SOURCE_NAME);
+    let epss_suffix = if opts.epss_url.as_deref().is_some_and(|u| u.ends_with(".gz")) { ".csv.gz" } else { ".csv" };
+    let epss = fetch_feed(&opts.epss_url, epss_suffix, EPSS_SOURCE_NAME);
+    if attempted > 0 && failed.len() == attempted {
+        let (name, first) = failed.swap_remove(0);
+        return Err(Error::Io {
+            action: "update",
+            path: target.to_path_buf(),
+            source: io::Error::other(format!("every download failed; {name}: {first}")),
+        });
+    }
 
     let now = rfc3339(SystemTime::now());
     let mut builder = DbBuilder::new(target)?;
-    for (name, kind) in &not_carried {
-        builder.push_warning(Warning {
-            location: target.display().to_string(),
-            message: format!(
-                "source {name} ({kind}) of the previous database is not downloaded by `db update` and is no longer in it; add it again with `bulwark db build`"
-            ),
-        });
-    }
     let mut new_state = BTreeMap::new();
     let mut done = Vec::new();
-    for (eco, plan) in opts.ecosystems.iter().zip(plans) {
+    let mut fresh: BTreeSet<String> = BTreeSet::new();
+    for (eco, plan) in plans {
         let name = osv_source_name(eco);
+        let Some(plan) = plan else { continue };
+        fresh.insert(name.clone());
         let entry = match plan {
             Plan::Full { mut file, url, reason } => {
                 let reader = file.as_file_mut();
@@ -385,17 +404,96 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         };
         done.push(entry);
     }
+    // A feed that downloads but does not parse counts as failed, like one that did not download.
     if let Some((file, url)) = &kev {
-        builder.add_kev(KEV_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
-        builder.set_source_location(KEV_SOURCE_NAME, url);
+        match builder.add_kev(KEV_SOURCE_NAME, file.path()) {
+            Ok(_) => {
+                builder.set_source_location(KEV_SOURCE_NAME, url);
+                fresh.insert(KEV_SOURCE_NAME.to_owned());
+            }
+            Err(e) => failed.push((KEV_SOURCE_NAME.to_owned(), relocate(e, file.path(), url).to_string())),
+        }
     }
     if let Some((file, url)) = &epss {
-        builder.add_epss(EPSS_SOURCE_NAME, file.path()).map_err(|e| relocate(e, file.path(), url))?;
-        builder.set_source_location(EPSS_SOURCE_NAME, url);
+        match builder.add_epss(EPSS_SOURCE_NAME, file.path()) {
+            Ok(_) => {
+                builder.set_source_location(EPSS_SOURCE_NAME, url);
+                fresh.insert(EPSS_SOURCE_NAME.to_owned());
+            }
+            Err(e) => failed.push((EPSS_SOURCE_NAME.to_owned(), relocate(e, file.path(), url).to_string())),
+        }
+    }
+    // Everything else the previous database held stays, with its fetch time.
+    let mut carried = Vec::new();
+    if let Some(old) = &old {
+        for source in old_sources.iter().filter(|s| !fresh.contains(&s.name)) {
+            // A source whose every record came again with this update (the same advisory
+            // published under another ecosystem, say) has nothing left to carry.
+            if matches!(source.kind.as_str(), "osv" | "csaf") {
+                let times = old.record_times(&source.name)?;
+                if !times.is_empty() && times.iter().all(|(id, m)| builder.supersedes(id, m)) {
+                    continue;
+                }
+            }
+            if carry(&mut builder, old, source)? {
+                if let Some(t) = old_fetched.get(&source.name) {
+                    builder.set_fetched(&source.name, t.clone());
+                }
+                carried.push(source.name.clone());
+            } else {
+                builder.push_warning(Warning {
+                    location: target.display().to_string(),
+                    message: format!(
+                        "source {} ({}) of the previous database could not be carried over; add it again with `bulwark db build`",
+                        source.name, source.kind
+                    ),
+                });
+            }
+        }
+    }
+    // Carried ecosystems keep their update state, so their next update can be incremental.
+    for (eco, st) in &prev_state {
+        if carried.contains(&osv_source_name(eco)) {
+            new_state.entry(eco.clone()).or_insert_with(|| st.clone());
+        }
     }
     builder.set_meta(STATE_KEY, serde_json::to_string(&new_state).expect("state serialises"));
     drop(old);
-    Ok(UpdateReport { build: builder.finish()?, ecosystems: done })
+    failed.sort();
+    Ok(UpdateReport { build: builder.finish()?, ecosystems: done, carried, failed })
+}
+
+/// Copies one source of the previous database into the new one; `false` for a kind this
+/// version does not know how to copy.
+fn carry(builder: &mut DbBuilder, old: &Db, source: &SourceInfo) -> Result<bool> {
+    let table = match source.kind.as_str() {
+        "osv" | "csaf" => None,
+        "kev" => Some("kev"),
+        "epss" => Some("epss"),
+        "nvd" => Some("nvd_cvss"),
+        "debian-tracker" => Some("debian_tracker"),
+        _ => return Ok(false),
+    };
+    let idx = builder.begin_source(&source.name, &source.kind, &source.location)?;
+    match table {
+        None => {
+            let location = old.path().display().to_string();
+            old.for_each_raw_record(&source.name, |id, format, bytes| {
+                builder.add_osv_record(idx, &format!("{location}!/{id}"), &bytes, format)
+            })?;
+        }
+        Some(table) => {
+            builder.copy_rows(old, table, &source.name)?;
+            let s = builder.source_mut(idx);
+            s.files = source.files;
+            s.records = source.records;
+            s.invalid = source.invalid;
+        }
+    }
+    let s = builder.source_mut(idx);
+    s.sha256 = source.sha256.clone();
+    s.detail = source.detail.clone();
+    Ok(true)
 }
 
 /// Fetches `modified_id.csv` and the records changed since `watermark`. `Ok(Err(reason))`

@@ -333,32 +333,39 @@ fn update_builds_the_same_db_as_the_directories() {
     assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
 }
 
+/// An update adds: sources it does not download (here a CSAF source and the Debian tracker
+/// from `db build`) stay in the database with their records, rows and digests.
 #[test]
-fn sources_update_does_not_download_are_named_when_they_drop_out() {
+fn sources_update_does_not_download_are_kept() {
     let server = serve(Behaviour::default());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bulwark.db");
     let mut b = DbBuilder::new(&db).unwrap();
     b.add_osv("osv:Go", adv("go-vulndb/data/osv/GO-2022-0969.json")).unwrap();
     b.add_csaf("redhat", adv("redhat-csaf-vex-samples")).unwrap();
-    b.finish().unwrap();
-    let report = update::update(&db, &options(&server, &["Go"])).unwrap().build;
-    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
-    assert!(
-        messages.iter().any(|m| m.contains("source redhat (csaf)") && m.contains("no longer in it")),
-        "{messages:?}"
-    );
-    assert!(report.metadata.sources.iter().all(|s| s.kind != "csaf"));
+    let before = b.finish().unwrap();
+    let report = update::update(&db, &options(&server, &["Go"])).unwrap();
+    let build = &report.build;
+    assert!(build.warnings.iter().all(|w| !w.message.contains("no longer")), "{:?}", build.warnings);
+    let old = source(&before, "redhat");
+    let kept = source(build, "redhat");
+    assert_eq!((kept.kind.as_str(), kept.records, &kept.sha256), ("csaf", old.records, &old.sha256));
+    assert!(old.records > 0);
+    assert_eq!(report.carried, ["redhat"]);
+    assert!(report.failed.is_empty());
+    assert_eq!(source(build, "osv:Go").records, source(reference(), "osv:Go").records);
 }
 
 #[test]
 fn dropped_connection_without_ranges_fails_and_keeps_the_old_db() {
     let server = serve(Behaviour { drop_after: Some(100_000), drops: usize::MAX, ..Behaviour::default() });
     let (dir, db, bytes) = existing_db();
-    let err = update::update(&db, &options(&server, &["Go"])).unwrap_err();
+    // The only download fails: an error, and nothing written.
+    let opts = UpdateOptions { kev_url: None, ..options(&server, &["Go"]) };
+    let err = update::update(&db, &opts).unwrap_err();
     let msg = err.to_string();
     let url = format!("{}/Go/all.zip", server.base);
-    assert!(msg.contains(&url), "{msg}");
+    assert!(msg.contains(&url) && msg.contains("every download failed"), "{msg}");
     assert!(msg.contains("connection dropped after 100000 bytes"), "{msg}");
     assert!(msg.contains("4 attempts"), "{msg}");
     // The first attempt and 3 retries; each retry asked to resume and got the whole file.
@@ -408,17 +415,28 @@ fn corrupt_zip_fails_and_keeps_the_old_db() {
     assert_untouched(dir.path(), &db, &bytes);
 }
 
+/// One source failing does not stop the others: Go and KEV are updated, Debian:12 (404) is
+/// reported as failed, and the old database's own record stays.
 #[test]
-fn missing_ecosystem_is_a_clear_error() {
+fn missing_ecosystem_fails_alone() {
     let server = serve(Behaviour::default());
-    let (dir, db, bytes) = existing_db();
-    let err = update::update(&db, &options(&server, &["Go", "Debian:12"])).unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains(&format!("{}/Debian%3A12/all.zip", server.base)), "{msg}");
-    assert!(msg.contains("404"), "{msg}");
-    // Not retried.
-    assert_eq!(server.log.lock().unwrap().len(), 2);
-    assert_untouched(dir.path(), &db, &bytes);
+    let (_dir, db, _) = existing_db();
+    let report = update::update(&db, &options(&server, &["Go", "Debian:12"])).unwrap();
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    let (name, msg) = &report.failed[0];
+    assert_eq!(name, "osv:Debian:12");
+    assert!(msg.contains(&format!("{}/Debian%3A12/all.zip", server.base)) && msg.contains("404"), "{msg}");
+    // Not retried: Go, Debian:12 once, KEV.
+    assert_eq!(server.log.lock().unwrap().len(), 3);
+    assert_eq!(source(&report.build, "osv:Go").records, source(reference(), "osv:Go").records);
+    assert!(source(&report.build, "cisa-kev").records > 1000);
+    Db::open(&db).unwrap().advisory("GO-2022-0969").unwrap().expect("still answers");
+    // Every requested download failing is an error that leaves the database alone.
+    let bytes = fs::read(&db).unwrap();
+    let opts = UpdateOptions { kev_url: None, ..options(&server, &["Debian:12"]) };
+    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    assert!(msg.contains("every download failed") && msg.contains("404"), "{msg}");
+    assert!(fs::read(&db).unwrap() == bytes);
 }
 
 #[test]
@@ -444,8 +462,8 @@ fn epss_csv_gz_is_downloaded() {
     assert_eq!(source(&report, "first-epss").records, 1);
     let e = Db::open(&db).unwrap().epss("CVE-2024-3094").unwrap().unwrap();
     assert_eq!((e.score.epss, e.score.percentile, e.source.as_str()), (0.83739, 0.99245, "first-epss"));
-    // An update with no ecosystems replaces the DB: the old advisory is gone.
-    assert!(Db::open(&db).unwrap().advisory("GO-2022-0969").unwrap().is_none());
+    // An update adds: the old advisory is still there.
+    assert!(Db::open(&db).unwrap().advisory("GO-2022-0969").unwrap().is_some());
 }
 
 /// The time the test's changed records get: after every real record's `modified`.
@@ -614,7 +632,8 @@ fn stalled_download_is_a_clear_error_and_keeps_the_old_db() {
     let opts = UpdateOptions {
         stall_timeout: Duration::from_millis(500),
         retries: 1,
-        ..options(&server, &["Go", "crates.io"])
+        kev_url: None,
+        ..options(&server, &["crates.io"])
     };
     let started = std::time::Instant::now();
     let msg = update::update(&db, &opts).unwrap_err().to_string();

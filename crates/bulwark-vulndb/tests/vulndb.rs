@@ -578,8 +578,14 @@ fn open_rejects_other_files() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("not-a-db");
     fs::write(&p, b"hello").unwrap();
-    assert!(matches!(Db::open(&p), Err(Error::Db { .. })));
+    assert!(matches!(Db::open(&p), Err(Error::Corrupt { .. })));
+    fs::write(&p, b"x".repeat(8192)).unwrap();
+    let err = Db::open(&p).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }) && err.to_string().contains("not an SQLite database"), "{err}");
     assert!(matches!(Db::open(dir.path().join("missing")), Err(Error::Io { .. })));
+    let err = Db::open(dir.path()).unwrap_err();
+    assert!(matches!(err, Error::IsDirectory { .. }), "{err}");
+    assert!(err.to_string().contains("hint: name the file inside it"), "{err}");
     let conn = rusqlite::Connection::open(dir.path().join("old.db")).unwrap();
     conn.execute_batch(
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema_version', '0');",
@@ -660,4 +666,46 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `Db::verify`, run before a built, updated or imported database replaces another: each kind
+/// of damage is found and named.
+#[test]
+fn verify_finds_each_kind_of_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.db");
+    let mut b = DbBuilder::new(&good).unwrap();
+    b.add_osv("go", shared().join("advisories/go-vulndb/data/osv")).unwrap();
+    b.finish().unwrap();
+    Db::open(&good).unwrap().verify().unwrap();
+    let bytes = fs::read(&good).unwrap();
+    let damaged = |name: &str, f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = bytes.clone();
+        f(&mut b);
+        let p = dir.path().join(name);
+        fs::write(&p, &b).unwrap();
+        p
+    };
+    // 64 KiB zeroed in the middle: opens, fails the integrity check.
+    let zeroed = damaged("zeroed.db", &|b| {
+        let mid = b.len() / 2;
+        b[mid - 32768..mid + 32768].fill(0);
+    });
+    let err = Db::open(&zeroed).and_then(|d| d.verify()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }) && err.to_string().contains("integrity"), "{err}");
+    // Truncated: refused at open, from the header's page count.
+    let truncated = damaged("truncated.db", &|b| b.truncate(b.len() / 2));
+    let err = Db::open(&truncated).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    // A stated content digest that is not the content's, and a table this version does not write.
+    for (name, sql, want) in [
+        ("digest.db", "UPDATE meta SET value = 'sha256:00' WHERE key = 'content_digest'", "content digest is"),
+        ("schema.db", "CREATE TABLE extra (x TEXT)", "unexpected tables or columns"),
+    ] {
+        let p = dir.path().join(name);
+        fs::copy(&good, &p).unwrap();
+        rusqlite::Connection::open(&p).unwrap().execute_batch(sql).unwrap();
+        let err = Db::open(&p).unwrap().verify().unwrap_err();
+        assert!(err.to_string().contains(want), "{name}: {err}");
+    }
 }

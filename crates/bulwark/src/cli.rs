@@ -203,6 +203,14 @@ pub struct ScanArgs {
     /// Image assertion policy (YAML); exit code 1 when it fails
     #[arg(long, env = "BULWARK_POLICY")]
     pub policy: Option<PathBuf>,
+    /// Without a policy: fail (exit 1, or --exit-code) when a finding of this severity or
+    /// worse is found, or one of unknown severity, or a scanner could not check everything;
+    /// display filters do not change it
+    #[arg(long, value_enum, env = "BULWARK_FAIL_ON")]
+    pub fail_on: Option<SeverityArg>,
+    /// The exit code for --fail-on; alone, fail with it on any finding (as with --fail-on unknown)
+    #[arg(long, env = "BULWARK_EXIT_CODE", value_parser = clap::value_parser!(u8).range(1..))]
+    pub exit_code: Option<u8>,
     /// Format of the report on stdout (or of a plain --output FILE)
     #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
     pub format: ReportFormat,

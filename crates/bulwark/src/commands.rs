@@ -43,15 +43,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(OK),
         Err(e) => {
-            let mut message = format!("error: {e}");
-            for cause in e.chain().skip(1) {
-                message.push_str(&format!(": {cause}"));
-            }
-            let mut stderr = io::stderr().lock();
-            let _ = writeln!(stderr, "{}", terminal_safe_lines(&message));
+            let mut text = render_error(&e);
             if let Some(hint) = crate::hints::hint(&e) {
-                let _ = writeln!(stderr, "hint: {}", terminal_safe_lines(&hint));
+                text.push_str(&format!("hint: {hint}\n"));
             }
+            let _ = write!(io::stderr().lock(), "{}", terminal_safe_lines(&text));
             ExitCode::from(ERROR)
         }
     }
@@ -82,6 +78,37 @@ pub(crate) fn terminal_safe_lines(text: &str) -> String {
 /// Prints `warning: …` on stderr, terminal-safe.
 pub(crate) fn print_warning(w: &str) {
     let _ = writeln!(io::stderr().lock(), "warning: {}", terminal_safe(w));
+}
+
+/// An error as the contract says: one `error:` line with the causes joined by `: `, then one
+/// `hint:` line per distinct hint. Hints may sit in any cause's message (`…\nhint: …`); a
+/// cause whose text the line already holds is not repeated.
+pub(crate) fn render_error(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let mut text = Vec::new();
+        for line in cause.to_string().lines() {
+            let line = line.trim();
+            if let Some(h) = line.strip_prefix("hint:") {
+                let h = h.trim().to_owned();
+                if !h.is_empty() && !hints.contains(&h) {
+                    hints.push(h);
+                }
+            } else if !line.is_empty() {
+                text.push(line.to_owned());
+            }
+        }
+        let text = text.join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    let mut out = format!("error: {}\n", parts.join(": "));
+    for h in hints {
+        out.push_str(&format!("hint: {h}\n"));
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -178,6 +205,7 @@ pub(crate) fn run_scan_with(
     };
     customize(&mut opts);
     let mut notes = Vec::new();
+    let mut missing = None;
     if vuln && !input.no_db {
         let path = input.db.clone().unwrap_or_else(crate::db::default_path);
         if input.db.is_some() || path.exists() {
@@ -185,15 +213,27 @@ pub(crate) fn run_scan_with(
             notes.extend(age_warning);
             opts.db = Some(path);
         } else {
-            notes.push(format!(
-                "no advisory database at {}: vulnerabilities were not checked (hint: `bulwark db build --osv …`)",
+            missing = Some(format!(
+                "no advisory database at {}: vulnerabilities were not checked (build one with `bulwark db build --osv …` or `bulwark db update`, or give --db)",
                 path.display()
             ));
         }
+    } else if vuln {
+        missing = Some("--no-db: vulnerabilities were not checked".to_owned());
     }
     let bars = Bars::new(!input.no_progress && !input.quiet);
     let (mut report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
     report.warnings.extend(notes);
+    if let Some(message) = missing {
+        // A gate must not read "no database" as "no vulnerabilities".
+        report.warnings.push(message.clone());
+        report.add_not_checked(bulwark_core::report::NotChecked {
+            scanner: "vuln".to_owned(),
+            reason: bulwark_core::report::NotCheckedReason::NoDatabase,
+            scope: None,
+            message,
+        });
+    }
     if !input.quiet {
         // The report's warnings are redacted already; they still carry tar paths and
         // other image text, which must not reach the terminal raw.
@@ -376,4 +416,24 @@ fn render_inspect_table(w: &mut dyn Write, v: &InspectView) -> io::Result<()> {
     }
     writeln!(w, "\n{} paths in the final image", v.files)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_error;
+
+    #[test]
+    fn errors_are_one_line_and_hints() {
+        // The hint sits in the middle of the chain, as `with_context` leaves it.
+        let e = anyhow::anyhow!("advisory database /x is damaged: truncated\nhint: rebuild it")
+            .context("opening the advisory database /x\nhint: build it with `bulwark db build`");
+        assert_eq!(
+            render_error(&e),
+            "error: opening the advisory database /x: advisory database /x is damaged: truncated\n\
+             hint: build it with `bulwark db build`\nhint: rebuild it\n"
+        );
+        // A cause the line already says is not said twice.
+        let e = anyhow::anyhow!("no such file").context("reading p: no such file");
+        assert_eq!(render_error(&e), "error: reading p: no such file\n");
+    }
 }

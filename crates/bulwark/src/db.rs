@@ -114,6 +114,7 @@ pub fn update(args: DbUpdateArgs) -> Result<u8> {
         if e.to_string().contains("stalled: no data") {
             context.push_str("\nhint: for a slow mirror, raise --stall-timeout");
         }
+        context.push_str(UPDATE_HINTS);
         anyhow::Error::new(e).context(context)
     })?;
     let mut err = std::io::stderr().lock();
@@ -123,10 +124,27 @@ pub fn update(args: DbUpdateArgs) -> Result<u8> {
     for line in update_lines(&report.ecosystems) {
         let _ = writeln!(err, "{line}");
     }
+    for name in &report.carried {
+        let failed = report.failed.iter().any(|(n, _)| n == name);
+        let _ =
+            writeln!(err, "  {name}: kept from the previous database{}", if failed { " (update failed)" } else { "" });
+    }
+    for (name, e) in &report.failed {
+        let kept =
+            if report.carried.contains(name) { "its previous data is kept" } else { "it is not in the database" };
+        let _ = writeln!(err, "warning: {name} was not updated ({kept}): {}", e.replace('\n', " "));
+    }
+    if !report.failed.is_empty() {
+        let _ = write!(err, "{}", UPDATE_HINTS.trim_start());
+        let _ = writeln!(err);
+    }
     let b = &report.build;
     let _ = writeln!(err, "wrote {} ({} bytes, {})", b.path.display(), b.size, b.metadata.content_digest);
     Ok(0)
 }
+
+/// What to do when downloads fail.
+const UPDATE_HINTS: &str = "\nhint: behind a proxy or without access to osv.dev, point --osv-base at a mirror of its layout\nhint: on an air-gapped machine, `bulwark db import FILE` a database built or updated elsewhere";
 
 /// One line per ecosystem: how it was brought up to date.
 fn update_lines(ecosystems: &[EcosystemUpdate]) -> Vec<String> {
@@ -168,22 +186,34 @@ pub fn open_for_scan(path: &Path, max_age_days: u64) -> Result<(Db, Option<Strin
     Ok((db, warning))
 }
 
-/// Copies a database after checking that it opens as one (right schema, metadata readable),
-/// writing beside the destination, syncing and renaming, so a failed copy leaves whatever
-/// was at `to` intact. Used by `db import` and `db export`.
+/// Copies a database, writing beside the destination and checking the copy in full
+/// ([`Db::verify`]: SQLite integrity, schema, content digest) before it is synced and renamed
+/// over `to`; a damaged file leaves whatever was at `to` intact. Used by `db import` and
+/// `db export`; what it prints describes the copy that was checked, never the old file.
 pub fn copy_checked(from: &Path, to: &Path) -> Result<u8> {
-    let meta = Db::open(from)
-        .and_then(|db| db.metadata())
-        .with_context(|| format!("{} is not a usable Bulwark advisory database", from.display()))?;
+    let unusable = || format!("{} is not a usable Bulwark advisory database", from.display());
+    // Fails early, with the clear reason, for a directory, a missing or a non-SQLite file.
+    drop(Db::open(from).with_context(unusable)?);
     let dir = match to.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(d) => d.to_path_buf(),
         None => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("writing in {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".bulwark-db-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("writing in {}", dir.display()))?;
     let mut src = std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
     std::io::copy(&mut src, tmp.as_file_mut()).with_context(|| format!("copying {}", from.display()))?;
     tmp.as_file().sync_all()?;
+    let meta = {
+        let copy = Db::open(tmp.path()).with_context(unusable)?;
+        copy.verify()
+            .map_err(|e| anyhow::anyhow!(rename_path(&e.to_string(), tmp.path(), from)))
+            .with_context(|| format!("{}; {} is unchanged", unusable(), to.display()))?;
+        copy.metadata()?
+    };
     tmp.persist(to).with_context(|| format!("replacing {}", to.display()))?;
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
@@ -192,14 +222,31 @@ pub fn copy_checked(from: &Path, to: &Path) -> Result<u8> {
     Ok(0)
 }
 
+/// Names the file the user gave rather than the temp copy that was checked.
+fn rename_path(message: &str, temp: &Path, real: &Path) -> String {
+    message.replace(&temp.display().to_string(), &real.display().to_string())
+}
+
 pub fn status(args: DbStatusArgs) -> Result<u8> {
     let path = args.db.clone().unwrap_or_else(default_path);
     let (db, warning) = open_for_scan(&path, args.max_age_days)?;
     let meta = db.metadata()?;
+    let ecosystems = db.ecosystems()?;
+    let fetched = db.fetched_at()?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &meta)?;
+            // The metadata as before, plus what the database covers and when each source
+            // was fetched.
+            let mut value = serde_json::to_value(&meta)?;
+            if let Some(sources) = value.get_mut("sources").and_then(|s| s.as_array_mut()) {
+                for s in sources {
+                    let name = s["name"].as_str().unwrap_or_default().to_owned();
+                    s["fetched_at"] = fetched.get(&name).cloned().into();
+                }
+            }
+            value["ecosystems"] = serde_json::to_value(&ecosystems)?;
+            serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
         Format::Table => {
@@ -212,8 +259,27 @@ pub fn status(args: DbStatusArgs) -> Result<u8> {
             for s in &meta.sources {
                 writeln!(
                     out,
-                    "  {:<24} {:<4} {:>7} records  {:>5} withdrawn  {:>4} invalid  {}",
-                    s.name, s.kind, s.records, s.withdrawn, s.invalid, s.location
+                    "  {:<24} {:<4} {:>7} records  {:>5} withdrawn  {:>4} invalid  fetched {}  {}",
+                    s.name,
+                    s.kind,
+                    s.records,
+                    s.withdrawn,
+                    s.invalid,
+                    fetched.get(&s.name).map(String::as_str).unwrap_or("-"),
+                    s.location
+                )?;
+            }
+            writeln!(out, "Ecosystems:")?;
+            if ecosystems.is_empty() {
+                writeln!(out, "  (none: this database cannot match any package)")?;
+            }
+            for e in &ecosystems {
+                writeln!(
+                    out,
+                    "  {:<32} {:>7} advisories  newest modified {}",
+                    e.ecosystem,
+                    e.advisories,
+                    e.newest_modified.as_deref().unwrap_or("-")
                 )?;
             }
             // A DB made by `db update` says where each ecosystem's next update starts from.

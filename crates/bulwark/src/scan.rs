@@ -62,12 +62,65 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
             opts.secret.max_file_bytes = max;
         }
     })?;
-    filter(&mut report, &args.severity, args.ignore_unfixed);
+    // The gate sees every finding: `--severity` and `--ignore-unfixed` change what is shown,
+    // never what passes (a policy denying fixable highs fails whatever is displayed).
     if let Some(policy) = &policy {
         report.policy = Some(policy.evaluate(&report, today));
     }
+    let fail_on = fail_on_gate(&report, args.fail_on, args.exit_code);
+    filter(&mut report, &args.severity, args.ignore_unfixed);
     emit(&report, &outputs, args.junit_cases, args.input.quiet)?;
-    Ok(exit_code(&report))
+    let code = exit_code(&report);
+    if code != OK {
+        return Ok(code);
+    }
+    match fail_on {
+        Some((code, why)) => {
+            if !args.input.quiet {
+                let _ = writeln!(io::stderr().lock(), "failed: {why}");
+            }
+            Ok(code)
+        }
+        None => Ok(OK),
+    }
+}
+
+/// `--fail-on SEVERITY` / `--exit-code N`, the gate for users without a policy: the exit code
+/// and why, when any finding is at `SEVERITY` or worse (or of unknown severity, which could be
+/// anything), or when an enabled scanner could not check everything. Judged before display
+/// filters are applied.
+fn fail_on_gate(report: &ScanReport, fail_on: Option<SeverityArg>, exit_code: Option<u8>) -> Option<(u8, String)> {
+    if fail_on.is_none() && exit_code.is_none() {
+        return None;
+    }
+    let code = exit_code.unwrap_or(POLICY_FAILED);
+    let min = fail_on.map(severity_of).unwrap_or(Severity::Unknown);
+    let counts = |s: Severity| s >= min || s == Severity::Unknown;
+    let found = report.vulnerabilities.iter().filter(|v| counts(v.severity)).count()
+        + report.malware.iter().filter(|m| counts(m.severity)).count()
+        + report.secrets.iter().filter(|s| counts(s.severity)).count()
+        + report.misconfigurations.iter().filter(|c| counts(c.severity)).count();
+    let gaps = report.not_checked.iter().filter(|n| report.scanners.contains(&n.scanner)).count();
+    let at =
+        if min == Severity::Unknown { "any severity".to_owned() } else { format!("{min:?} or worse").to_lowercase() };
+    match (found, gaps) {
+        (0, 0) => None,
+        (n, 0) => Some((code, format!("{n} finding(s) of {at} (or of unknown severity) (exit code {code})"))),
+        (n, g) => Some((
+            code,
+            format!("{n} finding(s) of {at}, and {g} check(s) not completed (see `not checked`) (exit code {code})"),
+        )),
+    }
+}
+
+fn severity_of(s: SeverityArg) -> Severity {
+    match s {
+        SeverityArg::Critical => Severity::Critical,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Unknown => Severity::Unknown,
+    }
 }
 
 /// `bulwark policy check`: the verdict of a saved report under a policy.
@@ -131,19 +184,12 @@ fn today() -> Result<Date> {
     }
 }
 
-/// `--severity` and `--ignore-unfixed`: what is left out of every output and of the policy.
+/// `--severity` and `--ignore-unfixed`: what is left out of every output, after the policy
+/// and `--fail-on` have seen everything. How many were left out is kept in the report.
 fn filter(report: &mut ScanReport, severities: &[SeverityArg], ignore_unfixed: bool) {
+    let before = finding_count(report);
     if !severities.is_empty() {
-        let keep: Vec<Severity> = severities
-            .iter()
-            .map(|s| match s {
-                SeverityArg::Critical => Severity::Critical,
-                SeverityArg::High => Severity::High,
-                SeverityArg::Medium => Severity::Medium,
-                SeverityArg::Low => Severity::Low,
-                SeverityArg::Unknown => Severity::Unknown,
-            })
-            .collect();
+        let keep: Vec<Severity> = severities.iter().copied().map(severity_of).collect();
         report.vulnerabilities.retain(|v| keep.contains(&v.severity));
         report.malware.retain(|m| keep.contains(&m.severity));
         report.secrets.retain(|s| keep.contains(&s.severity));
@@ -152,6 +198,11 @@ fn filter(report: &mut ScanReport, severities: &[SeverityArg], ignore_unfixed: b
     if ignore_unfixed {
         report.vulnerabilities.retain(|v| v.state == FixState::Fixed);
     }
+    report.hidden_by_filters += (before - finding_count(report)) as u64;
+}
+
+fn finding_count(r: &ScanReport) -> usize {
+    r.vulnerabilities.len() + r.malware.len() + r.secrets.len() + r.misconfigurations.len()
 }
 
 fn exit_code(report: &ScanReport) -> u8 {

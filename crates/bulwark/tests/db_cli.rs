@@ -192,3 +192,115 @@ fn stalled_server_gives_a_clear_error_and_keeps_the_database() {
     let status = bulwark(&["db", "status", "--db", db.to_str().unwrap()]);
     assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
 }
+
+/// `db update --ecosystem crates.io` on a database built from local feeds (Debian ELTS, the
+/// PyPA advisories, KEV), with the KEV download failing: the user saw every other ecosystem
+/// and KEV vanish. Now they stay, KEV keeps its previous data and says so, crates.io is added.
+#[test]
+fn update_adds_to_a_built_database_and_survives_a_failing_source() {
+    let (files, n, _) = crates_io_files();
+    let base = serve(files, false);
+    let shared = records_dir().join("../../..");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bulwark.db");
+    let db_arg = db.to_str().unwrap();
+    let feed = |p: &str| shared.join(p).to_str().unwrap().to_owned();
+    let built = bulwark(&[
+        "db",
+        "build",
+        "--db",
+        db_arg,
+        "--osv",
+        &format!("elts={}", feed("advisories/debian-elts-osv/advisories")),
+        "--osv",
+        &format!("pypa={}", feed("advisories/pypa-advisory-db")),
+        "--kev",
+        &format!("kev={}", feed("advisories/cisa-kev/known_exploited_vulnerabilities.json")),
+    ]);
+    assert_eq!(built.status.code(), Some(0), "{}", String::from_utf8_lossy(&built.stderr));
+    let status = |db: &str| -> serde_json::Value {
+        let out = bulwark(&["db", "status", "--db", db, "-f", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = status(db_arg);
+    let records = |s: &serde_json::Value, name: &str| {
+        s["sources"].as_array().unwrap().iter().find(|x| x["name"] == name).map(|x| x["records"].as_u64().unwrap())
+    };
+    let ecosystems = |s: &serde_json::Value| -> Vec<String> {
+        s["ecosystems"].as_array().unwrap().iter().map(|e| e["ecosystem"].as_str().unwrap().to_owned()).collect()
+    };
+    let (elts, pypa, kev) = (records(&before, "elts"), records(&before, "pypa"), records(&before, "kev"));
+    assert!(elts.unwrap() > 1000 && pypa.unwrap() > 1000 && kev.unwrap() > 1000, "{before}");
+    let fetched_before = before["sources"][0]["fetched_at"].clone();
+
+    // KEV's URL answers 404: that source fails, the others go on.
+    let kev_url = format!("{base}/kev/known_exploited_vulnerabilities.json");
+    let out = bulwark(&[
+        "db",
+        "update",
+        "--db",
+        db_arg,
+        "--ecosystem",
+        "crates.io",
+        "--osv-base",
+        &base,
+        "--kev-url",
+        &kev_url,
+        "--no-epss",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(&format!("crates.io: full download, {n} records")), "{stderr}");
+    assert!(stderr.contains("warning: cisa-kev was not updated (it is not in the database)"), "{stderr}");
+    assert!(stderr.contains("kev: kept from the previous database"), "{stderr}");
+    assert!(stderr.contains("elts: kept from the previous database") && stderr.contains("pypa: kept"), "{stderr}");
+    assert!(stderr.contains("hint: ") && stderr.contains("--osv-base") && stderr.contains("db import"), "{stderr}");
+
+    let after = status(db_arg);
+    assert_eq!(
+        (records(&after, "elts"), records(&after, "pypa"), records(&after, "kev")),
+        (elts, pypa, kev),
+        "{after}"
+    );
+    let crates = after["sources"].as_array().unwrap().iter().find(|x| x["name"] == "osv:crates.io").unwrap();
+    assert_eq!(crates["files"], n, "{after}");
+    let ecos = ecosystems(&after);
+    for e in ["crates.io", "Debian:10", "PyPI"] {
+        assert!(ecos.iter().any(|x| x == e), "{e} missing from {ecos:?}");
+    }
+    // Carried sources keep the time they were fetched.
+    let elts_after = after["sources"].as_array().unwrap().iter().find(|x| x["name"] == "elts").unwrap();
+    assert_eq!(elts_after["fetched_at"], fetched_before, "{after}");
+
+    // A second update is incremental for crates.io and still keeps everything.
+    let out = update(&db, &base, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("crates.io: incremental"), "{stderr}");
+    assert_eq!(records(&status(db_arg), "pypa"), pypa);
+
+    // When every download fails nothing is written, and the error names the cures.
+    let bytes = fs::read(&db).unwrap();
+    let out = bulwark(&[
+        "db",
+        "update",
+        "--db",
+        db_arg,
+        "--ecosystem",
+        "npm",
+        "--osv-base",
+        &base,
+        "--kev-url",
+        &kev_url,
+        "--no-epss",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains("every download failed"), "{stderr}");
+    assert!(
+        stderr.contains("\nhint: ") && stderr.contains("--osv-base") && stderr.contains("`bulwark db import FILE`"),
+        "{stderr}"
+    );
+    assert!(fs::read(&db).unwrap() == bytes, "the database changed");
+}

@@ -152,6 +152,10 @@ impl Redactor {
                 e.matched.iter_mut().for_each(s);
             }
         }
+        for n in &mut r.not_checked {
+            o(&mut n.scope);
+            s(&mut n.message);
+        }
         r.warnings.iter_mut().for_each(s);
     }
 }
