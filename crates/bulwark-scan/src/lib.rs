@@ -158,7 +158,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     };
     let mut read = opts.read.clone();
     if read.analyze.analyzers.is_empty() {
-        read.analyze.analyzers = catalog::analyzers();
+        read.analyze.analyzers = catalog::analyzers(&read.limits);
         if let Some(m) = &malware {
             read.analyze.analyzers.push(Arc::clone(m) as Arc<dyn FileAnalyzer>);
         }
@@ -169,6 +169,16 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     let (mut report, package_owned) = report_with_owned_files(&image);
     report.scanners = opts.scanners.names();
+    let limits = &opts.read.limits;
+    // The image config's collections, cut to the limit once for the secret scanner and the
+    // config checks; what was cut is said once.
+    let config = image.resolved.as_ref().map(|r| {
+        let (config, cut) = bulwark_detect::config::capped_config(&r.config, limits.max_config_entries);
+        if opts.scanners.secret || opts.scanners.config {
+            report.warnings.extend(cut);
+        }
+        config
+    });
     if let Some(m) = &malware {
         report.malware = bulwark_detect::malware::findings(&image);
         report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
@@ -177,8 +187,8 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     }
     if let Some(s) = &secret {
         let mut found = bulwark_detect::secret::findings(&image, s, &package_owned);
-        if let Some(resolved) = &image.resolved {
-            found.extend(bulwark_detect::secret::scan_image_config(s, &resolved.config));
+        if let Some(config) = &config {
+            found.extend(bulwark_detect::secret::scan_image_config(s, config));
         }
         found.sort_by(|a, b| (&a.location, &a.rule).cmp(&(&b.location, &b.rule)));
         found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
@@ -189,8 +199,10 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
             .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
     }
     if opts.scanners.config {
-        report.misconfigurations = bulwark_detect::config::check(&image, &report, &opts.config);
+        let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };
+        report.misconfigurations = bulwark_detect::config::check(&image, &report, &config_opts);
     }
+    cap_findings(&mut report, limits.max_findings);
     if opts.scanners.vuln {
         match_vulnerabilities(&mut report, opts)?;
         let (ignores, vex) = &suppressions;
@@ -199,6 +211,29 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         }
     }
     Ok((report, Some(image)))
+}
+
+/// Keeps at most `max` findings per rule of each scanner, the first in report order, and
+/// counts the rest in one limit warning per rule: an image full of one secret or one
+/// world-writable path must not make the report (and every format written from it) grow
+/// without bound.
+fn cap_findings(report: &mut ScanReport, max: u64) {
+    fn cap<T>(items: &mut Vec<T>, max: u64, scanner: &str, rule: impl Fn(&T) -> &str, warnings: &mut Vec<String>) {
+        let mut seen: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        items.retain(|f| {
+            let n = seen.entry(rule(f).to_owned()).or_default();
+            *n += 1;
+            *n <= max
+        });
+        for (rule, n) in seen.into_iter().filter(|(_, n)| *n > max) {
+            let what = format!("{scanner} findings of rule {}", bulwark_core::excerpt(&rule));
+            warnings.push(bulwark_core::report::limit_warning("max-findings", max, &what, n - max));
+        }
+    }
+    let w = &mut report.warnings;
+    cap(&mut report.malware, max, "malware", |f| &f.rule, w);
+    cap(&mut report.secrets, max, "secret", |f| &f.rule, w);
+    cap(&mut report.misconfigurations, max, "config", |f| &f.id, w);
 }
 
 type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
