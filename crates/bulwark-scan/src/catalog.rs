@@ -326,7 +326,7 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
             continue;
         }
         let Some((result, firsts)) = attributed(path, &node.replaced, node.layer) else { continue };
-        warnings.extend(result.warnings.iter().map(|w| format!("/{path}: {w}")));
+        warnings.extend(result.warnings.iter().map(|w| located(path, w)));
         for (p, first) in result.packages.iter().zip(firsts) {
             out.push(p.to_report(None, Some(first), None));
         }
@@ -371,6 +371,16 @@ pub fn os_release(os: &OsInfo) -> OsRelease {
     }
 }
 
+/// A cataloguer's warning with the file it is about. Limit warnings already name it and
+/// keep their recognisable start (`bulwark_core::report::LIMIT_WARNING_PREFIX`).
+fn located(path: &str, warning: &str) -> String {
+    if warning.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
+        warning.to_owned()
+    } else {
+        format!("/{path}: {warning}")
+    }
+}
+
 fn decode(v: &serde_json::Value) -> Option<DbResult> {
     // From the borrowed value: a database's result is not copied to be read.
     DbResult::deserialize(v).ok()
@@ -409,6 +419,9 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
             && let Some(r) = image.view.analysis(&image.layers, OS_PACKAGES, path).and_then(decode)
             && let Some(o) = r.owned
         {
+            // Info files' warnings (malformed md5sums lines, files over the limit) are
+            // reported with the file, like the databases' own.
+            warnings.extend(r.warnings.iter().map(|w| located(path, w)));
             owned.push(o);
         }
     }
@@ -434,7 +447,7 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
         }
         let final_packages = match &final_db {
             Some(db) => {
-                warnings.extend(db.warnings.iter().map(|w| format!("/{path}: {w}")));
+                warnings.extend(db.warnings.iter().map(|w| located(path, w)));
                 db.packages.clone()
             }
             None => {

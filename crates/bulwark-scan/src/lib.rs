@@ -122,7 +122,7 @@ const MAX_SBOM_BYTES: u64 = 256 << 20;
 /// Every enabled scanner runs in the same single pass over the layers.
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     if let Reference::Sbom { path } = reference {
-        let mut report = sbom_report(reference, path)?;
+        let mut report = sbom_report(reference, path, opts.read.limits.max_packages)?;
         report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
         if opts.scanners.vuln {
             match_vulnerabilities(&mut report, opts)?;
@@ -271,7 +271,7 @@ fn match_vulnerabilities(report: &mut ScanReport, opts: &ScanOptions) -> Result<
 }
 
 /// The report for an SBOM given as input: its packages and OS, no layers or files.
-fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanReport> {
+fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
     use std::io::Read;
     let io_err = |source| Error::Sbom { path: path.to_owned(), message: format!("reading: {source}") };
     let mut bytes = Vec::new();
@@ -279,7 +279,7 @@ fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanRepo
     if bytes.len() as u64 > MAX_SBOM_BYTES {
         return Err(Error::Sbom { path: path.to_owned(), message: format!("larger than {MAX_SBOM_BYTES} bytes") });
     }
-    let sbom = bulwark_report::sbom_in::parse(&bytes)
+    let sbom = bulwark_report::sbom_in::parse_with(&bytes, max_packages)
         .map_err(|e| Error::Sbom { path: path.to_owned(), message: e.to_string() })?;
     Ok(ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
