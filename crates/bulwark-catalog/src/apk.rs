@@ -125,4 +125,20 @@ mod tests {
         assert_eq!(pkgs[0].source_name.as_deref(), Some("a"));
         assert_eq!(warnings.len(), 1);
     }
+
+    #[test]
+    fn limits_keep_the_first_records_and_count_the_rest() {
+        let db: String = (0..5).map(|i| format!("P:p{i}\nV:1-r0\nF:usr\nR:a\nR:b\nR:c\n\n")).collect();
+        let limits = Limits { max_packages: 2, max_files: 2 };
+        let (pkgs, warnings) = parse_installed_with(db.as_bytes(), "/i", &limits);
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1"]);
+        assert!(pkgs.iter().all(|p| p.files == ["/usr/a", "/usr/b"]));
+        assert_eq!(
+            warnings,
+            [
+                "limit reached: --max-packages=2: /i: packages (3 more not checked)",
+                "limit reached: --max-package-files=2: /i: files of 2 packages (the first p0) (2 more not checked)",
+            ]
+        );
+    }
 }

@@ -414,6 +414,31 @@ mod tests {
     }
 
     #[test]
+    fn limits_keep_the_first_records_and_count_the_rest() {
+        let mut status = String::new();
+        for i in 0..10 {
+            status.push_str(&format!("Package: p{i}\nVersion: 1\nConffiles:\n /etc/a{i} x\n /etc/b{i} x\n\n"));
+        }
+        for i in 0..500 {
+            status.push_str(&format!("Package: broken{i}\n\n"));
+        }
+        let limits = Limits { max_packages: 4, max_files: 1 };
+        let (pkgs, warnings) = parse_status_with(status.as_bytes(), "/s", &limits);
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2", "p3"]);
+        assert!(pkgs.iter().all(|p| p.files.len() == 1));
+        assert!(warnings.contains(&"limit reached: --max-packages=4: /s: packages (6 more not checked)".to_owned()));
+        assert!(
+            warnings.contains(
+                &"limit reached: --max-package-files=1: /s: files of 4 packages (the first p0) (4 more not checked)"
+                    .to_owned()
+            )
+        );
+        assert!(warnings.contains(&"400 more warnings like these not shown".to_owned()), "{warnings:?}");
+        assert_eq!(warnings.len(), crate::MAX_WARNINGS + 3);
+        assert_eq!(parse_file_list_with(b"/a\n/b\n/c\n", 2), (vec!["/a".to_owned(), "/b".to_owned()], 1));
+    }
+
+    #[test]
     fn info_names() {
         assert_eq!(info_file_owner("libc6:amd64.list"), Some(("libc6", Some("amd64"), InfoKind::List)));
         assert_eq!(info_file_owner("zlib1g.md5sums"), Some(("zlib1g", None, InfoKind::Md5sums)));

@@ -637,4 +637,23 @@ mod tests {
         assert_eq!(names, ["nested", "ok"]);
         assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
     }
+
+    #[test]
+    fn capped_reading_counts_what_it_skips() {
+        let comps: Vec<serde_json::Value> = (0..10)
+            .map(|i| serde_json::json!({"type": "library", "name": format!("p{i}"), "purl": format!("pkg:npm/p{i}@1")}))
+            .collect();
+        let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": comps});
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let all = parse(&bytes).unwrap();
+        assert_eq!(all.packages.len(), 10);
+        assert!(all.warnings.is_empty());
+        let few = parse_with(&bytes, 3).unwrap();
+        assert_eq!(few.packages.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2"]);
+        assert!(
+            few.warnings.iter().any(|w| w.starts_with("limit reached: --max-packages=3: sbom") && w.contains("7 more"))
+        );
+        // Trailing garbage is still an error, as with a plain parse.
+        assert!(matches!(parse_with(b"{} x", 3), Err(Error::NotJson(_))));
+    }
 }
