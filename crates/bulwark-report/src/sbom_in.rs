@@ -640,7 +640,7 @@ mod tests {
 
     #[test]
     fn capped_reading_counts_what_it_skips() {
-        let comps: Vec<serde_json::Value> = (0..10)
+        let comps: Vec<Value> = (0..10)
             .map(|i| serde_json::json!({"type": "library", "name": format!("p{i}"), "purl": format!("pkg:npm/p{i}@1")}))
             .collect();
         let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": comps});
