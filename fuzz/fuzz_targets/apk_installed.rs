@@ -18,4 +18,12 @@ fuzz_target!(|data: &[u8]| {
         common::check_absolute(&p.files);
         assert_eq!(p.source_version.as_deref(), Some(p.version.as_str()));
     }
+    // Tiny limits: within them, and anything cut is said in a limit warning.
+    let limits = bulwark_catalog::Limits { max_packages: 2, max_files: 1 };
+    let (few, warnings) = apk::parse_installed_with(data, "/lib/apk/db/installed", &limits);
+    assert!(few.len() <= 2 && few.iter().all(|p| p.files.len() <= 1));
+    if packages.len() > 2 || packages.iter().any(|p| p.files.len() > 1) {
+        assert!(warnings.iter().any(|w| w.starts_with("limit reached: ")), "{warnings:?}");
+    }
+    assert!(warnings.len() <= bulwark_catalog::MAX_WARNINGS + 3);
 });

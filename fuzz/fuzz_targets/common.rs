@@ -21,6 +21,7 @@ pub fn limits() -> Limits {
         max_file_bytes: 1 << 20,
         max_index_depth: 4,
         max_layers: 64,
+        ..Limits::default()
     }
 }
 

@@ -19,7 +19,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(p.source_name.as_deref().is_some_and(|s| !s.is_empty()), "{p:?}");
     }
 
+    // Tiny limits: what is kept is a prefix-subset of the unlimited parse, within the limits,
+    // and anything cut is said in a limit warning; warnings stay capped.
+    let limits = bulwark_catalog::Limits { max_packages: 3, max_files: 2 };
+    let (few, warnings) = dpkg::parse_status_with(data, "/var/lib/dpkg/status", &limits);
+    assert!(few.len() <= 3 && few.iter().all(|p| p.files.len() <= 2));
+    assert!(few.iter().all(|p| packages.iter().any(|q| (&q.name, &q.version) == (&p.name, &p.version))));
+    if packages.len() > 3 || packages.iter().any(|p| p.files.len() > 2) {
+        assert!(warnings.iter().any(|w| w.starts_with("limit reached: ")), "{warnings:?}");
+    }
+    assert!(warnings.len() <= bulwark_catalog::MAX_WARNINGS + 3);
+    let (capped, dropped) = dpkg::parse_file_list_with(data, 2);
+    assert!(capped.len() <= 2 && (dropped == 0 || capped.len() == 2));
+
     let list = dpkg::parse_file_list(data);
+    assert_eq!(list.len() as u64, capped.len() as u64 + dropped);
     common::check_absolute(&list);
     assert!(!list.iter().any(|f| f == "/."));
     let (sums, _) = dpkg::parse_md5sums(data);

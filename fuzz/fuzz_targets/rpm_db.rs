@@ -15,6 +15,14 @@ const DB: &str = "/var/lib/rpm/Packages";
 
 fuzz_target!(|data: &[u8]| {
     let sniffed = rpm::parse_rpmdb(data, DB);
+    // Tiny limits: within them, and anything cut is said in a limit warning.
+    let limits = bulwark_catalog::Limits { max_packages: 1, max_files: 1 };
+    if let (Ok((few, warnings)), Ok((all, _))) = (rpm::parse_rpmdb_with(data, DB, &limits), &sniffed) {
+        assert!(few.len() <= 1 && few.iter().all(|p| p.files.len() <= 1));
+        if all.iter().any(|p| p.files.len() > 1) || all.len() > 1 {
+            assert!(warnings.iter().any(|w| w.starts_with("limit reached: ")), "{warnings:?}");
+        }
+    }
     let direct = [
         (DbFormat::Sqlite, rpm::parse_rpmdb_sqlite(data, DB)),
         (DbFormat::BerkeleyDb, rpm::parse_rpmdb_bdb(data, DB)),

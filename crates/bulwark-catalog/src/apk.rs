@@ -4,23 +4,28 @@
 //! `L` license, `m` maintainer, `F` a directory, `R` a file inside the last `F`.
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Limits, Parsed, Warnings, excerpt, package_limit};
 
-/// Parses `lib/apk/db/installed`.
+/// Parses `lib/apk/db/installed` with the default [`Limits`].
 pub fn parse_installed(bytes: &[u8], db_path: &str) -> Parsed {
+    parse_installed_with(bytes, db_path, &Limits::default())
+}
+
+/// Parses `lib/apk/db/installed`, block by block: packages beyond `max_packages` and files
+/// beyond `max_files` per package are counted in a warning, not kept.
+pub fn parse_installed_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed {
     let text = String::from_utf8_lossy(bytes);
-    let mut packages = Vec::new();
-    let mut warnings = Vec::new();
+    let mut out = Out { packages: Vec::new(), warnings: Warnings::default(), dropped: 0, limits };
     let mut block = Block::default();
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
         if line.trim().is_empty() {
-            block.finish(db_path, &mut packages, &mut warnings);
+            block.finish(db_path, &mut out);
             continue;
         }
         let bytes = line.as_bytes();
         if bytes.len() < 2 || bytes[1] != b':' || !bytes[0].is_ascii_alphabetic() {
-            warnings.push(format!("{db_path}: line {lineno}: not an apk field: {}", excerpt(line)));
+            out.warnings.push(|| format!("{db_path}: line {lineno}: not an apk field: {}", excerpt(line)));
             continue;
         }
         if block.start == 0 {
@@ -34,6 +39,7 @@ pub fn parse_installed(bytes: &[u8], db_path: &str) -> Parsed {
             b'o' => block.origin = Some(value.to_owned()),
             b'L' => block.license = Some(value.to_owned()),
             b'F' => block.dir = Some(value.trim_matches('/').to_owned()),
+            b'R' if block.files.len() >= limits.max_files => block.files_dropped += 1,
             b'R' => {
                 let path = match block.dir.as_deref() {
                     Some(dir) if !dir.is_empty() => format!("/{dir}/{value}"),
@@ -44,9 +50,22 @@ pub fn parse_installed(bytes: &[u8], db_path: &str) -> Parsed {
             _ => {}
         }
     }
-    block.finish(db_path, &mut packages, &mut warnings);
+    block.finish(db_path, &mut out);
+    let Out { mut packages, mut warnings, dropped, .. } = out;
+    if dropped > 0 {
+        warnings.limit(package_limit(limits.max_packages, db_path, dropped));
+    }
     sort_packages(&mut packages);
-    (packages, warnings)
+    (packages, warnings.finish(db_path))
+}
+
+/// What the blocks read so far produced.
+struct Out<'a> {
+    packages: Vec<Package>,
+    warnings: Warnings,
+    /// Packages not kept because of `limits.max_packages`.
+    dropped: u64,
+    limits: &'a Limits,
 }
 
 #[derive(Default)]
@@ -59,19 +78,28 @@ struct Block {
     license: Option<String>,
     dir: Option<String>,
     files: Vec<String>,
+    /// `R:` lines beyond `max_files`.
+    files_dropped: u64,
 }
 
 impl Block {
-    fn finish(&mut self, db_path: &str, packages: &mut Vec<Package>, warnings: &mut Vec<String>) {
+    fn finish(&mut self, db_path: &str, out: &mut Out<'_>) {
         let b = std::mem::take(self);
         if b.start == 0 {
             return;
         }
         let (Some(name), Some(version)) = (b.name.filter(|n| !n.is_empty()), b.version.filter(|v| !v.is_empty()))
         else {
-            warnings.push(format!("{db_path}: block at line {}: no P: name or V: version, skipped", b.start));
+            out.warnings.push(|| format!("{db_path}: block at line {}: no P: name or V: version, skipped", b.start));
             return;
         };
+        if out.packages.len() >= out.limits.max_packages {
+            out.dropped += 1;
+            return;
+        }
+        if b.files_dropped > 0 {
+            out.warnings.files_dropped(out.limits.max_files, &name, b.files_dropped);
+        }
         let mut pkg = Package::new(PackageKind::Apk, name.clone(), version.clone(), db_path);
         pkg.arch = b.arch.filter(|a| !a.is_empty());
         // Sub-packages share their origin's version: apk builds them from one APKBUILD.
@@ -80,7 +108,7 @@ impl Block {
         pkg.license = b.license.filter(|l| !l.is_empty());
         pkg.files = b.files;
         pkg.normalise_files();
-        packages.push(pkg);
+        out.packages.push(pkg);
     }
 }
 
@@ -96,5 +124,21 @@ mod tests {
         assert_eq!(pkgs[0].files, vec!["/etc/y", "/rootfile", "/usr/bin/x"]);
         assert_eq!(pkgs[0].source_name.as_deref(), Some("a"));
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn limits_keep_the_first_records_and_count_the_rest() {
+        let db: String = (0..5).map(|i| format!("P:p{i}\nV:1-r0\nF:usr\nR:a\nR:b\nR:c\n\n")).collect();
+        let limits = Limits { max_packages: 2, max_files: 2 };
+        let (pkgs, warnings) = parse_installed_with(db.as_bytes(), "/i", &limits);
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1"]);
+        assert!(pkgs.iter().all(|p| p.files == ["/usr/a", "/usr/b"]));
+        assert_eq!(
+            warnings,
+            [
+                "limit reached: --max-packages=2: /i: packages (3 more not checked)",
+                "limit reached: --max-package-files=2: /i: files of 2 packages (the first p0) (2 more not checked)",
+            ]
+        );
     }
 }

@@ -57,6 +57,141 @@ pub type Parsed = (Vec<Package>, Vec<String>);
 
 pub(crate) use bulwark_core::excerpt;
 
+/// Caps on what one parser call keeps, so that a hostile database, lockfile or archive
+/// cannot make the scanner hold an unbounded inventory: packages beyond `max_packages` and
+/// owned files beyond `max_files` per package are counted in a warning
+/// ([`bulwark_core::report::limit_warning`]), not kept, and warnings beyond
+/// [`MAX_WARNINGS`] are counted in one more. What is kept is always the first records in
+/// file order, so results stay reproducible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Limits {
+    /// Most packages kept from one file (`--max-packages`).
+    pub max_packages: usize,
+    /// Most owned files kept for one package (`--max-package-files`).
+    pub max_files: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_packages: 50_000, max_files: 100_000 }
+    }
+}
+
+/// Most warnings kept from one file; the rest are counted in a last warning. Warnings are
+/// per record (a malformed line, a package without a version), so a hostile file could
+/// otherwise produce one per line.
+pub const MAX_WARNINGS: usize = 100;
+
+impl Limits {
+    /// Applies the limits to what a parser returned: packages beyond `max_packages` and
+    /// files beyond `max_files` are dropped and counted, warnings are capped. For parsers
+    /// whose own memory is bounded by their input (lockfiles, manifests, archives); the
+    /// OS database parsers apply the limits while they read.
+    pub fn cap(&self, parsed: Parsed, db_path: &str) -> Parsed {
+        let (mut packages, warnings) = parsed;
+        let mut w = Warnings::from(warnings);
+        let dropped = packages.len().saturating_sub(self.max_packages);
+        packages.truncate(self.max_packages);
+        for p in &mut packages {
+            self.cap_files(&mut p.files, &p.name, &mut w);
+        }
+        if dropped > 0 {
+            w.limit(package_limit(self.max_packages, db_path, dropped as u64));
+        }
+        (packages, w.finish(db_path))
+    }
+
+    /// Drops owned files beyond `max_files`, counted in `w`.
+    pub(crate) fn cap_files(&self, files: &mut Vec<String>, package: &str, w: &mut Warnings) {
+        if files.len() > self.max_files {
+            w.files_dropped(self.max_files, package, (files.len() - self.max_files) as u64);
+            files.truncate(self.max_files);
+        }
+    }
+}
+
+/// The warning for packages not kept from one file.
+pub(crate) fn package_limit(max: usize, db_path: &str, dropped: u64) -> String {
+    bulwark_core::report::limit_warning("max-packages", max as u64, &format!("{db_path}: packages"), dropped)
+}
+
+/// The warning for owned files not kept for one package.
+pub fn file_limit(max: usize, package: &str, db_path: &str, dropped: u64) -> String {
+    bulwark_core::report::limit_warning(
+        "max-package-files",
+        max as u64,
+        &format!("{db_path}: files of package {}", excerpt(package)),
+        dropped,
+    )
+}
+
+/// Warnings of one parse: at most [`MAX_WARNINGS`] kept (a message is only built when it
+/// is kept), the rest counted. Limit warnings are always kept: they say what was not checked.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    list: Vec<String>,
+    more: u64,
+    /// Owned files not kept: (limit, first package, packages, files), one warning in all.
+    files: Option<(usize, String, u64, u64)>,
+}
+
+impl From<Vec<String>> for Warnings {
+    fn from(v: Vec<String>) -> Self {
+        let mut w = Warnings::default();
+        for s in v {
+            if s.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
+                w.limit(s);
+            } else {
+                w.push(|| s);
+            }
+        }
+        w
+    }
+}
+
+impl Warnings {
+    /// Adds a warning, built only if it is kept.
+    pub(crate) fn push(&mut self, message: impl FnOnce() -> String) {
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(message());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Adds a limit warning, which is never dropped: it says what was not checked. There
+    /// are few: one per limit and file (owned files are summed over packages).
+    pub(crate) fn limit(&mut self, message: String) {
+        self.list.push(message);
+    }
+
+    /// Counts owned files not kept for one package.
+    pub(crate) fn files_dropped(&mut self, max: usize, package: &str, dropped: u64) {
+        let entry = self.files.get_or_insert_with(|| (max, excerpt(package), 0, 0));
+        entry.2 += 1;
+        entry.3 += dropped;
+    }
+
+    /// The kept warnings, plus one that counts the rest and one for owned files not kept.
+    pub(crate) fn finish(mut self, db_path: &str) -> Vec<String> {
+        if let Some((max, first, packages, files)) = self.files.take() {
+            self.list.push(match packages {
+                1 => file_limit(max, &first, db_path, files),
+                n => bulwark_core::report::limit_warning(
+                    "max-package-files",
+                    max as u64,
+                    &format!("{db_path}: files of {n} packages (the first {first})"),
+                    files,
+                ),
+            });
+        }
+        if self.more > 0 {
+            self.list.push(format!("{} more warnings like these not shown", self.more));
+        }
+        self.list
+    }
+}
+
 /// Locates `../shared` for tests: `BULWARK_SHARED`, else next to the repository.
 #[cfg(test)]
 pub(crate) fn shared_dir() -> std::path::PathBuf {

@@ -154,6 +154,17 @@ impl ScanReport {
     }
 }
 
+/// How every warning about a counted limit starts (see [`limit_warning`]).
+pub const LIMIT_WARNING_PREFIX: &str = "limit reached: ";
+
+/// The warning a counted limit produces when it is reached (too many packages in one
+/// database, findings for one rule, `Env` entries…): the rest was not checked, and the
+/// report says so. One shape for all, `limit reached: --<flag>=<limit>: <what> (<n> more
+/// not checked)`, so that readers and the policy gate can recognise it.
+pub fn limit_warning(flag: &str, limit: u64, what: &str, dropped: u64) -> String {
+    format!("{LIMIT_WARNING_PREFIX}--{flag}={limit}: {what} ({dropped} more not checked)")
+}
+
 /// What was scanned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageSummary {

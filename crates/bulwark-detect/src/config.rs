@@ -9,6 +9,7 @@
 //! Which layers belong to the base image is decided by [`base_layers`]; the rule and its
 //! limits are written down in `docs/misconfig.md`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_core::report::{ConfigFinding, FileLocation, ScanReport, Severity};
@@ -26,12 +27,56 @@ pub struct ConfigOptions {
     /// How many leading layers belong to the base image, when the caller knows (for
     /// example from the base image's own manifest); `None` applies [`base_layers`].
     pub base_layers: Option<usize>,
+    /// Most entries of each image config collection checked (see [`capped_config`]).
+    pub max_config_entries: u64,
 }
 
 impl Default for ConfigOptions {
     fn default() -> Self {
-        ConfigOptions { large_layer_bytes: 500 * 1000 * 1000, large_layer_share: 0.5, base_layers: None }
+        ConfigOptions {
+            large_layer_bytes: 500 * 1000 * 1000,
+            large_layer_share: 0.5,
+            base_layers: None,
+            max_config_entries: 10_000,
+        }
     }
+}
+
+/// The image config with each per-image collection the checks and the secret scanner walk
+/// (`Env`, `Labels`, `history`, `ExposedPorts`) cut to its first `max` entries, plus one
+/// limit warning per collection that was cut. A config within the 8 MiB config limit can
+/// still hold hundreds of thousands of entries, each of which could become a finding;
+/// this bounds them. Borrowed when nothing is cut.
+pub fn capped_config(cfg: &ImageConfig, max: u64) -> (Cow<'_, ImageConfig>, Vec<String>) {
+    let max_n = usize::try_from(max).unwrap_or(usize::MAX);
+    let c = &cfg.config;
+    let over = [
+        ("Env", c.env.len()),
+        ("Labels", c.labels.len()),
+        ("history", cfg.history.len()),
+        ("ExposedPorts", c.exposed_ports.len()),
+    ];
+    let warnings: Vec<String> = over
+        .iter()
+        .filter(|(_, n)| *n > max_n)
+        .map(|(what, n)| {
+            bulwark_core::report::limit_warning(
+                "max-config-entries",
+                max,
+                &format!("image config {what} ({n} entries)"),
+                (n - max_n) as u64,
+            )
+        })
+        .collect();
+    if warnings.is_empty() {
+        return (Cow::Borrowed(cfg), warnings);
+    }
+    let mut capped = cfg.clone();
+    capped.config.env.truncate(max_n);
+    capped.history.truncate(max_n);
+    capped.config.labels = std::mem::take(&mut capped.config.labels).into_iter().take(max_n).collect();
+    capped.config.exposed_ports = std::mem::take(&mut capped.config.exposed_ports).into_iter().take(max_n).collect();
+    (Cow::Owned(capped), warnings)
 }
 
 /// What a check looks for, for documentation and SARIF rules.
@@ -254,7 +299,9 @@ fn file_loc(path: &str, layer: usize, removed_in: Option<usize>) -> Option<FileL
 pub fn check(image: &Image, report: &ScanReport, opts: &ConfigOptions) -> Vec<ConfigFinding> {
     let mut out = Vec::new();
     if let Some(resolved) = &image.resolved {
-        config_checks(&resolved.config, &resolved.manifest.annotations, &mut out);
+        // The caller reports what was cut (see `capped_config`).
+        let (config, _) = capped_config(&resolved.config, opts.max_config_entries);
+        config_checks(&config, &resolved.manifest.annotations, &mut out);
     }
     if let Some(base) = opts.base_layers.or_else(|| base_layers(image).map(|b| b.count)) {
         file_mode_checks(image, base, &mut out);

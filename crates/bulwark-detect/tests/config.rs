@@ -422,7 +422,12 @@ fn cases() -> Vec<Case> {
                 config: clean_config(),
             },
             packages: Vec::new(),
-            opts: ConfigOptions { large_layer_bytes: 50_000, large_layer_share: 0.5, base_layers: None },
+            opts: ConfigOptions {
+                large_layer_bytes: 50_000,
+                large_layer_share: 0.5,
+                base_layers: None,
+                ..Default::default()
+            },
             expect: &[("BW-CFG-013", "/", Some(1))],
         },
         Case {
@@ -433,7 +438,12 @@ fn cases() -> Vec<Case> {
                 config: clean_config(),
             },
             packages: Vec::new(),
-            opts: ConfigOptions { large_layer_bytes: 100_000, large_layer_share: 0.5, base_layers: None },
+            opts: ConfigOptions {
+                large_layer_bytes: 100_000,
+                large_layer_share: 0.5,
+                base_layers: None,
+                ..Default::default()
+            },
             expect: &[],
         },
     ]

@@ -21,6 +21,19 @@ pub struct Limits {
     pub max_index_depth: u32,
     /// Most layers accepted in one image.
     pub max_layers: usize,
+    /// Most packages read from one package database, lockfile, manifest, archive or SBOM,
+    /// and kept in one image's inventory. Unlike the limits above, reaching it does not
+    /// stop the scan: the rest is counted in a warning (see `bulwark_core::report::limit_warning`).
+    pub max_packages: u64,
+    /// Most owned files recorded for one package (dpkg `info/*.list`, apk `R:` lines, rpm
+    /// file lists); the rest is counted in a warning.
+    pub max_package_files: u64,
+    /// Most findings kept per rule and scanner (one secret rule, one malware rule, one
+    /// misconfiguration check); the rest is counted in a warning.
+    pub max_findings: u64,
+    /// Most entries of one image config collection checked: `Env`, `Labels`, `history`,
+    /// `ExposedPorts`; the rest is counted in a warning.
+    pub max_config_entries: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +48,14 @@ impl Default for Limits {
             max_file_bytes: 64 << 20,
             max_index_depth: 4,
             max_layers: 1000,
+            // A whole Debian or RHEL install has 100–5,000 packages and big monorepo
+            // lockfiles about 20,000; more than this in one file is not a real inventory.
+            max_packages: 50_000,
+            // texlive and linux-firmware, the largest real packages, own about 40,000 files.
+            max_package_files: 100_000,
+            max_findings: 5_000,
+            // Real images set tens of variables and labels, hundreds of history steps.
+            max_config_entries: 10_000,
         }
     }
 }

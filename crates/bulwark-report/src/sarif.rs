@@ -20,7 +20,10 @@
 
 use std::collections::BTreeMap;
 
-use bulwark_core::report::{FileLocation, ScanReport, Severity, Vulnerability};
+use bulwark_core::report::{
+    ConfigFinding, FileLocation, MalwareFinding, ScanReport, SecretFinding, Severity, Vulnerability,
+};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use crate::common::{self, fixed_text, layer_label, location_text, severity_score, severity_word};
@@ -223,204 +226,261 @@ fn md_escape(s: &str) -> String {
     out
 }
 
-/// Writes the report as a SARIF 2.1.0 log.
-pub fn write(report: &ScanReport) -> Value {
-    let image = ImageIdentity::of(report);
+fn malware_rule(m: &MalwareFinding) -> Rule {
+    Rule {
+        name: pascal(&m.rule),
+        short: common::truncate(&common::one_line(&m.title), 200),
+        full: format!("{} (rule {} from {}).", common::one_line(&m.title), m.rule, m.source),
+        help_text: format!(
+            "A file matched the malware rule {} ({}). Remove the file from the image and find out how it got there.",
+            m.rule, m.source
+        ),
+        help_markdown: format!(
+            "A file matched the malware rule `{}` ({}).\n\nRemove the file from the image and find out how it got there.\n",
+            m.rule.replace('`', "'"),
+            md_escape(&m.source)
+        ),
+        help_uri: None,
+        severity: m.severity,
+        score: None,
+        tags: vec!["security", "malware"],
+    }
+}
+
+fn secret_rule(s: &SecretFinding) -> Rule {
+    Rule {
+        name: pascal(&s.rule),
+        short: common::truncate(&common::one_line(&s.title), 200),
+        full: format!("{} (rule {}).", common::one_line(&s.title), s.rule),
+        help_text: "A credential is stored in the image. Revoke it, then rebuild the image without it: \
+            deleting it in a later layer does not remove it from the earlier layer."
+            .to_owned(),
+        help_markdown: "A credential is stored in the image.\n\n1. Revoke it.\n2. Rebuild the image without \
+            it: deleting it in a later layer does not remove it from the earlier layer.\n"
+            .to_owned(),
+        help_uri: None,
+        severity: s.severity,
+        score: None,
+        tags: vec!["security", "secret"],
+    }
+}
+
+/// `CIS Docker Benchmark x.y.` for a check that has one.
+fn cis_text(c: &ConfigFinding) -> String {
+    c.cis.as_deref().map(|x| format!(" CIS Docker Benchmark {x}.")).unwrap_or_default()
+}
+
+fn config_rule(c: &ConfigFinding) -> Rule {
+    let cis = cis_text(c);
+    let fix = c.remediation.as_deref().map(common::one_line).unwrap_or_else(|| "Fix the image configuration.".into());
+    Rule {
+        name: pascal(&c.id),
+        short: common::truncate(&common::one_line(&c.title), 200),
+        full: format!("{}.{cis}", common::one_line(&c.title).trim_end_matches('.')),
+        help_text: format!("{fix}{cis}"),
+        help_markdown: format!(
+            "{}\n{}",
+            md_escape(&fix),
+            if cis.is_empty() { String::new() } else { format!("\n{}\n", md_escape(cis.trim())) }
+        ),
+        help_uri: None,
+        severity: c.severity,
+        score: None,
+        tags: vec!["security", "misconfiguration"],
+    }
+}
+
+/// Every rule the findings use, by id. A rule's text is built once per id: only its
+/// severity and score are raised by later findings of the same rule.
+fn rules(report: &ScanReport) -> BTreeMap<String, Rule> {
     let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
-    // (rule id, result without ruleIndex)
-    let mut results: Vec<(String, Value)> = Vec::new();
-    let image_logical = logical(&report.image.reference, "image");
-
     for v in common::vulnerabilities(report) {
-        rules
-            .entry(v.id.clone())
-            .and_modify(|r| r.raise(v.severity, v.cvss.as_ref().map(|c| c.score)))
-            .or_insert_with(|| vuln_rule(v));
-        let mut msg = format!(
-            "{} in {} {} ({}): {}.",
-            v.id,
-            v.package.name,
-            v.package.version,
-            v.package.ecosystem,
-            match v.state {
-                bulwark_core::report::FixState::Fixed => format!("fixed in {}", fixed_text(v)),
-                _ => fixed_text(v),
+        let score = v.cvss.as_ref().map(|c| c.score);
+        match rules.get_mut(&v.id) {
+            Some(r) => r.raise(v.severity, score),
+            None => {
+                rules.insert(v.id.clone(), vuln_rule(v));
             }
-        );
-        if let Some(l) = v.package.layer {
-            msg.push_str(&format!(" Introduced by layer {}.", layer_label(report, l)));
         }
-        if v.kev {
-            msg.push_str(" Known exploited (CISA KEV).");
-        }
-        if let Some((p, pct)) = v.epss {
-            msg.push_str(&format!(" EPSS {:.1}% (percentile {:.0}).", p * 100.0, pct * 100.0));
-        }
-        let mut logical_locs = vec![image_logical.clone(), logical(&v.package.purl, "package")];
-        logical_locs.extend(layer_logical(report, v.package.layer));
-        let path = v.package.locations.first().map(String::as_str).unwrap_or("");
-        let uri = if path.is_empty() { image_uri(&image) } else { artifact_uri(path) };
-        let mut props =
-            json!({ "package": v.package.purl, "installedVersion": v.package.version, "fixState": v.state });
-        if !v.fixed_versions.is_empty() {
-            props["fixedVersions"] = json!(v.fixed_versions);
-        }
-        if v.kev {
-            props["kev"] = json!(true);
-        }
-        results.push((
-            v.id.clone(),
-            json!({
-                "level": level(v.severity),
-                "message": { "text": msg },
-                "locations": [location(uri, None, logical_locs)],
-                "partialFingerprints": {
-                    "bulwark/v1": short_hash(["vulnerability", &v.id, &v.package.purl, path]),
-                },
-                "properties": props,
-            }),
-        ));
     }
-
+    let mut add = |id: String, severity: Severity, make: &dyn Fn() -> Rule| match rules.get_mut(&id) {
+        Some(r) => r.raise(severity, None),
+        None => {
+            rules.insert(id, make());
+        }
+    };
     for m in common::malware(report) {
-        let id = format!("malware/{}", m.rule);
-        let rule = Rule {
-            name: pascal(&m.rule),
-            short: common::truncate(&common::one_line(&m.title), 200),
-            full: format!("{} (rule {} from {}).", common::one_line(&m.title), m.rule, m.source),
-            help_text: format!(
-                "A file matched the malware rule {} ({}). Remove the file from the image and find out how it got there.",
-                m.rule, m.source
-            ),
-            help_markdown: format!(
-                "A file matched the malware rule `{}` ({}).\n\nRemove the file from the image and find out how it got there.\n",
-                m.rule.replace('`', "'"),
-                md_escape(&m.source)
-            ),
-            help_uri: None,
-            severity: m.severity,
-            score: None,
-            tags: vec!["security", "malware"],
-        };
-        rules.entry(id.clone()).and_modify(|r| r.raise(m.severity, None)).or_insert(rule);
-        let mut msg = format!("{} matched {}: {}.", m.location.path, m.rule, common::one_line(&m.title));
-        if let Some(h) = &m.sha256 {
-            msg.push_str(&format!(" SHA-256 {h}."));
-        }
-        if let Some(l) = m.location.layer {
-            msg.push_str(&format!(" Added by layer {}.", layer_label(report, l)));
-        }
-        if let Some(l) = m.location.removed_in {
-            msg.push_str(&format!(" Deleted by layer {l}, but its bytes still ship in the image."));
-        }
-        results.push((
-            id.clone(),
-            json!({
-                "level": level(m.severity),
-                "message": { "text": msg },
-                "locations": [file_location(report, &image, &m.location)],
-                "partialFingerprints": {
-                    "bulwark/v1": short_hash(["malware", &m.rule, &m.location.path, m.sha256.as_deref().unwrap_or("")]),
-                },
-            }),
-        ));
+        add(format!("malware/{}", m.rule), m.severity, &|| malware_rule(m));
     }
-
     for s in common::secrets(report) {
-        let id = format!("secret/{}", s.rule);
-        let rule = Rule {
-            name: pascal(&s.rule),
-            short: common::truncate(&common::one_line(&s.title), 200),
-            full: format!("{} (rule {}).", common::one_line(&s.title), s.rule),
-            help_text: "A credential is stored in the image. Revoke it, then rebuild the image without it: \
-                deleting it in a later layer does not remove it from the earlier layer."
-                .to_owned(),
-            help_markdown: "A credential is stored in the image.\n\n1. Revoke it.\n2. Rebuild the image without \
-                it: deleting it in a later layer does not remove it from the earlier layer.\n"
-                .to_owned(),
-            help_uri: None,
-            severity: s.severity,
-            score: None,
-            tags: vec!["security", "secret"],
-        };
-        rules.entry(id.clone()).and_modify(|r| r.raise(s.severity, None)).or_insert(rule);
-        let mut msg = format!(
-            "{} in {}: {}",
-            common::one_line(&s.title),
-            location_text(&s.location),
-            common::one_line(&s.preview)
-        );
-        if let Some(l) = s.location.layer {
-            msg.push_str(&format!(" (added by layer {})", layer_label(report, l)));
-        }
-        results.push((
-            id.clone(),
-            json!({
-                "level": level(s.severity),
-                "message": { "text": msg },
-                "locations": [file_location(report, &image, &s.location)],
-                "partialFingerprints": { "bulwark/v1": short_hash(["secret", &s.rule, &s.fingerprint]) },
-            }),
-        ));
+        add(format!("secret/{}", s.rule), s.severity, &|| secret_rule(s));
     }
-
     for c in common::misconfigurations(report) {
-        let id = format!("config/{}", c.id);
-        let cis = c.cis.as_deref().map(|x| format!(" CIS Docker Benchmark {x}.")).unwrap_or_default();
-        let fix =
-            c.remediation.as_deref().map(common::one_line).unwrap_or_else(|| "Fix the image configuration.".into());
-        let rule = Rule {
-            name: pascal(&c.id),
-            short: common::truncate(&common::one_line(&c.title), 200),
-            full: format!("{}.{cis}", common::one_line(&c.title).trim_end_matches('.')),
-            help_text: format!("{fix}{cis}"),
-            help_markdown: format!(
-                "{}\n{}",
-                md_escape(&fix),
-                if cis.is_empty() { String::new() } else { format!("\n{}\n", md_escape(cis.trim())) }
-            ),
-            help_uri: None,
-            severity: c.severity,
-            score: None,
-            tags: vec!["security", "misconfiguration"],
-        };
-        rules.entry(id.clone()).and_modify(|r| r.raise(c.severity, None)).or_insert(rule);
-        let loc = match &c.location {
-            Some(l) => file_location(report, &image, l),
-            None => location(image_uri(&image), None, vec![image_logical.clone()]),
-        };
-        let where_ = c.location.as_ref().map(|l| l.path.as_str()).unwrap_or("");
-        results.push((
-            id.clone(),
-            json!({
-                "level": level(c.severity),
-                "message": { "text": common::one_line(&c.message) },
-                "locations": [loc],
-                "partialFingerprints": { "bulwark/v1": short_hash(["config", &c.id, where_, &c.message]) },
-            }),
-        ));
+        add(format!("config/{}", c.id), c.severity, &|| config_rule(c));
+    }
+    rules
+}
+
+fn vuln_result(report: &ScanReport, image: &ImageIdentity, v: &Vulnerability) -> (String, Value) {
+    let mut msg = format!(
+        "{} in {} {} ({}): {}.",
+        v.id,
+        v.package.name,
+        v.package.version,
+        v.package.ecosystem,
+        match v.state {
+            bulwark_core::report::FixState::Fixed => format!("fixed in {}", fixed_text(v)),
+            _ => fixed_text(v),
+        }
+    );
+    if let Some(l) = v.package.layer {
+        msg.push_str(&format!(" Introduced by layer {}.", layer_label(report, l)));
+    }
+    if v.kev {
+        msg.push_str(" Known exploited (CISA KEV).");
+    }
+    if let Some((p, pct)) = v.epss {
+        msg.push_str(&format!(" EPSS {:.1}% (percentile {:.0}).", p * 100.0, pct * 100.0));
+    }
+    let mut logical_locs = vec![logical(&report.image.reference, "image"), logical(&v.package.purl, "package")];
+    logical_locs.extend(layer_logical(report, v.package.layer));
+    let path = v.package.locations.first().map(String::as_str).unwrap_or("");
+    let uri = if path.is_empty() { image_uri(image) } else { artifact_uri(path) };
+    let mut props = json!({ "package": v.package.purl, "installedVersion": v.package.version, "fixState": v.state });
+    if !v.fixed_versions.is_empty() {
+        props["fixedVersions"] = json!(v.fixed_versions);
+    }
+    if v.kev {
+        props["kev"] = json!(true);
+    }
+    (
+        v.id.clone(),
+        json!({
+            "level": level(v.severity),
+            "message": { "text": msg },
+            "locations": [location(uri, None, logical_locs)],
+            "partialFingerprints": {
+                "bulwark/v1": short_hash(["vulnerability", &v.id, &v.package.purl, path]),
+            },
+            "properties": props,
+        }),
+    )
+}
+
+fn malware_result(report: &ScanReport, image: &ImageIdentity, m: &MalwareFinding) -> (String, Value) {
+    let mut msg = format!("{} matched {}: {}.", m.location.path, m.rule, common::one_line(&m.title));
+    if let Some(h) = &m.sha256 {
+        msg.push_str(&format!(" SHA-256 {h}."));
+    }
+    if let Some(l) = m.location.layer {
+        msg.push_str(&format!(" Added by layer {}.", layer_label(report, l)));
+    }
+    if let Some(l) = m.location.removed_in {
+        msg.push_str(&format!(" Deleted by layer {l}, but its bytes still ship in the image."));
+    }
+    (
+        format!("malware/{}", m.rule),
+        json!({
+            "level": level(m.severity),
+            "message": { "text": msg },
+            "locations": [file_location(report, image, &m.location)],
+            "partialFingerprints": {
+                "bulwark/v1": short_hash(["malware", &m.rule, &m.location.path, m.sha256.as_deref().unwrap_or("")]),
+            },
+        }),
+    )
+}
+
+fn secret_result(report: &ScanReport, image: &ImageIdentity, s: &SecretFinding) -> (String, Value) {
+    let mut msg =
+        format!("{} in {}: {}", common::one_line(&s.title), location_text(&s.location), common::one_line(&s.preview));
+    if let Some(l) = s.location.layer {
+        msg.push_str(&format!(" (added by layer {})", layer_label(report, l)));
+    }
+    (
+        format!("secret/{}", s.rule),
+        json!({
+            "level": level(s.severity),
+            "message": { "text": msg },
+            "locations": [file_location(report, image, &s.location)],
+            "partialFingerprints": { "bulwark/v1": short_hash(["secret", &s.rule, &s.fingerprint]) },
+        }),
+    )
+}
+
+fn config_result(report: &ScanReport, image: &ImageIdentity, c: &ConfigFinding) -> (String, Value) {
+    let loc = match &c.location {
+        Some(l) => file_location(report, image, l),
+        None => location(image_uri(image), None, vec![logical(&report.image.reference, "image")]),
+    };
+    let where_ = c.location.as_ref().map(|l| l.path.as_str()).unwrap_or("");
+    (
+        format!("config/{}", c.id),
+        json!({
+            "level": level(c.severity),
+            "message": { "text": common::one_line(&c.message) },
+            "locations": [loc],
+            "partialFingerprints": { "bulwark/v1": short_hash(["config", &c.id, where_, &c.message]) },
+        }),
+    )
+}
+
+/// The SARIF log of a report, serialised on demand. Rules are computed up front (one per
+/// id); results are built and written one at a time, so memory does not grow with the
+/// number of findings beyond the output itself. Maps are written with their keys in
+/// sorted order, as a `serde_json::Value` would write them, so the bytes are the same as
+/// building the whole document as a value.
+struct Log<'a> {
+    report: &'a ScanReport,
+    image: ImageIdentity,
+    rules: BTreeMap<String, Rule>,
+}
+
+impl<'a> Log<'a> {
+    fn new(report: &'a ScanReport) -> Self {
+        Log { report, image: ImageIdentity::of(report), rules: rules(report) }
     }
 
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    let results: Vec<Value> = results
-        .into_iter()
-        .map(|(rule_id, mut res)| {
-            res["ruleId"] = json!(rule_id);
-            res["ruleIndex"] = json!(index[rule_id.as_str()]);
-            res
-        })
-        .collect();
-    let rules: Vec<Value> = rules.iter().map(|(id, r)| r.to_json(id)).collect();
+    /// Every result, in the report's order, with its rule id.
+    fn results(&self) -> impl Iterator<Item = (String, Value)> + '_ {
+        let (r, image) = (self.report, &self.image);
+        common::vulnerabilities(r)
+            .into_iter()
+            .map(move |v| vuln_result(r, image, v))
+            .chain(common::malware(r).into_iter().map(move |m| malware_result(r, image, m)))
+            .chain(common::secrets(r).into_iter().map(move |s| secret_result(r, image, s)))
+            .chain(common::misconfigurations(r).into_iter().map(move |c| config_result(r, image, c)))
+    }
+}
 
-    let mut run_props = json!({ "imageReference": report.image.reference });
-    if let Some(d) = &image.digest {
-        run_props["imageDigest"] = json!(d.to_string());
+impl Serialize for Log<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut doc = serializer.serialize_map(Some(3))?;
+        doc.serialize_entry("$schema", SCHEMA_URI)?;
+        doc.serialize_entry("runs", &[Run(self)])?;
+        doc.serialize_entry("version", "2.1.0")?;
+        doc.end()
     }
-    if let Some(p) = &report.policy {
-        run_props["policy"] = serde_json::to_value(p).unwrap_or(Value::Null);
-    }
-    let mut run = json!({
-        "tool": {
+}
+
+struct Run<'a, 'b>(&'b Log<'a>);
+
+impl Serialize for Run<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let log = self.0;
+        let report = log.report;
+        let mut run_props = json!({ "imageReference": report.image.reference });
+        if let Some(d) = &log.image.digest {
+            run_props["imageDigest"] = json!(d.to_string());
+        }
+        if let Some(p) = &report.policy {
+            run_props["policy"] = serde_json::to_value(p).unwrap_or(Value::Null);
+        }
+        if let Some(created) = report.image.created.as_deref().and_then(crate::time::normalise) {
+            run_props["imageCreated"] = json!(created);
+        }
+        let rules: Vec<Value> = log.rules.iter().map(|(id, r)| r.to_json(id)).collect();
+        let tool = json!({
             "driver": {
                 "name": "Bulwark",
                 "version": report.bulwark_version,
@@ -428,22 +488,50 @@ pub fn write(report: &ScanReport) -> Value {
                 "informationUri": INFORMATION_URI,
                 "rules": rules,
             }
-        },
-        "automationDetails": { "id": format!("bulwark/{}/", image_uri(&image)) },
-        "results": results,
-        "columnKind": "unicodeCodePoints",
-        "properties": run_props,
-    });
-    if let Some(created) = report.image.created.as_deref().and_then(crate::time::normalise) {
-        run["properties"]["imageCreated"] = json!(created);
+        });
+        // Keys in sorted order (see `Log`).
+        let mut run = serializer.serialize_map(Some(5))?;
+        run.serialize_entry("automationDetails", &json!({ "id": format!("bulwark/{}/", image_uri(&log.image)) }))?;
+        run.serialize_entry("columnKind", "unicodeCodePoints")?;
+        run.serialize_entry("properties", &run_props)?;
+        run.serialize_entry("results", &Results(log))?;
+        run.serialize_entry("tool", &tool)?;
+        run.end()
     }
-    json!({ "$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run] })
+}
+
+struct Results<'a, 'b>(&'b Log<'a>);
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let index: BTreeMap<&str, usize> = self.0.rules.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let mut seq = serializer.serialize_seq(None)?;
+        for (rule_id, mut res) in self.0.results() {
+            res["ruleIndex"] = json!(index.get(rule_id.as_str()).copied().unwrap_or_default());
+            res["ruleId"] = Value::String(rule_id);
+            seq.serialize_element(&res)?;
+        }
+        seq.end()
+    }
+}
+
+/// Writes the report as a SARIF 2.1.0 log.
+pub fn write(report: &ScanReport) -> Value {
+    serde_json::to_value(Log::new(report)).unwrap_or(Value::Null)
+}
+
+/// Streams the SARIF log, pretty-printed with a trailing newline, to `out`: memory stays
+/// bounded by the rules, not the number of results.
+pub fn to_writer(report: &ScanReport, mut out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, &Log::new(report)).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// [`write`] as pretty-printed JSON with a trailing newline.
 pub fn to_vec(report: &ScanReport) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(&write(report)).unwrap_or_default();
-    out.push(b'\n');
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = to_writer(report, &mut out);
     out
 }
 

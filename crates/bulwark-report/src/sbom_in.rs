@@ -15,9 +15,12 @@
 //! `osv_ecosystem` of the OS is taken only from Bulwark's own property; the caller maps
 //! other SBOMs' distros with `bulwark-catalog`'s OS tables.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use bulwark_core::report::{OsRelease, Package, SourcePackage};
+use bulwark_core::report::{OsRelease, Package, SourcePackage, limit_warning};
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::{Error, Result, excerpt};
@@ -41,14 +44,168 @@ pub struct Sbom {
     pub warnings: Vec<String>,
 }
 
-/// Reads a CycloneDX or SPDX JSON SBOM.
+/// Most packages kept from an SBOM by [`parse`]; see [`parse_with`].
+pub const DEFAULT_MAX_PACKAGES: u64 = 50_000;
+
+/// Reads a CycloneDX or SPDX JSON SBOM, keeping at most [`DEFAULT_MAX_PACKAGES`] packages.
 pub fn parse(bytes: &[u8]) -> Result<Sbom> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::NotJson(e.to_string()))?;
+    parse_with(bytes, DEFAULT_MAX_PACKAGES)
+}
+
+/// Reads a CycloneDX or SPDX JSON SBOM, keeping at most `max_packages` packages.
+///
+/// The document is never held whole as a tree: every list (components, packages,
+/// dependencies, properties…) keeps at most `max_packages` elements, and the whole tree at
+/// most [`NODES_PER_PACKAGE`] × `max_packages` list elements and object members; the rest
+/// is skipped as it is read and counted in a limit warning. Memory is then bounded by the
+/// limit, not by the document (a 256 MiB SBOM of a million components as a tree takes
+/// over a gigabyte).
+pub fn parse_with(bytes: &[u8], max_packages: u64) -> Result<Sbom> {
+    let budget = Budget {
+        per_list: max_packages,
+        nodes_left: Cell::new(max_packages.saturating_mul(NODES_PER_PACKAGE)),
+        over_list: Cell::new(0),
+        over_nodes: Cell::new(0),
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let doc = Capped(&budget).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    let doc = doc.map_err(|e| Error::NotJson(e.to_string()))?;
+    let mut sbom = parse_doc(&doc, max_packages)?;
+    if budget.over_list.get() > 0 {
+        let what = "sbom: elements of lists (components, packages, dependencies, properties…) longer than the limit";
+        sbom.warnings.push(limit_warning("max-packages", max_packages, what, budget.over_list.get()));
+    }
+    if budget.over_nodes.get() > 0 {
+        let what = format!("sbom: entries beyond {NODES_PER_PACKAGE} per package allowed");
+        sbom.warnings.push(limit_warning("max-packages", max_packages, &what, budget.over_nodes.get()));
+    }
+    Ok(sbom)
+}
+
+/// Tree entries (list elements and object members) an SBOM may use per package kept: Syft
+/// writes about 30 per component (name, version, purl, properties, licences, locations).
+pub const NODES_PER_PACKAGE: u64 = 50;
+
+/// What the capped reader may still keep, and what it skipped.
+struct Budget {
+    per_list: u64,
+    nodes_left: Cell<u64>,
+    over_list: Cell<u64>,
+    over_nodes: Cell<u64>,
+}
+
+impl Budget {
+    /// Whether the next entry of a list or object that already has `len` is kept.
+    fn keep(&self, len: usize, is_list: bool) -> bool {
+        if is_list && len as u64 >= self.per_list {
+            self.over_list.set(self.over_list.get() + 1);
+            return false;
+        }
+        match self.nodes_left.get() {
+            0 => {
+                self.over_nodes.set(self.over_nodes.get() + 1);
+                false
+            }
+            n => {
+                self.nodes_left.set(n - 1);
+                true
+            }
+        }
+    }
+}
+
+/// Reads any JSON value within a [`Budget`]: entries over it are skipped (read, not kept).
+struct Capped<'a>(&'a Budget);
+
+impl<'de> DeserializeSeed<'de> for Capped<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Capped<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::new();
+        // The element seed decides only once an element is there to read.
+        while let Some(v) = seq.next_element_seed(Element(self.0, out.len()))? {
+            out.extend(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.0.keep(out.len(), false) {
+                let v = map.next_value_seed(Capped(self.0))?;
+                out.insert(key, v);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// One list element: kept (within the budget) or skipped.
+struct Element<'a>(&'a Budget, usize);
+
+impl<'de> DeserializeSeed<'de> for Element<'_> {
+    type Value = Option<Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Option<Value>, D::Error> {
+        if self.0.keep(self.1, true) {
+            Capped(self.0).deserialize(d).map(Some)
+        } else {
+            IgnoredAny::deserialize(d).map(|_| None)
+        }
+    }
+}
+
+fn parse_doc(doc: &Value, max_packages: u64) -> Result<Sbom> {
+    let finish = |p: Partial, format: Format| {
+        let mut sbom = finish(p, format);
+        let max = usize::try_from(max_packages).unwrap_or(usize::MAX);
+        if sbom.packages.len() > max {
+            let dropped = (sbom.packages.len() - max) as u64;
+            sbom.packages.truncate(max);
+            sbom.warnings.push(limit_warning("max-packages", max_packages, "sbom: packages", dropped));
+        }
+        sbom
+    };
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-        return Ok(finish(cyclonedx(&doc), Format::CycloneDx));
+        return Ok(finish(cyclonedx(doc), Format::CycloneDx));
     }
     match doc.get("spdxVersion").and_then(Value::as_str) {
-        Some(v) if v.starts_with("SPDX-2.") => Ok(finish(spdx(&doc), Format::Spdx)),
+        Some(v) if v.starts_with("SPDX-2.") => Ok(finish(spdx(doc), Format::Spdx)),
         Some(v) => Err(Error::UnknownFormat(format!("spdxVersion {:?} (only SPDX 2.x JSON is read)", excerpt(v)))),
         None => Err(Error::UnknownFormat(
             "neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document".to_owned(),
@@ -479,5 +636,24 @@ mod tests {
         let names: Vec<&str> = s.packages.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["nested", "ok"]);
         assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn capped_reading_counts_what_it_skips() {
+        let comps: Vec<Value> = (0..10)
+            .map(|i| serde_json::json!({"type": "library", "name": format!("p{i}"), "purl": format!("pkg:npm/p{i}@1")}))
+            .collect();
+        let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": comps});
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let all = parse(&bytes).unwrap();
+        assert_eq!(all.packages.len(), 10);
+        assert!(all.warnings.is_empty());
+        let few = parse_with(&bytes, 3).unwrap();
+        assert_eq!(few.packages.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2"]);
+        assert!(
+            few.warnings.iter().any(|w| w.starts_with("limit reached: --max-packages=3: sbom") && w.contains("7 more"))
+        );
+        // Trailing garbage is still an error, as with a plain parse.
+        assert!(matches!(parse_with(b"{} x", 3), Err(Error::NotJson(_))));
     }
 }

@@ -70,9 +70,22 @@ fn db_kind(path: &str) -> Option<DbKind> {
     }
 }
 
-/// Parses dpkg, apk and rpm databases as layers stream past.
-#[derive(Debug)]
-pub struct OsPackageAnalyzer;
+/// Parses dpkg, apk and rpm databases as layers stream past, within the package limits.
+#[derive(Debug, Default)]
+pub struct OsPackageAnalyzer {
+    pub limits: bulwark_catalog::Limits,
+}
+
+/// An analyzer's version with its limits folded in: results differ with the limits, and
+/// the version is part of the layer cache key.
+fn version_with(base: u32, limits: &bulwark_catalog::Limits) -> u32 {
+    // FNV-1a: stable across builds and platforms, unlike `std`'s hasher.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in serde_json::to_vec(limits).unwrap_or_default() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    base ^ (h & 0xffff_ff00)
+}
 
 impl FileAnalyzer for OsPackageAnalyzer {
     fn id(&self) -> &'static str {
@@ -80,7 +93,7 @@ impl FileAnalyzer for OsPackageAnalyzer {
     }
 
     fn version(&self) -> u32 {
-        1
+        version_with(2, &self.limits)
     }
 
     fn wants(&self, path: &str, size: u64, _mode: u32) -> bool {
@@ -94,24 +107,31 @@ impl FileAnalyzer for OsPackageAnalyzer {
         let abs = format!("/{path}");
         let result = match kind {
             DbKind::DpkgStatus => {
-                let (packages, warnings) = dpkg::parse_status(&bytes, &abs);
+                let (packages, warnings) = dpkg::parse_status_with(&bytes, &abs, &self.limits);
                 DbResult { packages, owned: None, warnings }
             }
             DbKind::DpkgInfo => {
                 let name = path.rsplit('/').next().unwrap_or_default();
                 let Some((package, arch, info)) = dpkg::info_file_owner(name) else { return Ok(None) };
-                let (files, warnings) = match info {
-                    dpkg::InfoKind::List => (dpkg::parse_file_list(&bytes), Vec::new()),
-                    dpkg::InfoKind::Md5sums => dpkg::parse_md5sums(&bytes),
+                let max = self.limits.max_files;
+                let (files, mut warnings, dropped) = match info {
+                    dpkg::InfoKind::List => {
+                        let (files, dropped) = dpkg::parse_file_list_with(&bytes, max);
+                        (files, Vec::new(), dropped)
+                    }
+                    dpkg::InfoKind::Md5sums => dpkg::parse_md5sums_with(&bytes, max),
                 };
+                if dropped > 0 {
+                    warnings.push(bulwark_catalog::file_limit(max, package, &abs, dropped));
+                }
                 let owned = Owned { package: package.to_owned(), arch: arch.map(str::to_owned), files };
                 DbResult { packages: Vec::new(), owned: Some(owned), warnings }
             }
             DbKind::Apk => {
-                let (packages, warnings) = bulwark_catalog::apk::parse_installed(&bytes, &abs);
+                let (packages, warnings) = bulwark_catalog::apk::parse_installed_with(&bytes, &abs, &self.limits);
                 DbResult { packages, owned: None, warnings }
             }
-            DbKind::Rpm => match bulwark_catalog::rpm::parse_rpmdb(&bytes, &abs) {
+            DbKind::Rpm => match bulwark_catalog::rpm::parse_rpmdb_with(&bytes, &abs, &self.limits) {
                 Ok((packages, warnings)) => DbResult { packages, owned: None, warnings },
                 Err(e) => return Err(e.to_string()),
             },
@@ -177,9 +197,12 @@ fn is_binary_header(head: &[u8]) -> bool {
             .any(|m| head.starts_with(m))
 }
 
-/// Reads language manifests, lockfiles, Java archives and binaries as layers stream past.
-#[derive(Debug)]
-pub struct LangPackageAnalyzer;
+/// Reads language manifests, lockfiles, Java archives and binaries as layers stream past,
+/// within the package limits.
+#[derive(Debug, Default)]
+pub struct LangPackageAnalyzer {
+    pub limits: bulwark_catalog::Limits,
+}
 
 impl FileAnalyzer for LangPackageAnalyzer {
     fn id(&self) -> &'static str {
@@ -187,7 +210,7 @@ impl FileAnalyzer for LangPackageAnalyzer {
     }
 
     fn version(&self) -> u32 {
-        1
+        version_with(2, &self.limits)
     }
 
     fn wants(&self, path: &str, size: u64, mode: u32) -> bool {
@@ -214,7 +237,7 @@ impl FileAnalyzer for LangPackageAnalyzer {
         }
         content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
         let abs = format!("/{path}");
-        let (packages, warnings) = match kind {
+        let parsed = match kind {
             LangFile::PythonMetadata => python::parse_metadata(&bytes, &abs),
             LangFile::NodePackageJson => node::parse_package_json(&bytes, &abs),
             LangFile::NpmLock => node::parse_package_lock(&bytes, &abs, false),
@@ -235,6 +258,7 @@ impl FileAnalyzer for LangPackageAnalyzer {
                 (packages, warnings)
             }
         };
+        let (packages, warnings) = self.limits.cap(parsed, &abs);
         if packages.is_empty() && warnings.is_empty() {
             return Ok(None);
         }
@@ -243,9 +267,16 @@ impl FileAnalyzer for LangPackageAnalyzer {
     }
 }
 
-/// The analyzers a scan runs on every layer.
-pub fn analyzers() -> Vec<Arc<dyn FileAnalyzer>> {
-    vec![Arc::new(OsPackageAnalyzer), Arc::new(LangPackageAnalyzer)]
+/// The analyzers a scan runs on every layer, within the image limits' package limits.
+pub fn analyzers(limits: &bulwark_image::Limits) -> Vec<Arc<dyn FileAnalyzer>> {
+    let limits = catalog_limits(limits);
+    vec![Arc::new(OsPackageAnalyzer { limits }), Arc::new(LangPackageAnalyzer { limits })]
+}
+
+/// The cataloguers' share of the image limits.
+pub fn catalog_limits(limits: &bulwark_image::Limits) -> bulwark_catalog::Limits {
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    bulwark_catalog::Limits { max_packages: size(limits.max_packages), max_files: size(limits.max_package_files) }
 }
 
 /// Language packages from the final view, each with the layer that introduced it (the
@@ -295,7 +326,7 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
             continue;
         }
         let Some((result, firsts)) = attributed(path, &node.replaced, node.layer) else { continue };
-        warnings.extend(result.warnings.iter().map(|w| format!("/{path}: {w}")));
+        warnings.extend(result.warnings.iter().map(|w| located(path, w)));
         for (p, first) in result.packages.iter().zip(firsts) {
             out.push(p.to_report(None, Some(first), None));
         }
@@ -340,8 +371,19 @@ pub fn os_release(os: &OsInfo) -> OsRelease {
     }
 }
 
+/// A cataloguer's warning with the file it is about. Limit warnings already name it and
+/// keep their recognisable start (`bulwark_core::report::LIMIT_WARNING_PREFIX`).
+fn located(path: &str, warning: &str) -> String {
+    if warning.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
+        warning.to_owned()
+    } else {
+        format!("/{path}: {warning}")
+    }
+}
+
 fn decode(v: &serde_json::Value) -> Option<DbResult> {
-    serde_json::from_value(v.clone()).ok()
+    // From the borrowed value: a database's result is not copied to be read.
+    DbResult::deserialize(v).ok()
 }
 
 type Key = (String, String, Option<String>);
@@ -377,6 +419,9 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
             && let Some(r) = image.view.analysis(&image.layers, OS_PACKAGES, path).and_then(decode)
             && let Some(o) = r.owned
         {
+            // Info files' warnings (malformed md5sums lines, files over the limit) are
+            // reported with the file, like the databases' own.
+            warnings.extend(r.warnings.iter().map(|w| located(path, w)));
             owned.push(o);
         }
     }
@@ -402,7 +447,7 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
         }
         let final_packages = match &final_db {
             Some(db) => {
-                warnings.extend(db.warnings.iter().map(|w| format!("/{path}: {w}")));
+                warnings.extend(db.warnings.iter().map(|w| located(path, w)));
                 db.packages.clone()
             }
             None => {
@@ -439,7 +484,7 @@ mod tests {
 
     #[test]
     fn oversized_archives_are_reported_not_read() {
-        let a = LangPackageAnalyzer;
+        let a = LangPackageAnalyzer::default();
         let size = MAX_LANG_BYTES + 1;
         assert!(a.wants("opt/app/huge.jar", size, 0o644));
         let mut never_read = std::io::repeat(0).take(size);

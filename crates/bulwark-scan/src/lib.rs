@@ -125,7 +125,7 @@ const MAX_SBOM_BYTES: u64 = 256 << 20;
 /// whatever shows its config or paths must go through a [`Redactor`] too.
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     if let Reference::Sbom { path } = reference {
-        let mut report = sbom_report(reference, path)?;
+        let mut report = sbom_report(reference, path, opts.read.limits.max_packages)?;
         report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
         if opts.scanners.vuln {
             match_vulnerabilities(&mut report, opts)?;
@@ -162,7 +162,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     };
     let mut read = opts.read.clone();
     if read.analyze.analyzers.is_empty() {
-        read.analyze.analyzers = catalog::analyzers();
+        read.analyze.analyzers = catalog::analyzers(&read.limits);
         if let Some(m) = &malware {
             read.analyze.analyzers.push(Arc::clone(m) as Arc<dyn FileAnalyzer>);
         }
@@ -173,6 +173,16 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     let (mut report, package_owned) = report_with_owned_files(&image);
     report.scanners = opts.scanners.names();
+    let limits = &opts.read.limits;
+    // The image config's collections, cut to the limit once for the secret scanner and the
+    // config checks; what was cut is said once.
+    let config = image.resolved.as_ref().map(|r| {
+        let (config, cut) = bulwark_detect::config::capped_config(&r.config, limits.max_config_entries);
+        if opts.scanners.secret || opts.scanners.config {
+            report.warnings.extend(cut);
+        }
+        config
+    });
     if let Some(m) = &malware {
         report.malware = bulwark_detect::malware::findings(&image);
         report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
@@ -181,8 +191,8 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     }
     if let Some(s) = &secret {
         let mut found = bulwark_detect::secret::findings(&image, s, &package_owned);
-        if let Some(resolved) = &image.resolved {
-            found.extend(bulwark_detect::secret::scan_image_config(s, &resolved.config));
+        if let Some(config) = &config {
+            found.extend(bulwark_detect::secret::scan_image_config(s, config));
         }
         found.sort_by(|a, b| (&a.location, &a.rule).cmp(&(&b.location, &b.rule)));
         found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
@@ -193,8 +203,10 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
             .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
     }
     if opts.scanners.config {
-        report.misconfigurations = bulwark_detect::config::check(&image, &report, &opts.config);
+        let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };
+        report.misconfigurations = bulwark_detect::config::check(&image, &report, &config_opts);
     }
+    cap_findings(&mut report, limits.max_findings);
     if opts.scanners.vuln {
         match_vulnerabilities(&mut report, opts)?;
         let (ignores, vex) = &suppressions;
@@ -210,6 +222,29 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     };
     redactor.redact_report(&mut report);
     Ok((report, Some(image)))
+}
+
+/// Keeps at most `max` findings per rule of each scanner, the first in report order, and
+/// counts the rest in one limit warning per rule: an image full of one secret or one
+/// world-writable path must not make the report (and every format written from it) grow
+/// without bound.
+fn cap_findings(report: &mut ScanReport, max: u64) {
+    fn cap<T>(items: &mut Vec<T>, max: u64, scanner: &str, rule: impl Fn(&T) -> &str, warnings: &mut Vec<String>) {
+        let mut seen: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        items.retain(|f| {
+            let n = seen.entry(rule(f).to_owned()).or_default();
+            *n += 1;
+            *n <= max
+        });
+        for (rule, n) in seen.into_iter().filter(|(_, n)| *n > max) {
+            let what = format!("{scanner} findings of rule {}", bulwark_core::excerpt(&rule));
+            warnings.push(bulwark_core::report::limit_warning("max-findings", max, &what, n - max));
+        }
+    }
+    let w = &mut report.warnings;
+    cap(&mut report.malware, max, "malware", |f| &f.rule, w);
+    cap(&mut report.secrets, max, "secret", |f| &f.rule, w);
+    cap(&mut report.misconfigurations, max, "config", |f| &f.id, w);
 }
 
 type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
@@ -252,7 +287,7 @@ fn match_vulnerabilities(report: &mut ScanReport, opts: &ScanOptions) -> Result<
 }
 
 /// The report for an SBOM given as input: its packages and OS, no layers or files.
-fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanReport> {
+fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
     use std::io::Read;
     let io_err = |source| Error::Sbom { path: path.to_owned(), message: format!("reading: {source}") };
     let mut bytes = Vec::new();
@@ -260,7 +295,7 @@ fn sbom_report(reference: &Reference, path: &std::path::Path) -> Result<ScanRepo
     if bytes.len() as u64 > MAX_SBOM_BYTES {
         return Err(Error::Sbom { path: path.to_owned(), message: format!("larger than {MAX_SBOM_BYTES} bytes") });
     }
-    let sbom = bulwark_report::sbom_in::parse(&bytes)
+    let sbom = bulwark_report::sbom_in::parse_with(&bytes, max_packages)
         .map_err(|e| Error::Sbom { path: path.to_owned(), message: e.to_string() })?;
     Ok(ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,

@@ -413,4 +413,16 @@ pub struct SourceArgs {
     /// Most layers accepted in one image
     #[arg(long, env = "BULWARK_MAX_LAYERS")]
     pub max_layers: Option<usize>,
+    /// Most packages kept from one package database, lockfile or SBOM (the rest is counted in a warning)
+    #[arg(long, env = "BULWARK_MAX_PACKAGES")]
+    pub max_packages: Option<u64>,
+    /// Most owned files kept per package (the rest is counted in a warning)
+    #[arg(long, env = "BULWARK_MAX_PACKAGE_FILES")]
+    pub max_package_files: Option<u64>,
+    /// Most findings kept per rule and scanner (the rest is counted in a warning)
+    #[arg(long, env = "BULWARK_MAX_FINDINGS")]
+    pub max_findings: Option<u64>,
+    /// Most Env, Labels, history and ExposedPorts entries of the image config checked (the rest is counted in a warning)
+    #[arg(long, env = "BULWARK_MAX_CONFIG_ENTRIES")]
+    pub max_config_entries: Option<u64>,
 }

@@ -144,6 +144,10 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
         max_entries: args.max_entries.unwrap_or(d.max_entries),
         max_file_bytes: args.max_file_bytes.unwrap_or(d.max_file_bytes),
         max_layers: args.max_layers.unwrap_or(d.max_layers),
+        max_packages: args.max_packages.unwrap_or(d.max_packages),
+        max_package_files: args.max_package_files.unwrap_or(d.max_package_files),
+        max_findings: args.max_findings.unwrap_or(d.max_findings),
+        max_config_entries: args.max_config_entries.unwrap_or(d.max_config_entries),
         ..d
     };
     Ok(opts)

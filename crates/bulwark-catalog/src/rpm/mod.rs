@@ -12,7 +12,7 @@ mod ndb;
 mod sqlite;
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, Result};
+use crate::{Limits, Parsed, Result, Warnings, package_limit};
 use header::*;
 
 pub use bdb::header_blobs as bdb_header_blobs;
@@ -40,49 +40,80 @@ pub fn sniff(bytes: &[u8]) -> Option<DbFormat> {
     }
 }
 
-/// Parses an rpm database of any of the three formats, recognised by its magic.
+/// Parses an rpm database of any of the three formats, recognised by its magic, with the
+/// default [`Limits`].
 pub fn parse_rpmdb(bytes: &[u8], db_path: &str) -> Result<Parsed> {
-    match sniff(bytes) {
-        Some(DbFormat::Sqlite) => parse_rpmdb_sqlite(bytes, db_path),
-        Some(DbFormat::Ndb) => parse_rpmdb_ndb(bytes, db_path),
-        Some(DbFormat::BerkeleyDb) => parse_rpmdb_bdb(bytes, db_path),
+    parse_rpmdb_with(bytes, db_path, &Limits::default())
+}
+
+/// [`parse_rpmdb`] with explicit limits: headers beyond `max_packages` packages are counted,
+/// not parsed, and files beyond `max_files` per package are counted, not kept.
+pub fn parse_rpmdb_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Result<Parsed> {
+    let owned = |(blobs, warnings): (Vec<Vec<u8>>, Vec<String>)| {
+        packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path, limits)
+    };
+    Ok(match sniff(bytes) {
+        Some(DbFormat::Sqlite) => owned(sqlite::header_blobs(bytes, db_path)?),
+        Some(DbFormat::Ndb) => {
+            let (blobs, warnings) = ndb::header_blobs(bytes, db_path)?;
+            packages_from_blobs(blobs.into_iter(), warnings, db_path, limits)
+        }
+        Some(DbFormat::BerkeleyDb) => owned(bdb::header_blobs(bytes, db_path)?),
         None => Err(crate::Error::NotADatabase {
             format: "rpm",
             path: db_path.to_owned(),
             reason: "no SQLite, Berkeley DB hash or NDB magic".to_owned(),
-        }),
-    }
+        })?,
+    })
 }
 
 /// Parses `rpmdb.sqlite` (the `Packages` table's header blobs).
 pub fn parse_rpmdb_sqlite(bytes: &[u8], db_path: &str) -> Result<Parsed> {
     let (blobs, warnings) = sqlite::header_blobs(bytes, db_path)?;
-    Ok(packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path))
+    Ok(packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path, &Limits::default()))
 }
 
 /// Parses a Berkeley DB hash `Packages` file.
 pub fn parse_rpmdb_bdb(bytes: &[u8], db_path: &str) -> Result<Parsed> {
     let (blobs, warnings) = bdb::header_blobs(bytes, db_path)?;
-    Ok(packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path))
+    Ok(packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path, &Limits::default()))
 }
 
 /// Parses an NDB `Packages.db` file.
 pub fn parse_rpmdb_ndb(bytes: &[u8], db_path: &str) -> Result<Parsed> {
     let (blobs, warnings) = ndb::header_blobs(bytes, db_path)?;
-    Ok(packages_from_blobs(blobs.into_iter(), warnings, db_path))
+    Ok(packages_from_blobs(blobs.into_iter(), warnings, db_path, &Limits::default()))
 }
 
-fn packages_from_blobs<'a>(blobs: impl Iterator<Item = &'a [u8]>, mut warnings: Vec<String>, db_path: &str) -> Parsed {
+fn packages_from_blobs<'a>(
+    blobs: impl Iterator<Item = &'a [u8]>,
+    warnings: Vec<String>,
+    db_path: &str,
+    limits: &Limits,
+) -> Parsed {
     let mut packages = Vec::new();
+    let mut w = Warnings::from(warnings);
+    let mut dropped = 0u64;
     for (i, blob) in blobs.enumerate() {
+        if packages.len() >= limits.max_packages {
+            // Counted without parsing: the header may be a package or a gpg-pubkey entry.
+            dropped += 1;
+            continue;
+        }
         match package_from_header(blob, db_path) {
-            Ok(Some(pkg)) => packages.push(pkg),
+            Ok(Some(mut pkg)) => {
+                limits.cap_files(&mut pkg.files, &pkg.name, &mut w);
+                packages.push(pkg);
+            }
             Ok(None) => {}
-            Err(e) => warnings.push(format!("{db_path}: header #{}: {e}", i + 1)),
+            Err(e) => w.push(|| format!("{db_path}: header #{}: {e}", i + 1)),
         }
     }
+    if dropped > 0 {
+        w.limit(package_limit(limits.max_packages, db_path, dropped));
+    }
     sort_packages(&mut packages);
-    (packages, warnings)
+    (packages, w.finish(db_path))
 }
 
 /// Splits `SOURCERPM` (`openssl-1.1.1k-15.cm2.src.rpm`) into name and `version-release`.
