@@ -459,8 +459,9 @@ fn key_pos(node: &Node, key: &str) -> Option<Pos> {
     entries.iter().find_map(|(k, _)| matches!(&k.value, Value::Scalar { text, .. } if text == key).then_some(k.pos))
 }
 
-/// The allowed key nearest to a misspelt one, if it is close (edit distance ≤ 2).
-fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+/// The allowed word nearest to a misspelt one, if it is close (edit distance ≤ 2): the
+/// "did you mean" of policy keys, `bulwark.yaml` keys and `--output` formats.
+pub fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed.iter().map(|a| (distance(key, a), *a)).filter(|(d, _)| *d <= 2).min().map(|(_, a)| a)
 }
 

@@ -7,9 +7,11 @@ mod cli;
 mod commands;
 mod config_file;
 mod db;
+mod output;
 mod progress;
 mod sbom;
 mod scan;
+mod terminal;
 
 fn main() -> ExitCode {
     let argv = match config_file::apply(std::env::args_os().collect()) {

@@ -11,6 +11,7 @@ use bulwark_scan::Scanners;
 
 use crate::cli::{JunitCases, PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs, Scanner, SeverityArg};
 use crate::commands::{OK, write_output};
+use crate::output::{Output, OutputSpec};
 
 /// Exit code: the policy failed.
 pub(crate) const POLICY_FAILED: u8 = 1;
@@ -158,29 +159,10 @@ fn exit_code(report: &ScanReport) -> u8 {
     }
 }
 
-/// Where a report goes: `None` is stdout.
-type Output = (ReportFormat, Option<PathBuf>);
-
-/// `--output FILE` writes `--format` to FILE instead of stdout; `--output FORMAT=FILE` adds a
-/// file and leaves stdout as it is.
-fn parse_outputs(specs: &[String], format: ReportFormat) -> Result<Vec<Output>> {
-    use clap::ValueEnum;
-    let mut outputs = Vec::new();
-    let mut stdout_replaced = false;
-    for spec in specs {
-        let parsed = spec.split_once('=').and_then(|(f, p)| Some((ReportFormat::from_str(f, true).ok()?, p)));
-        match parsed {
-            Some((f, p)) => outputs.push((f, Some(PathBuf::from(p)))),
-            None => {
-                stdout_replaced = true;
-                outputs.push((format, Some(PathBuf::from(spec))));
-            }
-        }
-    }
-    if !stdout_replaced {
-        outputs.insert(0, (format, None));
-    }
-    Ok(outputs)
+/// `--output FILE` writes to FILE instead of stdout; `--output FORMAT=FILE` adds a file and
+/// leaves stdout as it is (`crate::output` has the rules).
+fn parse_outputs(specs: &[OutputSpec], format: Option<ReportFormat>) -> Result<Vec<Output>> {
+    crate::output::resolve(specs, format).map_err(|e| anyhow!(e))
 }
 
 fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool) -> Result<()> {
@@ -209,9 +191,7 @@ fn render(
 ) -> io::Result<()> {
     match format {
         ReportFormat::Table => {
-            let width =
-                std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(if tty { 120 } else { 200 });
-            let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let (width, color) = (crate::terminal::table_width(tty), crate::terminal::color(tty));
             let opts = bulwark_report::table::TableOptions {
                 width,
                 color,
@@ -239,30 +219,5 @@ fn render(
         ReportFormat::Spdx => w.write_all(&bulwark_report::spdx::to_vec(report)),
         ReportFormat::Html => w.write_all(&bulwark_report::html::to_vec(report)),
         ReportFormat::Markdown => w.write_all(bulwark_report::markdown::to_string(report).as_bytes()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outputs_replace_or_add_to_stdout() {
-        let o = parse_outputs(&[], ReportFormat::Table).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Table, None)]);
-        let o = parse_outputs(&["json=r.json".into(), "sarif=r.sarif".into()], ReportFormat::Table).unwrap();
-        assert_eq!(
-            o,
-            vec![
-                (ReportFormat::Table, None),
-                (ReportFormat::Json, Some("r.json".into())),
-                (ReportFormat::Sarif, Some("r.sarif".into()))
-            ]
-        );
-        let o = parse_outputs(&["out.txt".into()], ReportFormat::Markdown).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Markdown, Some("out.txt".into()))]);
-        // Not a format name: the whole thing is a path.
-        let o = parse_outputs(&["a=b.json".into()], ReportFormat::Json).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Json, Some("a=b.json".into()))]);
     }
 }
