@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bulwark_core::plural::count;
 use bulwark_core::report::{FixState, ScanReport, Severity};
 use bulwark_core::time::Date;
 use bulwark_scan::Scanners;
@@ -94,7 +95,7 @@ pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
 /// `bulwark policy lint`: every problem with line and column; exit 2 when there are errors.
 pub fn policy_lint(args: PolicyLintArgs) -> Result<u8> {
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let diagnostics = bulwark_policy::lint(&text, today()?);
+    let diagnostics = bulwark_policy::lint_with(&text, today()?, known_ids(&config_checks()));
     let mut out = io::stdout().lock();
     let mut errors = 0;
     for d in &diagnostics {
@@ -102,20 +103,30 @@ pub fn policy_lint(args: PolicyLintArgs) -> Result<u8> {
         errors += usize::from(d.severity == bulwark_policy::DiagnosticSeverity::Error);
     }
     if errors > 0 {
-        bail!("{}: {errors} error(s)", args.file.display());
+        bail!("{}: {}", args.file.display(), count(errors, "error", "errors"));
     }
-    writeln!(out, "{}: ok ({} warning(s))", args.file.display(), diagnostics.len())?;
+    writeln!(out, "{}: ok ({})", args.file.display(), count(diagnostics.len(), "warning", "warnings"))?;
     Ok(OK)
+}
+
+/// The config check ids a policy may name, from the checks themselves.
+fn config_checks() -> Vec<&'static str> {
+    bulwark_detect::config::checks().iter().map(|c| c.id).collect()
+}
+
+fn known_ids<'a>(config_checks: &'a [&'a str]) -> bulwark_policy::KnownIds<'a> {
+    bulwark_policy::KnownIds { config_checks }
 }
 
 fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading policy {}", path.display()))?;
-    bulwark_policy::parse(&text).map_err(|diagnostics| {
-        let first = diagnostics.first().map(|d| d.to_string()).unwrap_or_default();
+    bulwark_policy::parse_with(&text, known_ids(&config_checks())).map_err(|diagnostics| {
+        // `error: ` is already the line's prefix: the diagnostic gives position and message.
+        let first = diagnostics.first().map(|d| format!("{}:{}: {}", d.line, d.column, d.message)).unwrap_or_default();
         anyhow!(
-            "policy {}:{first} ({} problem(s))\nhint: `bulwark policy lint {}` lists them all",
+            "policy {}:{first} ({})\nhint: `bulwark policy lint {}` lists them all",
             path.display(),
-            diagnostics.len(),
+            count(diagnostics.len(), "problem", "problems"),
             path.display()
         )
     })
@@ -174,9 +185,9 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
         let mut err = io::stderr().lock();
         let failed = v.failures().count();
         let _ = if v.passed {
-            writeln!(err, "policy {}: passed ({} warning(s))", v.policy, v.warnings().count())
+            writeln!(err, "policy {}: passed ({})", v.policy, count(v.warnings().count(), "warning", "warnings"))
         } else {
-            writeln!(err, "policy {}: FAILED ({failed} rule(s) violated)", v.policy)
+            writeln!(err, "policy {}: FAILED ({} violated)", v.policy, count(failed, "rule", "rules"))
         };
     }
     Ok(())
