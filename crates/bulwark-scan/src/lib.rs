@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bulwark_core::Reference;
 use bulwark_core::report::{
-    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport,
+    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport,
 };
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
@@ -124,9 +124,16 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     if let Reference::Sbom { path } = reference {
         let mut report = sbom_report(reference, path)?;
         report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
+        let no_files = Scanners { vuln: false, ..opts.scanners };
+        report.not_run.extend(no_files.names().into_iter().map(|scanner| NotRun {
+            scanner,
+            checks: Vec::new(),
+            reason: "an SBOM has no files or image config to look at".to_owned(),
+        }));
         if opts.scanners.vuln {
             match_vulnerabilities(&mut report, opts)?;
         }
+        vuln_not_run(&mut report, opts);
         return Ok((report, None));
     }
     let disk;
@@ -190,6 +197,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     }
     if opts.scanners.config {
         report.misconfigurations = bulwark_detect::config::check(&image, &report, &opts.config);
+        report.not_run.extend(config_not_run(&image, &opts.config));
     }
     if opts.scanners.vuln {
         match_vulnerabilities(&mut report, opts)?;
@@ -198,7 +206,49 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
             bulwark_match::suppress::apply(&mut report, ignores, vex, opts.today);
         }
     }
+    vuln_not_run(&mut report, opts);
     Ok((report, Some(image)))
+}
+
+/// Without an advisory database the vulnerability scanner did not run: it is not listed
+/// among the scanners that ran, and `not_run` says why.
+fn vuln_not_run(report: &mut ScanReport, opts: &ScanOptions) {
+    if opts.scanners.vuln && opts.db.is_none() {
+        report.scanners.retain(|s| s != "vuln");
+        report.not_run.push(NotRun {
+            scanner: "vuln".to_owned(),
+            checks: Vec::new(),
+            reason: "no advisory database".to_owned(),
+        });
+    }
+}
+
+/// The config checks that could not run on this image, grouped by why.
+fn config_not_run(image: &Image, opts: &ConfigOptions) -> Vec<NotRun> {
+    let skipped = bulwark_detect::config::skipped(image, opts);
+    let needs_config: Vec<String> = bulwark_detect::config::checks()
+        .iter()
+        .filter(|c| c.needs_config && skipped.contains(&c.id))
+        .map(|c| c.id.to_owned())
+        .collect();
+    let others: Vec<String> =
+        skipped.iter().filter(|id| !needs_config.iter().any(|n| n == *id)).map(|id| (*id).to_owned()).collect();
+    let mut out = Vec::new();
+    if !needs_config.is_empty() {
+        out.push(NotRun {
+            scanner: "config".to_owned(),
+            checks: needs_config,
+            reason: "the source has no image config (user, ports, Env, history)".to_owned(),
+        });
+    }
+    if !others.is_empty() {
+        out.push(NotRun {
+            scanner: "config".to_owned(),
+            checks: others,
+            reason: "the base image's layers are not known".to_owned(),
+        });
+    }
+    out
 }
 
 type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
