@@ -176,6 +176,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     let (mut report, package_owned) = report_with_owned_files(&image);
     report.scanners = opts.scanners.names();
+    report.warnings.extend(suppressions.0.iter().flat_map(|f| f.warnings.iter().cloned()));
     if let Some(m) = &malware {
         report.malware = bulwark_detect::malware::findings(&image);
         report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
