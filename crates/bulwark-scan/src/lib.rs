@@ -44,7 +44,8 @@ pub enum Error {
     Malware(#[from] bulwark_detect::malware::Error),
     #[error("secret rules: {0}")]
     Secret(#[from] bulwark_detect::secret::Error),
-    #[error("{path}: {message}")]
+    /// An ignore file or VEX document that cannot be used; `message` names the file.
+    #[error("{message}")]
     Suppression { path: PathBuf, message: String },
 }
 

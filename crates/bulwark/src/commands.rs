@@ -42,15 +42,43 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(OK),
         Err(e) => {
-            let mut stderr = io::stderr().lock();
-            let _ = write!(stderr, "error: {e}");
-            for cause in e.chain().skip(1) {
-                let _ = write!(stderr, ": {cause}");
-            }
-            let _ = writeln!(stderr);
+            let _ = writeln!(io::stderr().lock(), "{}", error_text(&e));
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// `error: <message>: <cause>: …` then the hints. A cause whose text is already shown is
+/// left out: library errors often carry their source's text too, and the chain would say
+/// "no such file: no such file". Hints (`hint:` lines of any link) go last.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::from("error: ");
+    let mut shown = String::new();
+    let mut hints: Vec<String> = Vec::new();
+    for link in e.chain() {
+        let link = link.to_string();
+        let mut lines = link.lines();
+        let head = lines.next().unwrap_or_default().trim();
+        for l in lines {
+            if !hints.iter().any(|h| h == l) {
+                hints.push(l.to_owned());
+            }
+        }
+        if head.is_empty() || shown.contains(head) {
+            continue;
+        }
+        if !shown.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(head);
+        shown.push_str(head);
+        shown.push('\n');
+    }
+    for h in hints {
+        text.push('\n');
+        text.push_str(&h);
+    }
+    text
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
