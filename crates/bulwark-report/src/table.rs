@@ -62,6 +62,9 @@ fn sev_color(s: Severity) -> &'static str {
     }
 }
 
+/// Text in pieces, each with its own colour: what a summary part is made of.
+type Part = Vec<(String, Option<&'static str>)>;
+
 struct Out<'a> {
     buf: String,
     opt: &'a TableOptions,
@@ -167,15 +170,12 @@ impl Out<'_> {
     }
 
     /// Writes a line made of painted segments, wrapped between segments when too wide.
-    fn segments(&mut self, first_prefix: &str, next_prefix: &str, parts: &[Vec<(String, Option<&'static str>)>]) {
-        let plain = |part: &[(String, Option<&str>)]| part.iter().map(|(t, _)| t.as_str()).collect::<String>();
-        let joined: Vec<String> = parts.iter().map(|p| plain(p)).collect();
+    fn segments(&mut self, first_prefix: &str, next_prefix: &str, parts: &[Part]) {
+        let plain = |part: &Part| part.iter().map(|(t, _)| t.as_str()).collect::<String>();
+        let joined: Vec<String> = parts.iter().map(plain).collect();
         let one_line = format!("{first_prefix}{}", joined.join(", "));
-        let lines: Vec<Vec<&[(String, Option<&str>)]>> = if cells(&one_line) <= self.width {
-            vec![parts.iter().map(Vec::as_slice).collect()]
-        } else {
-            parts.iter().map(|p| vec![p.as_slice()]).collect()
-        };
+        // All parts on one line when they fit, else one part per line.
+        let lines: Vec<&[Part]> = if cells(&one_line) <= self.width { vec![parts] } else { parts.chunks(1).collect() };
         for (i, line) in lines.iter().enumerate() {
             let mut s = String::from(if i == 0 { first_prefix } else { next_prefix });
             if self.opt.color && i == 0 {
@@ -730,7 +730,6 @@ fn summary(r: &ScanReport, out: &mut Out<'_>) {
     let partly = |scanner: &str| -> usize {
         r.not_run.iter().filter(|n| n.scanner == scanner && !n.checks.is_empty()).map(|n| n.checks.len()).sum()
     };
-    type Part = Vec<(String, Option<&'static str>)>;
     let mut parts: Vec<Part> = Vec::new();
     let vuln_ran = r.database.is_some() || !r.vulnerabilities.is_empty();
     if vuln_ran && not_run("vuln").is_none() {
