@@ -16,6 +16,7 @@
 mod digest;
 mod error;
 mod platform;
+pub mod plural;
 pub mod purl;
 mod reference;
 pub mod report;

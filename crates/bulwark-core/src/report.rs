@@ -46,6 +46,11 @@ pub struct ScanReport {
     /// Files scanners skipped because of a limit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedFiles>,
+    /// Scanners, or some of their checks, that were asked for but could not run (no
+    /// advisory database, no image config, an SBOM without files): for these, an empty list
+    /// above is not "nothing found".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<NotRun>,
     /// Ignore-file entries and VEX statements, each with what it matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression>,
@@ -461,6 +466,18 @@ pub struct SkippedFiles {
     /// A few of the paths (sorted), so the user can look.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+}
+
+/// A scanner, or some of its checks, that could not run on this input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRun {
+    /// `vuln`, `malware`, `secret` or `config`.
+    pub scanner: String,
+    /// The checks that did not run (`BW-CFG-001`…); empty when the whole scanner did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+    /// Why, e.g. `the source has no image config`.
+    pub reason: String,
 }
 
 /// Whether an exception, ignore entry or VEX statement was used.

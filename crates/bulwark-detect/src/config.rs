@@ -823,7 +823,11 @@ fn cache_checks(image: &Image, out: &mut Vec<ConfigFinding>) {
         let gone = if visible == 0 { " (deleted by a later layer, but the bytes still ship)" } else { "" };
         out.push(finding(
             PACKAGE_CACHE,
-            format!("{name}: {files} file(s), {} in /{dir}, left by layer {layer}{gone}", human(bytes)),
+            format!(
+                "{name}: {}, {} in /{dir}, left by layer {layer}{gone}",
+                bulwark_core::plural::count(files, "file", "files"),
+                human(bytes)
+            ),
             file_loc(&dir, layer, None),
         ));
     }

@@ -517,10 +517,10 @@ fn cache_sizes_and_layers_are_reported() {
     let image = build(tmp.path(), c.spec);
     let findings = config::check(&image, &ScanReport::default(), &ConfigOptions::default());
     let archives = findings.iter().find(|f| f.location.as_ref().unwrap().path == "/var/cache/apt/archives").unwrap();
-    assert!(archives.message.contains("2 file(s), 5.0 kB"), "{}", archives.message);
+    assert!(archives.message.contains("2 files, 5.0 kB"), "{}", archives.message);
     assert!(archives.message.contains("deleted by a later layer"), "{}", archives.message);
     let lists = findings.iter().find(|f| f.location.as_ref().unwrap().path == "/var/lib/apt/lists").unwrap();
-    assert!(lists.message.contains("1 file(s), 900 B") && !lists.message.contains("deleted"), "{}", lists.message);
+    assert!(lists.message.contains("1 file, 900 B") && !lists.message.contains("deleted"), "{}", lists.message);
 }
 
 #[test]

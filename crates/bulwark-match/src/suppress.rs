@@ -6,13 +6,17 @@
 //!
 //!   ```yaml
 //!   ignores:
-//!     - id: CVE-2023-45853            # the finding's id or any of its aliases
-//!       package: zlib                 # optional: name, source package name, or purl
-//!       path: /usr/lib/**             # optional: a package location (glob, `*` and `**`)
-//!       image: registry:ghcr.io/org/* # optional: image reference or digest (glob)
+//!     - id: CVE-2023-45853              # the finding's id or any of its aliases
+//!       scope:                          # optional, the same shape as policy exceptions
+//!         package: zlib                 # name, source package name, or purl
+//!         path: /usr/lib/**             # a package location (glob, `*` and `**`)
+//!         image: registry:ghcr.io/org/* # image reference or digest (glob)
 //!       reason: minizip is not built
-//!       expires: 2026-06-30           # mandatory; the entry applies through this day
+//!       expires: 2026-06-30             # mandatory; the entry applies through this day
 //!   ```
+//!
+//!   The older form with `package`, `path` and `image` beside `id` is still read, with a
+//!   deprecation warning per file ([`IgnoreFile::warnings`]). See `docs/ignore-file.md`.
 //!
 //! - **VEX** statements from the software's supplier: OpenVEX (v0.2.0, and the older
 //!   string-valued `vulnerability`/`products` form) and CycloneDX VEX (a BOM whose
@@ -66,6 +70,9 @@ pub struct IgnoreFile {
     /// `ignore:<path>`, as reported in [`Suppression::source`].
     pub source: String,
     pub entries: Vec<IgnoreEntry>,
+    /// Things to tell the user that do not stop the file from being used (the deprecated
+    /// flat scope keys).
+    pub warnings: Vec<String>,
 }
 
 /// One ignore entry. Every scope that is set must match.
@@ -97,6 +104,9 @@ struct RawIgnoreFile {
 struct RawIgnore {
     id: String,
     #[serde(default)]
+    scope: Option<RawScope>,
+    /// Deprecated: the flat form of `scope.package` (and of `path` and `image` below).
+    #[serde(default)]
     package: Option<String>,
     #[serde(default)]
     path: Option<String>,
@@ -106,6 +116,18 @@ struct RawIgnore {
     reason: Option<String>,
     #[serde(default)]
     expires: Option<String>,
+}
+
+/// `scope:` of an ignore entry, as in policy exceptions.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(default)]
+    package: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    image: Option<String>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -137,6 +159,7 @@ pub fn parse_ignore_file(bytes: &[u8], source: &str) -> Result<IgnoreFile> {
         serde_saphyr::from_str(text).map_err(|e| invalid(source, first_line(&e.to_string())))?
     };
     let mut entries = Vec::with_capacity(raw.ignores.len());
+    let mut flat = 0;
     for (i, e) in raw.ignores.into_iter().enumerate() {
         let at = |what: &str| invalid(source, format!("ignores[{i}] ({}): {what}", excerpt(&e.id)));
         let id = e.id.trim().to_owned();
@@ -148,20 +171,33 @@ pub fn parse_ignore_file(bytes: &[u8], source: &str) -> Result<IgnoreFile> {
         let expires = Date::parse(expires)
             .ok_or_else(|| at(&format!("expires {:?} is not a date (YYYY-MM-DD)", excerpt(expires))))?;
         let scope = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let package = scope(e.package);
+        let nested = e.scope.unwrap_or_default();
+        if e.package.is_some() || e.path.is_some() || e.image.is_some() {
+            flat += 1;
+        }
+        // One place per key: the flat and the nested form of the same key would be two
+        // answers to one question.
+        let pick = |key: &str, flat: Option<String>, nested: Option<String>| match (flat, nested) {
+            (Some(_), Some(_)) => Err(at(&format!("`{key}` is given both flat and under `scope`: keep `scope.{key}`"))),
+            (f, n) => Ok(scope(n.or(f))),
+        };
+        let package = pick("package", e.package, nested.package)?;
+        let path = pick("path", e.path, nested.path)?;
+        let image = pick("image", e.image, nested.image)?;
         if let Some(p) = package.as_deref().filter(|p| p.starts_with("pkg:")) {
             p.parse::<Purl>().map_err(|err| at(&format!("package: {err}")))?;
         }
-        entries.push(IgnoreEntry {
-            id,
-            package,
-            path: scope(e.path),
-            image: scope(e.image),
-            reason: reason.to_owned(),
-            expires,
-        });
+        entries.push(IgnoreEntry { id, package, path, image, reason: reason.to_owned(), expires });
     }
-    Ok(IgnoreFile { source: source.to_owned(), entries })
+    let mut warnings = Vec::new();
+    if flat > 0 {
+        warnings.push(format!(
+            "{source}: {} {} `package`, `path` or `image` beside `id`; this form is deprecated: move them under `scope:` as in policy exceptions (docs/ignore-file.md)",
+            flat,
+            if flat == 1 { "entry gives" } else { "entries give" }
+        ));
+    }
+    Ok(IgnoreFile { source: source.to_owned(), entries, warnings })
 }
 
 /// The VEX dialect of a document.
@@ -826,5 +862,33 @@ mod tests {
         assert!(!versions_equal(scheme_of("pypi"), "1.0", "1.0.1"));
         assert!(versions_equal(scheme_of("deb"), "1:2.0-1", "1:2.0-1"));
         assert!(!versions_equal(scheme_of("deb"), "2.0-1", "1:2.0-1"));
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_nested_as_in_policies_and_the_flat_form_is_deprecated() {
+        let nested = "ignores:\n  - id: CVE-1\n    scope: {package: zlib, path: /usr/lib/**, image: ghcr.io/acme/*}\n    reason: r\n    expires: 2030-01-01\n";
+        let f = parse_ignore_file(nested.as_bytes(), "ignore:a.yaml").unwrap();
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        let e = &f.entries[0];
+        assert_eq!(
+            (e.package.as_deref(), e.path.as_deref(), e.image.as_deref()),
+            (Some("zlib"), Some("/usr/lib/**"), Some("ghcr.io/acme/*"))
+        );
+        let flat = "ignores:\n  - id: CVE-1\n    package: zlib\n    path: /usr/lib/**\n    image: ghcr.io/acme/*\n    reason: r\n    expires: 2030-01-01\n";
+        let g = parse_ignore_file(flat.as_bytes(), "ignore:a.yaml").unwrap();
+        assert_eq!(g.entries, f.entries, "both forms mean the same");
+        assert_eq!(g.warnings.len(), 1);
+        assert!(g.warnings[0].contains("1 entry gives `package`, `path` or `image` beside `id`"), "{:?}", g.warnings);
+        assert!(g.warnings[0].contains("under `scope:`"), "{:?}", g.warnings);
+        let both = "ignores:\n  - id: CVE-1\n    package: zlib\n    scope: {package: openssl}\n    reason: r\n    expires: 2030-01-01\n";
+        let err = parse_ignore_file(both.as_bytes(), "ignore:a.yaml").unwrap_err().to_string();
+        assert!(err.contains("`package` is given both flat and under `scope`"), "{err}");
+        let typo = "ignores:\n  - id: CVE-1\n    scope: {pakage: zlib}\n    reason: r\n    expires: 2030-01-01\n";
+        assert!(parse_ignore_file(typo.as_bytes(), "ignore:a.yaml").is_err());
     }
 }

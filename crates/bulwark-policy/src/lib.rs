@@ -32,7 +32,7 @@ mod yaml;
 use bulwark_core::report::{PolicyAction, Severity};
 use bulwark_core::time::Date;
 
-pub use parse::{lint, parse};
+pub use parse::{KnownIds, closest, lint, lint_with, parse, parse_with};
 
 /// The policy text as JSON (YAML core schema: plain `true`/`false`, numbers and null are
 /// typed, everything else is a string), e.g. to check it against

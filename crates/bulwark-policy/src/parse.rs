@@ -34,9 +34,25 @@ const EXCEPTION_KEYS: &[&str] = &["id", "scope", "reason", "owner", "expires"];
 const SCOPE_KEYS: &[&str] = &["image", "package", "path"];
 const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "unknown"];
 
+/// Ids a policy may name that are defined outside this crate, so that a typo is an error
+/// rather than a rule that never matches. The caller passes them in (the CLI takes the
+/// config check ids from `bulwark-detect`): this crate stays free of the detectors. An
+/// empty list means "not checked".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnownIds<'a> {
+    /// Misconfiguration check ids (`BW-CFG-001`…), for `deny_config.ids` and exceptions
+    /// whose id starts with `BW-CFG-`.
+    pub config_checks: &'a [&'a str],
+}
+
 /// Parses a policy. On failure, every problem found, in file order.
 pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
-    let mut cx = Cx::default();
+    parse_with(text, KnownIds::default())
+}
+
+/// [`parse`], also rejecting check ids that are not in `known`.
+pub fn parse_with(text: &str, known: KnownIds<'_>) -> Result<Policy, Vec<Diagnostic>> {
+    let mut cx = Cx { diags: Vec::new(), config_checks: known.config_checks };
     let policy = cx.policy(text);
     cx.diags.sort();
     cx.diags.dedup();
@@ -49,7 +65,12 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
 /// Everything [`parse`] reports, plus warnings: exceptions that expired before `today` or
 /// expire within [`EXPIRY_WARNING_DAYS`] days. Empty means the policy is clean.
 pub fn lint(text: &str, today: Date) -> Vec<Diagnostic> {
-    let policy = match parse(text) {
+    lint_with(text, today, KnownIds::default())
+}
+
+/// [`lint`], also rejecting check ids that are not in `known`.
+pub fn lint_with(text: &str, today: Date, known: KnownIds<'_>) -> Vec<Diagnostic> {
+    let policy = match parse_with(text, known) {
         Ok(p) => p,
         Err(diags) => return diags,
     };
@@ -75,12 +96,30 @@ pub fn lint(text: &str, today: Date) -> Vec<Diagnostic> {
     out
 }
 
-#[derive(Default)]
-struct Cx {
+struct Cx<'k> {
     diags: Vec<Diagnostic>,
+    /// Known config check ids; empty: not checked.
+    config_checks: &'k [&'k str],
 }
 
-impl Cx {
+impl Cx<'_> {
+    /// An error when `id` names a config check that does not exist.
+    fn known_config_check(&mut self, pos: Pos, id: &str) {
+        if self.config_checks.is_empty() || self.config_checks.contains(&id) {
+            return;
+        }
+        let upper = id.to_ascii_uppercase();
+        let hint = match closest(&upper, self.config_checks) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!(
+                "the checks are {}…{} (docs/misconfig.md)",
+                self.config_checks.first().unwrap_or(&""),
+                self.config_checks.last().unwrap_or(&"")
+            ),
+        };
+        self.error(pos, format!("unknown config check `{id}`: {hint}"));
+    }
+
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
         self.diags.push(Diagnostic {
             line: pos.line,
@@ -430,6 +469,15 @@ impl Cx {
             Some(n) => self.strings(n, ids_key)?,
             None => Vec::new(),
         };
+        if what == "deny_config"
+            && let Some(Value::Seq(items)) = m.get(ids_key).map(|n| &n.value)
+        {
+            for item in items {
+                if let Value::Scalar { text, .. } = &item.value {
+                    self.known_config_check(item.pos, text);
+                }
+            }
+        }
         let min_severity = match m.get("min_severity") {
             Some(n) => Some(self.severity(n, "min_severity")?),
             None => None,
@@ -440,6 +488,11 @@ impl Cx {
     fn exception(&mut self, node: &Node) -> Option<Exception> {
         let map = self.mapping(node, "an exception", EXCEPTION_KEYS, &["id", "reason", "owner", "expires"])?;
         let id = map.get("id").and_then(|n| self.non_empty(n, "id"));
+        if let (Some(id), Some(n)) = (&id, map.get("id"))
+            && id.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("BW-CFG-"))
+        {
+            self.known_config_check(n.pos, id);
+        }
         let reason = map.get("reason").and_then(|n| self.non_empty(n, "reason"));
         let owner = map.get("owner").and_then(|n| self.non_empty(n, "owner"));
         let expires = map.get("expires").and_then(|n| {
@@ -475,8 +528,9 @@ fn key_pos(node: &Node, key: &str) -> Option<Pos> {
     entries.iter().find_map(|(k, _)| matches!(&k.value, Value::Scalar { text, .. } if text == key).then_some(k.pos))
 }
 
-/// The allowed key nearest to a misspelt one, if it is close (edit distance ≤ 2).
-fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+/// The allowed word nearest to a misspelt one, if it is close (edit distance ≤ 2): the
+/// "did you mean" of policy keys, `bulwark.yaml` keys and `--output` formats.
+pub fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed.iter().map(|a| (distance(key, a), *a)).filter(|(d, _)| *d <= 2).min().map(|(_, a)| a)
 }
 
@@ -494,4 +548,34 @@ fn distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: KnownIds<'static> = KnownIds { config_checks: &["BW-CFG-001", "BW-CFG-006", "BW-CFG-013"] };
+
+    fn policy(rule: &str, exception_id: &str) -> String {
+        format!(
+            "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: t\nrules:\n  - id: r\n    description: d\n    action: deny\n    {rule}\nexceptions:\n  - id: {exception_id}\n    reason: r\n    owner: o\n    expires: 2099-01-01\n"
+        )
+    }
+
+    #[test]
+    fn unknown_config_check_ids_are_errors_with_their_position() {
+        let today = Date::parse("2025-01-01").unwrap();
+        let text = policy("deny_config: {ids: [BW-CFG-001, BW-CFG-999]}", "CVE-2024-1");
+        // Without the list nothing can be checked: the plain parser accepts it.
+        assert!(parse(&text).is_ok());
+        let d = lint_with(&text, today, KNOWN);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].line, d[0].column), (8, 37), "{d:?}");
+        assert!(d[0].message.starts_with("unknown config check `BW-CFG-999`"), "{d:?}");
+        let d = lint_with(&policy("deny_kev: true", "bw-cfg-006"), today, KNOWN);
+        assert!(d[0].message.contains("unknown config check `bw-cfg-006`: did you mean `BW-CFG-006`?"), "{d:?}");
+        assert_eq!(d[0].line, 10);
+        assert!(lint_with(&policy("deny_config: {ids: [BW-CFG-013]}", "BW-CFG-001"), today, KNOWN).is_empty());
+        assert!(parse_with(&policy("deny_kev: true", "BW-CFG-014"), KNOWN).is_err());
+    }
 }

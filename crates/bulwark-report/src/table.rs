@@ -4,24 +4,31 @@
 //! misconfigurations, the policy verdict with each violated rule's findings, and a summary
 //! line with counts per severity and how many have a fix.
 //!
-//! Every line fits [`TableOptions::width`] (counted in characters; cut text ends in `…`):
-//! columns take their natural width, and when a table is too wide the least important
-//! columns (title, layer, package) give way first. ANSI colour is used only when
-//! [`TableOptions::color`] is set; the caller decides (TTY, `NO_COLOR`).
+//! Every line fits [`TableOptions::width`], counted in display cells (`unicode-width`: CJK
+//! and emoji take two): columns take their natural width, and when a table is too wide the
+//! least important columns (title, layer, package) give way first; a cell wider than its
+//! column wraps onto further lines, and so does a long line, so nothing (digests, fixed
+//! versions, details) is cut off. A section lists every ignore entry, VEX statement and
+//! policy exception as applied, expired or unused, and scanners or checks that did not run
+//! are named, never shown as 0 findings. ANSI colour is used only when
+//! [`TableOptions::color`] is set (the caller decides: TTY, `NO_COLOR`, `TERM=dumb`); in the
+//! summary only what fails is red.
 
 use std::fmt::Write as _;
 
+use bulwark_core::plural::count;
 use bulwark_core::report::{ExceptionStatus, FixState, ScanReport, Severity};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::common::{
     self, SEVERITIES, clean_step, fixed_text, layer_label, location_text, one_line, severity_upper, severity_word,
-    short_hex, truncate,
+    short_hex,
 };
 
 /// How to render the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableOptions {
-    /// Terminal width in characters; at least 40 is assumed.
+    /// Terminal width in display cells; at least 40 is assumed.
     pub width: usize,
     /// Use ANSI colours.
     pub color: bool,
@@ -55,24 +62,136 @@ fn sev_color(s: Severity) -> &'static str {
     }
 }
 
+/// Text in pieces, each with its own colour: what a summary part is made of.
+type Part = Vec<(String, Option<&'static str>)>;
+
 struct Out<'a> {
     buf: String,
     opt: &'a TableOptions,
     width: usize,
 }
 
+/// Display cells of a string (CJK and emoji take two, combining marks none).
+fn cells(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` into pieces of at most `width` display cells, breaking after the last space
+/// that fits when there is one (words stay whole), otherwise anywhere (digests, paths).
+/// Nothing is dropped: the pieces joined give back `s` (less the spaces broken at).
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    wrap_after(s, width, 0)
+}
+
+/// [`wrap`], breaking at spaces only past byte `min_break` of the first piece (a label's
+/// gap is not a place to break) and only when the piece keeps a third of the width (a lone
+/// `→` is not a line).
+fn wrap_after(s: &str, width: usize, min_break: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut min_break = min_break;
+    let mut out = Vec::new();
+    let mut rest = s.trim_end();
+    while cells(rest) > width {
+        // The longest prefix that fits, by character.
+        let mut end = 0;
+        let mut used = 0;
+        for (i, c) in rest.char_indices() {
+            let w = UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w > width {
+                break;
+            }
+            used += w;
+            end = i + c.len_utf8();
+        }
+        if end == 0 {
+            // A character wider than the column: give it a line of its own.
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        // Never break inside the leading indentation.
+        let lead = rest.len() - rest.trim_start().len();
+        let cut = if rest[end..].starts_with(' ') {
+            end
+        } else {
+            match rest[..end].rfind(' ').filter(|&sp| sp > lead.max(min_break) && cells(&rest[..sp]) * 3 >= width) {
+                Some(sp) => sp,
+                None => end,
+            }
+        };
+        min_break = 0;
+        out.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push(rest.to_owned());
+    }
+    out
+}
+
+/// Where a continuation line starts: under the value of `Label    value` lines, two cells
+/// in from the text otherwise.
+fn hanging_indent(text: &str) -> usize {
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let body = &text[lead..];
+    match body.find("  ") {
+        Some(i) if !body[..i].contains(' ') => {
+            let after = body[i..].len() - body[i..].trim_start_matches(' ').len();
+            lead + i + after
+        }
+        _ => lead + 2,
+    }
+}
+
 impl Out<'_> {
-    /// Writes one line, cut to the width, painted when colour is on. Whatever came from the
-    /// image is made terminal-safe by the one sanitiser (cells already are, by `one_line`).
+    /// Writes one line, wrapped to the width (continuation lines indented), painted when
+    /// colour is on. Whatever came from the image is made terminal-safe by the one sanitiser
+    /// (cells already are, by `one_line`).
     fn line(&mut self, text: &str, paint: Option<&str>) {
-        let t = truncate(&bulwark_core::term::escape(text), self.width);
-        match paint.filter(|_| self.opt.color) {
-            Some(p) => {
-                let _ = writeln!(self.buf, "{p}{t}{RESET}");
+        let text = &*bulwark_core::term::escape(text);
+        let indent = hanging_indent(text).min(self.width / 2);
+        let first = wrap_after(text, self.width, indent);
+        let mut pieces = vec![first[0].clone()];
+        if first.len() > 1 {
+            let rest = text[..].trim_end();
+            // Re-wrap what did not fit on the first line at the narrower width.
+            let consumed = first[0].len();
+            let tail = rest[consumed..].trim_start();
+            for p in wrap(tail, self.width - indent) {
+                pieces.push(format!("{}{p}", " ".repeat(indent)));
             }
-            None => {
-                let _ = writeln!(self.buf, "{}", t.trim_end());
+        }
+        for t in pieces {
+            match paint.filter(|_| self.opt.color) {
+                Some(p) => {
+                    let _ = writeln!(self.buf, "{p}{}{RESET}", t.trim_end());
+                }
+                None => {
+                    let _ = writeln!(self.buf, "{}", t.trim_end());
+                }
             }
+        }
+    }
+
+    /// Writes a line made of painted segments, wrapped between segments when too wide.
+    fn segments(&mut self, first_prefix: &str, next_prefix: &str, parts: &[Part]) {
+        let plain = |part: &Part| part.iter().map(|(t, _)| t.as_str()).collect::<String>();
+        let joined: Vec<String> = parts.iter().map(plain).collect();
+        let one_line = format!("{first_prefix}{}", joined.join(", "));
+        // All parts on one line when they fit, else one part per line.
+        let lines: Vec<&[Part]> = if cells(&one_line) <= self.width { vec![parts] } else { parts.chunks(1).collect() };
+        for (i, line) in lines.iter().enumerate() {
+            let mut s = String::from(if i == 0 { first_prefix } else { next_prefix });
+            if self.opt.color && i == 0 {
+                s = format!("{BOLD}{s}{RESET}");
+            }
+            for (j, part) in line.iter().enumerate() {
+                if j > 0 {
+                    s.push_str(", ");
+                }
+                for (text, paint) in part.iter() {
+                    s.push_str(&self.paint_opt(text, *paint));
+                }
+            }
+            let _ = writeln!(self.buf, "{}", s.trim_end());
         }
     }
 
@@ -82,6 +201,13 @@ impl Out<'_> {
 
     fn paint(&self, text: &str, p: &str) -> String {
         if self.opt.color { format!("{p}{text}{RESET}") } else { text.to_owned() }
+    }
+
+    fn paint_opt(&self, text: &str, p: Option<&str>) -> String {
+        match p {
+            Some(p) => self.paint(text, p),
+            None => text.to_owned(),
+        }
     }
 
     fn heading(&mut self, text: &str) {
@@ -115,13 +241,14 @@ impl Grid {
         Grid { cols, groups: Vec::new(), details: Vec::new() }
     }
 
-    /// Column widths that fit `width` (two spaces of indent, two between columns).
+    /// Column widths that fit `width` (two spaces of indent, two between columns), in
+    /// display cells. Cells wider than their column wrap.
     fn widths(&self, width: usize) -> Vec<usize> {
-        let mut w: Vec<usize> = self.cols.iter().map(|c| c.head.chars().count()).collect();
+        let mut w: Vec<usize> = self.cols.iter().map(|c| cells(c.head)).collect();
         for (_, rows, _) in &self.groups {
             for row in rows {
                 for (i, cell) in row.iter().enumerate() {
-                    w[i] = w[i].max(cell.chars().count());
+                    w[i] = w[i].max(cells(cell));
                 }
             }
         }
@@ -133,7 +260,7 @@ impl Grid {
             if total <= width {
                 break;
             }
-            let min = self.cols[i].min.min(w[i]);
+            let min = self.cols[i].min.max(cells(self.cols[i].head)).min(w[i]);
             w[i] = w[i].saturating_sub(total - width).max(min);
         }
         w
@@ -142,34 +269,39 @@ impl Grid {
     fn render(&self, out: &mut Out<'_>, cell_paint: &dyn Fn(usize, &str) -> Option<&'static str>) {
         let w = self.widths(out.width);
         let last = w.len() - 1;
-        let fmt_row = |cells: &[String], out: &Out<'_>, paint: bool| -> String {
-            let mut s = String::from("  ");
-            for (i, cell) in cells.iter().enumerate() {
-                let t = truncate(cell, w[i]);
-                let pad = if i == last { 0 } else { w[i] - t.chars().count() };
-                let p = if paint { cell_paint(i, cell) } else { None };
-                match p {
-                    Some(p) => s.push_str(&out.paint(&t, p)),
-                    None => s.push_str(&t),
-                }
-                if i != last {
-                    s.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            s.trim_end().to_owned()
+        // One row, as many lines as its tallest cell needs.
+        let fmt_row = |cells_of_row: &[String], out: &Out<'_>, paint: bool| -> Vec<String> {
+            let wrapped: Vec<Vec<String>> = cells_of_row.iter().enumerate().map(|(i, c)| wrap(c, w[i])).collect();
+            let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+            (0..height)
+                .map(|k| {
+                    let mut s = String::from("  ");
+                    for (i, pieces) in wrapped.iter().enumerate() {
+                        let t = pieces.get(k).map(String::as_str).unwrap_or("");
+                        let p = if paint { cell_paint(i, &cells_of_row[i]) } else { None };
+                        s.push_str(&out.paint_opt(t, p.filter(|_| !t.is_empty())));
+                        if i != last {
+                            s.push_str(&" ".repeat(w[i].saturating_sub(cells(t)) + 2));
+                        }
+                    }
+                    s.trim_end().to_owned()
+                })
+                .collect()
         };
         let header: Vec<String> = self.cols.iter().map(|c| c.head.to_owned()).collect();
-        let head = fmt_row(&header, out, false);
-        out.line(&head, Some(DIM));
+        for head in fmt_row(&header, out, false) {
+            out.line(&head, Some(DIM));
+        }
         let mut details = self.details.iter();
         for (title, rows, more) in &self.groups {
             if let Some((t, p)) = title {
                 out.line(t, Some(p));
             }
             for row in rows {
-                let line = fmt_row(row, out, true);
-                // Cells were cut to their widths already; the colour codes must not count.
-                let _ = writeln!(out.buf, "{line}");
+                // Cells were wrapped to their widths already; colour codes must not count.
+                for line in fmt_row(row, out, true) {
+                    let _ = writeln!(out.buf, "{line}");
+                }
                 if let Some(d) = details.next().filter(|d| !d.is_empty()) {
                     out.line(&format!("      {d}"), Some(DIM));
                 }
@@ -194,9 +326,9 @@ fn cap<T>(items: Vec<T>, max: Option<usize>) -> (Vec<T>, usize) {
 fn age(seconds: i64) -> String {
     let s = seconds.max(0);
     match s {
-        s if s < 3600 => format!("{} minutes old", s / 60),
-        s if s < 2 * 86_400 => format!("{} hours old", s / 3600),
-        s => format!("{} days old", s / 86_400),
+        s if s < 3600 => format!("{} old", count(s / 60, "minute", "minutes")),
+        s if s < 2 * 86_400 => format!("{} old", count(s / 3600, "hour", "hours")),
+        s => format!("{} old", count(s / 86_400, "day", "days")),
     }
 }
 
@@ -210,6 +342,7 @@ pub fn render(report: &ScanReport, opt: &TableOptions) -> String {
     secrets(report, &mut out);
     misconfigurations(report, &mut out);
     policy(report, &mut out);
+    suppressions(report, &mut out);
     summary(report, &mut out);
     out.buf
 }
@@ -251,7 +384,26 @@ fn header(r: &ScanReport, out: &mut Out<'_>) {
         None => out.line("Database  none: vulnerabilities not checked", Some(YELLOW)),
     }
     if !r.scanners.is_empty() {
-        out.line(&format!("Scanners  {}", r.scanners.join(", ")), None);
+        let ran: Vec<String> = r
+            .scanners
+            .iter()
+            .map(|s| if r.not_run.iter().any(|n| &n.scanner == s) { format!("{s} (partly)") } else { s.clone() })
+            .collect();
+        out.line(&format!("Scanners  {}", ran.join(", ")), None);
+    }
+    for n in &r.not_run {
+        let what = if n.checks.is_empty() {
+            format!("{}: {}", n.scanner, one_line(&n.reason))
+        } else {
+            format!(
+                "{} {} ({}): {}",
+                n.scanner,
+                count(n.checks.len(), "check", "checks"),
+                n.checks.join(", "),
+                one_line(&n.reason)
+            )
+        };
+        out.line(&format!("Not run   {what}"), Some(YELLOW));
     }
     for n in &r.not_checked {
         out.line(&format!("Not checked  {}: {}", n.scanner, one_line(&n.message)), Some(YELLOW));
@@ -342,7 +494,7 @@ fn vulnerabilities(r: &ScanReport, out: &mut Out<'_>) {
                     FixState::Fixed => format!("→ {}", fixed_text(v)),
                     _ => format!("({})", fixed_text(v)),
                 };
-                let layer = v.package.layer.map(|l| truncate(&layer_label(r, l), 48)).unwrap_or_else(|| "-".into());
+                let layer = v.package.layer.map(|l| layer_label(r, l)).unwrap_or_else(|| "-".into());
                 let title = v.title.as_deref().map(one_line).unwrap_or_default();
                 let mut row = vec![
                     v.id.clone(),
@@ -393,8 +545,8 @@ fn malware(r: &ScanReport, out: &mut Out<'_>) {
         Col { head: "SEVERITY", min: 8, give: 9 },
         Col { head: "RULE", min: 10, give: 3 },
         Col { head: "FILE", min: 16, give: 2 },
-        Col { head: "LAYER", min: 2, give: 1 },
-        Col { head: "TITLE", min: 0, give: 0 },
+        Col { head: "LAYER", min: 12, give: 1 },
+        Col { head: "TITLE", min: 12, give: 0 },
     ]);
     let (items, more) = cap(common::malware(r), out.opt.max_rows);
     let rows = items
@@ -422,8 +574,8 @@ fn secrets(r: &ScanReport, out: &mut Out<'_>) {
         Col { head: "SEVERITY", min: 8, give: 9 },
         Col { head: "RULE", min: 10, give: 3 },
         Col { head: "LOCATION", min: 16, give: 2 },
-        Col { head: "LAYER", min: 2, give: 1 },
-        Col { head: "MATCH", min: 0, give: 0 },
+        Col { head: "LAYER", min: 8, give: 1 },
+        Col { head: "MATCH", min: 12, give: 0 },
     ]);
     let (items, more) = cap(common::secrets(r), out.opt.max_rows);
     let rows = items
@@ -451,8 +603,8 @@ fn misconfigurations(r: &ScanReport, out: &mut Out<'_>) {
         Col { head: "SEVERITY", min: 8, give: 9 },
         Col { head: "CHECK", min: 10, give: 4 },
         Col { head: "CIS", min: 3, give: 3 },
-        Col { head: "TITLE", min: 10, give: 1 },
-        Col { head: "DETAIL", min: 0, give: 0 },
+        Col { head: "TITLE", min: 12, give: 1 },
+        Col { head: "DETAIL", min: 16, give: 0 },
     ]);
     let (items, more) = cap(common::misconfigurations(r), out.opt.max_rows);
     let rows = items
@@ -476,17 +628,13 @@ fn policy(r: &ScanReport, out: &mut Out<'_>) {
     let failed = p.failures().count();
     let warned = p.warnings().count();
     let verdict = if p.passed { "PASSED" } else { "FAILED" };
-    out.heading(&format!("Policy {} ({} rules)", one_line(&p.policy), p.rules.len()));
+    out.heading(&format!("Policy {} ({})", one_line(&p.policy), count(p.rules.len(), "rule", "rules")));
     let mut summary = format!("  {verdict}");
     if failed > 0 {
-        summary.push_str(&format!(": {failed} deny rule{} violated", if failed == 1 { "" } else { "s" }));
+        summary.push_str(&format!(": {} violated", count(failed, "deny rule", "deny rules")));
     }
     if warned > 0 {
-        summary.push_str(&format!(
-            "{} {warned} warning{}",
-            if failed > 0 { "," } else { ":" },
-            if warned == 1 { "" } else { "s" }
-        ));
+        summary.push_str(&format!("{} {}", if failed > 0 { "," } else { ":" }, count(warned, "warning", "warnings")));
     }
     out.line(&summary, Some(if p.passed { GREEN } else { RED }));
     for rule in p.failures().chain(p.warnings()) {
@@ -505,58 +653,140 @@ fn policy(r: &ScanReport, out: &mut Out<'_>) {
             out.line(&format!("      … and {more} more"), Some(DIM));
         }
     }
-    for e in &p.exceptions {
-        let what = match e.status {
-            ExceptionStatus::Applied => continue,
-            ExceptionStatus::Expired => "expired",
-            ExceptionStatus::Unused => "matched nothing",
-        };
-        out.line(
-            &format!("  exception {} ({}, expires {}) {what}", one_line(&e.id), one_line(&e.owner), e.expires),
-            Some(YELLOW),
-        );
-    }
 }
 
+/// Every ignore entry, VEX statement and policy exception, applied, expired or unused: an
+/// expired entry stops hiding its findings, and an unused one may be stale or misspelt.
+fn suppressions(r: &ScanReport, out: &mut Out<'_>) {
+    let exceptions = r.policy.as_ref().map(|p| p.exceptions.as_slice()).unwrap_or_default();
+    let total = r.suppressions.len() + exceptions.len();
+    if total == 0 {
+        return;
+    }
+    out.heading(&format!("Suppressions and exceptions ({total})"));
+    let mut g = Grid::new(vec![
+        Col { head: "STATUS", min: 7, give: 9 },
+        Col { head: "ID", min: 13, give: 5 },
+        Col { head: "EXPIRES", min: 10, give: 4 },
+        Col { head: "FROM", min: 12, give: 0 },
+    ]);
+    let status = |s: ExceptionStatus| match s {
+        ExceptionStatus::Applied => "applied",
+        ExceptionStatus::Expired => "EXPIRED",
+        ExceptionStatus::Unused => "unused",
+    };
+    // The second line: what it did, its scope and its reason.
+    let detail = |s: ExceptionStatus, scope: Option<&str>, matched: &[String], reason: &str| {
+        let mut d = match s {
+            ExceptionStatus::Applied => format!(
+                "hides {}: {}",
+                count(matched.len(), "finding", "findings"),
+                matched.iter().map(|m| one_line(m)).collect::<Vec<_>>().join(", ")
+            ),
+            ExceptionStatus::Expired => "expired: no longer hides anything".to_owned(),
+            ExceptionStatus::Unused => "matched nothing".to_owned(),
+        };
+        if let Some(scope) = scope {
+            d.push_str(&format!(" · scope {}", one_line(scope)));
+        }
+        d.push_str(&format!(" · {}", one_line(reason)));
+        d
+    };
+    let mut rows: Vec<(Vec<String>, String)> = r
+        .suppressions
+        .iter()
+        .map(|x| {
+            let row = vec![
+                status(x.status).to_owned(),
+                one_line(&x.id),
+                x.expires.as_deref().map(one_line).unwrap_or_else(|| "-".into()),
+                one_line(&x.source),
+            ];
+            (row, detail(x.status, x.scope.as_deref(), &x.matched, &x.reason))
+        })
+        .collect();
+    let policy_name = r.policy.as_ref().map(|p| one_line(&p.policy)).unwrap_or_default();
+    rows.extend(exceptions.iter().map(|e| {
+        let row = vec![
+            status(e.status).to_owned(),
+            one_line(&e.id),
+            one_line(&e.expires),
+            format!("policy {policy_name} exception, owner {}", one_line(&e.owner)),
+        ];
+        (row, detail(e.status, e.scope.as_deref(), &e.matched, &e.reason))
+    }));
+    let (rows, more) = cap(rows, out.opt.max_rows);
+    let (rows, details): (Vec<Vec<String>>, Vec<String>) = rows.into_iter().unzip();
+    g.groups.push((None, rows, more));
+    g.details = details;
+    g.render(out, &|col, cell| match (col, cell) {
+        (0, "applied") => Some(GREEN),
+        (0, _) => Some(YELLOW),
+        _ => None,
+    });
+}
+
+/// The totals line. Only what fails is red (critical and high vulnerabilities, malware,
+/// secrets); a scanner that did not run, or had nothing to look at, says so instead of 0.
 fn summary(r: &ScanReport, out: &mut Out<'_>) {
     out.blank();
     let c = common::vuln_counts(r);
-    let mut parts = Vec::new();
-    if r.database.is_some() || !r.vulnerabilities.is_empty() {
-        let per: Vec<String> = SEVERITIES
+    let not_run = |scanner: &str| r.not_run.iter().find(|n| n.scanner == scanner && n.checks.is_empty());
+    let partly = |scanner: &str| -> usize {
+        r.not_run.iter().filter(|n| n.scanner == scanner && !n.checks.is_empty()).map(|n| n.checks.len()).sum()
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    let vuln_ran = r.database.is_some() || !r.vulnerabilities.is_empty();
+    if vuln_ran && not_run("vuln").is_none() {
+        let mut part: Part = vec![(count(r.vulnerabilities.len(), "vulnerability", "vulnerabilities"), None)];
+        let per: Vec<(String, Option<&'static str>)> = SEVERITIES
             .iter()
             .enumerate()
             .filter(|(i, _)| c.total[*i] > 0)
-            .map(|(i, s)| format!("{} {}", c.total[i], severity_word(*s)))
+            .map(|(i, s)| {
+                let paint = (i <= 1).then_some(RED);
+                (format!("{} {}", c.total[i], severity_word(*s)), paint)
+            })
             .collect();
-        let fixable: usize = c.fixable.iter().sum();
-        let mut s = format!("{} vulnerabilities", r.vulnerabilities.len());
         if !per.is_empty() {
-            s.push_str(&format!(" ({}; {fixable} fixable)", per.join(", ")));
+            let fixable: usize = c.fixable.iter().sum();
+            part.push((" (".to_owned(), None));
+            for (k, p) in per.into_iter().enumerate() {
+                if k > 0 {
+                    part.push((", ".to_owned(), None));
+                }
+                part.push(p);
+            }
+            part.push((format!("; {fixable} fixable)"), None));
+        } else if r.packages.is_empty() {
+            part.push((" (no packages found to check)".to_owned(), Some(YELLOW)));
         }
-        parts.push(s);
+        parts.push(part);
     } else {
-        parts.push("vulnerabilities not checked".to_owned());
+        parts.push(vec![("vulnerabilities not checked".to_owned(), Some(YELLOW))]);
     }
-    for (n, what, scanner) in [
-        (r.malware.len(), "malware", "malware"),
-        (r.secrets.len(), "secrets", "secret"),
-        (r.misconfigurations.len(), "misconfigurations", "config"),
+    for (n, one, many, scanner, paint) in [
+        (r.malware.len(), "malware finding", "malware findings", "malware", RED),
+        (r.secrets.len(), "secret", "secrets", "secret", RED),
+        (r.misconfigurations.len(), "misconfiguration", "misconfigurations", "config", YELLOW),
     ] {
-        if n > 0 || r.scanners.iter().any(|s| s == scanner) {
-            parts.push(format!("{n} {what}"));
+        if let Some(_why) = not_run(scanner) {
+            parts.push(vec![(format!("{many} not checked"), Some(YELLOW))]);
+            continue;
         }
-    }
-    let paint = if c.total[0] + c.total[1] > 0 || !r.malware.is_empty() { RED } else { BOLD };
-    // One line when it fits, else one part per line.
-    let joined = format!("Total: {}", parts.join(", "));
-    if joined.chars().count() <= out.width {
-        out.line(&joined, Some(paint));
-    } else {
-        for (i, p) in parts.iter().enumerate() {
-            out.line(&format!("{}{p}", if i == 0 { "Total: " } else { "       " }), Some(paint));
+        if n == 0 && !r.scanners.iter().any(|s| s == scanner) {
+            continue;
         }
+        let mut part: Part = vec![(count(n, one, many), (n > 0).then_some(paint))];
+        let skipped = partly(scanner);
+        if skipped > 0 {
+            part.push((format!(" ({} not run)", count(skipped, "check", "checks")), Some(YELLOW)));
+        } else if n == 0 && scanner != "config" && r.files.files == 0 && !r.layers.is_empty() {
+            part.push((" (no files to scan)".to_owned(), Some(YELLOW)));
+        }
+        parts.push(part);
     }
+    out.segments("Total: ", "       ", &parts);
     if !r.suppressed.is_empty() {
         out.line(&format!("Suppressed: {} (by ignore entries or VEX statements)", r.suppressed.len()), Some(DIM));
     }
@@ -570,7 +800,13 @@ fn summary(r: &ScanReport, out: &mut Out<'_>) {
     }
     for s in &r.skipped {
         out.line(
-            &format!("Skipped by {}: {} files ({} bytes), {}", s.scanner, s.files, s.bytes, one_line(&s.reason)),
+            &format!(
+                "Skipped by {}: {} ({}), {}",
+                s.scanner,
+                count(s.files, "file", "files"),
+                count(s.bytes, "byte", "bytes"),
+                one_line(&s.reason)
+            ),
             Some(YELLOW),
         );
     }
@@ -598,6 +834,22 @@ mod tests {
         assert_eq!(w, vec![13, 40 - 2 - 2 - 13]);
         let w = g.widths(200);
         assert_eq!(w, vec![13, 100]);
+    }
+
+    #[test]
+    fn wrap_keeps_everything_and_counts_display_cells() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let lines = wrap(&digest, 30);
+        assert_eq!(lines.concat(), digest);
+        assert!(lines.iter().all(|l| cells(l) <= 30), "{lines:?}");
+        assert_eq!(cells("漢字"), 4);
+        assert_eq!(wrap("漢字漢字漢字", 5), ["漢字", "漢字", "漢字"]);
+        assert_eq!(wrap("fix in 1.2.3 and later", 12), ["fix in 1.2.3", "and later"]);
+        // A label's gap is no place to break: the value is cut instead.
+        assert_eq!(wrap_after("Digest    sha256:abcdef", 16, 10), ["Digest    sha256", ":abcdef"]);
+        let mut g = Grid::new(vec![Col { head: "A", min: 1, give: 1 }, Col { head: "B", min: 1, give: 0 }]);
+        g.groups.push((None, vec![vec!["漢字漢字".into(), "x".into()]], 0));
+        assert_eq!(g.widths(80), vec![8, 1]);
     }
 
     #[test]

@@ -264,6 +264,11 @@ fn report() -> ScanReport {
             bytes: 90_000_000,
             examples: vec!["/opt/big.bin".into()],
         }],
+        not_run: vec![NotRun {
+            scanner: "config".into(),
+            checks: vec!["BW-CFG-008".into(), "BW-CFG-009".into()],
+            reason: "the base image's layers are not known".into(),
+        }],
         suppressions: vec![Suppression {
             source: "openvex:vex.json".into(),
             id: suppressed_v.id.clone(),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bulwark_core::Reference;
 use bulwark_core::report::{
-    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, REPORT_SCHEMA_VERSION, ScanReport,
+    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport,
 };
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
@@ -45,7 +45,8 @@ pub enum Error {
     Malware(#[from] bulwark_detect::malware::Error),
     #[error("secret rules: {0}")]
     Secret(#[from] bulwark_detect::secret::Error),
-    #[error("{path}: {message}")]
+    /// An ignore file or VEX document that cannot be used; `message` names the file.
+    #[error("{message}")]
     Suppression { path: PathBuf, message: String },
 }
 
@@ -127,9 +128,16 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     if let Reference::Sbom { path } = reference {
         let mut report = sbom_report(reference, path, opts.read.limits.max_packages)?;
         report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
+        let no_files = Scanners { vuln: false, ..opts.scanners };
+        report.not_run.extend(no_files.names().into_iter().map(|scanner| NotRun {
+            scanner,
+            checks: Vec::new(),
+            reason: "an SBOM has no files or image config to look at".to_owned(),
+        }));
         if opts.scanners.vuln {
             match_vulnerabilities(&mut report, opts)?;
         }
+        vuln_not_run(&mut report, opts);
         Redactor::new(&opts.secret)?.redact_report(&mut report);
         return Ok((report, None));
     }
@@ -183,6 +191,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         }
         config
     });
+    report.warnings.extend(suppressions.0.iter().flat_map(|f| f.warnings.iter().cloned()));
     if let Some(m) = &malware {
         report.malware = bulwark_detect::malware::findings(&image);
         report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
@@ -205,6 +214,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     if opts.scanners.config {
         let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };
         report.misconfigurations = bulwark_detect::config::check(&image, &report, &config_opts);
+        report.not_run.extend(config_not_run(&image, &config_opts));
     }
     cap_findings(&mut report, limits.max_findings);
     if opts.scanners.vuln {
@@ -215,6 +225,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         }
     }
     report.record_skipped_as_not_checked();
+    vuln_not_run(&mut report, opts);
     // The one redaction step: no secret leaves the library in any string of the report.
     let redactor = match &secret {
         Some(s) => Redactor::from_scanner(Arc::clone(s)),
@@ -245,6 +256,46 @@ fn cap_findings(report: &mut ScanReport, max: u64) {
     cap(&mut report.malware, max, "malware", |f| &f.rule, w);
     cap(&mut report.secrets, max, "secret", |f| &f.rule, w);
     cap(&mut report.misconfigurations, max, "config", |f| &f.id, w);
+
+/// Without an advisory database the vulnerability scanner did not run: it is not listed
+/// among the scanners that ran, and `not_run` says why.
+fn vuln_not_run(report: &mut ScanReport, opts: &ScanOptions) {
+    if opts.scanners.vuln && opts.db.is_none() {
+        report.scanners.retain(|s| s != "vuln");
+        report.not_run.push(NotRun {
+            scanner: "vuln".to_owned(),
+            checks: Vec::new(),
+            reason: "no advisory database".to_owned(),
+        });
+    }
+}
+
+/// The config checks that could not run on this image, grouped by why.
+fn config_not_run(image: &Image, opts: &ConfigOptions) -> Vec<NotRun> {
+    let skipped = bulwark_detect::config::skipped(image, opts);
+    let needs_config: Vec<String> = bulwark_detect::config::checks()
+        .iter()
+        .filter(|c| c.needs_config && skipped.contains(&c.id))
+        .map(|c| c.id.to_owned())
+        .collect();
+    let others: Vec<String> =
+        skipped.iter().filter(|id| !needs_config.iter().any(|n| n == *id)).map(|id| (*id).to_owned()).collect();
+    let mut out = Vec::new();
+    if !needs_config.is_empty() {
+        out.push(NotRun {
+            scanner: "config".to_owned(),
+            checks: needs_config,
+            reason: "the source has no image config (user, ports, Env, history)".to_owned(),
+        });
+    }
+    if !others.is_empty() {
+        out.push(NotRun {
+            scanner: "config".to_owned(),
+            checks: others,
+            reason: "the base image's layers are not known".to_owned(),
+        });
+    }
+    out
 }
 
 type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::{OUTPUT_HELP, OutputSpec, lenient, parse_output};
+
 const REFERENCES: &str = "\
 Image references:
   oci:<dir>[:tag|@digest]          OCI image layout directory
@@ -191,11 +193,11 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub input: ImageArgs,
     /// Scanners to run
-    #[arg(long, value_enum, value_delimiter = ',', env = "BULWARK_SCANNERS",
-          default_values_t = [Scanner::Vuln, Scanner::Malware, Scanner::Secret, Scanner::Config])]
+    #[arg(long, value_delimiter = ',', value_parser = lenient::<Scanner>(), env = "BULWARK_SCANNERS",
+          default_values = ["vuln", "malware", "secret", "config"])]
     pub scanners: Vec<Scanner>,
-    /// Only report findings of these severities (all kinds), e.g. critical,high
-    #[arg(long, value_enum, value_delimiter = ',', env = "BULWARK_SEVERITY")]
+    /// Only report findings of these severities (all kinds), e.g. critical,high (any case, spaces allowed)
+    #[arg(long, value_delimiter = ',', value_parser = lenient::<SeverityArg>(), env = "BULWARK_SEVERITY")]
     pub severity: Vec<SeverityArg>,
     /// Leave out vulnerabilities that have no fixed version
     #[arg(long, env = "BULWARK_IGNORE_UNFIXED")]
@@ -211,12 +213,13 @@ pub struct ScanArgs {
     /// The exit code for --fail-on; alone, fail with it on any finding (as with --fail-on unknown)
     #[arg(long, env = "BULWARK_EXIT_CODE", value_parser = clap::value_parser!(u8).range(1..))]
     pub exit_code: Option<u8>,
-    /// Format of the report on stdout (or of a plain --output FILE)
-    #[arg(long, short = 'f', value_enum, default_value = "table", env = "BULWARK_FORMAT")]
-    pub format: ReportFormat,
-    /// Write a report to a file: FILE (in --format) or FORMAT=FILE; repeatable
-    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", env = "BULWARK_OUTPUT")]
-    pub output: Vec<String>,
+    /// Format of the report on stdout (or of a plain --output FILE) [default: table]
+    #[arg(long, short = 'f', value_parser = lenient::<ReportFormat>(), env = "BULWARK_FORMAT")]
+    pub format: Option<ReportFormat>,
+    /// Write a report to a file: FORMAT=FILE, or FILE in the format its extension names (see --help); repeatable
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", value_parser = parse_output, env = "BULWARK_OUTPUT",
+          long_help = OUTPUT_HELP)]
+    pub output: Vec<OutputSpec>,
     /// Ignore file (YAML): advisory ids with scope, reason and expiry [default: .bulwarkignore.yaml if present]
     #[arg(long, env = "BULWARK_IGNORE_FILE")]
     pub ignore_file: Vec<PathBuf>,
@@ -321,12 +324,12 @@ pub struct PolicyCheckArgs {
     /// The policy file
     #[arg(long, env = "BULWARK_POLICY")]
     pub policy: PathBuf,
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value = "table")]
-    pub format: ReportFormat,
-    /// Write a report to a file: FILE (in --format) or FORMAT=FILE; repeatable
-    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE")]
-    pub output: Vec<String>,
+    /// Output format [default: table]
+    #[arg(long, short = 'f', value_parser = lenient::<ReportFormat>())]
+    pub format: Option<ReportFormat>,
+    /// Write a report to a file: FORMAT=FILE, or FILE in the format its extension names; repeatable
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", value_parser = parse_output, long_help = OUTPUT_HELP)]
+    pub output: Vec<OutputSpec>,
     /// Evaluate exceptions as of this day (YYYY-MM-DD) [default: today]
     #[arg(long)]
     pub date: Option<String>,

@@ -58,10 +58,13 @@ fn flags_from(text: &str, path: &Path, is_set: impl Fn(&str) -> bool) -> Result<
     for (key, value) in map {
         let long = key.replace('_', "-");
         let Some(arg) = scan.get_arguments().find(|a| a.get_long() == Some(long.as_str())) else {
-            bail!(
-                "config file {}: unknown key {key:?}\nhint: keys are the long flags of `bulwark scan --help`, e.g. severity, format, policy",
-                path.display()
-            );
+            let keys: Vec<&str> =
+                scan.get_arguments().filter_map(|a| a.get_long()).filter(|l| *l != "config").collect();
+            let hint = match bulwark_policy::closest(&long, &keys) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "keys are the long flags of `bulwark scan --help`, e.g. severity, format, policy".to_owned(),
+            };
+            bail!("config file {}: unknown key {key:?}\nhint: {hint}", path.display());
         };
         if long == "config" {
             bail!("config file {}: `config` cannot be set from a config file", path.display());
@@ -122,6 +125,11 @@ mod tests {
     fn unknown_keys_and_bad_yaml_are_errors() {
         let e = flags("severty: high\n", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown key \"severty\""), "{e}");
+        assert!(e.contains("did you mean `severity`?"), "{e}");
+        let e = flags("ignore_unfxed: true\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("did you mean `ignore-unfixed`?"), "{e}");
+        let e = flags("colour: never\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("keys are the long flags"), "{e}");
         assert!(flags("- a\n- b\n", &[]).unwrap_err().to_string().contains("expected a mapping"));
         assert!(flags("format: [json\n", &[]).is_err());
         assert!(flags("config: other.yaml\n", &[]).is_err());

@@ -9,9 +9,11 @@ mod config_file;
 mod db;
 mod hints;
 mod key;
+mod output;
 mod progress;
 mod sbom;
 mod scan;
+mod terminal;
 
 fn main() -> ExitCode {
     let argv = match config_file::apply(std::env::args_os().collect()) {

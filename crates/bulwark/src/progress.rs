@@ -28,8 +28,11 @@ impl Bars {
 
 impl Progress for Bars {
     fn layer_started(&self, i: usize, size: u64) {
+        // Every bar is born hidden and drawn only through `multi`: a bar made with
+        // `ProgressBar::new` draws its first frame straight to stderr when its message is
+        // set, outside `multi`, and that frame was never cleared.
         let bar = if size > 0 {
-            let b = ProgressBar::new(size);
+            let b = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::hidden());
             b.set_style(
                 ProgressStyle::with_template("layer {msg:>3} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -37,15 +40,15 @@ impl Progress for Bars {
             );
             b
         } else {
-            let b = ProgressBar::new_spinner();
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
             b.set_style(
                 ProgressStyle::with_template("{spinner} reading {bytes} {bytes_per_sec}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             b
         };
-        bar.set_message(i.to_string());
         let bar = self.multi.add(bar);
+        bar.set_message(i.to_string());
         self.bars.lock().unwrap_or_else(|e| e.into_inner()).insert(i, bar);
     }
 

@@ -5,12 +5,14 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bulwark_core::plural::count;
 use bulwark_core::report::{FixState, ScanReport, Severity};
 use bulwark_core::time::Date;
 use bulwark_scan::Scanners;
 
 use crate::cli::{JunitCases, PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs, Scanner, SeverityArg};
 use crate::commands::{OK, write_output};
+use crate::output::{Output, OutputSpec};
 
 /// Exit code: the policy failed.
 pub(crate) const POLICY_FAILED: u8 = 1;
@@ -149,7 +151,7 @@ pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
 /// `bulwark policy lint`: every problem with line and column; exit 2 when there are errors.
 pub fn policy_lint(args: PolicyLintArgs) -> Result<u8> {
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let diagnostics = bulwark_policy::lint(&text, today()?);
+    let diagnostics = bulwark_policy::lint_with(&text, today()?, known_ids(&config_checks()));
     let mut out = io::stdout().lock();
     let mut errors = 0;
     for d in &diagnostics {
@@ -157,20 +159,30 @@ pub fn policy_lint(args: PolicyLintArgs) -> Result<u8> {
         errors += usize::from(d.severity == bulwark_policy::DiagnosticSeverity::Error);
     }
     if errors > 0 {
-        bail!("{}: {errors} error(s)", args.file.display());
+        bail!("{}: {}", args.file.display(), count(errors, "error", "errors"));
     }
-    writeln!(out, "{}: ok ({} warning(s))", args.file.display(), diagnostics.len())?;
+    writeln!(out, "{}: ok ({})", args.file.display(), count(diagnostics.len(), "warning", "warnings"))?;
     Ok(OK)
+}
+
+/// The config check ids a policy may name, from the checks themselves.
+fn config_checks() -> Vec<&'static str> {
+    bulwark_detect::config::checks().iter().map(|c| c.id).collect()
+}
+
+fn known_ids<'a>(config_checks: &'a [&'a str]) -> bulwark_policy::KnownIds<'a> {
+    bulwark_policy::KnownIds { config_checks }
 }
 
 fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading policy {}", path.display()))?;
-    bulwark_policy::parse(&text).map_err(|diagnostics| {
-        let first = diagnostics.first().map(|d| d.to_string()).unwrap_or_default();
+    bulwark_policy::parse_with(&text, known_ids(&config_checks())).map_err(|diagnostics| {
+        // `error: ` is already the line's prefix: the diagnostic gives position and message.
+        let first = diagnostics.first().map(|d| format!("{}:{}: {}", d.line, d.column, d.message)).unwrap_or_default();
         anyhow!(
-            "policy {}:{first} ({} problem(s))\nhint: `bulwark policy lint {}` lists them all",
+            "policy {}:{first} ({})\nhint: `bulwark policy lint {}` lists them all",
             path.display(),
-            diagnostics.len(),
+            count(diagnostics.len(), "problem", "problems"),
             path.display()
         )
     })
@@ -212,29 +224,10 @@ fn exit_code(report: &ScanReport) -> u8 {
     }
 }
 
-/// Where a report goes: `None` is stdout.
-type Output = (ReportFormat, Option<PathBuf>);
-
-/// `--output FILE` writes `--format` to FILE instead of stdout; `--output FORMAT=FILE` adds a
-/// file and leaves stdout as it is.
-fn parse_outputs(specs: &[String], format: ReportFormat) -> Result<Vec<Output>> {
-    use clap::ValueEnum;
-    let mut outputs = Vec::new();
-    let mut stdout_replaced = false;
-    for spec in specs {
-        let parsed = spec.split_once('=').and_then(|(f, p)| Some((ReportFormat::from_str(f, true).ok()?, p)));
-        match parsed {
-            Some((f, p)) => outputs.push((f, Some(PathBuf::from(p)))),
-            None => {
-                stdout_replaced = true;
-                outputs.push((format, Some(PathBuf::from(spec))));
-            }
-        }
-    }
-    if !stdout_replaced {
-        outputs.insert(0, (format, None));
-    }
-    Ok(outputs)
+/// `--output FILE` writes to FILE instead of stdout; `--output FORMAT=FILE` adds a file and
+/// leaves stdout as it is (`crate::output` has the rules).
+fn parse_outputs(specs: &[OutputSpec], format: Option<ReportFormat>) -> Result<Vec<Output>> {
+    crate::output::resolve(specs, format).map_err(|e| anyhow!(e))
 }
 
 fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool) -> Result<()> {
@@ -247,9 +240,9 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
         let failed = v.failures().count();
         let name = bulwark_core::term::escape(&v.policy);
         let _ = if v.passed {
-            writeln!(err, "policy {name}: passed ({} warning(s))", v.warnings().count())
+            writeln!(err, "policy {name}: passed ({})", count(v.warnings().count(), "warning", "warnings"))
         } else {
-            writeln!(err, "policy {name}: FAILED ({failed} rule(s) violated)")
+            writeln!(err, "policy {name}: FAILED ({} violated)", count(failed, "rule", "rules"))
         };
     }
     Ok(())
@@ -264,9 +257,7 @@ fn render(
 ) -> io::Result<()> {
     match format {
         ReportFormat::Table => {
-            let width =
-                std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(if tty { 120 } else { 200 });
-            let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let (width, color) = (crate::terminal::table_width(tty), crate::terminal::color(tty));
             let opts = bulwark_report::table::TableOptions {
                 width,
                 color,
@@ -294,30 +285,5 @@ fn render(
         ReportFormat::Spdx => w.write_all(&bulwark_report::spdx::to_vec(report)),
         ReportFormat::Html => w.write_all(&bulwark_report::html::to_vec(report)),
         ReportFormat::Markdown => w.write_all(bulwark_report::markdown::to_string(report).as_bytes()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outputs_replace_or_add_to_stdout() {
-        let o = parse_outputs(&[], ReportFormat::Table).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Table, None)]);
-        let o = parse_outputs(&["json=r.json".into(), "sarif=r.sarif".into()], ReportFormat::Table).unwrap();
-        assert_eq!(
-            o,
-            vec![
-                (ReportFormat::Table, None),
-                (ReportFormat::Json, Some("r.json".into())),
-                (ReportFormat::Sarif, Some("r.sarif".into()))
-            ]
-        );
-        let o = parse_outputs(&["out.txt".into()], ReportFormat::Markdown).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Markdown, Some("out.txt".into()))]);
-        // Not a format name: the whole thing is a path.
-        let o = parse_outputs(&["a=b.json".into()], ReportFormat::Json).unwrap();
-        assert_eq!(o, vec![(ReportFormat::Json, Some("a=b.json".into()))]);
     }
 }
