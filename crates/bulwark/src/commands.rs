@@ -62,6 +62,7 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
     if let Some(p) = &args.platform {
         opts.platform = Some(p.parse::<Platform>()?);
     }
+    opts.platform_fallback = args.platform_fallback;
     opts.registry.insecure = args.insecure_registry;
     opts.registry.username = args.username.clone();
     opts.registry.docker_config = args.docker_config.clone();
@@ -165,11 +166,26 @@ pub(crate) fn run_scan_with(
     report.warnings.extend(notes);
     if !input.quiet {
         let mut err = io::stderr().lock();
+        if let Reference::Bare(_) = &reference {
+            let _ = writeln!(err, "{}", bare_source_note(&input.image, &report));
+        }
         for w in &report.warnings {
             let _ = writeln!(err, "warning: {w}");
         }
     }
     Ok(report)
+}
+
+/// Which source a bare reference was read from, since `app:1` can name both a local image
+/// and a registry's.
+fn bare_source_note(typed: &str, report: &ScanReport) -> String {
+    match report.image.source.as_deref() {
+        Some("docker") => format!("note: {typed}: read from the local Docker engine ({})", report.image.reference),
+        _ => format!(
+            "note: {typed}: not in the local Docker engine, read from the registry ({})",
+            report.image.reference
+        ),
+    }
 }
 
 fn human(bytes: u64) -> String {
