@@ -629,3 +629,88 @@ fn own_cargo_lock_is_checked_against_rustsec() {
     assert!(package_names(&r).iter().any(|n| n == "serde"), "the lock was catalogued");
     assert_eq!(out.status.code(), Some(0), "known vulnerabilities in Bulwark's dependencies: {}", r["vulnerabilities"]);
 }
+
+// ---- Bulwark's own image (scripts/build-image.sh), as a pipeline runs it.
+
+/// Opt-in: the image needs a release build and a debootstrap root filesystem (minutes the
+/// first time), so `scripts/test.sh` does not build it. The release workflow runs this after
+/// `scripts/build-image.sh`; locally: `scripts/build-image.sh && cargo test -p bulwark --test
+/// image_refs -- --ignored release_image`. `BULWARK_IMAGE` names another tag.
+#[test]
+#[ignore = "needs the image from scripts/build-image.sh (a release build)"]
+fn release_image_scans_a_registry_and_a_mounted_layout() {
+    let image = std::env::var("BULWARK_IMAGE").unwrap_or_else(|_| "bulwark:dev".to_owned());
+    let inspect = Command::new("docker").args(["image", "inspect", &image]).output().expect("docker CLI");
+    assert!(inspect.status.success(), "no image {image}: build it with scripts/build-image.sh");
+    let started = std::time::Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("docker").args(["run", "--rm", "--network", "host"]).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    };
+
+    // It is Bulwark, and it carries its own SBOM: the Debian packages and the crates.
+    let (code, out, _) = run(&[&image, "--version"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("bulwark "), "{out}");
+    let (code, sbom, err) = run(&["--entrypoint", "cat", &image, "/usr/share/doc/bulwark/sbom.cdx.json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let sbom: Value = serde_json::from_str(&sbom).unwrap();
+    let purls = sbom["components"].to_string();
+    assert!(purls.contains("pkg:deb/debian/libc6@"), "Debian packages in the SBOM");
+    assert!(purls.contains("pkg:cargo/serde@"), "Bulwark's crates in the SBOM");
+
+    // A database built on the host, mounted read-only; an image with known vulnerabilities.
+    let db = build_db(tmp.path(), &["debian-elts-osv/advisories"]);
+    let status = dpkg_status(&[("libxml2", None, "2.9.4+dfsg1-7+deb10u6")]);
+    let built = build_with_config(
+        &[Layer {
+            compression: Compression::Gzip,
+            items: vec![
+                dir("etc"),
+                file("etc/os-release", DEBIAN_10),
+                dir("var"),
+                dir("var/lib"),
+                dir("var/lib/dpkg"),
+                file("var/lib/dpkg/status", &status),
+            ],
+        }],
+        "amd64",
+        json!({}),
+    );
+    let layout = tmp.path().join("layout");
+    write_oci_layout(&layout, &built, "1");
+    let reg = RegistryProcess::start(RegistryAuth::None);
+    let remote = format!("{}/app:1", reg.host());
+    skopeo_push(&layout, "1", &remote, false, None);
+    let db_mount = format!("{}:/db:ro", db.parent().unwrap().display());
+    let layout_mount = format!("{}:/in:ro", layout.display());
+    let scan = |reference: &str| {
+        let (code, out, err) = run(&[
+            "-v",
+            &db_mount,
+            "-v",
+            &layout_mount,
+            &image,
+            "scan",
+            reference,
+            "--db",
+            "/db/bulwark.db",
+            "--db-max-age-days",
+            "100000",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, Some(0), "{reference}: {err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let from_registry = scan(&format!("registry:{remote}"));
+    let from_layout = scan("oci:/in:1");
+    assert_eq!(from_registry["image"]["manifest_digest"], built.manifest_digest.to_string());
+    assert_eq!(from_layout["image"]["manifest_digest"], built.manifest_digest.to_string());
+    for r in [&from_registry, &from_layout] {
+        assert!(vulnerability_keys(r).iter().any(|v| v.0 == "ELA-1176-1"), "{}", r["vulnerabilities"]);
+    }
+    assert_eq!(vulnerability_keys(&from_registry), vulnerability_keys(&from_layout));
+    eprintln!("release image test: {:.1} s", started.elapsed().as_secs_f64());
+}
