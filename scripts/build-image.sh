@@ -61,7 +61,7 @@ FROM $stage
 COPY sbom.cdx.json sbom.spdx.json /usr/share/doc/bulwark/
 # Scans write their layer cache and database under \$HOME/.cache/bulwark; /work is where a
 # pipeline mounts its checkout (and its images as OCI layouts or archives).
-ENV HOME=/home/bulwark BULWARK_NO_PROGRESS=1
+ENV HOME=/home/bulwark BULWARK_NO_PROGRESS=true
 RUN mkdir -p /home/bulwark /work && chmod 1777 /home/bulwark /work
 WORKDIR /work
 LABEL org.opencontainers.image.title=bulwark \\
