@@ -13,5 +13,7 @@ export BULWARK_MINBASE_TAR
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Bulwark checks itself: its Cargo.lock against RustSec, with the binary just built.
+scripts/self-check.sh
 # The fuzz targets (fuzz/, its own workspace) must keep compiling; running them needs nightly.
 cargo check --manifest-path fuzz/Cargo.toml --all-targets

@@ -7,7 +7,7 @@
 //! ```
 //! use bulwark_core::{Reference, Digest};
 //!
-//! let r: Reference = "localhost:5000/app:1.2".parse().unwrap();
+//! let r: Reference = "registry:localhost:5000/app:1.2".parse().unwrap();
 //! assert_eq!(r.to_string(), "registry:localhost:5000/app:1.2");
 //! let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".parse().unwrap();
 //! assert_eq!(d, Digest::sha256_of(b""));
@@ -27,7 +27,7 @@ pub use digest::{Algorithm, Digest};
 pub use error::{Error, Result};
 pub use platform::Platform;
 pub use purl::Purl;
-pub use reference::{ArchiveSelector, DockerRef, Reference};
+pub use reference::{ArchiveSelector, DEFAULT_REGISTRY, DockerRef, Reference};
 
 /// Shortens untrusted text (a value from an image, a feed, an SBOM) for quoting in an error
 /// or warning: at most 120 bytes, cut at a character boundary, with `…` when cut.

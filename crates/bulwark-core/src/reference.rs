@@ -6,8 +6,10 @@
 //! | `oci-archive:<file>[:tag\|@digest]` | a tar of an OCI image layout |
 //! | `docker-archive:<file>[:repo:tag]` | `docker save` output |
 //! | `dir:<path>` | an unpacked root filesystem |
-//! | `docker:<name\|id>` | an image in the local Docker engine |
-//! | `registry:<ref>` or a bare `<ref>` | an image in an OCI distribution registry |
+//! | `docker:<name\|id>` | an image in the local Docker engine (`name` without a tag is `name:latest`) |
+//! | `container:<name\|id>` | the image of a container in the local Docker engine |
+//! | `registry:<ref>` | an image in an OCI distribution registry |
+//! | a bare `<ref>` | the local Docker engine's image of that name if it has one, else the registry's |
 //! | `sbom:<file>` | a CycloneDX or SPDX JSON SBOM, scanned instead of an image |
 
 use std::fmt;
@@ -40,7 +42,16 @@ pub enum Reference {
     Docker {
         name: String,
     },
+    /// A container in the local Docker engine, by name or id: its image is read (the
+    /// container's own changes to its filesystem are not).
+    Container {
+        name: String,
+    },
     Registry(DockerRef),
+    /// A reference without a scheme, e.g. `app:1`: the image the local Docker engine has
+    /// under this name, or, when the engine has none (or cannot be reached), the
+    /// registry's, as Trivy and `docker run` resolve it.
+    Bare(DockerRef),
     /// A CycloneDX or SPDX JSON SBOM: its packages are matched instead of an image's.
     Sbom {
         path: PathBuf,
@@ -279,6 +290,19 @@ impl FromStr for Reference {
             }
             return Ok(Reference::Docker { name: rest.to_owned() });
         }
+        if let Some(rest) = s.strip_prefix("container:") {
+            nonempty(rest, "a container name or id")?;
+            // Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`; ids are hex.
+            let b = rest.as_bytes();
+            if !b[0].is_ascii_alphanumeric()
+                || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+                || b.len() > 255
+            {
+                return Err(invalid(s, "not a container name or id (letters, digits, `_`, `.`, `-`)"));
+            }
+            return Ok(Reference::Container { name: rest.to_owned() });
+        }
+        let explicit = s.starts_with("registry:");
         let rest = s.strip_prefix("registry:").unwrap_or(s);
         if let Some((scheme, _)) = rest.split_once(':')
             && !scheme.contains(['/', '.'])
@@ -290,7 +314,18 @@ impl FromStr for Reference {
                 format!("unknown source scheme {scheme:?}; see `bulwark scan --help` for the reference syntax"),
             ));
         }
-        Ok(Reference::Registry(rest.parse()?))
+        let r: DockerRef = rest.parse()?;
+        Ok(if explicit { Reference::Registry(r) } else { Reference::Bare(r) })
+    }
+}
+
+impl Reference {
+    /// The registry reference this names, for the registry and bare forms.
+    pub fn docker_ref(&self) -> Option<&DockerRef> {
+        match self {
+            Reference::Registry(r) | Reference::Bare(r) => Some(r),
+            _ => None,
+        }
     }
 }
 
@@ -319,7 +354,9 @@ impl fmt::Display for Reference {
             }
             Reference::Dir { path } => write!(f, "dir:{}", path.display()),
             Reference::Docker { name } => write!(f, "docker:{name}"),
+            Reference::Container { name } => write!(f, "container:{name}"),
             Reference::Registry(r) => write!(f, "registry:{r}"),
+            Reference::Bare(r) => write!(f, "{r}"),
             Reference::Sbom { path } => write!(f, "sbom:{}", path.display()),
         }
     }
@@ -331,8 +368,29 @@ mod tests {
 
     fn reg(s: &str) -> DockerRef {
         match s.parse::<Reference>().unwrap() {
-            Reference::Registry(r) => r,
+            Reference::Registry(r) | Reference::Bare(r) => r,
             other => panic!("{s} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bare_and_explicit_registry_refs() {
+        let bare = "app:1".parse::<Reference>().unwrap();
+        assert!(matches!(&bare, Reference::Bare(r) if r.repository == "library/app"));
+        // Displayed in full, and read back as the same bare reference.
+        assert_eq!(bare.to_string(), "docker.io/library/app:1");
+        assert_eq!(bare.to_string().parse::<Reference>().unwrap(), bare);
+        let explicit = "registry:app:1".parse::<Reference>().unwrap();
+        assert!(matches!(explicit, Reference::Registry(_)));
+        assert_eq!(explicit.docker_ref(), bare.docker_ref());
+    }
+
+    #[test]
+    fn container_refs() {
+        assert_eq!("container:web-1".parse::<Reference>().unwrap(), Reference::Container { name: "web-1".into() });
+        assert_eq!("container:web_1.x".parse::<Reference>().unwrap().to_string(), "container:web_1.x");
+        for bad in ["container:", "container:/web", "container:a b", "container:-x", "container:a:b"] {
+            assert!(bad.parse::<Reference>().is_err(), "{bad:?} accepted");
         }
     }
 

@@ -173,8 +173,14 @@ pub fn limit_warning(flag: &str, limit: u64, what: &str, dropped: u64) -> String
 /// What was scanned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageSummary {
-    /// The reference as given, in canonical form (`registry:…`, `oci:…`).
+    /// The reference as given, in canonical form (`registry:…`, `oci:…`); a bare
+    /// reference is written as the source it was read from (`docker:app:1` or
+    /// `registry:docker.io/library/app:1`).
     pub reference: String,
+    /// Which kind of source was read: `oci`, `oci-archive`, `docker-archive`, `dir`,
+    /// `docker` (the local engine), `container`, `registry` or `sbom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_digest: Option<Digest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

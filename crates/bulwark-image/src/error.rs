@@ -19,7 +19,9 @@ pub enum Error {
         "{reference}: Docker image manifest schema 1 is unsupported (deprecated since 2017; hint: re-push the image with a current client, e.g. `skopeo copy --format v2s2`)"
     )]
     Schema1 { reference: String },
-    #[error("{reference}: no image for platform {wanted} (available: {available})")]
+    #[error(
+        "{reference}: no image for platform {wanted} (available: {available}; hint: --platform-fallback scans what is available instead)"
+    )]
     NoMatchingPlatform { reference: String, wanted: String, available: String },
     #[error("not found: {0}")]
     NotFound(String),

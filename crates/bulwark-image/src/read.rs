@@ -16,8 +16,16 @@ use crate::{Error, Limits, Result};
 /// Everything that controls how an image is read.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// The platform to select from multi-platform images (default: the host's).
+    /// The platform to select from multi-platform images (default: the host's). When set,
+    /// an image that does not have it is an error, unless `platform_fallback`.
     pub platform: Option<Platform>,
+    /// When the image lacks the requested platform, read the host's platform from a
+    /// multi-platform image, or the one platform a single-platform image has, with a
+    /// warning, instead of failing.
+    pub platform_fallback: bool,
+    /// Never use the network: registry references are refused, and bare references are
+    /// looked up in the local Docker engine only.
+    pub offline: bool,
     pub limits: Limits,
     pub registry: RegistryOptions,
     pub analyze: AnalyzeOptions,
@@ -29,6 +37,8 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             platform: None,
+            platform_fallback: false,
+            offline: false,
             limits: Limits::default(),
             registry: RegistryOptions::default(),
             analyze: AnalyzeOptions::default(),
@@ -72,8 +82,12 @@ impl Progress for NoProgress {}
 /// An image read and squashed.
 #[derive(Debug)]
 pub struct Image {
-    /// The reference in canonical form.
+    /// The reference in canonical form. For a bare reference, the form of the source it
+    /// was read from: `docker:app:1` or `registry:docker.io/library/app:1`.
     pub reference: String,
+    /// Which kind of source the image was read from: `oci`, `oci-archive`,
+    /// `docker-archive`, `dir`, `docker`, `container` or `registry`.
+    pub source: &'static str,
     /// Manifest, config and layer descriptors; `None` for a root filesystem directory.
     pub resolved: Option<ResolvedImage>,
     /// One analysis per layer, base first (a `dir:` source has exactly one).
@@ -89,18 +103,97 @@ pub fn cache_key(diff_id: &bulwark_core::Digest, opts: &AnalyzeOptions) -> Strin
 }
 
 /// Opens a reference and resolves its manifest and config without reading layers
-/// (`bulwark inspect` for blob-addressed sources).
+/// (`bulwark inspect` for blob-addressed sources). A bare reference is opened from the
+/// registry here; [`read_image`] looks in the local Docker engine first.
 pub fn open(reference: &Reference, opts: &ReadOptions) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
+    let opened = match open_at(reference, opts, opts.platform.as_ref()) {
+        // A multi-platform image without the platform asked for: the host's, if allowed.
+        Err(Error::NoMatchingPlatform { reference: r, wanted, available })
+            if opts.platform_fallback && opts.platform.is_some() =>
+        {
+            let mut opened = open_at(reference, opts, None).map_err(|_| Error::NoMatchingPlatform {
+                reference: r,
+                wanted: wanted.clone(),
+                available: available.clone(),
+            })?;
+            if let Some((_, resolved)) = &mut opened {
+                let read = resolved.platform.as_ref().map_or_else(|| Platform::host().to_string(), |p| p.to_string());
+                resolved.warnings.push(format!(
+                    "the image has no {wanted} (available: {available}); --platform-fallback read {read} instead"
+                ));
+            }
+            return Ok(opened);
+        }
+        other => other?,
+    };
+    match opened {
+        Some((store, mut resolved)) => {
+            // An index entry matched the platform already; a lone manifest is checked here.
+            if resolved.index_digest.is_none() {
+                check_platform(&mut resolved.warnings, &resolved.reference, resolved.platform.as_ref(), opts)?;
+            }
+            Ok(Some((store, resolved)))
+        }
+        None => Ok(None),
+    }
+}
+
+fn open_at(
+    reference: &Reference,
+    opts: &ReadOptions,
+    platform: Option<&Platform>,
+) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
     let name = reference.to_string();
-    let platform = opts.platform.as_ref();
     Ok(Some(match reference {
         Reference::OciLayout { path, selector } => oci::open_dir(path, selector, &name, platform, &opts.limits)?,
         Reference::OciArchive { path, selector } => oci::open_archive(path, selector, &name, platform, &opts.limits)?,
-        Reference::Registry(r) => source::registry::open(r, &opts.registry, platform, &opts.limits)?,
-        Reference::DockerArchive { .. } | Reference::Docker { .. } | Reference::Dir { .. } | Reference::Sbom { .. } => {
+        Reference::Registry(r) | Reference::Bare(r) => {
+            if opts.offline {
+                let what = match reference {
+                    Reference::Bare(_) => "is not in the local Docker engine, and --offline forbids the registry",
+                    _ => "is a registry reference and --offline forbids the network",
+                };
+                return Err(Error::Unsupported(format!(
+                    "{reference} {what} (hint: `skopeo copy` it to an `oci:` layout first, or drop --offline)"
+                )));
+            }
+            let (store, mut resolved) = source::registry::open(r, &opts.registry, platform, &opts.limits)?;
+            // A bare reference read from the registry is reported as one.
+            resolved.reference = format!("registry:{r}");
+            (store, resolved)
+        }
+        Reference::DockerArchive { .. }
+        | Reference::Docker { .. }
+        | Reference::Container { .. }
+        | Reference::Dir { .. }
+        | Reference::Sbom { .. } => {
             return Ok(None);
         }
     }))
+}
+
+/// A single-platform image (a manifest, not an index, or an image from the Docker
+/// engine) whose config names another platform than the one asked for: an error, or a
+/// warning with `--platform-fallback`. Nothing is checked when no platform was asked for.
+fn check_platform(
+    warnings: &mut Vec<String>,
+    reference: &str,
+    have: Option<&Platform>,
+    opts: &ReadOptions,
+) -> Result<()> {
+    let (Some(want), Some(have)) = (opts.platform.as_ref(), have) else { return Ok(()) };
+    if want.matches(have) {
+        return Ok(());
+    }
+    if !opts.platform_fallback {
+        return Err(Error::NoMatchingPlatform {
+            reference: reference.to_owned(),
+            wanted: want.to_string(),
+            available: have.to_string(),
+        });
+    }
+    warnings.push(format!("the image is for {have}, not the requested {want}; --platform-fallback read it anyway"));
+    Ok(())
 }
 
 /// Reads an image from any source.
@@ -111,25 +204,61 @@ pub fn read_image(
     progress: &dyn Progress,
 ) -> Result<Image> {
     let name = reference.to_string();
+    if let Reference::Bare(r) = reference
+        && let Some(image) = read_bare_from_engine(r, opts, cache, progress)?
+    {
+        return Ok(image);
+    }
     if let Some((store, resolved)) = open(reference, opts)? {
         let layers = read_layers(store.as_ref(), &resolved.layers, opts, cache, progress)?;
-        return Ok(assemble(name, Some(resolved), layers));
+        let source = match reference {
+            Reference::OciLayout { .. } => "oci",
+            Reference::OciArchive { .. } => "oci-archive",
+            _ => "registry",
+        };
+        return Ok(assemble(resolved.reference.clone(), source, Some(resolved), layers));
     }
     match reference {
         Reference::Dir { path } => {
             progress.layer_started(0, 0);
             let index = source::dir::read_rootfs(path, &opts.analyze, &opts.limits)?;
             progress.layer_finished(0, false);
-            Ok(assemble(name, None, vec![Arc::new(index)]))
+            Ok(assemble(name, "dir", None, vec![Arc::new(index)]))
         }
         Reference::DockerArchive { path, tag } => {
             let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            read_saved(file, size, &name, tag.as_deref(), opts, cache, progress)
+            let mut image = read_saved(file, size, &name, tag.as_deref(), opts, cache, progress)?;
+            let platform = image.resolved.as_ref().and_then(|r| r.platform.clone());
+            check_platform(&mut image.warnings, &name, platform.as_ref(), opts)?;
+            Ok(image)
         }
-        Reference::Docker { name: image } => {
-            let stream = docker::Engine::from_env()?.export(image)?;
-            read_saved(stream, 0, &name, None, opts, cache, progress)
+        Reference::Docker { name: wanted } => {
+            let engine = docker::Engine::from_env()?;
+            let found = engine.inspect_image(wanted)?.ok_or_else(|| not_in_engine(wanted))?;
+            read_engine_image(&engine, &found, &name, "docker", Vec::new(), opts, cache, progress)
+        }
+        Reference::Container { name: wanted } => {
+            let engine = docker::Engine::from_env()?;
+            let container = engine.inspect_container(wanted)?.ok_or_else(|| {
+                Error::NotFound(format!(
+                    "container:{wanted}: the Docker engine has no container by this name or id (hint: `docker ps -a` lists them; `docker:` names images)"
+                ))
+            })?;
+            let found = engine.inspect_image(&container.image)?.ok_or_else(|| {
+                Error::NotFound(format!("container:{wanted}: its image {} is gone from the engine", container.image))
+            })?;
+            let named = container.config.as_ref().map(|c| c.image.as_str()).filter(|i| !i.is_empty());
+            let image_name = match named {
+                Some(n) if n != found.id => format!("{n} ({})", found.id),
+                _ => found.id.clone(),
+            };
+            let note = format!(
+                "container {} ({}): scanned its image {image_name}; files the container changed or added since it started are not included (that needs the Bulwark sensor)",
+                container.name.trim_start_matches('/'),
+                &container.id[..container.id.len().min(12)],
+            );
+            read_engine_image(&engine, &found, &name, "container", vec![note], opts, cache, progress)
         }
         Reference::Sbom { path } => Err(Error::Unsupported(format!(
             "sbom:{}: an SBOM holds no image to read (hint: `bulwark scan sbom:…` matches its packages)",
@@ -137,6 +266,78 @@ pub fn read_image(
         ))),
         _ => unreachable!("blob-addressed sources are handled by open()"),
     }
+}
+
+fn not_in_engine(name: &str) -> Error {
+    let latest = if !name.contains(['@', ':']) || name.rsplit_once(':').is_some_and(|(_, t)| t.contains('/')) {
+        format!(" (a name without a tag means {name}:latest)")
+    } else {
+        String::new()
+    };
+    Error::NotFound(format!(
+        "docker:{name}: the Docker engine has no such image{latest} (hint: `docker images` lists local images)"
+    ))
+}
+
+/// A bare reference in the local Docker engine: `Ok(None)` when the engine does not have
+/// it or cannot be reached (then the registry is tried), as Trivy does. Only an image the
+/// engine has and that then fails to read is an error.
+fn read_bare_from_engine(
+    r: &bulwark_core::DockerRef,
+    opts: &ReadOptions,
+    cache: &dyn LayerCache,
+    progress: &dyn Progress,
+) -> Result<Option<Image>> {
+    // The engine knows `app:1` as `docker.io/library/app:1` too; the short form is what
+    // `docker images` shows, and what the user most likely typed.
+    let name = engine_name(r);
+    let Ok(engine) = docker::Engine::from_env() else { return Ok(None) };
+    let found = match engine.inspect_image(&name) {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        // An engine that is not running, or answers with an error, is not this image's
+        // source; the registry is tried next, as for an image the engine does not have.
+        Err(Error::Docker(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    read_engine_image(&engine, &found, &format!("docker:{name}"), "docker", Vec::new(), opts, cache, progress).map(Some)
+}
+
+/// How `docker images` spells a registry reference: no `docker.io/library/` prefix.
+fn engine_name(r: &bulwark_core::DockerRef) -> String {
+    let mut name = if r.registry == bulwark_core::DEFAULT_REGISTRY {
+        r.repository.strip_prefix("library/").unwrap_or(&r.repository).to_owned()
+    } else {
+        format!("{}/{}", r.registry, r.repository)
+    };
+    if let Some(t) = &r.tag {
+        name = format!("{name}:{t}");
+    }
+    if let Some(d) = &r.digest {
+        name = format!("{name}@{d}");
+    }
+    name
+}
+
+/// Exports the engine's image by its id (so exactly the image inspected is read, never
+/// every tag of a repository) and checks its platform first.
+#[allow(clippy::too_many_arguments)]
+fn read_engine_image(
+    engine: &docker::Engine,
+    found: &docker::EngineImage,
+    reference: &str,
+    source: &'static str,
+    mut warnings: Vec<String>,
+    opts: &ReadOptions,
+    cache: &dyn LayerCache,
+    progress: &dyn Progress,
+) -> Result<Image> {
+    check_platform(&mut warnings, reference, found.platform().as_ref(), opts)?;
+    let stream = engine.export(&found.id)?;
+    let mut image = read_saved(stream, found.size, reference, None, opts, cache, progress)?;
+    image.source = source;
+    image.warnings.splice(0..0, warnings);
+    Ok(image)
 }
 
 fn read_saved(
@@ -155,16 +356,21 @@ fn read_saved(
     for (layer, index) in saved.image.layers.iter().zip(&saved.layers) {
         cache.put(&cache_key(&layer.diff_id, &opts.analyze), index);
     }
-    Ok(assemble(name.to_owned(), Some(saved.image), saved.layers))
+    Ok(assemble(name.to_owned(), "docker-archive", Some(saved.image), saved.layers))
 }
 
-fn assemble(reference: String, resolved: Option<ResolvedImage>, layers: Vec<Arc<LayerIndex>>) -> Image {
+fn assemble(
+    reference: String,
+    source: &'static str,
+    resolved: Option<ResolvedImage>,
+    layers: Vec<Arc<LayerIndex>>,
+) -> Image {
     let mut warnings: Vec<String> = resolved.iter().flat_map(|r| r.warnings.iter().cloned()).collect();
     for (i, layer) in layers.iter().enumerate() {
         warnings.extend(layer.warnings.iter().map(|w| format!("layer {i}: {w}")));
     }
     let view = FileView::build(layers.iter().map(|l| l.as_ref()));
-    Image { reference, resolved, layers, view, warnings }
+    Image { reference, source, resolved, layers, view, warnings }
 }
 
 /// Reads layers from a blob store, at most `opts.jobs` at a time, using the cache.

@@ -95,7 +95,7 @@ pub(crate) fn load(registry: &str, opts: &RegistryOptions) -> Result<Option<Cred
         (None, None) => {}
     }
     let (path, explicit) = match &opts.docker_config {
-        Some(p) => (p.clone(), true),
+        Some(p) => (config_file_in(p), true),
         None => match default_config_path() {
             Some(p) => (p, false),
             None => return Ok(None),
@@ -109,6 +109,12 @@ pub(crate) fn load(registry: &str, opts: &RegistryOptions) -> Result<Option<Cred
     let config: DockerConfig = serde_json::from_slice(&config)
         .map_err(|e| Error::invalid(format!("Docker config {}", path.display()), e.to_string()))?;
     from_config(registry, &config, &path, opts.credential_helper_dir.as_deref())
+}
+
+/// `--docker-config DIR` names a directory like `DOCKER_CONFIG` does; a path to the
+/// `config.json` file itself is accepted too.
+fn config_file_in(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join("config.json") } else { path.to_owned() }
 }
 
 fn default_config_path() -> Option<PathBuf> {

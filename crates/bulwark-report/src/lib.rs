@@ -27,6 +27,7 @@
 //!     bulwark_version: "0.1.0".into(),
 //!     image: ImageSummary {
 //!         reference: "dir:/rootfs".into(),
+//!         source: None,
 //!         manifest_digest: None,
 //!         config_digest: None,
 //!         platform: None,
@@ -330,6 +331,7 @@ pub(crate) mod test_support {
             bulwark_version: "0.1.0".into(),
             image: ImageSummary {
                 reference: "registry:docker.io/library/debian:12".into(),
+                source: None,
                 manifest_digest: Some(
                     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".parse().unwrap(),
                 ),

@@ -1,5 +1,6 @@
 //! Reading an SBOM instead of an image: CycloneDX JSON (any 1.x) and SPDX 2.x JSON, as
-//! Bulwark and Syft write them.
+//! Bulwark and Syft write them, and Bulwark's own JSON report (`bulwark sbom -f json`,
+//! `bulwark scan -f json`), whose packages and OS are taken as they are.
 //!
 //! Each component or package with a purl becomes a [`Package`]: ecosystem = purl type,
 //! name and version from the purl (see [`Purl::ecosystem_name`] and
@@ -31,6 +32,8 @@ use bulwark_core::Purl;
 pub enum Format {
     CycloneDx,
     Spdx,
+    /// Bulwark's JSON report (`schemas/report.schema.json`).
+    Bulwark,
 }
 
 /// What an SBOM says is in an image.
@@ -204,11 +207,15 @@ fn parse_doc(doc: &Value, max_packages: u64) -> Result<Sbom> {
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         return Ok(finish(cyclonedx(doc), Format::CycloneDx));
     }
+    if is_bulwark_report(&doc) {
+        return Ok(finish(bulwark_report(doc)?, Format::Bulwark));
+    }
     match doc.get("spdxVersion").and_then(Value::as_str) {
         Some(v) if v.starts_with("SPDX-2.") => Ok(finish(spdx(doc), Format::Spdx)),
         Some(v) => Err(Error::UnknownFormat(format!("spdxVersion {:?} (only SPDX 2.x JSON is read)", excerpt(v)))),
         None => Err(Error::UnknownFormat(
-            "neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document".to_owned(),
+            "neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document, nor a Bulwark JSON report"
+                .to_owned(),
         )),
     }
 }
@@ -328,6 +335,31 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && !v.iter().any(|x| x == s) {
         v.push(s.to_owned());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bulwark's JSON report
+
+/// A report has `schema_version`, `bulwark_version` and `image`, which no SBOM format has.
+fn is_bulwark_report(doc: &Value) -> bool {
+    doc.get("schema_version").is_some_and(Value::is_u64)
+        && doc.get("bulwark_version").is_some_and(Value::is_string)
+        && doc.get("image").is_some_and(Value::is_object)
+}
+
+/// The packages and OS of a Bulwark JSON report, exactly as the scan found them (its
+/// vulnerabilities are matched again, against the database of this scan).
+fn bulwark_report(doc: Value) -> Result<Partial> {
+    let version = doc.get("schema_version").and_then(Value::as_u64).unwrap_or_default();
+    if version > u64::from(bulwark_core::report::REPORT_SCHEMA_VERSION) {
+        return Err(Error::UnknownFormat(format!(
+            "a Bulwark JSON report of schema version {version}, newer than this Bulwark's {} (hint: upgrade Bulwark)",
+            bulwark_core::report::REPORT_SCHEMA_VERSION
+        )));
+    }
+    let report: bulwark_core::report::ScanReport = serde_json::from_value(doc)
+        .map_err(|e| Error::UnknownFormat(format!("a Bulwark JSON report that does not match its schema: {e}")))?;
+    Ok(Partial { packages: report.packages, os: report.os, warnings: Vec::new() })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -490,15 +522,7 @@ fn spdx(doc: &Value) -> Partial {
         let purpose = str_of(p, "primaryPackagePurpose").unwrap_or("");
         if matches!(purpose, "OPERATING_SYSTEM" | "OPERATING-SYSTEM") {
             if out.os.is_none() {
-                out.os = Some(OsRelease {
-                    id: name.to_ascii_lowercase(),
-                    version_id: str_of(p, "versionInfo").map(str::to_owned),
-                    version_codename: None,
-                    pretty_name: str_of(p, "description").map(str::to_owned),
-                    source: "sbom".to_owned(),
-                    osv_ecosystem: None,
-                    distroless: false,
-                });
+                out.os = Some(spdx_os(p, name));
             }
             continue;
         }
@@ -575,6 +599,25 @@ fn spdx(doc: &Value) -> Partial {
         out.packages[f].dependencies = names;
     }
     out
+}
+
+/// The OS package of an SPDX document. SPDX has no field for the OSV ecosystem: the
+/// caller derives it from id and version, as for any SBOM without Bulwark's property.
+fn spdx_os(p: &Value, name: &str) -> OsRelease {
+    // Bulwark writes `sourceInfo: "found in: /etc/os-release"`.
+    let source = str_of(p, "sourceInfo")
+        .and_then(|s| s.strip_prefix("found in: "))
+        .filter(|s| s.starts_with('/'))
+        .map_or_else(|| "sbom".to_owned(), str::to_owned);
+    OsRelease {
+        id: name.to_ascii_lowercase(),
+        version_id: str_of(p, "versionInfo").map(str::to_owned),
+        version_codename: None,
+        pretty_name: str_of(p, "description").map(str::to_owned),
+        source,
+        osv_ecosystem: None,
+        distroless: false,
+    }
 }
 
 #[cfg(test)]

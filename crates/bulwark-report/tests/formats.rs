@@ -154,6 +154,7 @@ fn report() -> ScanReport {
         bulwark_version: env!("CARGO_PKG_VERSION").into(),
         image: ImageSummary {
             reference: "registry:registry.example.com/team/app:1.4".into(),
+            source: None,
             manifest_digest: Some(Digest::sha256_of(b"manifest")),
             config_digest: Some(Digest::sha256_of(b"config")),
             platform: Some(bulwark_core::Platform::new("linux", "amd64", None)),

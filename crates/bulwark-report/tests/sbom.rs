@@ -99,6 +99,7 @@ fn base_report(reference: &str, os: Option<OsRelease>, packages: Vec<Package>, n
         bulwark_version: "0.1.0".into(),
         image: ImageSummary {
             reference: reference.into(),
+            source: None,
             manifest_digest: Some(Digest::sha256_of(reference.as_bytes())),
             config_digest: Some(Digest::sha256_of(b"config")),
             platform: Some(bulwark_core::Platform::new("linux", "amd64", None)),

@@ -348,17 +348,24 @@ fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64)
     }
     let sbom = bulwark_report::sbom_in::parse_with(&bytes, max_packages)
         .map_err(|e| Error::Sbom { path: path.to_owned(), message: e.to_string() })?;
+    let mut os = sbom.os;
+    if let Some(os) = &mut os
+        && os.osv_ecosystem.is_none()
+    {
+        os.osv_ecosystem = sbom_osv_ecosystem(os);
+    }
     Ok(ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
         image: ImageSummary {
             reference: reference.to_string(),
+            source: Some("sbom".to_owned()),
             manifest_digest: None,
             config_digest: None,
             platform: None,
             created: None,
         },
-        os: sbom.os,
+        os,
         layers: Vec::new(),
         files: FileCounts::default(),
         packages: sbom.packages,
@@ -367,6 +374,25 @@ fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64)
         warnings: sbom.warnings,
         ..Default::default()
     })
+}
+
+/// The OSV ecosystem of an SBOM's distribution, by the same table an image's os-release
+/// goes through: only Bulwark's CycloneDX carries it, SPDX and Syft's SBOMs do not.
+fn sbom_osv_ecosystem(os: &bulwark_core::report::OsRelease) -> Option<String> {
+    let info = bulwark_catalog::os::OsInfo {
+        id: os.id.to_ascii_lowercase(),
+        id_like: Vec::new(),
+        name: None,
+        pretty_name: os.pretty_name.clone(),
+        version_id: os.version_id.clone(),
+        version: os.pretty_name.clone(),
+        codename: os.version_codename.clone(),
+        point_release: None,
+        distroless: os.distroless,
+        osv_ecosystem: None,
+        source: "sbom",
+    };
+    bulwark_catalog::os::osv_ecosystem(&info)
 }
 
 /// Builds the report for an image that has been read: layers, files, OS and packages.
@@ -425,6 +451,7 @@ fn report_with_owned_files(image: &Image) -> (ScanReport, BTreeSet<String>) {
         bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
         image: ImageSummary {
             reference: image.reference.clone(),
+            source: Some(image.source.to_owned()),
             manifest_digest: resolved.and_then(|r| r.manifest_digest.clone()),
             config_digest: resolved.map(|r| r.config_digest.clone()),
             platform: resolved.and_then(|r| r.platform.clone()),

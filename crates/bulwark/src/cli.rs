@@ -12,8 +12,12 @@ Image references:
   oci-archive:<file>[:tag|@digest] tar of an OCI image layout
   docker-archive:<file>[:repo:tag] `docker save` output
   dir:<path>                       unpacked root filesystem
-  docker:<name|id>                 image in the local Docker engine (DOCKER_HOST or /var/run/docker.sock)
-  registry:<ref> or <ref>          image in a registry, e.g. localhost:5000/app:1.2 or ghcr.io/org/app@sha256:...
+  docker:<name|id>                 image in the local Docker engine (DOCKER_HOST or /var/run/docker.sock);
+                                   a name without a tag is <name>:latest
+  container:<name|id>              the image of a container in the local Docker engine (not the
+                                   container's own changes)
+  registry:<ref>                   image in a registry, e.g. localhost:5000/app:1.2 or ghcr.io/org/app@sha256:...
+  <ref>                            the local Docker engine's image if it has one, else the registry's
   sbom:<file>                      a CycloneDX or SPDX JSON SBOM (vulnerabilities only)
 
 Exit codes: 0 done (and the policy passed, if any), 1 the policy failed, 2 error.";
@@ -247,7 +251,7 @@ pub struct ScanArgs {
     /// Largest file the malware and secret scanners read, in bytes (larger ones are counted as skipped)
     #[arg(long, env = "BULWARK_MAX_SCAN_FILE_BYTES")]
     pub max_scan_file_bytes: Option<u64>,
-    /// Never use the network: registry references are refused and nothing is downloaded
+    /// Never use the network: registry references are refused, bare references are looked up in the local Docker engine only, and nothing is downloaded
     #[arg(long, env = "BULWARK_OFFLINE")]
     pub offline: bool,
     /// JUnit output: one testcase per policy rule or per finding
@@ -377,9 +381,12 @@ pub struct InspectArgs {
 /// How to reach images, shared by every command that reads one.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Platform to select from multi-platform images, os/arch[/variant] [default: the host's]
+    /// Platform to select from multi-platform images, os/arch[/variant] [default: the host's]; an image without it is an error
     #[arg(long, env = "BULWARK_PLATFORM")]
     pub platform: Option<String>,
+    /// When the image lacks --platform, scan the host's platform (or the one platform the image has), with a warning
+    #[arg(long, requires = "platform", env = "BULWARK_PLATFORM_FALLBACK")]
+    pub platform_fallback: bool,
     /// Allow plain HTTP (and fall back from HTTPS) for registries that are not on loopback
     #[arg(long, env = "BULWARK_INSECURE_REGISTRY")]
     pub insecure_registry: bool,
@@ -389,8 +396,8 @@ pub struct SourceArgs {
     /// Read the registry password from stdin
     #[arg(long, requires = "username", env = "BULWARK_PASSWORD_STDIN")]
     pub password_stdin: bool,
-    /// Docker client config with registry credentials [default: ~/.docker/config.json]
-    #[arg(long, env = "BULWARK_DOCKER_CONFIG")]
+    /// Docker client config directory (like DOCKER_CONFIG) or its config.json, with registry credentials [default: $DOCKER_CONFIG or ~/.docker]
+    #[arg(long, value_name = "DIR", env = "BULWARK_DOCKER_CONFIG")]
     pub docker_config: Option<PathBuf>,
     /// Layers read at once
     #[arg(long, short = 'j', env = "BULWARK_JOBS")]

@@ -120,6 +120,7 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
     if let Some(p) = &args.platform {
         opts.platform = Some(p.parse::<Platform>()?);
     }
+    opts.platform_fallback = args.platform_fallback;
     opts.registry.insecure = args.insecure_registry;
     opts.registry.username = args.username.clone();
     opts.registry.docker_config = args.docker_config.clone();
@@ -239,6 +240,10 @@ pub(crate) fn run_scan_with(
         });
     }
     if !input.quiet {
+        if let Reference::Bare(_) = &reference {
+            let note = bare_source_note(&input.image, &report);
+            let _ = writeln!(io::stderr().lock(), "{}", terminal_safe(&note));
+        }
         // The report's warnings are redacted already; they still carry tar paths and
         // other image text, which must not reach the terminal raw.
         for w in &report.warnings {
@@ -246,6 +251,18 @@ pub(crate) fn run_scan_with(
         }
     }
     Ok(report)
+}
+
+/// Which source a bare reference was read from, since `app:1` can name both a local image
+/// and a registry's.
+fn bare_source_note(typed: &str, report: &ScanReport) -> String {
+    match report.image.source.as_deref() {
+        Some("docker") => format!("note: {typed}: read from the local Docker engine ({})", report.image.reference),
+        _ => format!(
+            "note: {typed}: not in the local Docker engine, read from the registry ({})",
+            report.image.reference
+        ),
+    }
 }
 
 fn human(bytes: u64) -> String {

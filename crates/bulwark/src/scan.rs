@@ -29,12 +29,6 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     if ignore_files.is_empty() && Path::new(DEFAULT_IGNORE_FILE).is_file() {
         ignore_files.push(PathBuf::from(DEFAULT_IGNORE_FILE));
     }
-    if args.offline && matches!(args.input.image.parse(), Ok(bulwark_core::Reference::Registry(_))) {
-        bail!(
-            "{} is a registry reference and --offline forbids the network\nhint: pull it with `skopeo copy` to an `oci:` layout first, or drop --offline",
-            args.input.image
-        );
-    }
     let scanners = Scanners {
         vuln: args.scanners.contains(&Scanner::Vuln),
         malware: args.scanners.contains(&Scanner::Malware),
@@ -43,6 +37,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     };
     let mut report = crate::commands::run_scan_with(&args.input, scanners.vuln, args.db_max_age_days, |opts| {
         opts.scanners = scanners;
+        opts.read.offline = args.offline;
         opts.today = today;
         opts.ignore_files = ignore_files;
         opts.vex_files = args.vex.clone();

@@ -281,10 +281,9 @@ impl Engine {
         }
     }
 
-    /// Starts `GET /images/{name}/get` and returns the body: a `docker save` tar stream.
-    pub fn export(&self, name: &str) -> Result<Box<dyn Read + Send>> {
+    /// Sends `GET path` and returns the status and the body.
+    fn get(&self, path: &str) -> Result<(u16, Box<dyn Read + Send>)> {
         let mut conn = self.connect()?;
-        let path = format!("/images/{}/get", escape(name));
         write!(
             conn,
             "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: bulwark/{}\r\nConnection: close\r\n\r\n",
@@ -296,20 +295,53 @@ impl Engine {
         let header = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
         let chunked = header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
         let length = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
-        let mut body: Box<dyn Read + Send> = if chunked {
+        let body: Box<dyn Read + Send> = if chunked {
             Box::new(Chunked { inner: reader, remaining: 0, done: false })
         } else if let Some(n) = length {
             Box::new(reader.take(n))
         } else {
             Box::new(reader)
         };
+        Ok((status, body))
+    }
+
+    /// `GET path` of a small JSON document; `Ok(None)` when the engine answers 404.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        let (status, body) = self.get(path)?;
+        // Inspect documents are a few KiB; a megabyte is far more than any engine sends.
+        let mut buf = Vec::new();
+        body.take(1 << 20).read_to_end(&mut buf).map_err(|e| Error::Docker(format!("reading {path}: {e}")))?;
+        match status {
+            200 => serde_json::from_slice(&buf)
+                .map(Some)
+                .map_err(|e| Error::Docker(format!("GET {path}: unexpected answer: {e}"))),
+            404 => Ok(None),
+            _ => Err(Error::Docker(format!("GET {path}: HTTP {status}: {}", engine_message(&buf)))),
+        }
+    }
+
+    /// The image the engine has under `name` (a name, `name:tag`, `name@digest` or an id,
+    /// resolved by the engine's own rules: a name without a tag is `name:latest`), or
+    /// `None` when it has none.
+    pub fn inspect_image(&self, name: &str) -> Result<Option<EngineImage>> {
+        self.get_json(&format!("/images/{}/json", escape(name)))
+    }
+
+    /// The container the engine has under `name` (name or id), or `None`.
+    pub fn inspect_container(&self, name: &str) -> Result<Option<EngineContainer>> {
+        self.get_json(&format!("/containers/{}/json", escape(name)))
+    }
+
+    /// Starts `GET /images/{name}/get` and returns the body: a `docker save` tar stream.
+    /// Callers pass an image id (from [`Engine::inspect_image`]): for a name without a
+    /// tag the engine would save every tag of the repository.
+    pub fn export(&self, name: &str) -> Result<Box<dyn Read + Send>> {
+        let path = format!("/images/{}/get", escape(name));
+        let (status, mut body) = self.get(&path)?;
         if status != 200 {
             let mut msg = Vec::new();
             body.by_ref().take(64 * 1024).read_to_end(&mut msg).ok();
-            let message = serde_json::from_slice::<serde_json::Value>(&msg)
-                .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&msg).trim().to_owned());
+            let message = engine_message(&msg);
             return Err(if status == 404 {
                 Error::NotFound(format!("docker:{name}: {message} (hint: `docker images` lists local images)"))
             } else {
@@ -318,6 +350,76 @@ impl Engine {
         }
         Ok(body)
     }
+}
+
+/// The engine's `{"message": …}` error body, or the body as text.
+fn engine_message(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned())
+}
+
+/// What `GET /images/{name}/json` says about an image (the fields Bulwark uses).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EngineImage {
+    /// The image id: the digest of its config.
+    pub id: String,
+    #[serde(default)]
+    pub repo_tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// Uncompressed size of the layers, in bytes.
+    #[serde(default)]
+    pub size: u64,
+}
+
+impl EngineImage {
+    /// The platform the image's config names, if it names one.
+    pub fn platform(&self) -> Option<bulwark_core::Platform> {
+        (!self.os.is_empty() && !self.architecture.is_empty())
+            .then(|| bulwark_core::Platform::new(&self.os, &self.architecture, self.variant.as_deref()))
+    }
+}
+
+/// What `GET /containers/{name}/json` says about a container (the fields Bulwark uses).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EngineContainer {
+    pub id: String,
+    /// `/name`, as the engine spells it.
+    #[serde(default)]
+    pub name: String,
+    /// The id of the container's image.
+    pub image: String,
+    #[serde(default)]
+    pub config: Option<EngineContainerConfig>,
+    #[serde(default)]
+    pub state: Option<EngineContainerState>,
+}
+
+/// Part of a container's `Config`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EngineContainerConfig {
+    /// The image as it was named when the container was created, e.g. `nginx:1.27`.
+    #[serde(default)]
+    pub image: String,
+}
+
+/// Part of a container's `State`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EngineContainerState {
+    #[serde(default)]
+    pub running: bool,
+    #[serde(default)]
+    pub status: String,
 }
 
 trait ReadWrite: Read + Write + Send {}

@@ -120,16 +120,10 @@ pub fn resolve(
     loop {
         match doc {
             Document::Manifest(manifest) => {
+                // A single-platform image for another platform than `platform` is
+                // returned as it is: `read::open` decides whether that is an error.
                 let mut image = resolve_manifest(store, reference, manifest, doc_digest, limits)?;
                 image.index_digest = index_digest;
-                if let (Some(want), Some(have)) = (platform, &image.platform)
-                    && !want.matches(have)
-                    && image.index_digest.is_none()
-                {
-                    image
-                        .warnings
-                        .push(format!("image is for platform {have}, not the requested {want}; scanning it anyway"));
-                }
                 return Ok(image);
             }
             Document::Index(index) => {
