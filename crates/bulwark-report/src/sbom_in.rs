@@ -207,7 +207,7 @@ fn parse_doc(doc: &Value, max_packages: u64) -> Result<Sbom> {
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         return Ok(finish(cyclonedx(doc), Format::CycloneDx));
     }
-    if is_bulwark_report(&doc) {
+    if is_bulwark_report(doc) {
         return Ok(finish(bulwark_report(doc)?, Format::Bulwark));
     }
     match doc.get("spdxVersion").and_then(Value::as_str) {
@@ -349,7 +349,7 @@ fn is_bulwark_report(doc: &Value) -> bool {
 
 /// The packages and OS of a Bulwark JSON report, exactly as the scan found them (its
 /// vulnerabilities are matched again, against the database of this scan).
-fn bulwark_report(doc: Value) -> Result<Partial> {
+fn bulwark_report(doc: &Value) -> Result<Partial> {
     let version = doc.get("schema_version").and_then(Value::as_u64).unwrap_or_default();
     if version > u64::from(bulwark_core::report::REPORT_SCHEMA_VERSION) {
         return Err(Error::UnknownFormat(format!(
@@ -357,7 +357,7 @@ fn bulwark_report(doc: Value) -> Result<Partial> {
             bulwark_core::report::REPORT_SCHEMA_VERSION
         )));
     }
-    let report: bulwark_core::report::ScanReport = serde_json::from_value(doc)
+    let report = bulwark_core::report::ScanReport::deserialize(doc)
         .map_err(|e| Error::UnknownFormat(format!("a Bulwark JSON report that does not match its schema: {e}")))?;
     Ok(Partial { packages: report.packages, os: report.os, warnings: Vec::new() })
 }

@@ -256,6 +256,7 @@ fn cap_findings(report: &mut ScanReport, max: u64) {
     cap(&mut report.malware, max, "malware", |f| &f.rule, w);
     cap(&mut report.secrets, max, "secret", |f| &f.rule, w);
     cap(&mut report.misconfigurations, max, "config", |f| &f.id, w);
+}
 
 /// Without an advisory database the vulnerability scanner did not run: it is not listed
 /// among the scanners that ran, and `not_run` says why.
