@@ -175,10 +175,12 @@ fn the_table_lists_every_suppression_and_exception() {
         &tmp.path().join(".bulwarkignore.yaml"),
         "ignores:\n  - id: CVE-2020-0001\n    package: zlib\n    reason: old\n    expires: 2020-01-01\n  - id: CVE-2099-0002\n    scope: {package: openssl}\n    reason: not reachable\n    expires: 2030-01-01\n",
     );
+    // A rule that needs no advisory database: this test has none, and a vulnerability rule
+    // would fail the gate on `checks-complete` (tests/gate.rs covers that).
     let policy = tmp.path().join("p.yaml");
     write(
         &policy,
-        "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: team\nrules:\n  - id: kev\n    description: no KEV\n    action: deny\n    deny_kev: true\nexceptions:\n  - id: BW-CFG-001\n    reason: the platform drops root\n    owner: sec@example.com\n    expires: 2030-01-01\n",
+        "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: team\nrules:\n  - id: no-malware\n    description: no malware\n    action: deny\n    deny_malware: true\nexceptions:\n  - id: BW-CFG-001\n    reason: the platform drops root\n    owner: sec@example.com\n    expires: 2030-01-01\n",
     );
     let out = run(tmp.path(), &["scan", &img, "--no-progress", "--policy", policy.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
