@@ -1055,4 +1055,82 @@ mod tests {
         assert!(c.wants("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
         assert!(!c.wants("etc/os-release.bak"));
     }
+
+    /// Stores the length of files whose name starts with `want`.
+    #[derive(Debug)]
+    struct Length;
+
+    impl FileAnalyzer for Length {
+        fn id(&self) -> &'static str {
+            "len"
+        }
+        fn version(&self) -> u32 {
+            1
+        }
+        fn wants(&self, path: &str, _: u64, _: u32) -> bool {
+            path.starts_with("want")
+        }
+        fn analyze(&self, _: &str, r: &mut dyn Read, _: u64) -> std::result::Result<Option<serde_json::Value>, String> {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map_err(|e| e.to_string())?;
+            Ok(Some(serde_json::json!(v.len())))
+        }
+    }
+
+    fn tar_of(items: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, link, content) in items {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            match link {
+                Some(target) => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).unwrap();
+                }
+                None => {
+                    h.set_size(content.len() as u64);
+                    b.append_data(&mut h, path, *content).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn every_copy_of_a_path_keeps_its_results_and_linked_reads_find_bodies_by_entry() {
+        let tar = tar_of(&[
+            ("want", None, b"one"),
+            ("other", Some("want"), b""),
+            ("want", None, b"three"),
+            ("neutral", None, b"seven77"),
+            ("want", None, b"x"),
+        ]);
+        let opts = AnalyzeOptions {
+            analyzers: vec![std::sync::Arc::new(Length)],
+            capture: Capture { paths: vec!["want".into()], ..Capture::default() },
+            ..Default::default()
+        };
+        let ix = analyze_layer(&tar[..], &Expected::default(), &opts, &Limits::default(), &mut |_| {}).unwrap();
+        let copies: Vec<(usize, u64, &serde_json::Value)> =
+            ix.replaced.iter().map(|r| (r.entry, r.tar_entry, &r.analyses["len"])).collect();
+        assert_eq!(copies, [(0, 1, &serde_json::json!(3)), (2, 3, &serde_json::json!(5))]);
+        assert_eq!(ix.analysis_of(0, "len"), Some(&serde_json::json!(3)));
+        assert_eq!(ix.analysis_of(4, "len"), Some(&serde_json::json!(1)));
+        assert_eq!(ix.captured_of(2), Some(&b"three"[..]));
+        assert_eq!(ix.captured_of(4), Some(&b"x"[..]));
+
+        // A second read of the same blob runs only what is asked, on the entry asked for,
+        // under the path that reaches it, and checks the blob as the first read did.
+        let request = LinkRequest { entry: 3, path: "want-link".into(), analyzers: vec!["len".into()], capture: true };
+        let expected = Expected { diff_id: ix.diff_id.clone(), ..Expected::default() };
+        let reads =
+            read_linked_bodies(&tar[..], &expected, std::slice::from_ref(&request), &opts, &Limits::default()).unwrap();
+        assert_eq!(reads.len(), 1);
+        assert_eq!((reads[0].entry, reads[0].path.as_str()), (3, "want-link"));
+        assert_eq!(reads[0].analyses["len"], serde_json::json!(7));
+        assert_eq!(reads[0].captured, Some(Content(b"seven77".to_vec())));
+        let wrong = Expected { diff_id: Some(Digest::sha256_of(b"another layer")), ..Expected::default() };
+        assert!(read_linked_bodies(&tar[..], &wrong, &[request], &opts, &Limits::default()).is_err());
+    }
 }

@@ -38,7 +38,7 @@ pub struct Body {
 }
 
 /// Why a path could not be followed to a regular file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LinkError {
     /// The path, or a link's target, does not exist.
     Missing,
@@ -148,7 +148,7 @@ impl FileView {
             Some((k, n)) => Some((k.clone(), n)),
             None => {
                 let (parent, name) = target.rsplit_once('/')?;
-                let (dir, _) = self.resolve_inner(parent).ok()?;
+                let dir = self.resolve_dir_path(parent)?;
                 let p = if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") };
                 self.nodes.get(&p).map(|n| (p, n))
             }
@@ -535,5 +535,74 @@ mod tests {
         assert_eq!(v.resolve("x/c").map(|(p, _)| p).as_deref(), Some("a/b/c"));
         assert!(v.has_children("a") && v.has_children("/a/b/") && !v.has_children("a/b/c"));
         assert!(v.resolve("etc/missing").is_none());
+    }
+
+    fn hard(t: &str) -> EntryKind {
+        EntryKind::Hardlink { target: t.into() }
+    }
+
+    fn body(layer: usize, entry: usize, path: &str) -> Body {
+        Body { layer, entry, path: path.into() }
+    }
+
+    #[test]
+    fn a_hard_link_keeps_the_body_it_pointed_at() {
+        // Same layer: x, y linked to it, then x rewritten (issue 10's example).
+        let l0 = layer(&[("x", file()), ("y", hard("x")), ("x", file())], &[], &[]);
+        // Across layers: z links the second x, w links y (so the first x); layer 2 rewrites x.
+        let l1 = layer(&[("z", hard("x")), ("w", hard("y")), ("d", link("sub")), ("sub/f", file())], &[], &[]);
+        let l2 = layer(&[("x", file()), ("via", hard("d/f")), ("dangling", hard("nothing"))], &[], &[]);
+        let v = FileView::build([&l0, &l1, &l2]);
+        assert_eq!(v.resolve_body("y"), Ok(body(0, 0, "x")));
+        assert_eq!(v.resolve_body("z"), Ok(body(0, 2, "x")));
+        assert_eq!(v.resolve_body("w"), Ok(body(0, 0, "x")));
+        assert_eq!(v.resolve_body("/x"), Ok(body(2, 0, "x")));
+        // Symbolic links in the target's parents are followed, as link(2) does.
+        assert_eq!(v.resolve_body("via"), Ok(body(1, 3, "sub/f")));
+        assert_eq!(v.resolve_body("dangling"), Err(LinkError::Missing));
+        // The body of y is no longer the final copy at its own path.
+        assert!(v.resolve_file("y").is_none());
+        assert_eq!(v.resolve_file("x").map(|(p, n)| (p, n.layer)), Some(("x".into(), 2)));
+    }
+
+    #[test]
+    fn link_paths_cover_links_and_linked_directories() {
+        let l0 = layer(
+            &[
+                ("srv", dir()),
+                ("srv/db", dir()),
+                ("srv/db/status", file()),
+                ("srv/db/info", link("nested")),
+                ("srv/db/nested", dir()),
+                ("srv/db/nested/a.list", file()),
+                ("hl", hard("srv/db/status")),
+                ("loop", link("loop")),
+                ("self", link(".")),
+                ("up", link("..")),
+            ],
+            &[],
+            &[],
+        );
+        let l1 = layer(&[("var/lib/dpkg", link("/srv/db")), ("etc/os-release", link("../srv/db/status"))], &[], &[]);
+        let v = FileView::build([&l0, &l1]);
+        let mut seen = Vec::new();
+        let complete = v.for_each_link_path(|lp| {
+            seen.push((lp.path.to_owned(), lp.layer, lp.body.map(|(l, e, p)| (l, e, p.to_owned()))));
+        });
+        assert!(complete);
+        seen.sort();
+        let ok = |p: &str, layer, e, body: &str| (p.to_owned(), layer, Ok((0, e, body.to_owned())));
+        assert_eq!(
+            seen,
+            [
+                ok("etc/os-release", 1, 2, "srv/db/status"),
+                ok("hl", 0, 2, "srv/db/status"),
+                ("loop".to_owned(), 0, Err(LinkError::Loop)),
+                ok("srv/db/info/a.list", 0, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/info/a.list", 1, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/nested/a.list", 1, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/status", 1, 2, "srv/db/status"),
+            ]
+        );
     }
 }
