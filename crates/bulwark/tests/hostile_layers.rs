@@ -62,14 +62,16 @@ fn scan(tmp: &Path, reference: &str, cache: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn locations(report: &Value, kind: &str) -> Vec<(String, Option<u64>, Option<u64>)> {
+/// (path, layer, removed_in, entry) of each finding.
+fn locations(report: &Value, kind: &str) -> Vec<(String, Option<u64>, Option<u64>, Option<u64>)> {
     let mut v: Vec<_> = report[kind]
         .as_array()
         .unwrap_or_else(|| panic!("no {kind} in {report}"))
         .iter()
         .map(|f| {
             let l = &f["location"];
-            (l["path"].as_str().unwrap().to_owned(), l["layer"].as_u64(), l["removed_in"].as_u64())
+            let entry = l["entry"].as_u64();
+            (l["path"].as_str().unwrap().to_owned(), l["layer"].as_u64(), l["removed_in"].as_u64(), entry)
         })
         .collect();
     v.sort();
@@ -114,7 +116,8 @@ fn a_hard_link_keeps_the_first_copy_of_a_rewritten_path() {
         let found = locations(&report, "malware");
         assert_eq!(
             found,
-            [("/opt/x".to_owned(), Some(0), Some(0)), ("/opt/y".to_owned(), Some(0), None)],
+            // Entry 1 is `opt/`, entry 2 the first opt/x.
+            [("/opt/x".to_owned(), Some(0), Some(0), Some(2)), ("/opt/y".to_owned(), Some(0), None, Some(2))],
             "{pass}: the link's path holds EICAR in the container, and the replaced copy ships in the blob"
         );
     }
@@ -133,8 +136,8 @@ fn a_hard_link_keeps_the_first_copy_of_a_rewritten_path() {
     );
     let report = scan(tmp.path(), &reference, &cache, &["--scanners", "secret"]);
     let found = locations(&report, "secrets");
-    assert!(found.contains(&("/srv/keep".to_owned(), Some(0), None)), "{found:?}");
-    assert!(found.contains(&("/root/.aws/credentials".to_owned(), Some(0), Some(1))), "{found:?}");
+    assert!(found.contains(&("/srv/keep".to_owned(), Some(0), None, None)), "{found:?}");
+    assert!(found.contains(&("/root/.aws/credentials".to_owned(), Some(0), Some(1), None)), "{found:?}");
 }
 
 #[test]
@@ -157,10 +160,12 @@ fn a_copy_replaced_in_the_same_layer_is_still_reported() {
         ])],
     );
     let report = scan(tmp.path(), &reference, &cache, &["--scanners", "malware,secret"]);
-    assert_eq!(locations(&report, "malware"), [("/opt/app.conf".to_owned(), Some(0), Some(0))]);
+    // Entries: 1 opt/, 2 and 3 the first two copies of opt/app.conf, 4 the last, 5 home/,
+    // 6 the planted .env.
+    assert_eq!(locations(&report, "malware"), [("/opt/app.conf".to_owned(), Some(0), Some(0), Some(3))]);
     let secrets = locations(&report, "secrets");
     assert!(!secrets.is_empty());
-    assert!(secrets.iter().all(|s| *s == ("/home/.env".to_owned(), Some(0), Some(0))), "{secrets:?}");
+    assert!(secrets.iter().all(|s| *s == ("/home/.env".to_owned(), Some(0), Some(0), Some(6))), "{secrets:?}");
 }
 
 #[test]
@@ -356,7 +361,7 @@ fn a_cache_entry_under_another_layers_key_is_rejected() {
     // the planted layer's: the entry names another diff_id, so it is a miss, with a warning.
     std::fs::copy(&clean_entry[0], &planted_entry[0]).unwrap();
     let report = scan(tmp.path(), &planted, &cache, &["--scanners", "malware"]);
-    assert_eq!(locations(&report, "malware"), [("/opt/x".to_owned(), Some(0), None)]);
+    assert_eq!(locations(&report, "malware"), [("/opt/x".to_owned(), Some(0), None, None)]);
     let w = warnings(&report);
     assert!(w.iter().any(|w| w.contains("layer cache") && w.contains("another key")), "{w:#?}");
 }
