@@ -169,11 +169,17 @@ pub fn read_image(
         Reference::DockerArchive { path, tag } => {
             let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            read_saved(file, size, &name, tag.as_deref(), opts, cache, progress)
+            let reopen = || -> Result<Box<dyn std::io::Read>> {
+                let f = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+                Ok(Box::new(f))
+            };
+            read_saved(file, size, &name, tag.as_deref(), opts, cache, progress, &reopen)
         }
         Reference::Docker { name: image } => {
             let stream = docker::Engine::from_env()?.export(image)?;
-            read_saved(stream, 0, &name, None, opts, cache, progress)
+            let reopen =
+                || -> Result<Box<dyn std::io::Read>> { Ok(Box::new(docker::Engine::from_env()?.export(image)?)) };
+            read_saved(stream, 0, &name, None, opts, cache, progress, &reopen)
         }
         Reference::Sbom { path } => Err(Error::Unsupported(format!(
             "sbom:{}: an SBOM holds no image to read (hint: `bulwark scan sbom:…` matches its packages)",
@@ -183,6 +189,7 @@ pub fn read_image(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_saved(
     stream: impl std::io::Read,
     size: u64,
@@ -191,6 +198,7 @@ fn read_saved(
     opts: &ReadOptions,
     cache: &dyn LayerCache,
     progress: &dyn Progress,
+    reopen: &dyn Fn() -> Result<Box<dyn std::io::Read>>,
 ) -> Result<Image> {
     progress.layer_started(0, size);
     let saved =
@@ -199,10 +207,55 @@ fn read_saved(
     for (layer, index) in saved.image.layers.iter().zip(&saved.layers) {
         cache.put(&cache_key(&layer.diff_id, &opts.analyze), index);
     }
+    let refs = saved.image.layers.clone();
     let mut image = assemble(name.to_owned(), Some(saved.image), saved.layers);
-    // The save stream was read once and is gone: such a body cannot be read again here.
-    follow_links(&mut image, opts, &mut |_, _: &[LinkRequest]| Ok(None))?;
+    // The save stream was read once and is gone: open it again (the file, or a second
+    // export from the engine) and read only the member that holds layer `i`.
+    let updated = follow_links(&mut image, opts, &mut |i, requests: &[LinkRequest]| {
+        let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
+        reread_saved_member(reopen()?, name, layer, requests, opts).map(Some)
+    })?;
+    for i in updated {
+        cache.put(&cache_key(&refs[i].diff_id, &opts.analyze), &image.layers[i]);
+    }
     Ok(image)
+}
+
+/// Finds layer `layer` among the members of a `docker save` stream — by its blob digest in
+/// the member name (Docker 25+ saves are OCI layouts), else among members of its size,
+/// each checked by blob digest and diff_id — and serves the link requests from it.
+fn reread_saved_member(
+    stream: Box<dyn std::io::Read>,
+    name: &str,
+    layer: &LayerRef,
+    requests: &[LinkRequest],
+    opts: &ReadOptions,
+) -> Result<Vec<layer::LinkedRead>> {
+    let desc = &layer.descriptor;
+    let io_err = |e: std::io::Error| Error::io(format!("reading {name} again"), e);
+    let by_name = format!("blobs/{}/{}", desc.digest.algorithm().name(), desc.digest.hex());
+    let mut archive = tar::Archive::new(stream);
+    let mut last_error = None;
+    for entry in archive.entries().map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let (member, _) = layer::normalize_path(&String::from_utf8_lossy(&entry.path_bytes()));
+        if entry.header().entry_type() != tar::EntryType::Regular || (member != by_name && entry.size() != desc.size())
+        {
+            continue;
+        }
+        let expected = Expected {
+            name: member,
+            blob_digest: Some(desc.digest.clone()),
+            blob_size: Some(desc.size()),
+            diff_id: Some(layer.diff_id.clone()),
+            compression: layer.kind.compression,
+        };
+        match layer::read_linked_bodies(entry, &expected, requests, &opts.analyze, &opts.limits) {
+            Ok(reads) => return Ok(reads),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Error::invalid(name, format!("layer {} is gone on a second read", desc.digest))))
 }
 
 /// Reads bodies of layer `i` again for link requests; `Ok(None)` when the source cannot.

@@ -365,3 +365,24 @@ fn a_cache_entry_under_another_layers_key_is_rejected() {
     let w = warnings(&report);
     assert!(w.iter().any(|w| w.contains("layer cache") && w.contains("another key")), "{w:#?}");
 }
+
+#[test]
+fn links_in_a_docker_archive_are_followed_by_reading_the_archive_again() {
+    // `docker save` streams are read once; a body needed only through a link is read
+    // again from the archive's member for that layer, not skipped.
+    let tmp = tempfile::tempdir().unwrap();
+    let status = dpkg_status();
+    let layers = vec![
+        layer(vec![dir("etc"), os_release(), dir("opt"), Item::File("opt/blob".into(), status)]),
+        layer(vec![dir("var"), dir("var/lib"), dir("var/lib/dpkg"), hardlink("var/lib/dpkg/status", "opt/blob")]),
+    ];
+    let built = build(&layers, "amd64");
+    let archive = tmp.path().join("saved.tar");
+    write_docker_archive(&archive, &built, "hostile:1");
+    let reference = format!("docker-archive:{}", archive.display());
+    let cache = tmp.path().join("cache");
+    for pass in ["cold", "cached"] {
+        let report = scan(tmp.path(), &reference, &cache, &["--scanners", "vuln"]);
+        assert_eq!(packages(&report, "pkg:deb/").len(), DPKG_PACKAGES, "{pass}: {:#?}", warnings(&report));
+    }
+}
