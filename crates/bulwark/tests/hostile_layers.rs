@@ -62,8 +62,10 @@ fn scan(tmp: &Path, reference: &str, cache: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// (path, layer, removed_in, entry) of each finding.
-fn locations(report: &Value, kind: &str) -> Vec<(String, Option<u64>, Option<u64>, Option<u64>)> {
+/// (path, layer, removed_in, entry) of a finding.
+type Location = (String, Option<u64>, Option<u64>, Option<u64>);
+
+fn locations(report: &Value, kind: &str) -> Vec<Location> {
     let mut v: Vec<_> = report[kind]
         .as_array()
         .unwrap_or_else(|| panic!("no {kind} in {report}"))
