@@ -408,6 +408,12 @@ pub struct FileLocation {
     /// 1-based line, for text findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// The tar entry of `layer` that wrote these bytes, counted from 1 over the layer's
+    /// headers (as `tar tv` lists them), when a later entry of the same layer wrote the
+    /// same path again: the copy is then not what a container sees (`removed_in` is the
+    /// layer itself), but it ships in the blob and a hard link may still point at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u64>,
 }
 
 /// A file that matched a malware rule or a known-bad hash.

@@ -282,7 +282,7 @@ fn finding(id: &str, message: String, location: Option<FileLocation>) -> ConfigF
 }
 
 fn config_loc(path: &str) -> Option<FileLocation> {
-    Some(FileLocation { path: format!("config:{path}"), layer: None, removed_in: None, line: None })
+    Some(FileLocation { path: format!("config:{path}"), layer: None, removed_in: None, line: None, entry: None })
 }
 
 fn file_loc(path: &str, layer: usize, removed_in: Option<usize>) -> Option<FileLocation> {
@@ -291,6 +291,7 @@ fn file_loc(path: &str, layer: usize, removed_in: Option<usize>) -> Option<FileL
         layer: Some(layer),
         removed_in,
         line: None,
+        entry: None,
     })
 }
 
@@ -849,6 +850,7 @@ fn package_checks(report: &ScanReport, out: &mut Vec<ConfigFinding>) {
             layer: p.layer,
             removed_in: None,
             line: None,
+            entry: None,
         });
         out.push(finding(
             id,

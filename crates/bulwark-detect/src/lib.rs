@@ -22,18 +22,44 @@ pub mod secret;
 
 /// Every result the analyzer `id` stored, in every layer, base first: the layer, the path
 /// (as stored, without a leading `/`), the later layer that deleted or replaced that copy
-/// (`None` when a running container sees it), and the stored value.
+/// (`None` when a running container sees it), the tar entry of a copy that a later entry
+/// of the same layer replaced, and the stored value.
+///
+/// That includes copies a later entry of the same layer replaced (the layer itself is then
+/// the one that replaced them: their bytes still ship in the blob), and, at the path of a
+/// hard link, the body the link kept when the path it pointed at was rewritten afterwards
+/// (what `tar` or `umoci` leave at the link's path).
+#[allow(clippy::type_complexity)]
 pub fn stored_results<'a>(
     image: &'a Image,
-    id: &'a str,
-) -> impl Iterator<Item = (usize, &'a str, Option<usize>, &'a serde_json::Value)> + 'a {
-    image.layers.iter().enumerate().flat_map(move |(layer, index)| {
-        index.analyses.get(id).into_iter().flat_map(move |results| {
-            results
-                .iter()
-                .map(move |(path, value)| (layer, path.as_str(), image.view.superseded_in(path, layer), value))
-        })
-    })
+    id: &str,
+) -> Vec<(usize, &'a str, Option<usize>, Option<u64>, &'a serde_json::Value)> {
+    let mut out = Vec::new();
+    for (layer, index) in image.layers.iter().enumerate() {
+        if let Some(results) = index.analyses.get(id) {
+            for (path, value) in results {
+                out.push((layer, path.as_str(), image.view.superseded_in(path, layer), None, value));
+            }
+        }
+        for copy in &index.replaced {
+            if let Some(value) = copy.analyses.get(id) {
+                out.push((layer, copy.path.as_str(), Some(layer), Some(copy.tar_entry), value));
+            }
+        }
+    }
+    for (path, node) in image.view.iter() {
+        let Some(body) = &node.link_body else { continue };
+        let at_own_path = image.view.get(&body.path).is_some_and(|n| n.layer == body.layer && n.index == body.entry);
+        if at_own_path {
+            continue;
+        }
+        let Some(layer) = image.layers.get(body.layer) else { continue };
+        if let Some(value) = layer.analysis_of(body.entry, id) {
+            let entry = layer.replaced.iter().find(|r| r.entry == body.entry).map(|r| r.tar_entry);
+            out.push((body.layer, path, None, entry, value));
+        }
+    }
+    out
 }
 
 /// Regular files in any layer (a copy a later layer deleted still ships) larger than a

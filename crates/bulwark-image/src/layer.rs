@@ -2,7 +2,7 @@
 //! the tar entries into a [`LayerIndex`], without writing anything to disk.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -126,6 +126,13 @@ pub trait FileAnalyzer: Send + Sync + std::fmt::Debug {
         content: &mut dyn Read,
         size: u64,
     ) -> std::result::Result<Option<serde_json::Value>, String>;
+    /// Whether a link at a path this analyzer wants that cannot be followed (dangling, a
+    /// loop, a hard link to nothing) deserves a warning: true for analyzers that read files
+    /// at fixed locations (package databases), where such a link would otherwise silently
+    /// hide what they look for. Analyzers that read every file anyway keep the default.
+    fn follows_links(&self) -> bool {
+        false
+    }
 }
 
 /// How to analyse layers. Everything here is part of the cache key.
@@ -278,6 +285,66 @@ pub struct LayerIndex {
     /// Odd or hostile entries that were normalised or skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Earlier copies of a path that a later entry of this same layer replaced. Their
+    /// bytes still ship in the blob (and a hard link written before the replacement still
+    /// points at them), so what the analyzers found in them is kept, by entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<ReplacedCopy>,
+    /// Bodies of this layer read again under another path that reaches them through a
+    /// link (see [`LinkRequest`]): a package database hard-linked to a neutral path is read
+    /// by the package analyzers as the database it is in the running container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked: Vec<LinkedRead>,
+}
+
+/// An earlier copy of a path that a later entry of the same layer replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplacedCopy {
+    pub path: String,
+    /// Position of the copy's entry in [`LayerIndex::entries`].
+    pub entry: usize,
+    /// The copy's tar entry, counted from 1 over every header of the layer (as `tar tv`
+    /// lists them), so a finding can name the exact member.
+    pub tar_entry: u64,
+    /// What each analyzer found in this copy, by analyzer id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub analyses: BTreeMap<String, serde_json::Value>,
+    /// Its captured content, if the capture list wanted the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Content>,
+}
+
+/// A body to read again under the path that reaches it through links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRequest {
+    /// Position of the body's entry in [`LayerIndex::entries`].
+    pub entry: usize,
+    /// The path a container opens (a link, or a path below a linked directory).
+    pub path: String,
+    /// The analyzers to run, by id: those that want `path` but not the body's own path.
+    pub analyzers: Vec<String>,
+    /// Whether the capture list wants `path` but not the body's own path.
+    pub capture: bool,
+}
+
+/// What a [`LinkRequest`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedRead {
+    pub entry: usize,
+    pub path: String,
+    /// The analyzers that were asked, whether or not they stored anything, so a second
+    /// scan through the cache knows the request was served.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analyzers: Vec<String>,
+    /// Whether the capture list asked for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub capture: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub analyses: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Content>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl LayerIndex {
@@ -295,7 +362,31 @@ impl LayerIndex {
             captured: BTreeMap::new(),
             analyses: BTreeMap::new(),
             warnings: Vec::new(),
+            replaced: Vec::new(),
+            linked: Vec::new(),
         }
+    }
+
+    /// What analyzer `id` found in the body written by entry `entry` (a position in
+    /// [`LayerIndex::entries`]), whether or not a later entry of this layer replaced it.
+    pub fn analysis_of(&self, entry: usize, id: &str) -> Option<&serde_json::Value> {
+        match self.replaced.iter().find(|r| r.entry == entry) {
+            Some(r) => r.analyses.get(id),
+            None => self.analyses.get(id)?.get(&self.entries.get(entry)?.path),
+        }
+    }
+
+    /// The captured content of the body written by entry `entry`.
+    pub fn captured_of(&self, entry: usize) -> Option<&[u8]> {
+        match self.replaced.iter().find(|r| r.entry == entry) {
+            Some(r) => r.captured.as_ref().map(|c| c.0.as_slice()),
+            None => self.captured.get(&self.entries.get(entry)?.path).map(|c| c.0.as_slice()),
+        }
+    }
+
+    /// The result of reading entry `entry` again as `path` (a path reaching it through links).
+    pub fn linked_read(&self, entry: usize, path: &str) -> Option<&LinkedRead> {
+        self.linked.iter().find(|l| l.entry == entry && l.path == path)
     }
 }
 
@@ -496,7 +587,39 @@ pub fn analyze_layer(
     limits: &Limits,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<LayerIndex> {
-    std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, on_bytes))
+    std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, on_bytes, &mut Mode::Full))
+}
+
+/// Reads a layer blob a second time, with the same checks (blob digest and size, diff_id,
+/// every limit), and runs only what `requests` ask for on the bodies they name, under the
+/// paths that reach those bodies through links. Used when the squashed view shows that a
+/// package database or other wanted path is a link to a body no analyzer read as such
+/// (the layer holding the body was read, or cached, before the link was known).
+pub fn read_linked_bodies(
+    blob: impl Read,
+    expected: &Expected,
+    requests: &[LinkRequest],
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+) -> Result<Vec<LinkedRead>> {
+    let mut by_entry: BTreeMap<usize, Vec<&LinkRequest>> = BTreeMap::new();
+    for r in requests {
+        by_entry.entry(r.entry).or_default().push(r);
+    }
+    let mut mode = Mode::Linked { requests: by_entry, out: Vec::new() };
+    std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, &mut |_| {}, &mut mode))?;
+    match mode {
+        Mode::Linked { out, .. } => Ok(out),
+        Mode::Full => Ok(Vec::new()),
+    }
+}
+
+/// What a walk over a layer does with file bodies.
+enum Mode<'r> {
+    /// Everything: digests, captures, every analyzer that wants a path.
+    Full,
+    /// Only the linked reads asked for, by entry position.
+    Linked { requests: BTreeMap<usize, Vec<&'r LinkRequest>>, out: Vec<LinkedRead> },
 }
 
 fn analyze_scoped<'s>(
@@ -506,6 +629,7 @@ fn analyze_scoped<'s>(
     opts: &AnalyzeOptions,
     limits: &Limits,
     on_bytes: &mut dyn FnMut(u64),
+    mode: &mut Mode<'_>,
 ) -> Result<LayerIndex> {
     let layer_err = |message: String| Error::Layer { layer: expected.name.clone(), message };
     let flags = Flags::default();
@@ -548,7 +672,7 @@ fn analyze_scoped<'s>(
             ),
         };
         let mut tar = TarTap { inner: decoder, hasher: OffThreadHasher::spawn(scope), count: 0, limits, flags: &flags };
-        walk_tar(&mut tar, &flags, &mut index, opts, limits).map_err(stage_err)?;
+        walk_tar(&mut tar, &flags, &mut index, opts, limits, mode).map_err(stage_err)?;
         let diff_id = tar.hasher.finish().ok_or_else(|| layer_err("hashing thread failed".into()))?;
         (tar.count, diff_id)
     };
@@ -609,8 +733,12 @@ fn walk_tar(
     index: &mut LayerIndex,
     opts: &AnalyzeOptions,
     limits: &Limits,
+    mode: &mut Mode<'_>,
 ) -> std::result::Result<(), WalkError> {
     let mut archive = tar::Archive::new(reader);
+    // The latest entry (position and tar ordinal) of each path so far, to keep what the
+    // analyzers found in a copy that a later entry of this layer replaces.
+    let mut latest: HashMap<String, (usize, u64)> = HashMap::new();
     let mut count: u64 = 0;
     // Bytes of GNU sparse files read so far: their holes are zeros the tar reader makes up,
     // not bytes of the stream, so the stream's limits do not bound them (a 1.5 KiB entry
@@ -627,7 +755,7 @@ fn walk_tar(
         flags.header_budget.set(None);
         let Some(entry) = next else { break };
         let mut entry = entry?;
-        walk_entry(&mut entry, &mut count, &mut sparse_bytes, index, opts, limits)?;
+        walk_entry(&mut entry, &mut count, &mut sparse_bytes, &mut latest, index, opts, limits, mode)?;
         pending = if entry.header().entry_type().is_gnu_sparse() {
             // Reading a sparse entry would expand its holes; let the tar reader skip its
             // stored bytes instead.
@@ -644,13 +772,16 @@ fn walk_tar(
 }
 
 /// Records one tar entry (and reads its content for whoever wants it).
+#[allow(clippy::too_many_arguments)]
 fn walk_entry(
     entry: &mut tar::Entry<'_, &mut dyn Read>,
     count: &mut u64,
     sparse_bytes: &mut u64,
+    latest: &mut HashMap<String, (usize, u64)>,
     index: &mut LayerIndex,
     opts: &AnalyzeOptions,
     limits: &Limits,
+    mode: &mut Mode<'_>,
 ) -> std::result::Result<(), WalkError> {
     *count += 1;
     if *count > limits.max_entries {
@@ -686,7 +817,7 @@ fn walk_entry(
         return Ok(());
     }
     let header = entry.header();
-    let mode = header.mode().unwrap_or(0o644);
+    let file_mode = header.mode().unwrap_or(0o644);
     let uid = header.uid().unwrap_or(0);
     let gid = header.gid().unwrap_or(0);
     let size = entry.size();
@@ -716,15 +847,26 @@ fn walk_entry(
     };
     let is_file = kind == EntryKind::File;
     let mut sha256 = None;
-    // A later entry for the same path wins: drop what an earlier one captured or analysed.
-    index.captured.remove(&path);
-    for results in index.analyses.values_mut() {
-        results.remove(&path);
+    let position = index.entries.len();
+    // A later entry for the same path wins in the running container, but the earlier
+    // copy's bytes still ship in the blob, and a hard link written in between still points
+    // at them (as GNU tar and umoci extract it): keep what was found in it, by entry.
+    if let Some((earlier, tar_entry)) = latest.insert(path.clone(), (position, *count)) {
+        keep_replaced(index, &path, earlier, tar_entry);
     }
+    let linked = match mode {
+        Mode::Full => None,
+        Mode::Linked { requests, out } => Some((requests.get(&position), out)),
+    };
     let read = is_file
-        && (opts.file_digests
-            || opts.capture.wants(&path)
-            || opts.analyzers.iter().any(|a| a.wants(&path, size, mode)));
+        && match &linked {
+            None => {
+                opts.file_digests
+                    || opts.capture.wants(&path)
+                    || opts.analyzers.iter().any(|a| a.wants(&path, size, file_mode))
+            }
+            Some((requests, _)) => requests.is_some(),
+        };
     if read && sparse && sparse_bytes.saturating_add(size) > limits.max_layer_bytes {
         index.warnings.push(format!(
             "{path} is a sparse file of {size} bytes, more than --max-layer-bytes allows; contents not read"
@@ -733,10 +875,81 @@ fn walk_entry(
         if read && sparse {
             *sparse_bytes += size;
         }
-        sha256 = read_file_content(&path, size, mode, entry, opts, limits, index)?;
+        match linked {
+            None => sha256 = read_file_content(&path, size, file_mode, entry, opts, limits, index)?,
+            Some((Some(requests), out)) => out.extend(read_linked(entry, size, requests, opts, limits)?),
+            Some((None, _)) => {}
+        }
     }
-    index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode, uid, gid, sha256 });
+    index.entries.push(Entry { path, kind, size: if is_file { size } else { 0 }, mode: file_mode, uid, gid, sha256 });
     Ok(())
+}
+
+/// Moves what the analyzers and the capture list kept for `path` (the copy written by
+/// entry `entry`) into [`LayerIndex::replaced`], before a later entry of the same path.
+fn keep_replaced(index: &mut LayerIndex, path: &str, entry: usize, tar_entry: u64) {
+    let mut analyses = BTreeMap::new();
+    for (id, results) in index.analyses.iter_mut() {
+        if let Some(v) = results.remove(path) {
+            analyses.insert(id.clone(), v);
+        }
+    }
+    let captured = index.captured.remove(path);
+    if !analyses.is_empty() || captured.is_some() {
+        index.replaced.push(ReplacedCopy { path: path.to_owned(), entry, tar_entry, analyses, captured });
+    }
+}
+
+/// Reads one body for the linked reads that ask for it: once into memory (bounded by
+/// `max_file_bytes`), then each requested analyzer under each requested path.
+pub(crate) fn read_linked(
+    reader: &mut dyn Read,
+    size: u64,
+    requests: &[&LinkRequest],
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+) -> io::Result<Vec<LinkedRead>> {
+    let too_big = size > limits.max_file_bytes;
+    let mut content = Vec::new();
+    if !too_big {
+        reader.take(limits.max_file_bytes).read_to_end(&mut content)?;
+    }
+    let capture_limit = opts.capture.max_bytes.min(limits.max_file_bytes);
+    let mut out = Vec::new();
+    for r in requests {
+        let mut read = LinkedRead {
+            entry: r.entry,
+            path: r.path.clone(),
+            analyzers: r.analyzers.clone(),
+            capture: r.capture,
+            analyses: BTreeMap::new(),
+            captured: None,
+            warnings: Vec::new(),
+        };
+        if too_big {
+            read.warnings.push(format!("{} is {size} bytes, over --max-file-bytes; not read", r.path));
+            out.push(read);
+            continue;
+        }
+        for a in opts.analyzers.iter().filter(|a| r.analyzers.iter().any(|id| id == a.id())) {
+            match a.analyze(&r.path, &mut &content[..], size) {
+                Ok(Some(v)) => {
+                    read.analyses.insert(a.id().to_owned(), v);
+                }
+                Ok(None) => {}
+                Err(e) => read.warnings.push(format!("{}: {}: {e}", r.path, a.id())),
+            }
+        }
+        if r.capture {
+            if size <= capture_limit {
+                read.captured = Some(Content(content.clone()));
+            } else {
+                read.warnings.push(format!("{} is {size} bytes, too large to read; skipped", r.path));
+            }
+        }
+        out.push(read);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -841,5 +1054,83 @@ mod tests {
         assert!(!c.wants("var/lib/dpkg/status.d/x/y"));
         assert!(c.wants("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
         assert!(!c.wants("etc/os-release.bak"));
+    }
+
+    /// Stores the length of files whose name starts with `want`.
+    #[derive(Debug)]
+    struct Length;
+
+    impl FileAnalyzer for Length {
+        fn id(&self) -> &'static str {
+            "len"
+        }
+        fn version(&self) -> u32 {
+            1
+        }
+        fn wants(&self, path: &str, _: u64, _: u32) -> bool {
+            path.starts_with("want")
+        }
+        fn analyze(&self, _: &str, r: &mut dyn Read, _: u64) -> std::result::Result<Option<serde_json::Value>, String> {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map_err(|e| e.to_string())?;
+            Ok(Some(serde_json::json!(v.len())))
+        }
+    }
+
+    fn tar_of(items: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, link, content) in items {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            match link {
+                Some(target) => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).unwrap();
+                }
+                None => {
+                    h.set_size(content.len() as u64);
+                    b.append_data(&mut h, path, *content).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn every_copy_of_a_path_keeps_its_results_and_linked_reads_find_bodies_by_entry() {
+        let tar = tar_of(&[
+            ("want", None, b"one"),
+            ("other", Some("want"), b""),
+            ("want", None, b"three"),
+            ("neutral", None, b"seven77"),
+            ("want", None, b"x"),
+        ]);
+        let opts = AnalyzeOptions {
+            analyzers: vec![std::sync::Arc::new(Length)],
+            capture: Capture { paths: vec!["want".into()], ..Capture::default() },
+            ..Default::default()
+        };
+        let ix = analyze_layer(&tar[..], &Expected::default(), &opts, &Limits::default(), &mut |_| {}).unwrap();
+        let copies: Vec<(usize, u64, &serde_json::Value)> =
+            ix.replaced.iter().map(|r| (r.entry, r.tar_entry, &r.analyses["len"])).collect();
+        assert_eq!(copies, [(0, 1, &serde_json::json!(3)), (2, 3, &serde_json::json!(5))]);
+        assert_eq!(ix.analysis_of(0, "len"), Some(&serde_json::json!(3)));
+        assert_eq!(ix.analysis_of(4, "len"), Some(&serde_json::json!(1)));
+        assert_eq!(ix.captured_of(2), Some(&b"three"[..]));
+        assert_eq!(ix.captured_of(4), Some(&b"x"[..]));
+
+        // A second read of the same blob runs only what is asked, on the entry asked for,
+        // under the path that reaches it, and checks the blob as the first read did.
+        let request = LinkRequest { entry: 3, path: "want-link".into(), analyzers: vec!["len".into()], capture: true };
+        let expected = Expected { diff_id: ix.diff_id.clone(), ..Expected::default() };
+        let reads =
+            read_linked_bodies(&tar[..], &expected, std::slice::from_ref(&request), &opts, &Limits::default()).unwrap();
+        assert_eq!(reads.len(), 1);
+        assert_eq!((reads[0].entry, reads[0].path.as_str()), (3, "want-link"));
+        assert_eq!(reads[0].analyses["len"], serde_json::json!(7));
+        assert_eq!(reads[0].captured, Some(Content(b"seven77".to_vec())));
+        let wrong = Expected { diff_id: Some(Digest::sha256_of(b"another layer")), ..Expected::default() };
+        assert!(read_linked_bodies(&tar[..], &wrong, &[request], &opts, &Limits::default()).is_err());
     }
 }

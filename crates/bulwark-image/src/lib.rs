@@ -12,5 +12,5 @@ pub use error::{Error, Result};
 pub use limits::Limits;
 
 pub use read::{
-    Image, LayerCache, NoCache, NoProgress, Progress, ReadOptions, cache_key, open, read_image, read_layers,
+    Image, LayerCache, LinkedPath, NoCache, NoProgress, Progress, ReadOptions, cache_key, open, read_image, read_layers,
 };

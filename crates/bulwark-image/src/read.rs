@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use bulwark_core::{Platform, Reference};
 
-use crate::layer::{self, AnalyzeOptions, Expected, LayerIndex};
+use crate::layer::{self, AnalyzeOptions, Expected, LayerIndex, LinkRequest};
 use crate::source::registry::RegistryOptions;
 use crate::source::{self, BlobStore, LayerRef, ResolvedImage, docker, oci};
 use crate::spec::Compression;
-use crate::view::FileView;
+use crate::view::{Body, FileView};
 use crate::{Error, Limits, Result};
 
 /// Everything that controls how an image is read.
@@ -93,8 +93,27 @@ pub struct Image {
     /// One analysis per layer, base first (a `dir:` source has exactly one).
     pub layers: Vec<Arc<LayerIndex>>,
     pub view: FileView,
+    /// Paths of the final view that reach their body through links and that an analyzer
+    /// or the capture list wants while it does not want the body's own path: what was read
+    /// there is in the body's layer ([`LayerIndex::linked`]), found through
+    /// [`FileView::analysis`] and [`FileView::read_captured`] at `path`.
+    pub linked: Vec<LinkedPath>,
     /// Non-fatal problems, from the source and from every layer.
     pub warnings: Vec<String>,
+}
+
+/// A path that reaches a body through links, and who wants it (see [`Image::linked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedPath {
+    /// The path a container opens, normalised, without a leading `/`.
+    pub path: String,
+    /// The first layer in which the path reaches this body.
+    pub layer: usize,
+    pub body: Body,
+    /// The analyzers that want `path` but not the body's own path.
+    pub analyzers: Vec<String>,
+    /// Whether the capture list wants `path` but not the body's own path.
+    pub capture: bool,
 }
 
 /// The cache key of a layer analysis.
@@ -216,19 +235,48 @@ pub fn read_image(
             Reference::OciArchive { .. } => "oci-archive",
             _ => "registry",
         };
-        return Ok(assemble(resolved.reference.clone(), source, Some(resolved), layers));
+        let refs = resolved.layers.clone();
+        let mut image = assemble(resolved.reference.clone(), source, Some(resolved), layers);
+        let reread = |i: usize, requests: &[LinkRequest]| -> Result<Option<Vec<layer::LinkedRead>>> {
+            let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
+            let desc = &layer.descriptor;
+            let expected = Expected {
+                name: desc.digest.to_string(),
+                blob_digest: Some(desc.digest.clone()),
+                blob_size: Some(desc.size()),
+                diff_id: Some(layer.diff_id.clone()),
+                compression: layer.kind.compression,
+            };
+            let blob = store.open_blob(desc)?;
+            Ok(Some(layer::read_linked_bodies(blob, &expected, requests, &opts.analyze, &opts.limits)?))
+        };
+        let updated = follow_links(&mut image, opts, &mut { reread })?;
+        // Keep what was read again with the layer, so the next scan needs no second read.
+        for i in updated {
+            cache.put(&cache_key(&refs[i].diff_id, &opts.analyze), &image.layers[i]);
+        }
+        return Ok(image);
     }
     match reference {
         Reference::Dir { path } => {
             progress.layer_started(0, 0);
             let index = source::dir::read_rootfs(path, &opts.analyze, &opts.limits)?;
             progress.layer_finished(0, false);
-            Ok(assemble(name, "dir", None, vec![Arc::new(index)]))
+            let mut image = assemble(name, "dir", None, vec![Arc::new(index)]);
+            let layer0 = Arc::clone(&image.layers[0]);
+            follow_links(&mut image, opts, &mut |_, requests: &[LinkRequest]| {
+                Ok(Some(source::dir::read_linked(path, &layer0, requests, &opts.analyze, &opts.limits)))
+            })?;
+            Ok(image)
         }
         Reference::DockerArchive { path, tag } => {
             let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let mut image = read_saved(file, size, &name, tag.as_deref(), opts, cache, progress)?;
+            let reopen = || -> Result<Box<dyn std::io::Read>> {
+                let f = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+                Ok(Box::new(f))
+            };
+            let mut image = read_saved(file, size, &name, tag.as_deref(), opts, cache, progress, &reopen)?;
             let platform = image.resolved.as_ref().and_then(|r| r.platform.clone());
             check_platform(&mut image.warnings, &name, platform.as_ref(), opts)?;
             Ok(image)
@@ -334,12 +382,15 @@ fn read_engine_image(
 ) -> Result<Image> {
     check_platform(&mut warnings, reference, found.platform().as_ref(), opts)?;
     let stream = engine.export(&found.id)?;
-    let mut image = read_saved(stream, found.size, reference, None, opts, cache, progress)?;
+    // A body reached only through a link is read again from a second export of the same id.
+    let reopen = || -> Result<Box<dyn std::io::Read>> { Ok(Box::new(engine.export(&found.id)?)) };
+    let mut image = read_saved(stream, found.size, reference, None, opts, cache, progress, &reopen)?;
     image.source = source;
     image.warnings.splice(0..0, warnings);
     Ok(image)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_saved(
     stream: impl std::io::Read,
     size: u64,
@@ -348,6 +399,7 @@ fn read_saved(
     opts: &ReadOptions,
     cache: &dyn LayerCache,
     progress: &dyn Progress,
+    reopen: &dyn Fn() -> Result<Box<dyn std::io::Read>>,
 ) -> Result<Image> {
     progress.layer_started(0, size);
     let saved =
@@ -356,7 +408,150 @@ fn read_saved(
     for (layer, index) in saved.image.layers.iter().zip(&saved.layers) {
         cache.put(&cache_key(&layer.diff_id, &opts.analyze), index);
     }
-    Ok(assemble(name.to_owned(), "docker-archive", Some(saved.image), saved.layers))
+    let refs = saved.image.layers.clone();
+    let mut image = assemble(name.to_owned(), "docker-archive", Some(saved.image), saved.layers);
+    // The save stream was read once and is gone: open it again (the file, or a second
+    // export from the engine) and read only the member that holds layer `i`.
+    let updated = follow_links(&mut image, opts, &mut |i, requests: &[LinkRequest]| {
+        let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
+        reread_saved_member(reopen()?, name, layer, requests, opts).map(Some)
+    })?;
+    for i in updated {
+        cache.put(&cache_key(&refs[i].diff_id, &opts.analyze), &image.layers[i]);
+    }
+    Ok(image)
+}
+
+/// Finds layer `layer` among the members of a `docker save` stream — by its blob digest in
+/// the member name (Docker 25+ saves are OCI layouts), else among members of its size,
+/// each checked by blob digest and diff_id — and serves the link requests from it.
+fn reread_saved_member(
+    stream: Box<dyn std::io::Read>,
+    name: &str,
+    layer: &LayerRef,
+    requests: &[LinkRequest],
+    opts: &ReadOptions,
+) -> Result<Vec<layer::LinkedRead>> {
+    let desc = &layer.descriptor;
+    let io_err = |e: std::io::Error| Error::io(format!("reading {name} again"), e);
+    let by_name = format!("blobs/{}/{}", desc.digest.algorithm().name(), desc.digest.hex());
+    let mut archive = tar::Archive::new(stream);
+    let mut last_error = None;
+    for entry in archive.entries().map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let (member, _) = layer::normalize_path(&String::from_utf8_lossy(&entry.path_bytes()));
+        if entry.header().entry_type() != tar::EntryType::Regular || (member != by_name && entry.size() != desc.size())
+        {
+            continue;
+        }
+        let expected = Expected {
+            name: member,
+            blob_digest: Some(desc.digest.clone()),
+            blob_size: Some(desc.size()),
+            diff_id: Some(layer.diff_id.clone()),
+            compression: layer.kind.compression,
+        };
+        match layer::read_linked_bodies(entry, &expected, requests, &opts.analyze, &opts.limits) {
+            Ok(reads) => return Ok(reads),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Error::invalid(name, format!("layer {} is gone on a second read", desc.digest))))
+}
+
+/// Reads bodies of layer `i` again for link requests; `Ok(None)` when the source cannot.
+type Reread<'a> = dyn FnMut(usize, &[LinkRequest]) -> Result<Option<Vec<layer::LinkedRead>>> + 'a;
+
+/// Decides, on the squashed view, which paths reach their content through links and are
+/// wanted there by an analyzer or the capture list that did not read the body at its own
+/// path; reads those bodies again (once per layer, only the bodies needed), records the
+/// paths in [`Image::linked`], and turns every link that cannot be followed at a wanted
+/// path into a warning. Returns the layers whose analysis gained linked reads.
+fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) -> Result<Vec<usize>> {
+    let analyze = &opts.analyze;
+    let mut linked: Vec<LinkedPath> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let layers = &image.layers;
+    let complete = image.view.for_each_link_path(|lp| match lp.body {
+        Ok((bl, be, bp)) => {
+            let Some(entry) = layers.get(bl).and_then(|l| l.entries.get(be)) else { return };
+            let (size, mode) = (entry.size, entry.mode);
+            let analyzers: Vec<String> = analyze
+                .analyzers
+                .iter()
+                .filter(|a| a.wants(lp.path, size, mode) && !a.wants(bp, size, mode))
+                .map(|a| a.id().to_owned())
+                .collect();
+            let capture = analyze.capture.wants(lp.path) && !analyze.capture.wants(bp);
+            if !analyzers.is_empty() || capture {
+                linked.push(LinkedPath {
+                    path: lp.path.to_owned(),
+                    layer: lp.layer,
+                    body: Body { layer: bl, entry: be, path: bp.to_owned() },
+                    analyzers,
+                    capture,
+                });
+            }
+        }
+        Err(e) => {
+            let wanted = analyze.capture.wants(lp.path)
+                || analyze.analyzers.iter().any(|a| a.follows_links() && a.wants(lp.path, 1, 0o644));
+            if wanted {
+                warnings.push(format!("/{}: a link that cannot be followed ({e}); nothing read there", lp.path));
+            }
+        }
+    });
+    if !complete {
+        warnings.push(format!(
+            "more than {} paths below linked directories; files reached only through the rest were not read",
+            crate::view::MAX_LINK_PATHS
+        ));
+    }
+    // A request is served when this or an earlier scan (through the cache) read that body
+    // under that path for every analyzer asked.
+    let mut todo: std::collections::BTreeMap<usize, Vec<LinkRequest>> = std::collections::BTreeMap::new();
+    for l in &linked {
+        let served = image
+            .layers
+            .get(l.body.layer)
+            .and_then(|ix| ix.linked_read(l.body.entry, &l.path))
+            .is_some_and(|r| l.analyzers.iter().all(|a| r.analyzers.contains(a)) && (!l.capture || r.capture));
+        if !served {
+            todo.entry(l.body.layer).or_default().push(LinkRequest {
+                entry: l.body.entry,
+                path: l.path.clone(),
+                analyzers: l.analyzers.clone(),
+                capture: l.capture,
+            });
+        }
+    }
+    let mut updated = Vec::new();
+    for (i, requests) in todo {
+        match reread(i, &requests)? {
+            Some(reads) => {
+                let ix = Arc::make_mut(&mut image.layers[i]);
+                ix.linked.retain(|r| !reads.iter().any(|n| n.entry == r.entry && n.path == r.path));
+                ix.linked.extend(reads);
+                updated.push(i);
+            }
+            None => {
+                for r in &requests {
+                    warnings.push(format!(
+                        "/{}: reached through a link to a file of layer {i} that this source cannot read again; not read (hint: scan the image as an OCI layout or from a registry)",
+                        r.path
+                    ));
+                }
+            }
+        }
+    }
+    for l in &linked {
+        if let Some(r) = image.layers.get(l.body.layer).and_then(|ix| ix.linked_read(l.body.entry, &l.path)) {
+            warnings.extend(r.warnings.iter().map(|w| format!("layer {}: {w}", l.body.layer)));
+        }
+    }
+    image.linked = linked;
+    image.warnings.extend(warnings);
+    Ok(updated)
 }
 
 fn assemble(
@@ -370,7 +565,7 @@ fn assemble(
         warnings.extend(layer.warnings.iter().map(|w| format!("layer {i}: {w}")));
     }
     let view = FileView::build(layers.iter().map(|l| l.as_ref()));
-    Image { reference, source, resolved, layers, view, warnings }
+    Image { reference, source, resolved, layers, view, linked: Vec::new(), warnings }
 }
 
 /// Reads layers from a blob store, at most `opts.jobs` at a time, using the cache.

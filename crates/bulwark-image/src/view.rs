@@ -17,7 +17,63 @@ pub struct Node {
     /// Lower layers that held this path before `layer` replaced it, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<usize>,
+    /// Position of the entry in its layer's [`LayerIndex::entries`].
+    #[serde(skip)]
+    pub index: usize,
+    /// For a hard link: the body it points at, fixed when the link entry was applied (as an
+    /// extractor links to whatever the target is at that moment). `None` for a hard link
+    /// whose target did not exist or was not a regular file then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_body: Option<Body>,
 }
+
+/// Where a regular file's bytes are: the layer and the entry that wrote them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Body {
+    pub layer: usize,
+    /// Position of the entry in the layer's [`LayerIndex::entries`].
+    pub entry: usize,
+    /// The path that entry wrote.
+    pub path: String,
+}
+
+/// Why a path could not be followed to a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkError {
+    /// The path, or a link's target, does not exist.
+    Missing,
+    /// More than 40 symbolic links were followed (a loop).
+    Loop,
+    /// It ends at a directory.
+    NotAFile,
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LinkError::Missing => "its target does not exist",
+            LinkError::Loop => "it is a symbolic link loop (more than 40 links)",
+            LinkError::NotAFile => "it leads to a directory or a special file",
+        })
+    }
+}
+
+/// A path that reaches a body through at least one link (a symbolic or hard link, or a
+/// linked directory above it), as [`FileView::for_each_link_path`] finds them.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkPath<'a> {
+    /// The path a container opens.
+    pub path: &'a str,
+    /// The latest layer among the links and the body: the first layer in which the path
+    /// reaches this body.
+    pub layer: usize,
+    /// The body it reaches, or why it reaches none.
+    pub body: Result<(usize, usize, &'a str), LinkError>,
+}
+
+/// Most paths [`FileView::for_each_link_path`] visits below linked directories, so a
+/// crafted tree of directory links cannot make it run for ever.
+pub const MAX_LINK_PATHS: usize = 1 << 20;
 
 /// A path that some layer added and a later layer deleted (by whiteout, opaque directory,
 /// or by replacing a directory with a non-directory). Its bytes are still in the image.
@@ -60,7 +116,11 @@ impl FileView {
             self.remove(path, layer);
             self.remove_children(path, layer);
         }
-        for entry in &index.entries {
+        for (position, entry) in index.entries.iter().enumerate() {
+            let link_body = match &entry.kind {
+                EntryKind::Hardlink { target } => self.hardlink_body(target),
+                _ => None,
+            };
             let mut replaced = Vec::new();
             if let Some(old) = self.nodes.remove(&entry.path) {
                 if old.layer == layer {
@@ -75,7 +135,29 @@ impl FileView {
             } else if let Some(gone) = self.removed.remove(&entry.path) {
                 replaced = gone.held_in;
             }
-            self.nodes.insert(entry.path.clone(), Node { entry: entry.clone(), layer, replaced });
+            self.nodes
+                .insert(entry.path.clone(), Node { entry: entry.clone(), layer, replaced, index: position, link_body });
+        }
+    }
+
+    /// The body a hard link to `target` gets now: the target's own body if it is a regular
+    /// file, the body of a hard link it is. Symbolic links in the target's parents are
+    /// followed, as link(2) does; a symbolic link as the target itself is not.
+    fn hardlink_body(&self, target: &str) -> Option<Body> {
+        let found = match self.nodes.get_key_value(target) {
+            Some((k, n)) => Some((k.clone(), n)),
+            None => {
+                let (parent, name) = target.rsplit_once('/')?;
+                let dir = self.resolve_dir_path(parent)?;
+                let p = if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") };
+                self.nodes.get(&p).map(|n| (p, n))
+            }
+        };
+        let (path, node) = found?;
+        match &node.entry.kind {
+            EntryKind::File => Some(Body { layer: node.layer, entry: node.index, path }),
+            EntryKind::Hardlink { .. } => node.link_body.clone(),
+            _ => None,
         }
     }
 
@@ -151,6 +233,10 @@ impl FileView {
     /// every component are followed, `..` never leaves the root, loops stop after 40 links.
     /// Returns the final normalised path and its node. Hard links are returned as is.
     pub fn resolve(&self, path: &str) -> Option<(String, &Node)> {
+        self.resolve_inner(path).ok()
+    }
+
+    fn resolve_inner(&self, path: &str) -> Result<(String, &Node), LinkError> {
         let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
         let mut done: Vec<String> = Vec::new();
         let mut links = 0;
@@ -167,7 +253,7 @@ impl FileView {
             if let EntryKind::Symlink { target } = &node.entry.kind {
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return None;
+                    return Err(LinkError::Loop);
                 }
                 done.pop();
                 if target.starts_with('/') {
@@ -177,42 +263,162 @@ impl FileView {
             }
         }
         let here = done.join("/");
-        let node = self.nodes.get(&here)?;
-        Some((here, node))
-    }
-
-    /// The regular-file node that holds the content for `path`: symlinks resolved, and a
-    /// hard link replaced by its target.
-    pub fn resolve_file(&self, path: &str) -> Option<(String, &Node)> {
-        let (p, node) = self.resolve(path)?;
-        match &node.entry.kind {
-            EntryKind::File => Some((p, node)),
-            EntryKind::Hardlink { target } => {
-                let t = self.nodes.get(target)?;
-                matches!(t.entry.kind, EntryKind::File).then(|| (target.clone(), t))
-            }
-            _ => None,
+        match self.nodes.get(&here) {
+            Some(node) => Ok((here, node)),
+            // A directory nobody listed but that has children is there in a container.
+            None if self.has_children(&here) || here.is_empty() => Err(LinkError::NotAFile),
+            None => Err(LinkError::Missing),
         }
     }
 
-    /// What analyzer `id` found in `path` (see [`crate::layer::FileAnalyzer`]), following
-    /// symlinks and hard links, from the layer that wrote the final version.
+    /// The body a container reads at `path`: symbolic links resolved in every component,
+    /// and a hard link replaced by the body it pointed at when it was written (not
+    /// whatever its target path holds later: a later entry of the same path does not
+    /// change an existing link).
+    pub fn resolve_body(&self, path: &str) -> Result<Body, LinkError> {
+        let (p, node) = self.resolve_inner(path)?;
+        match &node.entry.kind {
+            EntryKind::File => Ok(Body { layer: node.layer, entry: node.index, path: p }),
+            EntryKind::Hardlink { .. } => node.link_body.clone().ok_or(LinkError::Missing),
+            _ => Err(LinkError::NotAFile),
+        }
+    }
+
+    /// The regular-file node that holds the content for `path`, when that content is
+    /// still the final copy at its own path (see [`FileView::resolve_body`] for bodies a
+    /// hard link keeps alive after their path was rewritten).
+    pub fn resolve_file(&self, path: &str) -> Option<(String, &Node)> {
+        let body = self.resolve_body(path).ok()?;
+        let node = self.nodes.get(&body.path)?;
+        (node.layer == body.layer && node.index == body.entry).then_some((body.path, node))
+    }
+
+    /// What analyzer `id` found in the body a container reads at `path` (see
+    /// [`crate::layer::FileAnalyzer`]): read at the body's own path, or, when the analyzer
+    /// only wants `path`, read again under `path` (see [`crate::layer::LinkRequest`]).
     pub fn analysis<'a>(
         &self,
         layers: &'a [impl AsRef<LayerIndex>],
         id: &str,
         path: &str,
     ) -> Option<&'a serde_json::Value> {
-        let (p, node) = self.resolve_file(path)?;
-        layers.get(node.layer)?.as_ref().analyses.get(id)?.get(&p)
+        let body = self.resolve_body(path).ok()?;
+        let layer = layers.get(body.layer)?.as_ref();
+        layer
+            .analysis_of(body.entry, id)
+            .or_else(|| layer.linked_read(body.entry, path.trim_start_matches('/'))?.analyses.get(id))
     }
 
-    /// The captured content of `path` (see [`crate::layer::Capture`]), following symlinks
-    /// and hard links, from the layer that wrote the final version.
+    /// The captured content (see [`crate::layer::Capture`]) of the body a container reads
+    /// at `path`, following links as [`FileView::analysis`] does.
     pub fn read_captured<'a>(&self, layers: &'a [impl AsRef<LayerIndex>], path: &str) -> Option<&'a [u8]> {
-        let (p, node) = self.resolve_file(path)?;
-        let layer = layers.get(node.layer)?.as_ref();
-        layer.captured.get(&p).map(|c| c.0.as_slice())
+        let body = self.resolve_body(path).ok()?;
+        let layer = layers.get(body.layer)?.as_ref();
+        layer.captured_of(body.entry).or_else(|| {
+            let read = layer.linked_read(body.entry, path.trim_start_matches('/'))?;
+            read.captured.as_ref().map(|c| c.0.as_slice())
+        })
+    }
+
+    /// Calls `f` for every path of the final view that reaches its content through a link:
+    /// each symbolic or hard link, and each path below a symbolic link to a directory
+    /// (nested ones too), with the body it reaches. Returns `false` when it stopped at
+    /// [`MAX_LINK_PATHS`] paths below linked directories.
+    pub fn for_each_link_path(&self, mut f: impl FnMut(LinkPath<'_>)) -> bool {
+        // (logical prefix, real directory, latest layer, depth)
+        let mut dirs: Vec<(String, String, usize, usize)> = Vec::new();
+        for (path, node) in &self.nodes {
+            if !matches!(node.entry.kind, EntryKind::Symlink { .. } | EntryKind::Hardlink { .. }) {
+                continue;
+            }
+            self.visit_link(path, node.layer, 0, &mut f, &mut dirs);
+        }
+        let mut visited = 0usize;
+        let mut logical = String::new();
+        while let Some((prefix, real, layer, depth)) = dirs.pop() {
+            for (key, node) in self.children_range(&real) {
+                visited += 1;
+                if visited > MAX_LINK_PATHS {
+                    return false;
+                }
+                logical.clear();
+                logical.push_str(&prefix);
+                logical.push_str(&key[real.len()..]);
+                let layer = layer.max(node.layer);
+                match &node.entry.kind {
+                    EntryKind::File => f(LinkPath { path: &logical, layer, body: Ok((node.layer, node.index, key)) }),
+                    EntryKind::Dir => {}
+                    EntryKind::Symlink { .. } | EntryKind::Hardlink { .. } => {
+                        let l = logical.clone();
+                        self.visit_link(&l, layer, depth + 1, &mut f, &mut dirs);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// One link path: reports it, and queues the directory it leads to, if any.
+    fn visit_link(
+        &self,
+        path: &str,
+        layer: usize,
+        depth: usize,
+        f: &mut impl FnMut(LinkPath<'_>),
+        dirs: &mut Vec<(String, String, usize, usize)>,
+    ) {
+        match self.resolve_inner(path) {
+            Ok((real, node)) if matches!(node.entry.kind, EntryKind::Dir) => {
+                if depth < MAX_SYMLINKS && !path.starts_with(&format!("{real}/")) && !real.is_empty() {
+                    dirs.push((path.to_owned(), real, layer.max(node.layer), depth));
+                }
+            }
+            Err(LinkError::NotAFile) => {
+                // An implicit directory (or the root): expand it if it has children.
+                let real = self.resolve_dir_path(path);
+                if let Some(real) = real
+                    && depth < MAX_SYMLINKS
+                    && !real.is_empty()
+                    && !path.starts_with(&format!("{real}/"))
+                {
+                    dirs.push((path.to_owned(), real, layer, depth));
+                }
+            }
+            _ => match self.resolve_body(path) {
+                Ok(b) => {
+                    let layer = layer.max(b.layer);
+                    f(LinkPath { path, layer, body: Ok((b.layer, b.entry, &b.path)) })
+                }
+                Err(e) => f(LinkPath { path, layer, body: Err(e) }),
+            },
+        }
+    }
+
+    /// The real path of an implicit directory `path` resolves to.
+    fn resolve_dir_path(&self, path: &str) -> Option<String> {
+        let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = pending.pop() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            done.push(c);
+            let here = done.join("/");
+            if let Some(EntryKind::Symlink { target }) = self.nodes.get(&here).map(|n| &n.entry.kind) {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return None;
+                }
+                done.pop();
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                pending.extend(components(target).rev().map(str::to_owned));
+            }
+        }
+        Some(done.join("/"))
     }
 }
 
@@ -329,5 +535,74 @@ mod tests {
         assert_eq!(v.resolve("x/c").map(|(p, _)| p).as_deref(), Some("a/b/c"));
         assert!(v.has_children("a") && v.has_children("/a/b/") && !v.has_children("a/b/c"));
         assert!(v.resolve("etc/missing").is_none());
+    }
+
+    fn hard(t: &str) -> EntryKind {
+        EntryKind::Hardlink { target: t.into() }
+    }
+
+    fn body(layer: usize, entry: usize, path: &str) -> Body {
+        Body { layer, entry, path: path.into() }
+    }
+
+    #[test]
+    fn a_hard_link_keeps_the_body_it_pointed_at() {
+        // Same layer: x, y linked to it, then x rewritten (issue 10's example).
+        let l0 = layer(&[("x", file()), ("y", hard("x")), ("x", file())], &[], &[]);
+        // Across layers: z links the second x, w links y (so the first x); layer 2 rewrites x.
+        let l1 = layer(&[("z", hard("x")), ("w", hard("y")), ("d", link("sub")), ("sub/f", file())], &[], &[]);
+        let l2 = layer(&[("x", file()), ("via", hard("d/f")), ("dangling", hard("nothing"))], &[], &[]);
+        let v = FileView::build([&l0, &l1, &l2]);
+        assert_eq!(v.resolve_body("y"), Ok(body(0, 0, "x")));
+        assert_eq!(v.resolve_body("z"), Ok(body(0, 2, "x")));
+        assert_eq!(v.resolve_body("w"), Ok(body(0, 0, "x")));
+        assert_eq!(v.resolve_body("/x"), Ok(body(2, 0, "x")));
+        // Symbolic links in the target's parents are followed, as link(2) does.
+        assert_eq!(v.resolve_body("via"), Ok(body(1, 3, "sub/f")));
+        assert_eq!(v.resolve_body("dangling"), Err(LinkError::Missing));
+        // The body of y is no longer the final copy at its own path.
+        assert!(v.resolve_file("y").is_none());
+        assert_eq!(v.resolve_file("x").map(|(p, n)| (p, n.layer)), Some(("x".into(), 2)));
+    }
+
+    #[test]
+    fn link_paths_cover_links_and_linked_directories() {
+        let l0 = layer(
+            &[
+                ("srv", dir()),
+                ("srv/db", dir()),
+                ("srv/db/status", file()),
+                ("srv/db/info", link("nested")),
+                ("srv/db/nested", dir()),
+                ("srv/db/nested/a.list", file()),
+                ("hl", hard("srv/db/status")),
+                ("loop", link("loop")),
+                ("self", link(".")),
+                ("up", link("..")),
+            ],
+            &[],
+            &[],
+        );
+        let l1 = layer(&[("var/lib/dpkg", link("/srv/db")), ("etc/os-release", link("../srv/db/status"))], &[], &[]);
+        let v = FileView::build([&l0, &l1]);
+        let mut seen = Vec::new();
+        let complete = v.for_each_link_path(|lp| {
+            seen.push((lp.path.to_owned(), lp.layer, lp.body.map(|(l, e, p)| (l, e, p.to_owned()))));
+        });
+        assert!(complete);
+        seen.sort();
+        let ok = |p: &str, layer, e, body: &str| (p.to_owned(), layer, Ok((0, e, body.to_owned())));
+        assert_eq!(
+            seen,
+            [
+                ok("etc/os-release", 1, 2, "srv/db/status"),
+                ok("hl", 0, 2, "srv/db/status"),
+                ("loop".to_owned(), 0, Err(LinkError::Loop)),
+                ok("srv/db/info/a.list", 0, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/info/a.list", 1, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/nested/a.list", 1, 5, "srv/db/nested/a.list"),
+                ok("var/lib/dpkg/status", 1, 2, "srv/db/status"),
+            ]
+        );
     }
 }

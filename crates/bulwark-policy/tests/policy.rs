@@ -46,7 +46,7 @@ fn vuln(id: &str, severity: Severity, state: FixState) -> Vulnerability {
 }
 
 fn loc(path: &str) -> FileLocation {
-    FileLocation { path: path.into(), layer: Some(1), removed_in: None, line: Some(3) }
+    FileLocation { path: path.into(), layer: Some(1), removed_in: None, line: Some(3), entry: None }
 }
 
 /// A report with something for every rule kind.

@@ -4,33 +4,139 @@
 //! Safe against concurrent scans and crashes: entries are written to a temporary file in
 //! the same directory, synced, and renamed into place, so readers see a whole entry or
 //! none. A file that fails to decode is treated as a miss and removed.
+//!
+//! Trust: an entry decides what a scan reports for a layer without the layer being read,
+//! so whoever can write the cache directory can hide findings. Each entry is therefore
+//! bound to its key: it records the key (diff_id and analysis-options fingerprint) and the
+//! Bulwark version that wrote it, and the analysis's own diff_id; any mismatch on read is a
+//! miss and a warning. Entries carry an HMAC-SHA256 over their bytes with a key that is
+//! either given (`BULWARK_CACHE_KEY`, for caches shared between machines, such as CI
+//! caches) or created once per installation beside the cache (`integrity.key`, mode 0600);
+//! an entry whose MAC does not verify is a miss and a warning. See `docs/cache.md`.
 
 use std::fs::{self, File};
-use std::io::{BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use bulwark_image::LayerCache;
 use bulwark_image::layer::LayerIndex;
+use serde::{Deserialize, Serialize};
 
-/// Bumped whenever the serialised `LayerIndex` changes incompatibly.
-const FORMAT: &str = "v1";
+/// Bumped whenever the entry format or the serialised `LayerIndex` changes incompatibly.
+const FORMAT: &str = "v2";
+
+/// First bytes of every entry; the byte after it says whether a MAC follows.
+const MAGIC: &[u8; 4] = b"BWLC";
+
+const MAC_LEN: usize = 32;
+
+/// The environment variable holding the integrity key of a shared cache.
+pub const KEY_ENV: &str = "BULWARK_CACHE_KEY";
+
+/// The per-installation integrity key file, beside the entries.
+const KEY_FILE: &str = "integrity.key";
+
+/// Largest entry read (a layer analysis of a huge image is a few tens of MB).
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
+
+/// How cache entries are authenticated.
+#[derive(Clone, Default)]
+pub enum Integrity {
+    /// HMAC-SHA256 with the key in `integrity.key` beside the cache, created (mode 0600)
+    /// if missing; `BULWARK_CACHE_KEY`, when set, wins.
+    #[default]
+    Installation,
+    /// HMAC-SHA256 with this key (shared caches: the same secret on every machine).
+    Key(Vec<u8>),
+    /// Entries are bound to their key but not authenticated.
+    Off,
+}
+
+impl std::fmt::Debug for Integrity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.write_str(match self {
+            Integrity::Installation => "Installation",
+            Integrity::Key(_) => "Key(..)",
+            Integrity::Off => "Off",
+        })
+    }
+}
+
+/// What an entry file holds after its header.
+#[derive(Serialize, Deserialize)]
+struct Envelope<I> {
+    /// The cache key the entry was written under.
+    key: String,
+    /// The Bulwark version that wrote it.
+    bulwark_version: String,
+    index: I,
+}
 
 /// A bounded directory of layer analyses.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DiskCache {
     dir: PathBuf,
     max_bytes: u64,
+    mac: Option<ring::hmac::Key>,
+    warnings: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for DiskCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskCache").field("dir", &self.dir).field("mac", &self.mac.is_some()).finish()
+    }
 }
 
 impl DiskCache {
-    /// A cache in `dir` (created if needed) holding at most `max_bytes`.
+    /// A cache in `dir` (created if needed) holding at most `max_bytes`, with entries
+    /// authenticated by the installation key (see [`Integrity::Installation`]).
     pub fn new(dir: &Path, max_bytes: u64) -> std::io::Result<DiskCache> {
-        let dir = dir.join(FORMAT);
-        fs::create_dir_all(&dir)?;
-        let cache = DiskCache { dir, max_bytes };
+        DiskCache::with_integrity(dir, max_bytes, &Integrity::Installation)
+    }
+
+    /// A cache in `dir` holding at most `max_bytes`, with entries authenticated as asked.
+    pub fn with_integrity(dir: &Path, max_bytes: u64, integrity: &Integrity) -> std::io::Result<DiskCache> {
+        fs::create_dir_all(dir)?;
+        let mut warnings = Vec::new();
+        let key = match integrity {
+            Integrity::Off => None,
+            Integrity::Key(k) => Some(k.clone()),
+            Integrity::Installation => match std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()) {
+                Some(v) => Some(v.as_encoded_bytes().to_vec()),
+                None => match installation_key(&dir.join(KEY_FILE)) {
+                    Ok(k) => Some(k),
+                    Err(e) => {
+                        warnings.push(format!(
+                            "layer cache {}: no integrity key ({e}); entries are bound to their key but not authenticated",
+                            dir.display()
+                        ));
+                        None
+                    }
+                },
+            },
+        };
+        let entries = dir.join(FORMAT);
+        fs::create_dir_all(&entries)?;
+        let cache = DiskCache {
+            dir: entries,
+            max_bytes,
+            mac: key.map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)),
+            warnings: Arc::new(Mutex::new(warnings)),
+        };
         cache.remove_stale_temp_files();
         Ok(cache)
+    }
+
+    /// Warnings since the last call: entries rejected on read, a missing integrity key.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn warn(&self, message: String) {
+        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(message);
     }
 
     /// Removes temporary files left by scans that crashed mid-write. Only old ones: a
@@ -88,22 +194,68 @@ impl DiskCache {
     }
 }
 
+impl DiskCache {
+    /// Reads and checks the entry at `path` for `key`; `Err` says why it is not usable.
+    fn read_entry(&self, path: &Path, key: &str) -> Result<LayerIndex, String> {
+        let mut bytes = Vec::new();
+        File::open(path)
+            .and_then(|f| f.take(MAX_ENTRY_BYTES).read_to_end(&mut bytes))
+            .map_err(|e| format!("unreadable ({e})"))?;
+        let (mode, rest) = match bytes.strip_prefix(MAGIC).and_then(|r| r.split_first()) {
+            Some((&m, rest)) => (m, rest),
+            None => return Err("not a cache entry of this format".into()),
+        };
+        let payload = match (mode, &self.mac) {
+            (0, None) => rest,
+            (0, Some(_)) => return Err("has no integrity MAC".into()),
+            (1, mac) if rest.len() >= MAC_LEN => {
+                let (tag, payload) = rest.split_at(MAC_LEN);
+                if let Some(mac) = mac {
+                    ring::hmac::verify(mac, payload, tag)
+                        .map_err(|_| "fails its integrity check (written with another key, or altered)".to_owned())?;
+                }
+                payload
+            }
+            _ => return Err("has an unknown header".into()),
+        };
+        let envelope: Envelope<LayerIndex> = zstd::stream::read::Decoder::new(payload)
+            .map_err(|e| e.to_string())
+            .and_then(|d| serde_json::from_reader(std::io::BufReader::new(d)).map_err(|e| e.to_string()))
+            .map_err(|e| format!("cannot be decoded ({e})"))?;
+        if envelope.key != key {
+            return Err(format!("was written under another key ({})", envelope.key));
+        }
+        let version = env!("CARGO_PKG_VERSION");
+        if envelope.bulwark_version != version {
+            return Err(format!("was written by Bulwark {}, not {version}", envelope.bulwark_version));
+        }
+        let own = envelope.index.diff_id.as_ref().map(|d| format!("{}-{}-", d.algorithm().name(), d.hex()));
+        if !own.as_ref().is_some_and(|p| key.starts_with(p.as_str())) {
+            return Err(format!(
+                "holds the analysis of another layer ({})",
+                envelope.index.diff_id.as_ref().map_or("none".to_owned(), |d| d.to_string())
+            ));
+        }
+        Ok(envelope.index)
+    }
+}
+
 impl LayerCache for DiskCache {
     fn get(&self, key: &str) -> Option<LayerIndex> {
         let path = self.path(key);
-        let file = File::open(&path).ok()?;
-        let decoded = zstd::stream::read::Decoder::new(file)
-            .ok()
-            .and_then(|d| serde_json::from_reader::<_, LayerIndex>(BufReader::new(d)).ok());
-        match decoded {
-            Some(ix) => {
+        if !path.exists() {
+            return None;
+        }
+        match self.read_entry(&path, key) {
+            Ok(ix) => {
                 // Mark as recently used for LRU eviction.
                 if let Ok(f) = File::options().append(true).open(&path) {
                     let _ = f.set_modified(SystemTime::now());
                 }
                 Some(ix)
             }
-            None => {
+            Err(why) => {
+                self.warn(format!("layer cache entry {} {why}; not used, the layer is read again", path.display()));
                 let _ = fs::remove_file(&path);
                 None
             }
@@ -114,9 +266,20 @@ impl LayerCache for DiskCache {
         let path = self.path(key);
         let Ok(mut tmp) = tempfile_in(&self.dir) else { return };
         let written = (|| -> std::io::Result<()> {
-            let mut enc = zstd::stream::write::Encoder::new(&mut tmp.1, 3)?;
-            serde_json::to_writer(&mut enc, index)?;
-            enc.finish()?;
+            let envelope =
+                Envelope { key: key.to_owned(), bulwark_version: env!("CARGO_PKG_VERSION").to_owned(), index };
+            let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3)?;
+            serde_json::to_writer(&mut enc, &envelope)?;
+            let payload = enc.finish()?;
+            tmp.1.write_all(MAGIC)?;
+            match &self.mac {
+                Some(mac) => {
+                    tmp.1.write_all(&[1])?;
+                    tmp.1.write_all(ring::hmac::sign(mac, &payload).as_ref())?;
+                }
+                None => tmp.1.write_all(&[0])?,
+            }
+            tmp.1.write_all(&payload)?;
             tmp.1.flush()?;
             tmp.1.sync_all()?;
             fs::rename(&tmp.0, &path)
@@ -126,6 +289,34 @@ impl LayerCache for DiskCache {
             return;
         }
         self.evict();
+    }
+}
+
+/// Reads the per-installation key at `path`, or creates it (32 random bytes, mode 0600,
+/// never replacing a file another scan created at the same moment).
+fn installation_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    match fs::read(path) {
+        Ok(k) if k.len() >= MAC_LEN => return Ok(k),
+        Ok(_) => return Err(std::io::Error::other(format!("{} is shorter than {MAC_LEN} bytes", path.display()))),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    let mut key = [0u8; MAC_LEN];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| std::io::Error::other("no system randomness"))?;
+    let (tmp, mut file) = tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+    let written = (|| {
+        fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        file.write_all(&key)?;
+        file.sync_all()?;
+        // A hard link fails if another scan created the key first; then that key wins.
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    match written {
+        Ok(()) => Ok(key.to_vec()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fs::read(path),
+        Err(e) => Err(e),
     }
 }
 
@@ -147,6 +338,7 @@ mod tests {
 
     fn index(n: usize) -> LayerIndex {
         LayerIndex {
+            diff_id: Some(diff_id(n)),
             entries: (0..n)
                 .map(|i| Entry {
                     path: format!("f{i}"),
@@ -164,17 +356,88 @@ mod tests {
         }
     }
 
+    fn diff_id(n: usize) -> bulwark_core::Digest {
+        bulwark_core::Digest::sha256_of(n.to_string().as_bytes())
+    }
+
+    /// The key of `index(n)`'s layer, with options fingerprint `fp`.
+    fn key(n: usize, fp: &str) -> String {
+        format!("sha256-{}-{fp}", diff_id(n).hex())
+    }
+
+    #[test]
+    fn entries_are_bound_to_their_key_and_authenticated() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path(), 1 << 30).unwrap();
+        let key_file = dir.path().join(KEY_FILE);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        let (a, b) = (key(1, "x"), key(2, "x"));
+        cache.put(&a, &index(1));
+        cache.put(&b, &index(2));
+        assert_eq!(cache.get(&a), Some(index(1)));
+        assert!(cache.take_warnings().is_empty());
+
+        // Another layer's entry copied under this key: a miss, a warning, and it is removed.
+        fs::copy(cache.path(&a), cache.path(&b)).unwrap();
+        assert_eq!(cache.get(&b), None);
+        let w = cache.take_warnings();
+        assert!(w.len() == 1 && w[0].contains("another key"), "{w:?}");
+        assert!(!cache.path(&b).exists());
+
+        // The same layer under other analysis options.
+        cache.put(&b, &index(2));
+        fs::copy(cache.path(&b), cache.path(&key(2, "y"))).unwrap();
+        assert_eq!(cache.get(&key(2, "y")), None);
+        assert!(cache.take_warnings()[0].contains("another key"));
+
+        // An entry forged under the right key but holding another layer's analysis, by
+        // someone who has the key (or with integrity off): the diff_id check catches it.
+        let off = DiskCache::with_integrity(&dir.path().join("off"), 1 << 30, &Integrity::Off).unwrap();
+        off.put(&b, &index(1));
+        assert_eq!(off.get(&b), None);
+        assert!(off.take_warnings()[0].contains("another layer"));
+
+        // One flipped byte fails the MAC.
+        cache.put(&b, &index(2));
+        let mut bytes = fs::read(cache.path(&b)).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(cache.path(&b), bytes).unwrap();
+        assert_eq!(cache.get(&b), None);
+        assert!(cache.take_warnings()[0].contains("integrity check"));
+
+        // A cache with another key (a shared cache's given key) rejects this one's entries,
+        // and entries without a MAC.
+        let shared = DiskCache::with_integrity(dir.path(), 1 << 30, &Integrity::Key(b"ci-secret".to_vec())).unwrap();
+        assert_eq!(shared.get(&a), None);
+        assert!(shared.take_warnings()[0].contains("integrity check"));
+        let plain = dir.path().join("off").join(FORMAT).join(format!("{a}.json.zst"));
+        off.put(&a, &index(1));
+        assert_eq!(off.get(&a), Some(index(1)));
+        fs::copy(&plain, shared.path(&a)).unwrap();
+        assert_eq!(shared.get(&a), None);
+        assert!(shared.take_warnings()[0].contains("no integrity MAC"));
+        shared.put(&a, &index(1));
+        assert_eq!(shared.get(&a), Some(index(1)));
+        // The installation key is created once and kept.
+        let again = DiskCache::new(dir.path(), 1 << 30).unwrap();
+        cache.put(&a, &index(1));
+        assert_eq!(again.get(&a), Some(index(1)));
+    }
+
     #[test]
     fn round_trip_corruption_and_eviction() {
         let dir = tempfile::tempdir().unwrap();
         let cache = DiskCache::new(dir.path(), 1 << 30).unwrap();
-        assert!(cache.get("sha256-aa-x").is_none());
-        cache.put("sha256-aa-x", &index(3));
-        assert_eq!(cache.get("sha256-aa-x"), Some(index(3)));
+        assert!(cache.get(&key(3, "x")).is_none());
+        cache.put(&key(3, "x"), &index(3));
+        assert_eq!(cache.get(&key(3, "x")), Some(index(3)));
         // A corrupt entry is a miss and is removed.
         fs::write(cache.path("sha256-bb-x"), b"garbage").unwrap();
         assert!(cache.get("sha256-bb-x").is_none());
         assert!(!cache.path("sha256-bb-x").exists());
+        assert!(cache.take_warnings()[0].contains("not a cache entry"), "a corrupt entry is a visible miss");
         // A crash mid-write leaves a temporary file, which a later open removes once old.
         let crashed = cache.dir.join(".tmp-1-2-3");
         let fresh = cache.dir.join(".tmp-4-5-6");
@@ -193,18 +456,18 @@ mod tests {
 
         // Eviction keeps the most recently used entries within the size bound.
         let probe = DiskCache::new(&dir.path().join("probe"), u64::MAX).unwrap();
-        probe.put("a", &index(50));
-        let size = fs::metadata(probe.path("a")).unwrap().len();
+        probe.put(&key(50, "a"), &index(50));
+        let size = fs::metadata(probe.path(&key(50, "a"))).unwrap().len();
         let lru = DiskCache::new(&dir.path().join("lru"), size * 3 + size / 2).unwrap();
         let pause = || std::thread::sleep(std::time::Duration::from_millis(20));
         for k in ["a", "b", "c"] {
-            lru.put(k, &index(50));
+            lru.put(&key(50, k), &index(50));
             pause();
         }
-        assert!(lru.get("a").is_some());
+        assert!(lru.get(&key(50, "a")).is_some(), "{:?}", lru.take_warnings());
         pause();
-        lru.put("d", &index(50));
-        let present: Vec<&str> = ["a", "b", "c", "d"].into_iter().filter(|k| lru.path(k).exists()).collect();
+        lru.put(&key(50, "d"), &index(50));
+        let present: Vec<&str> = ["a", "b", "c", "d"].into_iter().filter(|k| lru.path(&key(50, k)).exists()).collect();
         assert_eq!(present, ["a", "c", "d"], "the least recently used entry goes first");
     }
 }

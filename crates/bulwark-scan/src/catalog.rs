@@ -100,6 +100,10 @@ impl FileAnalyzer for OsPackageAnalyzer {
         size <= MAX_DB_BYTES && db_kind(path).is_some()
     }
 
+    fn follows_links(&self) -> bool {
+        true
+    }
+
     fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
         let Some(kind) = db_kind(path) else { return Ok(None) };
         let mut bytes = Vec::with_capacity(size.min(MAX_DB_BYTES) as usize);
@@ -217,6 +221,10 @@ impl FileAnalyzer for LangPackageAnalyzer {
         size > 0 && lang_file(path, mode).is_some()
     }
 
+    fn follows_links(&self) -> bool {
+        true
+    }
+
     fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
         use bulwark_catalog::lang::{dotnet, golang, java, node, php, python, ruby, rust};
         // Modes are not passed to `analyze`; anything `wants` accepted and that does not
@@ -331,6 +339,21 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
             out.push(p.to_report(None, Some(first), None));
         }
     }
+    // Manifests a container reaches through links to a body at a path no cataloger
+    // reads: read again under the link's path (see `bulwark_image::Image::linked`), and
+    // introduced by the first layer in which the path reaches that body.
+    for l in image.linked.iter().filter(|l| l.analyzers.iter().any(|a| a == LANG_PACKAGES)) {
+        if os_owned.contains(&format!("/{}", l.path)) || superseded(&l.path) {
+            continue;
+        }
+        let Some(result) = image.view.analysis(&image.layers, LANG_PACKAGES, &l.path).and_then(decode) else {
+            continue;
+        };
+        warnings.extend(result.warnings.iter().map(|w| format!("/{}: {w}", l.path)));
+        for p in &result.packages {
+            out.push(p.to_report(None, Some(l.layer), None));
+        }
+    }
     for (path, gone) in image.view.removed() {
         let Some(&last) = gone.held_in.last() else { continue };
         let Some((result, firsts)) = attributed(path, &gone.held_in, last) else { continue };
@@ -346,7 +369,7 @@ pub fn detect_os(image: &Image) -> Option<OsInfo> {
     let read = |p: &str| image.view.read_captured(&image.layers, p);
     let has_status_d = image.view.iter().any(|(p, n)| {
         p.starts_with("var/lib/dpkg/status.d/") && matches!(n.entry.kind, EntryKind::File | EntryKind::Hardlink { .. })
-    });
+    }) || image.linked.iter().any(|l| l.path.starts_with("var/lib/dpkg/status.d/"));
     bulwark_catalog::os::detect(&ReleaseFiles {
         etc_os_release: read("etc/os-release"),
         usr_lib_os_release: read("usr/lib/os-release"),
@@ -412,9 +435,22 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
             }
         }
     }
-    // Owned files from the final view's dpkg info files.
+    // Databases a container reaches through links to a body at a path no cataloger reads
+    // (see `bulwark_image::Image::linked`): a version of the database from the first layer
+    // in which the path reaches that body.
+    for l in image.linked.iter().filter(|l| l.analyzers.iter().any(|a| a == OS_PACKAGES)) {
+        if let Some(r) = image.view.analysis(&image.layers, OS_PACKAGES, &l.path).and_then(decode)
+            && r.owned.is_none()
+        {
+            let versions = history.entry(l.path.as_str()).or_default();
+            versions.push((l.layer, r));
+            versions.sort_by_key(|(layer, _)| *layer);
+        }
+    }
+    // Owned files from the final view's dpkg info files, including those reached by links.
     let mut owned: Vec<Owned> = Vec::new();
-    for (path, _) in image.view.iter() {
+    let linked_info = image.linked.iter().map(|l| l.path.as_str()).filter(|p| !history.contains_key(p));
+    for path in image.view.iter().map(|(p, _)| p).chain(linked_info) {
         if path.starts_with("var/lib/dpkg/")
             && let Some(r) = image.view.analysis(&image.layers, OS_PACKAGES, path).and_then(decode)
             && let Some(o) = r.owned

@@ -61,6 +61,8 @@ pub struct ScanOptions {
     pub cache_dir: Option<PathBuf>,
     /// Size bound of the layer cache.
     pub cache_max_bytes: u64,
+    /// How layer cache entries are authenticated (see `docs/cache.md`).
+    pub cache_integrity: cache::Integrity,
     /// The advisory database to match packages against; `None` skips vulnerability matching.
     pub db: Option<PathBuf>,
     /// Which scanners run (packages are always catalogued: the other scanners use them).
@@ -105,6 +107,7 @@ impl Default for ScanOptions {
             read: ReadOptions::default(),
             cache_dir: DiskCache::default_dir(),
             cache_max_bytes: 2 << 30,
+            cache_integrity: cache::Integrity::default(),
             db: None,
             scanners: Scanners::ALL,
             malware: MalwareConfig::default(),
@@ -141,13 +144,15 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         Redactor::new(&opts.secret)?.redact_report(&mut report);
         return Ok((report, None));
     }
-    let disk;
-    let cache: &dyn LayerCache = match &opts.cache_dir {
-        Some(dir) => {
-            disk = DiskCache::new(dir, opts.cache_max_bytes)
-                .map_err(|source| Error::Cache { path: dir.clone(), source })?;
-            &disk
-        }
+    let disk = match &opts.cache_dir {
+        Some(dir) => Some(
+            DiskCache::with_integrity(dir, opts.cache_max_bytes, &opts.cache_integrity)
+                .map_err(|source| Error::Cache { path: dir.clone(), source })?,
+        ),
+        None => None,
+    };
+    let cache: &dyn LayerCache = match &disk {
+        Some(d) => d,
         None => &NoCache,
     };
     // Load everything that can fail on the user's input before reading any layer.
@@ -180,6 +185,9 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     }
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     let (mut report, package_owned) = report_with_owned_files(&image);
+    if let Some(d) = &disk {
+        report.warnings.extend(d.take_warnings());
+    }
     report.scanners = opts.scanners.names();
     let limits = &opts.read.limits;
     // The image config's collections, cut to the limit once for the secret scanner and the

@@ -515,7 +515,7 @@ impl FileAnalyzer for SecretScanner {
 /// OS packages (`package_owned`: absolute paths) left out. Sorted and deduplicated.
 pub fn findings(image: &Image, scanner: &SecretScanner, package_owned: &BTreeSet<String>) -> Vec<SecretFinding> {
     let mut out = Vec::new();
-    for (layer, path, removed_in, value) in crate::stored_results(image, "secret") {
+    for (layer, path, removed_in, entry, value) in crate::stored_results(image, "secret") {
         let abs = absolute(path);
         if scanner.config.skip_package_files && package_owned.contains(&abs) {
             continue;
@@ -525,7 +525,7 @@ pub fn findings(image: &Image, scanner: &SecretScanner, package_owned: &BTreeSet
             if scanner.allowed(&abs, &s.rule, &s.fingerprint) {
                 continue;
             }
-            let location = FileLocation { path: abs.clone(), layer: Some(layer), removed_in, line: s.line };
+            let location = FileLocation { path: abs.clone(), layer: Some(layer), removed_in, line: s.line, entry };
             out.push(scanner.finding(s, location));
         }
     }
@@ -735,7 +735,7 @@ pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<S
             if scanner.allowed(&location, &s.rule, &s.fingerprint) {
                 continue;
             }
-            let loc = FileLocation { path: location.clone(), layer: None, removed_in: None, line: None };
+            let loc = FileLocation { path: location.clone(), layer: None, removed_in: None, line: None, entry: None };
             out.push(scanner.finding(s, loc));
         }
     }

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::layer::{AnalyzeOptions, Entry, EntryKind, LayerIndex};
+use crate::layer::{AnalyzeOptions, Entry, EntryKind, LayerIndex, LinkRequest, LinkedRead};
 use crate::spec::Compression;
 use crate::{Error, Limits, Result};
 
@@ -111,6 +111,50 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
     }
     index.entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(index)
+}
+
+/// Reads files of a root filesystem again for link requests (see
+/// [`crate::layer::read_linked_bodies`]). Each body is opened at the path the walk recorded,
+/// refusing any component that has become a symbolic link since, so nothing outside `root`
+/// is read.
+pub fn read_linked(
+    root: &Path,
+    index: &LayerIndex,
+    requests: &[LinkRequest],
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+) -> Vec<LinkedRead> {
+    let mut out = Vec::new();
+    for r in requests {
+        let Some(entry) = index.entries.get(r.entry) else { continue };
+        let mut full = root.to_path_buf();
+        let mut safe = true;
+        for c in entry.path.split('/') {
+            full.push(c);
+            safe &= fs::symlink_metadata(&full).is_ok_and(|m| !m.file_type().is_symlink());
+        }
+        let read = if safe {
+            File::open(&full).and_then(|mut f| {
+                let size = f.metadata()?.len();
+                crate::layer::read_linked(&mut f, size, &[r], opts, limits)
+            })
+        } else {
+            Err(std::io::Error::other("a component is now a symbolic link"))
+        };
+        match read {
+            Ok(reads) => out.extend(reads),
+            Err(e) => out.push(LinkedRead {
+                entry: r.entry,
+                path: r.path.clone(),
+                analyzers: r.analyzers.clone(),
+                capture: r.capture,
+                analyses: Default::default(),
+                captured: None,
+                warnings: vec![format!("{}: cannot read {}: {e}", r.path, entry.path)],
+            }),
+        }
+    }
+    out
 }
 
 fn display(rel: &str) -> &str {
