@@ -122,7 +122,10 @@ impl Policy {
         let needed: BTreeSet<&str> = self.rules.iter().filter_map(|r| r.check.scanner()).collect();
         let mut found = Vec::new();
         for scanner in &needed {
-            if !report.scanners.iter().any(|s| s == scanner) {
+            // A scanner that was asked for but could not run (no database) is listed in
+            // `not_checked` with its own reason below; one cause per scanner.
+            let covered = report.not_checked.iter().any(|n| n.scanner == *scanner);
+            if !covered && !report.scanners.iter().any(|s| s == scanner) {
                 let users: Vec<&str> =
                     self.rules.iter().filter(|r| r.check.scanner() == Some(scanner)).map(|r| r.id.as_str()).collect();
                 found.push(Finding {
