@@ -239,15 +239,8 @@ pub fn read_image(
         let mut image = assemble(resolved.reference.clone(), source, Some(resolved), layers);
         let reread = |i: usize, requests: &[LinkRequest]| -> Result<Option<Vec<layer::LinkedRead>>> {
             let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
-            let desc = &layer.descriptor;
-            let expected = Expected {
-                name: desc.digest.to_string(),
-                blob_digest: Some(desc.digest.clone()),
-                blob_size: Some(desc.size()),
-                diff_id: Some(layer.diff_id.clone()),
-                compression: layer.kind.compression,
-            };
-            let blob = store.open_blob(desc)?;
+            let expected = layer.expected();
+            let blob = store.open_blob(&layer.descriptor)?;
             Ok(Some(layer::read_linked_bodies(blob, &expected, requests, &opts.analyze, &opts.limits)?))
         };
         let updated = follow_links(&mut image, opts, &mut { reread })?;
@@ -444,13 +437,7 @@ fn reread_saved_member(
         {
             continue;
         }
-        let expected = Expected {
-            name: member,
-            blob_digest: Some(desc.digest.clone()),
-            blob_size: Some(desc.size()),
-            diff_id: Some(layer.diff_id.clone()),
-            compression: layer.kind.compression,
-        };
+        let expected = Expected { name: member, ..layer.expected() };
         match layer::read_linked_bodies(entry, &expected, requests, &opts.analyze, &opts.limits) {
             Ok(reads) => return Ok(reads),
             Err(e) => last_error = Some(e),
@@ -636,13 +623,7 @@ fn read_one(
     }
     progress.layer_started(i, desc.size());
     let blob = store.open_blob(desc)?;
-    let expected = Expected {
-        name: desc.digest.to_string(),
-        blob_digest: Some(desc.digest.clone()),
-        blob_size: Some(desc.size()),
-        diff_id: Some(layer.diff_id.clone()),
-        compression: layer.kind.compression,
-    };
+    let expected = layer.expected();
     let index = layer::analyze_layer(blob, &expected, &opts.analyze, &opts.limits, &mut |n| progress.bytes(i, n))?;
     cache.put(&key, &index);
     progress.layer_finished(i, false);

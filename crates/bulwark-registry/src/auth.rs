@@ -287,17 +287,7 @@ impl TokenCache {
 }
 
 /// Percent-encodes a query or form component (RFC 3986 unreserved characters kept).
-pub(crate) fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub(crate) use bulwark_core::percent_encode as encode_component;
 
 #[cfg(test)]
 mod tests {

@@ -158,30 +158,22 @@ pub struct UpdateReport {
 
 /// The URL of osv.dev's `all.zip` for `ecosystem` under `base`.
 pub fn osv_zip_url(base: &str, ecosystem: &str) -> String {
-    format!("{}/{}/all.zip", base.trim_end_matches('/'), encode_segment(ecosystem))
+    format!("{}/{}/all.zip", base.trim_end_matches('/'), bulwark_core::percent_encode(ecosystem))
 }
 
 /// The URL of osv.dev's `modified_id.csv` for `ecosystem` under `base`.
 pub fn osv_modified_url(base: &str, ecosystem: &str) -> String {
-    format!("{}/{}/modified_id.csv", base.trim_end_matches('/'), encode_segment(ecosystem))
+    format!("{}/{}/modified_id.csv", base.trim_end_matches('/'), bulwark_core::percent_encode(ecosystem))
 }
 
 /// The URL of one record of `ecosystem` under `base`.
 pub fn osv_record_url(base: &str, ecosystem: &str, id: &str) -> String {
-    format!("{}/{}/{}.json", base.trim_end_matches('/'), encode_segment(ecosystem), encode_segment(id))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    format!(
+        "{}/{}/{}.json",
+        base.trim_end_matches('/'),
+        bulwark_core::percent_encode(ecosystem),
+        bulwark_core::percent_encode(id)
+    )
 }
 
 /// The source name an ecosystem's OSV archive gets in the DB metadata (`osv:<ecosystem>`).

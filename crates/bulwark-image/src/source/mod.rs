@@ -84,6 +84,20 @@ pub struct LayerRef {
     pub created_by: Option<String>,
 }
 
+impl LayerRef {
+    /// What reading this layer's blob must find: its digest, size and diff_id, named by
+    /// the blob digest in errors.
+    pub fn expected(&self) -> crate::layer::Expected {
+        crate::layer::Expected {
+            name: self.descriptor.digest.to_string(),
+            blob_digest: Some(self.descriptor.digest.clone()),
+            blob_size: Some(self.descriptor.size()),
+            diff_id: Some(self.diff_id.clone()),
+            compression: self.kind.compression,
+        }
+    }
+}
+
 /// An image whose manifest and config have been fetched and checked.
 #[derive(Debug, Clone)]
 pub struct ResolvedImage {
