@@ -466,7 +466,12 @@ fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) 
             let analyzers: Vec<String> = analyze
                 .analyzers
                 .iter()
-                .filter(|a| a.wants(lp.path, size, mode) && !a.wants(bp, size, mode))
+                // Only analyzers that read files at fixed locations (the catalogers) need a
+                // path's links followed; the others read every body at its own path already
+                // (and hard-link bodies through `stored_results`), and asking them again under
+                // link paths (merged-/usr's `lib -> usr/lib` expands to thousands) would read
+                // whole layers twice for the same bytes.
+                .filter(|a| a.follows_links() && a.wants(lp.path, size, mode) && !a.wants(bp, size, mode))
                 .map(|a| a.id().to_owned())
                 .collect();
             let capture = analyze.capture.wants(lp.path) && !analyze.capture.wants(bp);
