@@ -9,13 +9,13 @@ mod fixture;
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use bulwark_core::Digest;
 use bulwark_image::spec::Compression;
 use fixture::*;
 use serde_json::{Value, json};
 use support::bulwark_in;
+use support::planted::{BASE62, private_key};
 
 /// Random-looking characters of `alphabet` from `seed` (xorshift), `n` of them.
 fn random(seed: u64, n: usize, alphabet: &[u8]) -> String {
@@ -30,46 +30,11 @@ fn random(seed: u64, n: usize, alphabet: &[u8]) -> String {
         .collect()
 }
 
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A GitHub personal access token with a valid checksum.
 fn github_token(seed: u64) -> String {
-    let r = random(seed, 30, BASE62);
-    format!("ghp_{r}{}", bulwark_detect_base62(u64::from(crc32(r.as_bytes())), 6))
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-fn bulwark_detect_base62(mut n: u64, width: usize) -> String {
-    let mut out = vec![b'0'; width];
-    for slot in out.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// A fresh RSA private key made by openssl.
-fn private_key(dir: &Path) -> String {
-    let out = dir.join("key.pem");
-    let status = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl is installed by scripts/setup-dev.sh");
-    assert!(status.success());
-    std::fs::read_to_string(out).unwrap()
+    support::planted::github_token(&random(seed, 30, BASE62))
 }
 
 /// `built` with its config's `history`, `created` and container config replaced.

@@ -15,46 +15,11 @@ use bulwark_image::spec::Compression;
 use fixture::*;
 use serde_json::{Value, json};
 use support::bulwark_in;
-
-/// CRC-32 (IEEE), for a GitHub-format token with a valid checksum.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-fn base62(mut n: u64, width: usize) -> String {
-    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = vec![b'0'; width];
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out).unwrap()
-}
+use support::planted::private_key;
 
 /// A GitHub personal access token: `ghp_`, 30 random characters, base62 CRC-32 of them.
 fn github_token() -> String {
-    let random = "Zq8Rk2Lm4Np6Tv0Xy3Ab5Cd7Ef9Gh1";
-    format!("ghp_{random}{}", base62(u64::from(crc32(random.as_bytes())), 6))
-}
-
-/// A fresh RSA private key, made by openssl for this test.
-fn private_key(dir: &Path) -> String {
-    let out = dir.join("key.pem");
-    let status = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl is installed by scripts/setup-dev.sh");
-    assert!(status.success());
-    std::fs::read_to_string(out).unwrap()
+    support::planted::github_token("Zq8Rk2Lm4Np6Tv0Xy3Ab5Cd7Ef9Gh1")
 }
 
 /// `/opt/a.tar.gz` holding the real EICAR zip from ../shared.

@@ -20,3 +20,6 @@ pub fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
         .output()
         .unwrap()
 }
+
+/// Real-format secrets planted in test images.
+pub mod planted;
