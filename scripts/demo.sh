@@ -37,8 +37,12 @@ if [ -d "$shared/advisories" ]; then
     --osv "$a/pypa-advisory-db" --osv "$a/debian-elts-osv" --osv "$a/go-vulndb" --osv "$a/rustsec-osv" \
     --kev "$a/cisa-kev/known_exploited_vulnerabilities.json" 2>/dev/null
   dbflags=(--db "$db")
+elif "$bulwark" db update --db "$db" --ecosystem Debian:12 --ecosystem PyPI; then
+  # A clone without ../shared: the demo image's ecosystems from osv.dev, plus KEV and EPSS.
+  dbflags=(--db "$db")
 else
-  echo "demo: no advisory data at $shared/advisories; vulnerabilities will not be checked" >&2
+  echo "demo: no advisory data at $shared/advisories and the download from osv.dev failed;" \
+    "vulnerabilities will not be checked (offline? see \`bulwark db import\` in README.md)" >&2
   dbflags=(--no-db)
 fi
 # Every scanner, gated by the example policy; the reports are kept beside the image cache.
