@@ -237,32 +237,7 @@ impl FileView {
     }
 
     fn resolve_inner(&self, path: &str) -> Result<(String, &Node), LinkError> {
-        let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
-        let mut done: Vec<String> = Vec::new();
-        let mut links = 0;
-        while let Some(c) = pending.pop() {
-            if c == ".." {
-                done.pop();
-                continue;
-            }
-            done.push(c);
-            let here = done.join("/");
-            // A missing parent is an implicit directory: tars need not list parents, and
-            // runtimes create them. Only the final path must exist (checked below).
-            let Some(node) = self.nodes.get(&here) else { continue };
-            if let EntryKind::Symlink { target } = &node.entry.kind {
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(LinkError::Loop);
-                }
-                done.pop();
-                if target.starts_with('/') {
-                    done.clear();
-                }
-                pending.extend(components(target).rev().map(str::to_owned));
-            }
-        }
-        let here = done.join("/");
+        let here = self.follow_symlinks(path)?;
         match self.nodes.get(&here) {
             Some(node) => Ok((here, node)),
             // A directory nobody listed but that has children is there in a container.
@@ -396,6 +371,14 @@ impl FileView {
 
     /// The real path of an implicit directory `path` resolves to.
     fn resolve_dir_path(&self, path: &str) -> Option<String> {
+        self.follow_symlinks(path).ok()
+    }
+
+    /// `path` with symlinks followed in every component, as the kernel would inside a
+    /// chroot at the image root: `..` never leaves the root, loops stop after 40 links.
+    /// A missing component is an implicit directory (tars need not list parents, and
+    /// runtimes create them); whether the final path exists is the caller's question.
+    fn follow_symlinks(&self, path: &str) -> Result<String, LinkError> {
         let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
         let mut done: Vec<String> = Vec::new();
         let mut links = 0;
@@ -409,7 +392,7 @@ impl FileView {
             if let Some(EntryKind::Symlink { target }) = self.nodes.get(&here).map(|n| &n.entry.kind) {
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return None;
+                    return Err(LinkError::Loop);
                 }
                 done.pop();
                 if target.starts_with('/') {
@@ -418,7 +401,7 @@ impl FileView {
                 pending.extend(components(target).rev().map(str::to_owned));
             }
         }
-        Some(done.join("/"))
+        Ok(done.join("/"))
     }
 }
 
