@@ -1,8 +1,9 @@
 //! Matches an image's packages against OSV advisories.
 //!
-//! Pure: no IO of its own. Advisories come from an [`AdvisorySource`] (implemented for the
-//! local advisory DB, [`bulwark_vulndb::Db`]); [`match_packages`] returns the findings and
-//! the warnings.
+//! Pure: no IO of its own, and no dependency that does any. Advisories come from an
+//! [`AdvisorySource`] (the advisory model crate `bulwark-advisory`; implemented by the local
+//! advisory DB, `bulwark_vulndb::Db`, and by `bulwark_advisory::MemorySource`);
+//! [`match_packages`] returns the findings and the warnings.
 //!
 //! Rules (see the crate README for the reasoning and the known gaps):
 //!
@@ -27,114 +28,17 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
+use bulwark_advisory::osv::Affected;
+use bulwark_advisory::severity::debian_urgency_rating;
+use bulwark_advisory::{Advisory, Rating, RedHatState, Scheme, TrackerStatus, ecosystem_key, normalize_name};
 use bulwark_core::report::{
     AffectedPackage, FixState, NotChecked, NotCheckedReason, OsRelease, Package, Severity, SourcePackage, Vulnerability,
 };
 use bulwark_version::{Ecosystem, Version};
-use bulwark_vulndb::osv::Affected;
-use bulwark_vulndb::{Advisory, Db, TrackerState, ecosystem_key, normalize_name};
 
 use range::{Hit, Upper};
 
-/// Where advisories, KEV flags and EPSS scores come from.
-pub trait AdvisorySource {
-    /// The active (not withdrawn) advisories naming package `name` in OSV ecosystem
-    /// `ecosystem` (exact, case-insensitive), each with that package's `affected` entries.
-    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String>;
-    /// Whether a CVE is in CISA's Known Exploited Vulnerabilities catalog.
-    fn kev(&self, cve: &str) -> bool;
-    /// The FIRST EPSS probability and percentile of a CVE.
-    fn epss(&self, cve: &str) -> Option<(f64, f64)>;
-    /// Whether any advisory names a package of `ecosystem`; `None` when the source cannot
-    /// tell (then the ecosystem is assumed present).
-    fn has_ecosystem(&self, _ecosystem: &str) -> Option<bool> {
-        None
-    }
-    /// What the Debian security tracker says about `cve` in source package `package` of the
-    /// release `ecosystem` (`Debian:10`).
-    fn debian_tracker(&self, _ecosystem: &str, _package: &str, _cve: &str) -> Option<TrackerState> {
-        None
-    }
-    /// [`AdvisorySource::kev`], with a failed lookup as an error rather than "not in KEV".
-    fn kev_checked(&self, cve: &str) -> Result<bool, String> {
-        Ok(self.kev(cve))
-    }
-    /// [`AdvisorySource::epss`], with a failed lookup as an error rather than "no score".
-    fn epss_checked(&self, cve: &str) -> Result<Option<(f64, f64)>, String> {
-        Ok(self.epss(cve))
-    }
-    /// Other advisories in the source that name `id` as an alias (a GHSA record for a CVE),
-    /// for the severity of a finding whose own records state none.
-    fn advisories_aliasing(&self, _id: &str) -> Result<Vec<Advisory>, String> {
-        Ok(Vec::new())
-    }
-}
-
-impl AdvisorySource for Db {
-    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String> {
-        Db::advisories_for(self, ecosystem, name).map_err(|e| e.to_string())
-    }
-
-    /// A failed lookup reads as "not in KEV" (the DB was opened and checked already).
-    fn kev(&self, cve: &str) -> bool {
-        matches!(Db::kev(self, cve), Ok(Some(_)))
-    }
-
-    fn epss(&self, cve: &str) -> Option<(f64, f64)> {
-        Db::epss(self, cve).ok().flatten().map(|e| (e.score.epss, e.score.percentile))
-    }
-
-    fn has_ecosystem(&self, ecosystem: &str) -> Option<bool> {
-        Db::has_ecosystem(self, ecosystem).ok()
-    }
-
-    /// A failed lookup reads as "no statement".
-    fn debian_tracker(&self, ecosystem: &str, package: &str, cve: &str) -> Option<TrackerState> {
-        Db::debian_tracker(self, ecosystem, package, cve).ok().flatten()
-    }
-
-    fn kev_checked(&self, cve: &str) -> Result<bool, String> {
-        Db::kev(self, cve).map(|k| k.is_some()).map_err(|e| e.to_string())
-    }
-
-    fn epss_checked(&self, cve: &str) -> Result<Option<(f64, f64)>, String> {
-        Db::epss(self, cve).map(|e| e.map(|e| (e.score.epss, e.score.percentile))).map_err(|e| e.to_string())
-    }
-
-    /// Records whose id is `id`, or that list it as an alias or upstream id (`related` ids
-    /// name other vulnerabilities and are left out).
-    fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, String> {
-        let mut ids = Db::ids_for_alias(self, id).map_err(|e| e.to_string())?;
-        ids.push(id.to_owned());
-        ids.sort();
-        ids.dedup();
-        let mut out = Vec::new();
-        for other in ids {
-            if let Some(a) = Db::advisory(self, &other).map_err(|e| e.to_string())?
-                && a.withdrawn.is_none()
-                && (a.id == id || a.aliases.iter().chain(&a.upstream).any(|x| x == id))
-            {
-                out.push(a);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The OSV ecosystem of a language package's purl type, if it has one.
-pub fn osv_ecosystem_of_purl_type(purl_type: &str) -> Option<&'static str> {
-    Some(match purl_type {
-        "pypi" => "PyPI",
-        "npm" => "npm",
-        "golang" => "Go",
-        "cargo" => "crates.io",
-        "maven" => "Maven",
-        "gem" => "RubyGems",
-        "composer" => "Packagist",
-        "nuget" => "NuGet",
-        _ => return None,
-    })
-}
+pub use bulwark_advisory::{AdvisorySource, SourceError, osv_ecosystem_of_purl_type};
 
 /// The version scheme an OS package type must be compared with.
 fn os_scheme(purl_type: &str) -> Option<Ecosystem> {
@@ -373,7 +277,8 @@ impl<'a> Matcher<'a> {
         if let Some(found) = self.present.get(&key) {
             return *found;
         }
-        let found = self.source.has_ecosystem(eco);
+        // A failed answer is "cannot tell": the lookups that follow fail and are reported.
+        let found = self.source.has_ecosystem(eco).ok().flatten();
         self.present.insert(key, found);
         found
     }
@@ -424,7 +329,7 @@ impl<'a> Matcher<'a> {
         if let Some(found) = self.cache.get(&key) {
             return found.clone();
         }
-        let found = self.source.advisories_for(eco, name).map(Rc::new);
+        let found = self.source.advisories_for(eco, name).map(Rc::new).map_err(|e| e.to_string());
         self.cache.insert(key, found.clone());
         found
     }
@@ -579,21 +484,14 @@ impl<'a> Matcher<'a> {
             for cve in &cves {
                 match self.source.advisories_aliasing(cve) {
                     Ok(found) => others.extend(found.into_iter().filter(|a| !ids.contains(&a.id))),
-                    Err(e) => self.lookup_failed(package, target, e),
+                    Err(e) => self.lookup_failed(package, target, e.to_string()),
                 }
             }
             // Only vendor-neutral ratings (CVSS, as NVD scores it, and GHSA's word): another
             // distribution's urgency says how that distribution sees it, not this one.
             for a in &mut others {
-                a.severities.retain(|s| {
-                    matches!(
-                        s.scheme,
-                        bulwark_vulndb::Scheme::CvssV3
-                            | bulwark_vulndb::Scheme::CvssV4
-                            | bulwark_vulndb::Scheme::CvssV2
-                            | bulwark_vulndb::Scheme::Ghsa
-                    )
-                });
+                a.severities
+                    .retain(|s| matches!(s.scheme, Scheme::CvssV3 | Scheme::CvssV4 | Scheme::CvssV2 | Scheme::Ghsa));
             }
             let refs: Vec<&Advisory> = others.iter().collect();
             let alt = severity::pick(&refs);
@@ -610,20 +508,28 @@ impl<'a> Matcher<'a> {
         let mut tracker_notes = Vec::new();
         if target.ecosystem.to_ascii_lowercase().starts_with("debian:") {
             for cve in &cves {
-                let Some(t) = self.source.debian_tracker(&target.ecosystem, &target.name, cve) else { continue };
+                // A failed lookup is a lookup that failed, not "no statement".
+                let t = match self.source.debian_tracker(&target.ecosystem, &target.name, cve) {
+                    Ok(Some(t)) => t,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.lookup_failed(package, target, e.to_string());
+                        continue;
+                    }
+                };
                 if t.is_wont_fix() && state == FixState::NotFixed {
                     state = FixState::WontFix;
                 }
                 if sev.severity == Severity::Unknown
                     && let Some(word) = t.urgency.as_deref()
                 {
-                    let rating = bulwark_vulndb::severity::debian_urgency_rating(word);
-                    if rating != bulwark_vulndb::Rating::Unknown {
+                    let rating = debian_urgency_rating(word);
+                    if rating != Rating::Unknown {
                         sev.severity = severity::to_report(rating);
                         sev.source = Some(format!("debian-tracker:{} {cve} (Debian urgency {word})", t.source));
                     }
                 }
-                if t.state != "not-affected" {
+                if t.state != TrackerStatus::NotAffected {
                     tracker_notes.push(format!("{cve}: {}", t.describe()));
                 }
             }
@@ -631,15 +537,15 @@ impl<'a> Matcher<'a> {
         // A failed KEV or EPSS lookup is a lookup that failed, not "not exploited".
         let mut kev = false;
         for c in &cves {
-            match self.source.kev_checked(c) {
+            match self.source.kev(c) {
                 Ok(found) => kev |= found,
-                Err(e) => self.lookup_failed(package, target, e),
+                Err(e) => self.lookup_failed(package, target, e.to_string()),
             }
         }
-        let epss = match cves.first().map(|c| self.source.epss_checked(c)) {
-            Some(Ok(e)) => e,
+        let epss = match cves.first().map(|c| self.source.epss(c)) {
+            Some(Ok(e)) => e.map(|e| (e.epss, e.percentile)),
             Some(Err(e)) => {
-                self.lookup_failed(package, target, e);
+                self.lookup_failed(package, target, e.to_string());
                 None
             }
             None => None,
@@ -754,12 +660,11 @@ fn group_records(matches: Vec<RecordMatch<'_>>) -> Vec<Vec<RecordMatch<'_>>> {
 
 /// Whether an affected entry says the distro will not fix it: the Debian security tracker's
 /// urgency `unimportant` (kept in `ecosystem_specific`/`database_specific.urgency` by Debian's
-/// OSV export), or Red Hat's `no_fix_planned` (`ecosystem_specific.redhat_state: wont_fix`,
-/// written by `bulwark_vulndb::csaf`).
+/// OSV export), or Red Hat's `no_fix_planned` ([`RedHatState::WontFix`], written by
+/// `bulwark_advisory::csaf`).
 fn says_wont_fix(entry: &Affected, ecosystem: &str) -> bool {
     if ecosystem.starts_with("Red Hat:") {
-        return entry.ecosystem_specific.as_ref().and_then(|v| v.get("redhat_state")).and_then(|v| v.as_str())
-            == Some("wont_fix");
+        return entry.redhat_statement().is_some_and(|s| s.state == RedHatState::WontFix);
     }
     if !ecosystem.to_ascii_lowercase().starts_with("debian") {
         return false;
@@ -773,15 +678,7 @@ fn says_wont_fix(entry: &Affected, ecosystem: &str) -> bool {
 
 /// Red Hat's statement for an entry of a CSAF-derived record, for the explanation.
 fn redhat_note(entry: &Affected) -> Option<String> {
-    let v = entry.ecosystem_specific.as_ref()?;
-    let reason = v.get("redhat_reason").and_then(|r| r.as_str()).unwrap_or_default();
-    let state = match v.get("redhat_state")?.as_str()? {
-        "wont_fix" => "will not fix",
-        "affected" => "affected, no fix available",
-        "under_investigation" => "under investigation",
-        _ => return None,
-    };
-    Some(if reason.is_empty() { format!("Red Hat: {state}") } else { format!("Red Hat: {state} ({reason})") })
+    entry.redhat_statement()?.describe()
 }
 
 fn explain(m: &RecordMatch<'_>, target: &Target) -> String {

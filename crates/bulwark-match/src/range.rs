@@ -9,8 +9,8 @@
 
 use std::cmp::Ordering;
 
+use bulwark_advisory::osv::Event;
 use bulwark_version::{Ecosystem, Version};
-use bulwark_vulndb::osv::Event;
 
 /// Why a range could not be evaluated. The caller reports it and treats the range as not
 /// matching (never as affected).

@@ -6,8 +6,8 @@
 //! and origin, so the choice is deterministic. `cvss` is the preferred scored CVSS value
 //! (v3.x, v4.0, v2), whatever `severity` came from.
 
+use bulwark_advisory::{Advisory, Rating, Scheme};
 use bulwark_core::report::{CvssScore, Severity};
-use bulwark_vulndb::{Advisory, Rating, Scheme};
 
 pub(crate) struct Picked {
     pub severity: Severity,
@@ -26,7 +26,7 @@ pub(crate) fn to_report(r: Rating) -> Severity {
 }
 
 /// Lower is preferred; `None` for values that say nothing.
-fn preference(s: &bulwark_vulndb::Severity) -> Option<u8> {
+fn preference(s: &bulwark_advisory::Severity) -> Option<u8> {
     if s.rating == Rating::Unknown {
         return None;
     }
@@ -51,7 +51,7 @@ fn cvss_version(vector: &str) -> String {
 /// rating, then record id and origin for determinism. Smallest wins.
 type Key<'a> = (u8, bool, i64, std::cmp::Reverse<Rating>, &'a str, &'a str);
 
-fn key<'a>(preference: u8, id: &'a str, s: &'a bulwark_vulndb::Severity) -> Key<'a> {
+fn key<'a>(preference: u8, id: &'a str, s: &'a bulwark_advisory::Severity) -> Key<'a> {
     let score = -(s.score.unwrap_or(0.0) * 10.0).round() as i64;
     (preference, !s.origin.starts_with("osv:"), score, std::cmp::Reverse(s.rating), id, &s.origin)
 }

@@ -698,7 +698,7 @@ fn package_matches(v: &Vulnerability, spec: &str) -> bool {
 
 fn names_equal(ty: &str, a: &str, b: &str) -> bool {
     match ty {
-        "pypi" => bulwark_vulndb::normalize_name("PyPI", a) == bulwark_vulndb::normalize_name("PyPI", b),
+        "pypi" => bulwark_advisory::normalize_name("PyPI", a) == bulwark_advisory::normalize_name("PyPI", b),
         "nuget" | "composer" | "deb" | "apk" => a.eq_ignore_ascii_case(b),
         _ => a == b,
     }

@@ -1,12 +1,15 @@
 //! Red Hat CSAF VEX and Debian security tracker states, from the real documents in
-//! `../shared/advisories` (read in place). Every expectation names the document it is read from.
+//! `../shared/advisories` (read in place, converted by `bulwark_advisory` and held in a
+//! `MemorySource`: no database needed). Every expectation names the document it is read from.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use bulwark_advisory::csaf::{parse_csaf, to_records};
+use bulwark_advisory::debian_tracker::parse_tracker_json;
+use bulwark_advisory::{MemorySource, parse_record};
 use bulwark_core::report::{FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
 use bulwark_match::match_packages;
-use bulwark_vulndb::{Db, DbBuilder};
 
 fn shared() -> PathBuf {
     let dir = std::env::var_os("BULWARK_SHARED")
@@ -23,22 +26,43 @@ const DEBIAN_OPEN: &str = r#"{"id": "DEBIAN-CVE-2024-0727", "modified": "2024-02
   "affected": [{"package": {"ecosystem": "Debian:10", "name": "openssl"},
                 "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#;
 
-fn db() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulwark-match-distro-states");
-        std::fs::create_dir_all(&dir).unwrap();
-        let record = dir.join("DEBIAN-CVE-2024-0727.json");
-        std::fs::write(&record, DEBIAN_OPEN).unwrap();
-        let path = dir.join("db.sqlite");
+/// The `.json` files under `dir`, sorted by path (the order the DB build reads them in).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The CSAF samples, the open Debian record and the tracker files, as the DB build names them.
+fn source() -> &'static MemorySource {
+    static SOURCE: OnceLock<MemorySource> = OnceLock::new();
+    SOURCE.get_or_init(|| {
         let adv = shared().join("advisories");
-        let mut b = DbBuilder::new(&path).unwrap();
-        b.add_csaf("csaf:redhat-csaf-vex-samples", adv.join("redhat-csaf-vex-samples")).unwrap();
-        b.add_osv("debian-open", &record).unwrap();
-        b.add_debian_tracker("debian-tracker", adv.join("index-samples/debian-tracker-cve")).unwrap();
-        let report = b.finish().unwrap();
-        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-        path
+        let mut source = MemorySource::new();
+        let csaf = adv.join("redhat-csaf-vex-samples");
+        for file in json_files(&csaf) {
+            let doc = parse_csaf(&std::fs::read(&file).unwrap()).unwrap();
+            let rel = file.strip_prefix(&csaf).unwrap().display().to_string();
+            for record in to_records(&doc, &format!("csaf:{rel}")).0 {
+                source.add_record("csaf:redhat-csaf-vex-samples", &record);
+            }
+        }
+        source.add_record("debian-open", &parse_record(DEBIAN_OPEN.as_bytes()).unwrap());
+        for file in json_files(&adv.join("index-samples/debian-tracker-cve")) {
+            source.add_tracker_states("debian-tracker", parse_tracker_json(&std::fs::read(&file).unwrap()).unwrap());
+        }
+        source
     })
 }
 
@@ -72,8 +96,7 @@ fn rpm(name: &str, version: &str, source: &str, source_version: &str) -> Package
 }
 
 fn scan(packages: &[Package], os: &OsRelease) -> (Vec<Vulnerability>, Vec<String>) {
-    let db = Db::open(db()).unwrap();
-    match_packages(packages, Some(os), &db)
+    match_packages(packages, Some(os), source())
 }
 
 /// The finding with `id`, and the other ids found.
@@ -234,31 +257,18 @@ fn debian_tracker_postponed_is_wont_fix() {
 fn debian_tracker_official_json_urgency_and_states() {
     // The tracker's own JSON shape (written here; the real file is only online): bullseye
     // ignored (will not fix) with urgency low, bookworm a plain no-dsa.
-    let dir = tempfile::tempdir().unwrap();
-    let tracker = dir.path().join("tracker.json");
-    std::fs::write(
-        &tracker,
-        r#"{"openssl": {"CVE-2024-0727": {"releases": {
+    let tracker = br#"{"openssl": {"CVE-2024-0727": {"releases": {
             "bullseye": {"status": "open", "urgency": "low", "nodsa": "Minor issue", "nodsa_reason": "ignored"},
-            "bookworm": {"status": "open", "urgency": "medium", "nodsa": "Minor issue", "nodsa_reason": ""}}}}}"#,
-    )
-    .unwrap();
+            "bookworm": {"status": "open", "urgency": "medium", "nodsa": "Minor issue", "nodsa_reason": ""}}}}}"#;
     // The DEBIAN-CVE shape again, open in bullseye and bookworm.
-    let record = dir.path().join("r.json");
-    std::fs::write(
-        &record,
-        r#"{"id": "DEBIAN-CVE-2024-0727", "upstream": ["CVE-2024-0727"], "affected": [
+    let record = br#"{"id": "DEBIAN-CVE-2024-0727", "upstream": ["CVE-2024-0727"], "affected": [
             {"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]},
-            {"package": {"ecosystem": "Debian:12", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#,
-    )
-    .unwrap();
-    let path = dir.path().join("db.sqlite");
-    let mut b = DbBuilder::new(&path).unwrap();
-    b.add_osv("debian-open", &record).unwrap();
-    let source = b.add_debian_tracker("debian-tracker", &tracker).unwrap();
-    assert_eq!(source.records, 2);
-    b.finish().unwrap();
-    let db = Db::open(&path).unwrap();
+            {"package": {"ecosystem": "Debian:12", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#;
+    let mut db = MemorySource::new();
+    db.add_record("debian-open", &parse_record(record).unwrap());
+    let states = parse_tracker_json(tracker).unwrap();
+    assert_eq!(states.len(), 2);
+    db.add_tracker_states("debian-tracker", states);
     let p = deb("libssl1.1", "1.1.1w-0+deb11u1", "openssl");
     let (found, _) = match_packages(&[p], Some(&os("debian", "11", "Debian:11")), &db);
     assert_eq!(found.len(), 1, "{found:#?}");

@@ -1,14 +1,14 @@
 //! The range evaluator on hand-made event lists (the OSV spec's evaluation rules), a
 //! property test against an independent reference, and the matcher's handling of records it
-//! cannot evaluate, with an in-memory advisory source.
+//! cannot evaluate, with an in-memory advisory source (`MemorySource`, plus one injected
+//! lookup failure).
 
+use bulwark_advisory::osv::Event;
+use bulwark_advisory::{Advisory, EpssScore, MemorySource, SourceError, parse_record};
 use bulwark_core::report::{FixState, OsRelease, Package, SourcePackage};
 use bulwark_match::range::{Hit, RangeError, Upper, evaluate};
 use bulwark_match::{AdvisorySource, match_packages};
 use bulwark_version::{Ecosystem, Version};
-use bulwark_vulndb::osv::Event;
-use bulwark_vulndb::severity::severities_of;
-use bulwark_vulndb::{Advisory, parse_record};
 
 fn ev(list: &[(&str, &str)]) -> Vec<Event> {
     list.iter()
@@ -118,56 +118,38 @@ fn property_matches_reference_and_is_order_independent() {
     }
 }
 
-/// Advisories from OSV JSON, answered by exact ecosystem and name.
-struct Memory(Vec<Advisory>);
+/// Advisories from OSV JSON in a [`MemorySource`] that cannot tell which ecosystems it
+/// covers, with CVE-2099-0001 in KEV, and one failure injected: looking up package `broken`
+/// fails as a damaged store would.
+struct Memory(MemorySource);
 
 impl Memory {
     fn new(records: &[&str]) -> Memory {
-        Memory(
-            records
-                .iter()
-                .map(|json| {
-                    let r = parse_record(json.as_bytes()).unwrap();
-                    Advisory {
-                        id: r.id.clone(),
-                        source: "test".into(),
-                        modified: r.modified.clone(),
-                        published: r.published.clone(),
-                        withdrawn: r.withdrawn.clone(),
-                        summary: r.summary.clone(),
-                        aliases: r.aliases.clone(),
-                        upstream: r.upstream.clone(),
-                        related: r.related.clone(),
-                        severities: severities_of(&r),
-                        affected: r.affected.clone(),
-                    }
-                })
-                .collect(),
-        )
+        let mut source = MemorySource::new();
+        for json in records {
+            source.add_record("test", &parse_record(json.as_bytes()).unwrap());
+        }
+        source.add_kev("CVE-2099-0001");
+        source.add_epss("CVE-2099-0001", EpssScore { epss: 0.5, percentile: 0.9 });
+        Memory(source)
     }
 }
 
 impl AdvisorySource for Memory {
-    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String> {
+    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, SourceError> {
         if name == "broken" {
-            return Err("disk on fire".into());
+            return Err(SourceError::Service { location: "memory".into(), message: "disk on fire".into() });
         }
-        Ok(self
-            .0
-            .iter()
-            .filter(|a| {
-                a.affected.iter().any(|e| {
-                    e.package.as_ref().is_some_and(|p| p.ecosystem.eq_ignore_ascii_case(ecosystem) && p.name == name)
-                })
-            })
-            .cloned()
-            .collect())
+        self.0.advisories_for(ecosystem, name)
     }
-    fn kev(&self, cve: &str) -> bool {
-        cve == "CVE-2099-0001"
+    fn has_ecosystem(&self, _ecosystem: &str) -> Result<Option<bool>, SourceError> {
+        Ok(None)
     }
-    fn epss(&self, cve: &str) -> Option<(f64, f64)> {
-        (cve == "CVE-2099-0001").then_some((0.5, 0.9))
+    fn kev(&self, cve: &str) -> Result<bool, SourceError> {
+        self.0.kev(cve)
+    }
+    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, SourceError> {
+        self.0.epss(cve)
     }
 }
 
@@ -236,7 +218,11 @@ fn unevaluable_records_warn_and_do_not_match() {
     assert_eq!(warnings.len(), 4, "{warnings:?}");
     assert!(warnings.iter().any(|w| w.contains("PyPI/PYSEC-2099-2: unknown range event \"unfixed\"")));
     assert!(warnings.iter().any(|w| w.contains("PyPI/PYSEC-2099-2: invalid PEP 440 version \"not/a/version\"")));
-    assert!(warnings.iter().any(|w| w.contains("advisory lookup for PyPI broken failed: disk on fire")));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("advisory lookup for PyPI broken failed: advisory service memory: disk on fire"))
+    );
     assert!(warnings.iter().any(|w| w.starts_with("npm leftpad 1.0.0.0.0: not a valid npm version")));
 }
 
@@ -282,20 +268,20 @@ fn fixed_version_must_be_unaffected() {
 struct Covered(Memory, Memory);
 
 impl AdvisorySource for Covered {
-    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, String> {
+    fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, SourceError> {
         self.0.advisories_for(ecosystem, name)
     }
-    fn kev(&self, cve: &str) -> bool {
+    fn kev(&self, cve: &str) -> Result<bool, SourceError> {
         self.0.kev(cve)
     }
-    fn epss(&self, cve: &str) -> Option<(f64, f64)> {
+    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, SourceError> {
         self.0.epss(cve)
     }
-    fn has_ecosystem(&self, ecosystem: &str) -> Option<bool> {
-        Some(["pypi", "debian:12", "npm"].contains(&ecosystem.to_ascii_lowercase().as_str()))
+    fn has_ecosystem(&self, ecosystem: &str) -> Result<Option<bool>, SourceError> {
+        Ok(Some(["pypi", "debian:12", "npm"].contains(&ecosystem.to_ascii_lowercase().as_str())))
     }
-    fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, String> {
-        Ok(self.1.0.iter().filter(|a| a.aliases.iter().any(|x| x == id)).cloned().collect())
+    fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, SourceError> {
+        self.1.0.advisories_aliasing(id)
     }
 }
 

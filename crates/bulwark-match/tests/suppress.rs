@@ -1,16 +1,17 @@
 //! Ignore files and VEX documents applied to findings matched against real advisories from
-//! `../shared/advisories` (read in place). The ignore files and VEX documents are written
-//! here; the ids, packages and versions are read off the named records.
+//! `../shared/advisories` (read in place, held in a `MemorySource`: no database needed).
+//! The ignore files and VEX documents are written here; the ids, packages and versions are
+//! read off the named records.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use bulwark_advisory::{MemorySource, parse_record};
 use bulwark_core::Digest;
 use bulwark_core::report::{ExceptionStatus, OsRelease, Package, ScanReport, SourcePackage, Suppression};
 use bulwark_core::time::Date;
 use bulwark_match::match_packages;
 use bulwark_match::suppress::{self, IgnoreFile, Vex, VexFormat, VexStatus};
-use bulwark_vulndb::{Db, DbBuilder};
 
 fn shared() -> PathBuf {
     let dir = std::env::var_os("BULWARK_SHARED")
@@ -36,18 +37,16 @@ const RECORDS: [&str; 6] = [
 
 const DIGEST: &str = "sha256:124c7d2707904eea7431fffe91522a01e5a861a624ee31d03372cc1d138a3126";
 
-fn db() -> Db {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    let path = PATH.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulwark-match-suppress.db");
-        let mut b = DbBuilder::new(&path).unwrap();
+fn source() -> &'static MemorySource {
+    static SOURCE: OnceLock<MemorySource> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let mut source = MemorySource::new();
         for (i, rel) in RECORDS.iter().enumerate() {
-            b.add_osv(&format!("record-{i}"), shared().join("advisories").join(rel)).unwrap();
+            let bytes = std::fs::read(shared().join("advisories").join(rel)).unwrap();
+            source.add_record(&format!("record-{i}"), &parse_record(&bytes).unwrap());
         }
-        assert!(b.finish().unwrap().warnings.is_empty());
-        path
-    });
-    Db::open(path).unwrap()
+        source
+    })
 }
 
 fn package(ty: &str, name: &str, version: &str, purl: &str, location: &str) -> Package {
@@ -103,7 +102,7 @@ fn report() -> ScanReport {
         osv_ecosystem: Some("Debian:10".into()),
         distroless: false,
     };
-    let (vulnerabilities, warnings) = match_packages(&packages, Some(&os), &db());
+    let (vulnerabilities, warnings) = match_packages(&packages, Some(&os), source());
     assert!(warnings.is_empty(), "{warnings:?}");
     let mut report = ScanReport { vulnerabilities, ..ScanReport::default() };
     report.image.reference = "registry:ghcr.io/acme/app:1.0".into();

@@ -10,11 +10,12 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-use crate::db::{Metadata, SCHEMA, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name};
+use crate::db::{Metadata, SCHEMA, SCHEMA_VERSION, SourceInfo};
 use crate::enrich::{self, MAX_FEED_BYTES};
 use crate::error::{Error, Result};
 use crate::osv::{Format, MAX_RECORD_BYTES, parse_record_as};
 use crate::severity::severities_of;
+use crate::{ecosystem_key, normalize_name};
 
 /// The `meta` key of the per-source fetch times (JSON map of source name to RFC 3339).
 pub(crate) const FETCHED_KEY: &str = "source_fetched_at";
@@ -416,8 +417,9 @@ impl DbBuilder {
             "debian_tracker" => 7,
             _ => return Ok(0),
         };
+        let old_conn = old.conn();
         let mut read =
-            old.conn.prepare(&format!("SELECT * FROM {table} WHERE source = ?1")).map_err(Error::db(old.path()))?;
+            old_conn.prepare(&format!("SELECT * FROM {table} WHERE source = ?1")).map_err(Error::db(old.path()))?;
         let placeholders = (1..=columns).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
         let mut write = self
             .conn

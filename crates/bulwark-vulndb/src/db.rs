@@ -2,12 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+
+use bulwark_advisory::{Advisory, ecosystem_key, normalize_name, retain_entry_severities};
 
 use crate::enrich::{EpssScore, KevEntry};
 use crate::error::{Error, Result};
 use crate::osv::{Affected, Format, Record, parse_record_as};
+use crate::pool::{Conn, Pool, content_digest, open_connection};
 use crate::severity::{Severity, dedupe};
 
 /// The schema this crate writes and reads. Bump it on any incompatible change; [`Db::open`]
@@ -89,44 +92,6 @@ CREATE TABLE debian_tracker (
 ) WITHOUT ROWID;
 "#;
 
-/// The key an ecosystem is stored and queried under: trimmed and lower-cased, release kept.
-pub fn ecosystem_key(ecosystem: &str) -> String {
-    ecosystem.trim().to_ascii_lowercase()
-}
-
-/// Normalises a package name the way its ecosystem compares names, so that the name an
-/// installed package reports and the name an advisory uses meet:
-///
-/// - PyPI: PEP 503 (lower-case, runs of `-`, `_`, `.` become one `-`).
-/// - NuGet, Packagist: lower-case (both registries are case-insensitive).
-/// - everything else: as published (Go module paths, Maven coordinates, npm, RubyGems and
-///   crates.io names are case-sensitive or canonical already; Debian and Alpine source
-///   package names are lower-case by policy).
-pub fn normalize_name(ecosystem: &str, name: &str) -> String {
-    let name = name.trim();
-    let base = ecosystem.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
-    match base.as_str() {
-        "pypi" => {
-            let mut out = String::with_capacity(name.len());
-            let mut sep = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    sep = true;
-                } else {
-                    if sep && !out.is_empty() {
-                        out.push('-');
-                    }
-                    sep = false;
-                    out.extend(c.to_lowercase());
-                }
-            }
-            out
-        }
-        "nuget" | "packagist" => name.to_lowercase(),
-        _ => name.to_owned(),
-    }
-}
-
 /// An in-memory database with this version's schema, to compare a file's tables against.
 fn schema_connection() -> Result<Connection> {
     let conn = Connection::open_in_memory().map_err(Error::db(":memory:"))?;
@@ -183,41 +148,6 @@ fn check_header(path: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `Some(i)` for origins inside `affected[i]`.
-fn affected_index(origin: &str) -> Option<i64> {
-    let rest = origin.strip_prefix("osv:affected[")?;
-    rest[..rest.find(']')?].parse().ok()
-}
-
-/// An advisory as the matcher needs it: everything except the free-text details, with only
-/// the `affected` entries of the package that was asked for (see [`Db::advisories_for`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Advisory {
-    pub id: String,
-    /// The name of the source it was read from (as given to the builder).
-    pub source: String,
-    pub modified: Option<String>,
-    pub published: Option<String>,
-    /// Set for withdrawn advisories; these are never returned by [`Db::advisories_for`].
-    pub withdrawn: Option<String>,
-    pub summary: Option<String>,
-    pub aliases: Vec<String>,
-    pub upstream: Vec<String>,
-    pub related: Vec<String>,
-    /// The record's severities, plus NVD's when the record had no CVSS of its own. From
-    /// [`Db::advisories_for`], those stated inside other packages' `affected` entries are
-    /// left out.
-    pub severities: Vec<Severity>,
-    pub affected: Vec<Affected>,
-}
-
-impl Advisory {
-    /// The highest computed CVSS base score, if any.
-    pub fn max_cvss(&self) -> Option<f64> {
-        self.severities.iter().filter_map(|s| s.score).reduce(f64::max)
-    }
 }
 
 /// A KEV entry with the source it came from.
@@ -286,9 +216,13 @@ pub struct Metadata {
 }
 
 /// An open advisory DB (read-only).
+///
+/// `Send + Sync`: one handle serves every thread of a process. Lookups borrow a connection
+/// from a small pool (one per core, at most 8; see `pool.rs`), so concurrent scans query in
+/// parallel rather than queueing behind one lock.
 #[derive(Debug)]
 pub struct Db {
-    pub(crate) conn: Connection,
+    pub(crate) pool: Pool,
     pub(crate) path: PathBuf,
 }
 
@@ -298,6 +232,13 @@ impl Db {
     /// Cheap checks run here (it is a file, an SQLite file, no shorter than its header says);
     /// [`Db::verify`] checks everything and is run on every database written or imported.
     pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        Db::open_with_connections(path, Pool::default_max())
+    }
+
+    /// [`Db::open`], with at most `max` SQLite connections for concurrent lookups (at least
+    /// one; [`Db::open`] allows one per core, at most 8). Connections are opened when
+    /// concurrent lookups need them.
+    pub fn open_with_connections(path: impl AsRef<Path>, max: usize) -> Result<Db> {
         let path = path.as_ref().to_path_buf();
         if path.is_dir() {
             return Err(Error::IsDirectory { path });
@@ -310,16 +251,7 @@ impl Db {
             });
         }
         check_header(&path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(Error::db(&path))?;
-        // Reads go through the page cache without copies; the file is never written in place.
-        // (Measured against a 32 MiB page cache and no mmap: mmap is ~5% faster here.)
-        conn.pragma_update(None, "mmap_size", 256i64 << 20).map_err(Error::db(&path))?;
-        // Keep the shared lock from the first read on: otherwise every query is its own read
-        // transaction that takes and drops an fcntl lock and stats the file and its journal
-        // (a third of the time of a 1,000-package match). The file is only ever replaced by
-        // rename, never written in place, so holding a read lock blocks no one.
-        conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(Error::db(&path))?;
+        let conn = open_connection(&path)?;
         let found: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
             .optional()
@@ -328,7 +260,13 @@ impl Db {
         if found != SCHEMA_VERSION.to_string() {
             return Err(Error::SchemaVersion { path, found, expected: SCHEMA_VERSION });
         }
-        Ok(Db { conn, path })
+        let digest = content_digest(&conn, &path)?;
+        Ok(Db { pool: Pool::new(path.clone(), conn, digest, max), path })
+    }
+
+    /// A connection of the pool, for one lookup. Never take a second one while holding one.
+    pub(crate) fn conn(&self) -> Conn<'_> {
+        self.pool.get()
     }
 
     /// The file this DB was opened from.
@@ -342,8 +280,9 @@ impl Db {
     /// Reads every page, so it costs about as much as a copy of the file.
     pub fn verify(&self) -> Result<()> {
         let corrupt = |message: String| Error::Corrupt { path: self.path.clone(), message };
-        let problems: Vec<String> = self
-            .conn
+        let stated = self.meta_value("content_digest")?.unwrap_or_default();
+        let conn = self.conn();
+        let problems: Vec<String> = conn
             .prepare("PRAGMA integrity_check(20)")
             .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
             .map_err(|e| corrupt(format!("integrity check failed: {e}")))?;
@@ -351,7 +290,7 @@ impl Db {
             return Err(corrupt(format!("SQLite integrity check: {}", problems.join("; "))));
         }
         let expected = table_columns(&schema_connection()?).map_err(Error::db(&self.path))?;
-        let found = table_columns(&self.conn).map_err(Error::db(&self.path))?;
+        let found = table_columns(&conn).map_err(Error::db(&self.path))?;
         if found != expected {
             let names = |m: &std::collections::BTreeMap<String, Vec<String>>| {
                 m.iter().map(|(t, c)| format!("{t}({})", c.join(","))).collect::<Vec<_>>().join(" ")
@@ -362,8 +301,7 @@ impl Db {
                 names(&expected)
             )));
         }
-        let stated = self.meta_value("content_digest")?.unwrap_or_default();
-        let computed = crate::build::content_digest(&self.conn).map_err(|e| corrupt(e.to_string()))?;
+        let computed = crate::build::content_digest(&conn).map_err(|e| corrupt(e.to_string()))?;
         if stated != computed {
             return Err(corrupt(format!(
                 "its content digest is {computed} but its metadata says {}",
@@ -382,8 +320,8 @@ impl Db {
     /// [`normalize_name`] on both sides. Version matching is the caller's job
     /// (`bulwark-match`).
     pub fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT a.id, a.source, a.modified, a.published, a.withdrawn, a.summary, a.aliases, a.upstream,
                         a.related, a.severity, f.entry, f.idx
@@ -395,11 +333,11 @@ impl Db {
         let mut rows = stmt
             .query(params![ecosystem_key(ecosystem), normalize_name(ecosystem, name)])
             .map_err(Error::db(&self.path))?;
-        let mut out: Vec<(Advisory, Vec<i64>)> = Vec::new();
+        let mut out: Vec<(Advisory, Vec<usize>)> = Vec::new();
         while let Some(row) = rows.next().map_err(Error::db(&self.path))? {
             let id: String = row.get(0).map_err(Error::db(&self.path))?;
             let entry: String = row.get(10).map_err(Error::db(&self.path))?;
-            let idx: i64 = row.get(11).map_err(Error::db(&self.path))?;
+            let idx = usize::try_from(row.get::<_, i64>(11).map_err(Error::db(&self.path))?).unwrap_or(usize::MAX);
             let entry: Affected = self.json(&entry, &id)?;
             if let Some((last, idxs)) = out.last_mut().filter(|(a, _)| a.id == id) {
                 last.affected.push(entry);
@@ -417,8 +355,7 @@ impl Db {
         Ok(out
             .into_iter()
             .map(|(mut a, idxs)| {
-                a.severities.retain(|s| affected_index(&s.origin).is_none_or(|i| idxs.contains(&i)));
-                dedupe(&mut a.severities);
+                retain_entry_severities(&mut a.severities, &idxs);
                 a
             })
             .collect())
@@ -427,8 +364,8 @@ impl Db {
     /// One advisory by id with all its `affected` entries (withdrawn ones included).
     pub fn advisory(&self, id: &str) -> Result<Option<Advisory>> {
         let Some(record) = self.record(id)? else { return Ok(None) };
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT id, source, modified, published, withdrawn, summary, aliases, upstream, related, severity
                  FROM advisories WHERE id = ?1",
@@ -445,13 +382,13 @@ impl Db {
     /// The full record as published (parsed from the stored original bytes).
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         let Some((format, bytes)) = self.raw_record(id)? else { return Ok(None) };
-        parse_record_as(&bytes, format).map(Some)
+        Ok(Some(parse_record_as(&bytes, format)?))
     }
 
     /// The original bytes of a record and their format.
     pub fn raw_record(&self, id: &str) -> Result<Option<(Format, Vec<u8>)>> {
-        let row: Option<(String, Vec<u8>)> = self
-            .conn
+        let conn = self.conn();
+        let row: Option<(String, Vec<u8>)> = conn
             .query_row("SELECT format, raw FROM advisories WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(Error::db(&self.path))?;
@@ -481,8 +418,8 @@ impl Db {
     /// it and the newest `modified` among them, sorted by ecosystem (as published, e.g.
     /// `Debian:12`).
     pub fn ecosystems(&self) -> Result<Vec<EcosystemInfo>> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare(
                 "SELECT f.ecosystem, min(json_extract(f.entry, '$.package.ecosystem')), count(DISTINCT f.advisory),
                         max(a.modified)
@@ -507,16 +444,16 @@ impl Db {
 
     /// A `meta` row other than the ones [`Db::metadata`] reads (e.g. the update state).
     pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        let conn = self.conn();
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(Error::db(&self.path))
     }
 
     /// The id and `modified` time of every record read from `source`.
     pub(crate) fn record_times(&self, source: &str) -> Result<Vec<(String, String)>> {
-        self.conn
-            .prepare("SELECT id, ifnull(modified, '') FROM advisories WHERE source = ?1")
+        let conn = self.conn();
+        conn.prepare("SELECT id, ifnull(modified, '') FROM advisories WHERE source = ?1")
             .and_then(|mut s| s.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(Error::db(&self.path))
     }
@@ -527,8 +464,8 @@ impl Db {
         source: &str,
         mut f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare("SELECT id, format, raw FROM advisories WHERE source = ?1 ORDER BY id")
             .map_err(Error::db(&self.path))?;
         let mut rows = stmt.query([source]).map_err(Error::db(&self.path))?;
@@ -546,8 +483,8 @@ impl Db {
 
     /// Ids of the advisories that list `alias` in `aliases`, `upstream` or `related`, sorted.
     pub fn ids_for_alias(&self, alias: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT DISTINCT a.id FROM aliases x JOIN advisories a ON a.rowid = x.advisory
                  WHERE x.alias = ?1 ORDER BY a.id",
@@ -562,8 +499,8 @@ impl Db {
 
     /// The KEV entry for a CVE, if it is a known exploited vulnerability.
     pub fn kev(&self, cve: &str) -> Result<Option<Kev>> {
-        let row: Option<(String, String)> = self
-            .conn
+        let conn = self.conn();
+        let row: Option<(String, String)> = conn
             .prepare_cached("SELECT entry, source FROM kev WHERE cve = ?1")
             .and_then(|mut s| s.query_row([cve], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(Error::db(&self.path))?;
@@ -572,8 +509,8 @@ impl Db {
 
     /// The EPSS score of a CVE.
     pub fn epss(&self, cve: &str) -> Result<Option<Epss>> {
-        self.conn
-            .prepare_cached("SELECT epss, percentile, source FROM epss WHERE cve = ?1")
+        let conn = self.conn();
+        conn.prepare_cached("SELECT epss, percentile, source FROM epss WHERE cve = ?1")
             .and_then(|mut s| {
                 s.query_row([cve], |r| {
                     Ok(Epss {
@@ -589,8 +526,8 @@ impl Db {
 
     /// NVD's CVSS metrics for a CVE, as stored (whether or not an advisory used them).
     pub fn nvd_cvss(&self, cve: &str) -> Result<Vec<Severity>> {
-        let rows: Vec<String> = self
-            .conn
+        let conn = self.conn();
+        let rows: Vec<String> = conn
             .prepare_cached("SELECT severity FROM nvd_cvss WHERE cve = ?1 ORDER BY seq")
             .and_then(|mut s| s.query_map([cve], |r| r.get(0))?.collect())
             .map_err(Error::db(&self.path))?;
@@ -599,15 +536,14 @@ impl Db {
 
     /// Schema version, build time, sources and content digest.
     pub fn metadata(&self) -> Result<Metadata> {
+        let conn = self.conn();
         let meta = |key: &str| -> Result<String> {
-            self.conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
                 .map_err(Error::db(&self.path))
                 .map(Option::unwrap_or_default)
         };
-        let mut stmt = self
-            .conn
+        let mut stmt = conn
             .prepare(
                 "SELECT name, kind, location, sha256, files, records, withdrawn, invalid, duplicates, detail
                  FROM sources ORDER BY name",
@@ -674,30 +610,5 @@ impl Db {
     fn json<T: serde::de::DeserializeOwned>(&self, s: &str, key: &str) -> Result<T> {
         serde_json::from_str(s)
             .map_err(|e| Error::Db { path: self.path.clone(), message: format!("corrupt row for {key}: {e}") })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        // PEP 503's own examples.
-        for n in [
-            "friendly-bar",
-            "Friendly-Bar",
-            "FRIENDLY-BAR",
-            "friendly.bar",
-            "friendly_bar",
-            "friendly--bar",
-            "FrIeNdLy-._.-bAr",
-        ] {
-            assert_eq!(normalize_name("PyPI", n), "friendly-bar", "{n}");
-        }
-        assert_eq!(normalize_name("NuGet", "Newtonsoft.Json"), "newtonsoft.json");
-        assert_eq!(normalize_name("Go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
-        assert_eq!(normalize_name("Debian:10", "openssl"), "openssl");
-        assert_eq!(ecosystem_key(" Debian:10 "), "debian:10");
     }
 }

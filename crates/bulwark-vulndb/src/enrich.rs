@@ -67,14 +67,8 @@ pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, String> {
     Ok(KevCatalog { catalog_version: raw.catalog_version, date_released: raw.date_released, entries, skipped })
 }
 
-/// One EPSS row.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpssScore {
-    /// Probability of exploitation activity in the next 30 days, 0–1.
-    pub epss: f64,
-    /// Rank among all scored CVEs, 0–1.
-    pub percentile: f64,
-}
+/// One EPSS row (the model's type: the matcher reads it through `AdvisorySource::epss`).
+pub use bulwark_advisory::EpssScore;
 
 /// A FIRST EPSS daily file.
 #[derive(Debug, Clone, PartialEq)]

@@ -47,6 +47,16 @@ pub enum Error {
     SchemaVersion { path: PathBuf, found: String, expected: u32 },
 }
 
+/// Parse errors of the advisory model keep their wording (`invalid OSV record: …`).
+impl From<bulwark_advisory::Error> for Error {
+    fn from(e: bulwark_advisory::Error) -> Error {
+        match e {
+            bulwark_advisory::Error::InvalidRecord { message } => Error::InvalidRecord { message },
+            other => Error::InvalidRecord { message: other.to_string() },
+        }
+    }
+}
+
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -1,8 +1,10 @@
 //! Advisory feeds and the local advisory DB.
 //!
-//! - [`osv`]: lenient OSV records (JSON or YAML), [`parse_record`] for untrusted bytes.
-//! - [`severity`]: CVSS v2/v3.x/v4.0 base scores from vectors, GHSA severity, Debian urgency,
-//!   Ubuntu priority — each with where it came from.
+//! The advisory model (OSV records, severities, CSAF conversion, typed Red Hat and Debian
+//! tracker states, the `AdvisorySource` trait) is the pure crate `bulwark-advisory`; its
+//! modules are re-exported here ([`osv`], [`severity`], [`csaf`], [`debian_tracker`]) so
+//! that feed code reads as before. [`Db`] implements [`AdvisorySource`].
+//!
 //! - [`enrich`]: CISA KEV, FIRST EPSS and NVD 2.0 CVSS feeds.
 //! - [`DbBuilder`] ingests OSV directories, files and `all.zip` archives plus enrichment
 //!   feeds into one SQLite file, replaced atomically; [`Db`] opens it read-only and answers
@@ -48,15 +50,15 @@ mod db;
 pub mod debian_tracker;
 pub mod enrich;
 mod error;
-pub mod osv;
-pub mod severity;
+mod pool;
+mod source;
 pub mod update;
 
+pub use bulwark_advisory::{AdvisorySource, SourceError, osv, severity};
+
 pub use build::{BuildReport, DbBuilder, Warning};
-pub use db::{
-    Advisory, Db, EcosystemInfo, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name,
-};
-pub use debian_tracker::TrackerState;
+pub use bulwark_advisory::{Advisory, TrackerState, TrackerStatus, ecosystem_key, normalize_name};
+pub use db::{Db, EcosystemInfo, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo};
 pub use error::{Error, Result};
 pub use osv::{Format, Record, parse_record};
 pub use severity::{Rating, Scheme, Severity};

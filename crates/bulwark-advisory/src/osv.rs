@@ -205,7 +205,7 @@ impl Format {
         }
     }
 
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Yaml => "yaml",
