@@ -433,6 +433,17 @@ printf '{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:@s/real@1.0.0",
     > "$work/lock1.json"
 with_selector 002 "$work/lock1.json" npm-lock-v1
 
-for t in layer_tar manifest reference docker_save www_authenticate registry_headers dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests; do
+# ---- osv_record: real records of each shape (JSON, YAML, distro, CSAF-derived) ----------
+advisories="${ADVISORIES:-$here/../../shared/advisories}"
+mkdir -p "$corpus/osv_record"
+rm -f "$corpus/osv_record"/seed-*
+for f in go-vulndb/data/osv/GO-2023-1571.json pypa-advisory-db/vulns/py/PYSEC-2022-42969.yaml \
+    debian-elts-osv/advisories/ELA-1619-1.json index-samples/ghsa-osv/*.json index-samples/ubuntu-osv/*.json; do
+    for g in "$advisories"/$f; do
+        [ -f "$g" ] && cp "$g" "$corpus/osv_record/seed-$(basename "$g")"
+    done
+done
+
+for t in layer_tar manifest reference docker_save www_authenticate registry_headers dpkg_status apk_installed rpm_db java_archive go_rust_binary lang_manifests osv_record; do
     echo "$t: $(ls "$corpus/$t" | wc -l) files"
 done

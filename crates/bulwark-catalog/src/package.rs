@@ -32,7 +32,8 @@ pub enum PackageKind {
 }
 
 impl PackageKind {
-    /// The purl type (`deb`, `apk`, `rpm`).
+    /// The purl type (`deb`, `apk`, `rpm`). Its OSV ecosystem, for language packages, is
+    /// `bulwark_advisory::osv_ecosystem_of_purl_type` (the one table of it).
     pub fn purl_type(self) -> &'static str {
         match self {
             PackageKind::Deb => "deb",
@@ -52,22 +53,6 @@ impl PackageKind {
     /// Whether the OS package manager installs packages of this kind.
     pub fn is_os(self) -> bool {
         matches!(self, PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm)
-    }
-
-    /// The OSV ecosystem name of a language package kind (`None` for OS packages, whose
-    /// ecosystem depends on the distro release).
-    pub fn osv_ecosystem(self) -> Option<&'static str> {
-        Some(match self {
-            PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm => return None,
-            PackageKind::Python => "PyPI",
-            PackageKind::Npm => "npm",
-            PackageKind::GoModule => "Go",
-            PackageKind::Cargo => "crates.io",
-            PackageKind::Maven => "Maven",
-            PackageKind::Gem => "RubyGems",
-            PackageKind::Composer => "Packagist",
-            PackageKind::NuGet => "NuGet",
-        })
     }
 }
 

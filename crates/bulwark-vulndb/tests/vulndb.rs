@@ -1,10 +1,13 @@
 //! Integration tests against the real advisory data in `../shared/advisories`, read in place.
 //! Expected values are read off the records themselves; each assertion names the record.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use bulwark_advisory::{Advisory, AdvisorySource, MemorySource};
 
 use bulwark_vulndb::osv::Event;
 use bulwark_vulndb::severity::cvss_base_score;
@@ -323,7 +326,7 @@ fn every_cvss_vector_in_the_feeds_scores() {
     }
     assert!(n > 0);
     let dir = adv("rustsec-osv/crates");
-    let mut versions = std::collections::BTreeSet::new();
+    let mut versions = BTreeSet::new();
     for e in fs::read_dir(&dir).unwrap() {
         let rec = parse_record(&fs::read(e.unwrap().path()).unwrap()).unwrap();
         for s in bulwark_vulndb::severity::severities_of(&rec) {
@@ -414,7 +417,7 @@ fn nvd_cvss_fills_records_without_severity() {
     assert!(a.severities.iter().all(|s| s.origin.starts_with("osv:")), "{:?}", a.severities);
 }
 
-fn full_advisory(eco: &str, name: &str, id: &str) -> bulwark_vulndb::Advisory {
+fn full_advisory(eco: &str, name: &str, id: &str) -> Advisory {
     let db = Db::open(&full().path).unwrap();
     db.advisories_for(eco, name).unwrap().into_iter().find(|a| a.id == id).unwrap()
 }
@@ -623,7 +626,7 @@ fn parse_record_survives_every_prefix() {
 #[test]
 fn open_and_1000_queries_are_fast() {
     let built = full();
-    let mut pairs = std::collections::BTreeSet::new();
+    let mut pairs = BTreeSet::new();
     let db = Db::open(&built.path).unwrap();
     for (_, rel) in SOURCES {
         for e in walk(&adv(rel)) {
@@ -708,4 +711,210 @@ fn verify_finds_each_kind_of_damage() {
         let err = Db::open(&p).unwrap().verify().unwrap_err();
         assert!(err.to_string().contains(want), "{name}: {err}");
     }
+}
+
+/// The OSV files under `dir` as the DB build reads them: dot files skipped, sorted by their
+/// relative path.
+fn osv_files(dir: &Path) -> Vec<PathBuf> {
+    fn go(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = e.path();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                go(root, &p, out);
+            } else if Format::from_path(&name).is_some() {
+                out.push((p.strip_prefix(root).unwrap().to_string_lossy().into_owned(), p));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(dir, dir, &mut out);
+    out.sort();
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Every record of [`SOURCES`] in a `MemorySource`, read as the DB build reads them.
+fn memory_of_sources() -> (MemorySource, BTreeSet<(String, String)>) {
+    let mut source = MemorySource::new();
+    let mut packages = BTreeSet::new();
+    for (name, rel) in SOURCES {
+        for file in osv_files(&adv(rel)) {
+            let Ok(record) = parse_record(&fs::read(&file).unwrap()) else { continue };
+            if record.withdrawn.is_none() {
+                for p in record.affected.iter().filter_map(|a| a.package.as_ref()) {
+                    packages.insert((p.ecosystem.clone(), p.name.clone()));
+                }
+            }
+            source.add_record(name, &record);
+        }
+    }
+    (source, packages)
+}
+
+/// Drops the CVSS values the DB attaches from NVD (the in-memory source has no NVD feed).
+fn without_nvd(mut list: Vec<Advisory>) -> Vec<Advisory> {
+    for a in &mut list {
+        a.severities.retain(|s| !s.origin.starts_with("nvd:"));
+    }
+    list
+}
+
+/// The database and `MemorySource` answer every package lookup of the real feeds alike, as
+/// the matcher's `AdvisorySource` (ids, entries, severities), and so do the alias lookups
+/// and the ecosystem checks: the matcher's unit tests, which run on the in-memory source,
+/// test what a scan sees.
+#[test]
+fn db_and_memory_source_answer_alike() {
+    let db = Db::open(&full().path).unwrap();
+    let (memory, packages) = memory_of_sources();
+    assert!(packages.len() > 3000, "{} packages", packages.len());
+    let (db, memory): (&dyn AdvisorySource, &dyn AdvisorySource) = (&db, &memory);
+    let mut cves = BTreeSet::new();
+    for (eco, name) in &packages {
+        let from_db = without_nvd(db.advisories_for(eco, name).unwrap());
+        let from_memory = memory.advisories_for(eco, name).unwrap();
+        assert!(!from_db.is_empty(), "{eco} {name}");
+        assert_eq!(from_db, from_memory, "{eco} {name}");
+        cves.extend(from_db.iter().flat_map(|a| a.aliases.iter().filter(|x| x.starts_with("CVE-")).cloned()));
+    }
+    for cve in cves.iter().step_by(7) {
+        assert_eq!(
+            without_nvd(db.advisories_aliasing(cve).unwrap()),
+            memory.advisories_aliasing(cve).unwrap(),
+            "{cve}"
+        );
+    }
+    for eco in ["Go", "crates.io", "PyPI", "Debian:10", "debian:9", "npm", "Debian:12", "Red Hat:enterprise_linux:9"] {
+        assert_eq!(db.has_ecosystem(eco).unwrap(), memory.has_ecosystem(eco).unwrap(), "{eco}");
+    }
+}
+
+/// The same, through the matcher, for what only CSAF and the Debian tracker say (typed Red
+/// Hat and tracker states): one database and one in-memory source built from the same
+/// documents give the same findings, warnings and gaps.
+#[test]
+fn db_and_memory_source_match_alike_on_vendor_states() {
+    use bulwark_advisory::csaf::{parse_csaf, to_records};
+    use bulwark_core::report::{OsRelease, Package, SourcePackage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let (csaf, tracker, elts) =
+        (adv("redhat-csaf-vex-samples"), adv("index-samples/debian-tracker-cve"), adv("debian-elts-osv/advisories"));
+    let mut b = DbBuilder::new(&path).unwrap();
+    b.add_csaf("csaf:samples", &csaf).unwrap();
+    b.add_debian_tracker("tracker", &tracker).unwrap();
+    b.add_osv("elts", &elts).unwrap();
+    b.finish().unwrap();
+    let db = Db::open(&path).unwrap();
+
+    let mut memory = MemorySource::new();
+    for file in osv_files(&csaf) {
+        let rel = file.strip_prefix(&csaf).unwrap().display().to_string();
+        for record in to_records(&parse_csaf(&fs::read(&file).unwrap()).unwrap(), &format!("csaf:{rel}")).0 {
+            memory.add_record("csaf:samples", &record);
+        }
+    }
+    for file in osv_files(&tracker) {
+        memory.add_tracker_states(
+            "tracker",
+            bulwark_vulndb::debian_tracker::parse_tracker(&fs::read(&file).unwrap()).unwrap(),
+        );
+    }
+    for file in osv_files(&elts) {
+        if let Ok(record) = parse_record(&fs::read(&file).unwrap()) {
+            memory.add_record("elts", &record);
+        }
+    }
+
+    let os = |id: &str, version: &str, eco: &str| OsRelease {
+        id: id.into(),
+        version_id: Some(version.into()),
+        version_codename: None,
+        pretty_name: None,
+        source: "/etc/os-release".into(),
+        osv_ecosystem: Some(eco.into()),
+        distroless: false,
+    };
+    let package = |ty: &str, name: &str, version: &str, source: &str| Package {
+        ecosystem: ty.into(),
+        name: name.into(),
+        version: version.into(),
+        purl: format!("pkg:{ty}/{name}@{version}"),
+        arch: None,
+        source: Some(SourcePackage { name: source.into(), version: None }),
+        license: None,
+        locations: vec!["/var/lib/pkgdb".into()],
+        layer: Some(0),
+        removed_in: None,
+        dependencies: Vec::new(),
+    };
+    // Names and versions from the documents: cve-2024-0727-openssl.json (RHEL 7 no_fix_planned,
+    // RHEL 9 fixed in 1:3.0.7-27.el9, compat-openssl11 none_available), cve-2023-38545.json
+    // (curl), cve-2025-6176.json (brotli); the tracker's CVE-2024-0727 (buster openssl
+    // postponed) with ELTS openssl records.
+    let cases = [
+        (
+            os("rhel", "9.4", "Red Hat:enterprise_linux:9"),
+            vec![
+                package("rpm", "openssl-libs", "1:3.0.7-26.el9", "openssl"),
+                package("rpm", "compat-openssl11", "1:1.1.1k-4.el9_0", "compat-openssl11"),
+                package("rpm", "libcurl", "7.76.1-26.el9_3", "curl"),
+                package("rpm", "brotli", "1.0.9-7.el9_5", "brotli"),
+            ],
+        ),
+        (
+            os("rhel", "7.9", "Red Hat:enterprise_linux:7"),
+            vec![package("rpm", "openssl-libs", "1:1.0.2k-26.el7_9", "openssl")],
+        ),
+        (os("rocky", "9.5", "Rocky Linux:9"), vec![package("rpm", "brotli", "1.0.9-7.el9_5", "brotli")]),
+        (
+            os("debian", "10", "Debian:10"),
+            vec![
+                package("deb", "libssl1.1", "1.1.1d-0+deb10u3", "openssl"),
+                package("deb", "curl", "7.64.0-4+deb10u1", "curl"),
+            ],
+        ),
+    ];
+    let mut findings = 0;
+    for (os, packages) in &cases {
+        let from_db = bulwark_match::match_packages_checked(packages, Some(os), &db);
+        let from_memory = bulwark_match::match_packages_checked(packages, Some(os), &memory);
+        findings += from_db.vulnerabilities.len();
+        assert_eq!(format!("{from_db:?}"), format!("{from_memory:?}"), "{}", os.id);
+    }
+    assert!(findings > 10, "{findings} findings");
+}
+
+/// One `Db` serves many threads at once (a server's workers), with the answers a single
+/// thread gets.
+#[test]
+fn one_db_serves_many_threads() {
+    fn shared_by_threads<T: Send + Sync>(_: &T) {}
+    let db = Db::open(&full().path).unwrap();
+    shared_by_threads(&db);
+    let (_, packages) = memory_of_sources();
+    let packages: Vec<(String, String)> = packages.into_iter().step_by(10).collect();
+    let expected: Vec<Vec<String>> = packages
+        .iter()
+        .map(|(eco, name)| db.advisories_for(eco, name).unwrap().into_iter().map(|a| a.id).collect())
+        .collect();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (db, packages, expected) = (&db, &packages, &expected);
+            s.spawn(move || {
+                // Each thread walks the list from another point, so lookups overlap.
+                for i in 0..packages.len() {
+                    let i = (i + t * packages.len() / 8) % packages.len();
+                    let (eco, name) = &packages[i];
+                    let ids: Vec<String> = db.advisories_for(eco, name).unwrap().into_iter().map(|a| a.id).collect();
+                    assert_eq!(ids, expected[i], "{eco} {name}");
+                }
+            });
+        }
+    });
 }
