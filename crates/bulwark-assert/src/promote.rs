@@ -194,6 +194,52 @@ struct BlobRef {
     size: u64,
 }
 
+/// What a manifest or index refers to: its media type, the manifests under it (for an
+/// index) and the blobs it names (config and layers, for an image manifest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct References {
+    /// The manifest's media type (its own field, else the registry's, else guessed).
+    pub media_type: String,
+    /// Child manifests of an index, with their declared media types.
+    pub manifests: Vec<ChildManifest>,
+    /// Blobs with their sizes.
+    pub blobs: Vec<(Digest, u64)>,
+}
+
+/// A manifest listed by an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildManifest {
+    /// Its digest.
+    pub digest: Digest,
+    /// The media type the index declares, if any.
+    pub media_type: Option<String>,
+}
+
+/// Reads what a fetched manifest refers to (untrusted bytes: fuzzed by `promote_manifest`).
+/// `content_type` is what the registry (or the parent index) said it is.
+pub fn references(bytes: &[u8], content_type: Option<&str>) -> std::result::Result<References, String> {
+    let doc: Doc = serde_json::from_slice(bytes).map_err(|e| format!("not a manifest: {e}"))?;
+    let media_type = doc
+        .media_type
+        .clone()
+        .or(content_type.filter(|t| bulwark_registry::is_manifest_type(t)).map(str::to_owned))
+        .unwrap_or_else(|| if doc.manifests.is_some() { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() });
+    let mut refs = References { media_type, manifests: Vec::new(), blobs: Vec::new() };
+    match refs.media_type.as_str() {
+        OCI_INDEX | DOCKER_MANIFEST_LIST => {
+            for child in doc.manifests.unwrap_or_default() {
+                let media_type = (!child.media_type.is_empty()).then_some(child.media_type);
+                refs.manifests.push(ChildManifest { digest: child.digest, media_type });
+            }
+        }
+        OCI_MANIFEST | DOCKER_MANIFEST => {
+            refs.blobs = doc.config.into_iter().chain(doc.layers).map(|b| (b.digest, b.size)).collect();
+        }
+        other => return Err(format!("media type {other:?} is not a manifest or index")),
+    }
+    Ok(refs)
+}
+
 /// A manifest to push, as read.
 struct Pushed {
     digest: Digest,
@@ -264,36 +310,19 @@ fn walk(
         });
     }
     let m = src.client.get_manifest(&src.name, &digest.to_string())?;
-    let doc: Doc = serde_json::from_slice(&m.bytes)
-        .map_err(|e| Error::Unsupported { what: what.clone(), reason: format!("not a manifest: {e}") })?;
-    let media_type = doc
-        .media_type
-        .clone()
-        .or(m.media_type.clone().filter(|t| bulwark_registry::is_manifest_type(t)))
-        .or(declared_type.map(str::to_owned))
-        .unwrap_or_else(|| if doc.manifests.is_some() { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() });
-    match media_type.as_str() {
-        OCI_INDEX | DOCKER_MANIFEST_LIST => {
-            let mut seen = BTreeSet::new();
-            for child in doc.manifests.as_deref().unwrap_or_default() {
-                if seen.insert(child.digest.clone()) {
-                    let declared = (!child.media_type.is_empty()).then_some(child.media_type.as_str());
-                    walk(src, &child.digest, declared, depth + 1, out, blobs)?;
-                }
-            }
-        }
-        OCI_MANIFEST | DOCKER_MANIFEST => {
-            for b in doc.config.iter().chain(&doc.layers) {
-                blobs.insert(b.digest.clone(), b.size);
-            }
-        }
-        other => {
-            return Err(Error::Unsupported {
-                what,
-                reason: format!("media type {other:?} is not a manifest or index"),
-            });
+    let content_type = m.media_type.as_deref().filter(|t| bulwark_registry::is_manifest_type(t)).or(declared_type);
+    let refs = references(&m.bytes, content_type).map_err(|reason| Error::Unsupported { what, reason })?;
+    let mut seen = BTreeSet::new();
+    for child in &refs.manifests {
+        // A manifest listed twice, or under two indexes, is read once.
+        if seen.insert(child.digest.clone()) && !out.iter().any(|p| p.digest == child.digest) {
+            walk(src, &child.digest, child.media_type.as_deref(), depth + 1, out, blobs)?;
         }
     }
+    for (digest, size) in refs.blobs {
+        blobs.insert(digest, size);
+    }
+    let media_type = refs.media_type;
     if !out.iter().any(|p| p.digest == m.digest) {
         out.push(Pushed { digest: m.digest, media_type, bytes: m.bytes });
     }
@@ -463,4 +492,51 @@ pub fn fresh_verdict(
         }
     }
     Ok(best.map(|(_, s, v)| (s, v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_of_indexes_and_manifests() {
+        let d = |s: &str| Digest::sha256_of(s.as_bytes());
+        let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+            {"mediaType": DOCKER_MANIFEST, "digest": d("a"), "size": 1},
+            {"digest": d("b"), "size": 2}]});
+        let refs = references(index.to_string().as_bytes(), Some(DOCKER_MANIFEST_LIST)).unwrap();
+        assert_eq!(refs.media_type, DOCKER_MANIFEST_LIST);
+        assert_eq!(refs.manifests.len(), 2);
+        assert_eq!(refs.manifests[0].media_type.as_deref(), Some(DOCKER_MANIFEST));
+        assert!(refs.blobs.is_empty());
+        let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "c", "digest": d("c"), "size": 3},
+            "layers": [{"mediaType": "l", "digest": d("l"), "size": 4}]});
+        let refs = references(manifest.to_string().as_bytes(), Some("application/json")).unwrap();
+        assert_eq!(refs.blobs, vec![(d("c"), 3), (d("l"), 4)]);
+        assert!(references(b"{}", Some("text/plain")).unwrap().manifests.is_empty());
+        let odd = serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar"});
+        assert!(references(odd.to_string().as_bytes(), None).unwrap_err().contains("not a manifest or index"));
+        assert!(references(b"[1]", None).is_err());
+        let bad_digest = serde_json::json!({"layers": [{"digest": "sha256:../x", "size": 1}]});
+        assert!(references(bad_digest.to_string().as_bytes(), None).is_err());
+    }
+
+    #[test]
+    fn verdicts_are_equivalent_by_policy_outcome_and_digest() {
+        let digest = Digest::sha256_of(b"img").to_string();
+        let verdict = |policy: &str, at: &str| {
+            serde_json::json!({"image": {"reference": "r", "digest": digest}, "policy": {"name": "p", "digest": policy},
+                "verdict": "pass", "summary": {"denied": 0, "warned": 0, "excepted": 0}, "vulnerabilities": {},
+                "advisoryDb": {"builtAt": "", "digest": ""}, "scanner": {"name": "bulwark", "version": "0"}, "scannedAt": at})
+        };
+        let st = |p| Statement::for_image("r/app", &digest, intoto::VERDICT_PREDICATE_TYPE, p).unwrap();
+        let a = st(verdict("sha256:1", "2026-01-01T00:00:00Z"));
+        assert!(equivalent(&a, &st(verdict("sha256:1", "2026-01-02T00:00:00Z"))));
+        assert!(!equivalent(&a, &st(verdict("sha256:2", "2026-01-01T00:00:00Z"))));
+        let sbom =
+            Statement::for_image("r/app", &digest, intoto::CYCLONEDX_PREDICATE_TYPE, serde_json::json!({})).unwrap();
+        assert!(!equivalent(&a, &sbom));
+        assert!(equivalent(&sbom, &sbom.clone()));
+    }
 }
