@@ -50,6 +50,17 @@ pub enum Command {
     /// Generate and inspect cosign-compatible signing keys
     #[command(subcommand)]
     Key(crate::key::KeyCommand),
+    /// Sign an image in a registry by digest (cosign's format: the .sig tag, and an OCI 1.1 referrer)
+    Sign(crate::sign::SignArgs),
+    /// Verify an image's signatures: keys, bring-your-own PKI, or keyless offline (exit 1 if none verifies)
+    Verify(crate::sign::VerifyArgs),
+    /// Attach a signed in-toto attestation (verdict, SBOM or vuln) from a saved report
+    Attest(crate::sign::AttestArgs),
+    /// Verify an image's attestations, and for verdicts that they passed, are fresh and used the given policy
+    VerifyAttestation(crate::sign::VerifyAttestationArgs),
+    /// Scan SRC; if it passes, copy it to DST, sign and attest it there, and only then set DST's tag
+    #[command(after_help = REFERENCES)]
+    Promote(Box<crate::promote::PromoteArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +274,8 @@ pub struct ScanArgs {
     /// Configuration file with the same keys as these flags [default: ./bulwark.yaml if present]
     #[arg(long, value_name = "FILE", env = "BULWARK_CONFIG")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub sign: crate::sign::ScanSignArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

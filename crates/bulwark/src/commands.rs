@@ -23,7 +23,12 @@ const ERROR: u8 = 2;
 /// causes and a hint where one helps; a closed stdout (`| head`) exits quietly.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Scan(args) => crate::scan::scan(*args),
+        Command::Scan(args) => crate::sign::scan(*args),
+        Command::Sign(args) => crate::sign::sign(args),
+        Command::Verify(args) => crate::sign::verify(args),
+        Command::Attest(args) => crate::sign::attest(args),
+        Command::VerifyAttestation(args) => crate::sign::verify_attestation(args),
+        Command::Promote(args) => crate::promote::run(*args),
         Command::Policy(crate::cli::PolicyCommand::Check(args)) => crate::scan::policy_check(args),
         Command::Policy(crate::cli::PolicyCommand::Lint(args)) => crate::scan::policy_lint(args),
         Command::Inspect(args) => inspect(args),
@@ -125,13 +130,7 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
     opts.registry.username = args.username.clone();
     opts.registry.docker_config = args.docker_config.clone();
     if args.password_stdin {
-        let mut password = String::new();
-        io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
-        let password = password.trim_end_matches(['\r', '\n']).to_owned();
-        if password.is_empty() {
-            bail!("--password-stdin: stdin was empty");
-        }
-        opts.registry.password = Some(password);
+        opts.registry.password = Some(stdin_password()?);
     }
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
@@ -152,6 +151,28 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
         ..d
     };
     Ok(opts)
+}
+
+/// The registry part of [`read_options`] (for `scan --sign` and `promote`, which resolve
+/// the tag before the scan reads the image).
+pub(crate) fn registry_options(args: &SourceArgs) -> Result<bulwark_registry::RegistryOptions> {
+    Ok(read_options(args)?.registry)
+}
+
+/// The `--password-stdin` password, read once: `scan --sign` and `promote` need it before
+/// the scan does.
+fn stdin_password() -> Result<String> {
+    static PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(p) = PASSWORD.get() {
+        return Ok(p.clone());
+    }
+    let mut password = String::new();
+    io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("--password-stdin: stdin was empty");
+    }
+    Ok(PASSWORD.get_or_init(|| password).clone())
 }
 
 fn parse_reference(s: &str) -> Result<Reference> {

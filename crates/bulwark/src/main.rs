@@ -11,8 +11,10 @@ mod hints;
 mod key;
 mod output;
 mod progress;
+mod promote;
 mod sbom;
 mod scan;
+mod sign;
 mod terminal;
 
 fn main() -> ExitCode {

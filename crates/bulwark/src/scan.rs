@@ -67,19 +67,17 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     let fail_on = fail_on_gate(&report, args.fail_on, args.exit_code);
     filter(&mut report, &args.severity, args.ignore_unfixed);
     emit(&report, &outputs, args.junit_cases, args.input.quiet)?;
-    let code = exit_code(&report);
-    if code != OK {
-        return Ok(code);
-    }
-    match fail_on {
-        Some((code, why)) => {
+    let code = match (exit_code(&report), fail_on) {
+        (OK, Some((code, why))) => {
             if !args.input.quiet {
                 let _ = writeln!(io::stderr().lock(), "failed: {why}");
             }
-            Ok(code)
+            code
         }
-        None => Ok(OK),
-    }
+        (code, _) => code,
+    };
+    // `--sign` / `promote`: sign, attest or promote only what passed.
+    crate::sign::after_scan(&args, &report, code)
 }
 
 /// `--fail-on SEVERITY` / `--exit-code N`, the gate for users without a policy: the exit code
@@ -171,7 +169,7 @@ fn known_ids<'a>(config_checks: &'a [&'a str]) -> bulwark_policy::KnownIds<'a> {
     bulwark_policy::KnownIds { config_checks }
 }
 
-fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
+pub(crate) fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading policy {}", path.display()))?;
     bulwark_policy::parse_with(&text, known_ids(&config_checks())).map_err(|diagnostics| {
         // `error: ` is already the line's prefix: the diagnostic gives position and message.
@@ -186,7 +184,7 @@ fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
 }
 
 /// Today, or `BULWARK_TODAY` (YYYY-MM-DD) for reproducible runs.
-fn today() -> Result<Date> {
+pub(crate) fn today() -> Result<Date> {
     match std::env::var("BULWARK_TODAY") {
         Ok(d) => Date::parse(&d).ok_or_else(|| anyhow!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date")),
         Err(_) => Ok(Date::today()),

@@ -1,0 +1,342 @@
+//! Signatures and attestations stored where cosign stores them, fetched back with bounds,
+//! and verified one by one.
+//!
+//! Writing: the layer goes into the manifest tagged `sha256-<hex>.sig` (or `.att`),
+//! appended to the layers already there, and into a referrer manifest whose `subject`
+//! is the image. A registry that indexes `subject` (the OCI 1.1 referrers API; it says
+//! so with an `OCI-Subject` header) lists it at once; for the others the referrer is
+//! added to the `sha256-<hex>` tag-schema index. The referrer manifest has no timestamp,
+//! so attaching the same layer twice changes nothing.
+//!
+//! Reading: the tag's manifest and every referrer of the right artifact type, each
+//! manifest refused before any layer is fetched when it is hostile
+//! ([`bulwark_sign::manifest::parse`]: layer count, declared sizes, digests), each layer
+//! fetched with a byte bound and checked against its descriptor. A layer seen both under
+//! the tag and as a referrer is checked once.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use bulwark_core::Digest;
+use bulwark_registry::{OCI_MANIFEST, ReferrersSource};
+use bulwark_sign::cosign::{self, Layer, TrustPolicy, VerifiedAttestation, VerifiedSignature};
+use bulwark_sign::manifest;
+use serde_json::json;
+
+use crate::{Error, Repo, Result, Subject};
+
+/// `artifactType` of the referrer manifests holding a signature (cosign's OCI 1.1 mode).
+pub const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+/// `artifactType` of the referrer manifests holding an attestation (a DSSE envelope).
+pub const ATTESTATION_ARTIFACT_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// Other `artifactType`s under which attestations are found (written by other tools).
+const OTHER_ATTESTATION_ARTIFACT_TYPES: &[&str] =
+    &["application/vnd.dev.cosign.artifact.att.v1+json", "application/vnd.in-toto+json"];
+/// The OCI empty descriptor's media type and content, the config of an artifact manifest.
+const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+const EMPTY_CONTENT: &[u8] = b"{}";
+/// The most referrer manifests examined for one image; the rest are reported, not read.
+pub const MAX_REFERRERS: usize = 256;
+
+/// Signature or attestation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A simple-signing payload with its signature annotation.
+    Signature,
+    /// A DSSE envelope over an in-toto statement.
+    Attestation,
+}
+
+impl Kind {
+    /// The cosign tag: `sha256-<hex>.sig` or `.att`.
+    pub fn tag(self, subject: &Digest) -> Result<String> {
+        let digest = subject.to_string();
+        Ok(match self {
+            Kind::Signature => cosign::signature_tag(&digest)?,
+            Kind::Attestation => cosign::attestation_tag(&digest)?,
+        })
+    }
+
+    /// The `artifactType` Bulwark writes on referrers of this kind.
+    pub fn artifact_type(self) -> &'static str {
+        match self {
+            Kind::Signature => SIGNATURE_ARTIFACT_TYPE,
+            Kind::Attestation => ATTESTATION_ARTIFACT_TYPE,
+        }
+    }
+
+    fn reads(self, artifact_type: Option<&str>) -> bool {
+        let Some(t) = artifact_type else { return false };
+        t == self.artifact_type() || (self == Kind::Attestation && OTHER_ATTESTATION_ARTIFACT_TYPES.contains(&t))
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Signature => "signature manifest",
+            Kind::Attestation => "attestation manifest",
+        }
+    }
+}
+
+/// Where an attachment was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    /// The cosign tag.
+    pub tag: String,
+    /// The digest of the manifest now under that tag.
+    pub tag_manifest: Digest,
+    /// False when the same layer (same bytes and annotations) was there already.
+    pub added: bool,
+    /// The referrer manifest, and how registries find it; `None` when not written.
+    pub referrer: Option<(Digest, ReferrersSource)>,
+}
+
+/// Stores `layer` for `subject`: appended to the cosign tag's manifest, and, with
+/// `referrer`, as an OCI 1.1 referrer (see the module docs).
+///
+/// The tag update is a read-modify-write, as cosign's: two writers racing on one image
+/// can lose a layer, never corrupt the manifest. An existing manifest that is malformed
+/// or over a limit is an [`Error::ExistingAttachment`], never replaced.
+pub fn attach(repo: &Repo, subject: &Subject, kind: Kind, layer: &Layer, referrer: bool) -> Result<Attached> {
+    repo.client.push_blob_bytes(&repo.name, &layer.content)?;
+    let tag = kind.tag(&subject.digest)?;
+    let existing = existing_layers(repo, &tag, kind)?;
+    let before = existing.len();
+    let layers = manifest::append(existing, layer.descriptor());
+    let added = layers.len() != before;
+    let tag_manifest = if added {
+        let (config, bytes) = manifest::build(&layers);
+        repo.client.push_blob_bytes(&repo.name, &config)?;
+        repo.client.put_manifest(&repo.name, &tag, OCI_MANIFEST, &bytes)?.digest
+    } else {
+        repo.client.resolve(&repo.name, &tag)?.digest
+    };
+    let referrer = if referrer { Some(push_referrer(repo, subject, kind, layer)?) } else { None };
+    Ok(Attached { tag, tag_manifest, added, referrer })
+}
+
+fn existing_layers(repo: &Repo, tag: &str, kind: Kind) -> Result<Vec<manifest::Descriptor>> {
+    match repo.client.get_manifest(&repo.name, tag) {
+        Ok(m) => manifest::parse(&m.bytes).map_err(|e| Error::ExistingAttachment {
+            what: kind.what(),
+            reference: repo.display(tag),
+            reason: e.to_string(),
+        }),
+        Err(bulwark_registry::Error::NotFound { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The referrer manifest for `layer`: an OCI image manifest with `artifactType`, the
+/// empty config, the one layer and `subject`. Deterministic, so pushing it again is a
+/// no-op.
+pub fn referrer_manifest(subject: &Subject, kind: Kind, layer: &Layer) -> Vec<u8> {
+    let m = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": kind.artifact_type(),
+        "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": Digest::sha256_of(EMPTY_CONTENT), "size": EMPTY_CONTENT.len()},
+        "layers": [layer.descriptor()],
+        "subject": {"mediaType": subject.media_type, "digest": subject.digest, "size": subject.size},
+    });
+    serde_json::to_vec(&m).unwrap_or_default()
+}
+
+fn push_referrer(repo: &Repo, subject: &Subject, kind: Kind, layer: &Layer) -> Result<(Digest, ReferrersSource)> {
+    repo.client.push_blob_bytes(&repo.name, EMPTY_CONTENT)?;
+    let bytes = referrer_manifest(subject, kind, layer);
+    let digest = Digest::sha256_of(&bytes);
+    let put = repo.client.put_manifest(&repo.name, &digest.to_string(), OCI_MANIFEST, &bytes)?;
+    if put.subject.is_some() {
+        return Ok((put.digest, ReferrersSource::Api));
+    }
+    let descriptor = bulwark_registry::Descriptor {
+        media_type: OCI_MANIFEST.to_owned(),
+        digest: put.digest.clone(),
+        size: bytes.len() as u64,
+        artifact_type: Some(kind.artifact_type().to_owned()),
+        annotations: Default::default(),
+    };
+    repo.client.add_to_referrers_tag(&repo.name, &subject.digest, &descriptor)?;
+    Ok((put.digest, ReferrersSource::TagSchema))
+}
+
+/// Where a fetched layer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Layer `index` of the manifest under the cosign tag.
+    Tag {
+        /// The tag.
+        tag: String,
+        /// The layer's position.
+        index: usize,
+    },
+    /// Layer `index` of a referrer manifest.
+    Referrer {
+        /// The referrer manifest's digest.
+        manifest: Digest,
+        /// The layer's position.
+        index: usize,
+    },
+    /// The referrers list itself (e.g. more referrers than are examined).
+    Referrers,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Tag { tag, index } => write!(f, "{tag} layer {index}"),
+            Origin::Referrer { manifest, index } => write!(f, "referrer {manifest} layer {index}"),
+            Origin::Referrers => f.write_str("referrers"),
+        }
+    }
+}
+
+/// One attachment as fetched (or why it could not be), or one verification outcome.
+#[derive(Debug)]
+pub struct Check<T> {
+    /// Where it came from.
+    pub origin: Origin,
+    /// The layer or the verification result, or the reason it failed.
+    pub result: Result<T>,
+}
+
+/// Fetches every attachment of `kind` for `subject`: the cosign tag's layers, then
+/// the referrers' (see the module docs for the bounds). A registry that cannot be
+/// reached or refuses access is an error (nothing was checked); a bad manifest or layer
+/// is a failed entry with its reason.
+pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Layer>>> {
+    let mut out = Vec::new();
+    let tag = kind.tag(subject)?;
+    match repo.client.get_manifest(&repo.name, &tag) {
+        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out)?,
+        Err(bulwark_registry::Error::NotFound { .. }) => {}
+        Err(e) if fatal(&e) => return Err(e.into()),
+        Err(e) => out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) }),
+    }
+    let referrers = repo.client.referrers(&repo.name, subject, None)?;
+    let wanted: Vec<_> = referrers.manifests.iter().filter(|d| kind.reads(d.artifact_type.as_deref())).collect();
+    if wanted.len() > MAX_REFERRERS {
+        out.push(Check {
+            origin: Origin::Referrers,
+            result: Err(Error::Unsupported {
+                what: format!("referrers of {}", repo.display(&subject.to_string())),
+                reason: format!("{} referrers; only the first {MAX_REFERRERS} were examined", wanted.len()),
+            }),
+        });
+    }
+    for d in wanted.into_iter().take(MAX_REFERRERS) {
+        match repo.client.get_manifest(&repo.name, &d.digest.to_string()) {
+            Ok(m) => {
+                fetch_layers(repo, &m.bytes, |index| Origin::Referrer { manifest: d.digest.clone(), index }, &mut out)?
+            }
+            Err(e) if fatal(&e) => return Err(e.into()),
+            Err(e) => out.push(Check {
+                origin: Origin::Referrer { manifest: d.digest.clone(), index: 0 },
+                result: Err(e.into()),
+            }),
+        }
+    }
+    // The same layer under the tag and as a referrer is one attachment.
+    let mut seen = BTreeSet::new();
+    out.retain(|c| match &c.result {
+        Ok(layer) => seen.insert((layer.digest(), layer.annotations.clone())),
+        Err(_) => true,
+    });
+    Ok(out)
+}
+
+/// Errors that mean nothing could be checked: no answer, no access, a server failing.
+fn fatal(e: &bulwark_registry::Error) -> bool {
+    use bulwark_registry::Error as E;
+    e.is_transient()
+        || matches!(
+            e,
+            E::Auth { .. } | E::Unauthorized { .. } | E::Denied { .. } | E::Token { .. } | E::PlainHttp { .. }
+        )
+}
+
+fn fetch_layers(
+    repo: &Repo,
+    manifest_bytes: &[u8],
+    origin: impl Fn(usize) -> Origin,
+    out: &mut Vec<Check<Layer>>,
+) -> Result<()> {
+    let descriptors = match manifest::parse(manifest_bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            out.push(Check { origin: origin(0), result: Err(e.into()) });
+            return Ok(());
+        }
+    };
+    for (index, d) in descriptors.iter().enumerate() {
+        let result = fetch_layer(repo, d);
+        if let Err(Error::Registry(e)) = &result
+            && fatal(e)
+        {
+            return Err(result.err().unwrap_or_else(|| Error::Internal("unreachable".into())));
+        }
+        out.push(Check { origin: origin(index), result });
+    }
+    Ok(())
+}
+
+fn fetch_layer(repo: &Repo, d: &manifest::Descriptor) -> Result<Layer> {
+    let digest: Digest = d.digest.parse().map_err(|e: bulwark_core::Error| Error::Unsupported {
+        what: format!("layer {}", d.digest),
+        reason: e.to_string(),
+    })?;
+    // The descriptor's size is the bound: a registry that sends more is cut off there.
+    let blob = repo.client.fetch_blob(&repo.name, &digest, d.size.min(manifest::MAX_LAYER_SIZE))?;
+    Ok(Layer::from_descriptor(d, blob)?)
+}
+
+/// Fetches and verifies every signature of `subject`. The image is signed if at least
+/// one entry is `Ok`; each failure keeps its reason. An empty list means unsigned.
+pub fn verify_signatures(repo: &Repo, subject: &Digest, trust: &TrustPolicy) -> Result<Vec<Check<VerifiedSignature>>> {
+    let digest = subject.to_string();
+    Ok(fetch(repo, subject, Kind::Signature)?
+        .into_iter()
+        .map(|c| Check {
+            origin: c.origin,
+            result: c.result.and_then(|layer| Ok(trust.verify_signature(&layer, &digest)?)),
+        })
+        .collect())
+}
+
+/// Fetches and verifies every attestation of `subject`; with `predicate_type`, one of
+/// another type is a failure that says so.
+pub fn verify_attestations(
+    repo: &Repo,
+    subject: &Digest,
+    trust: &TrustPolicy,
+    predicate_type: Option<&str>,
+) -> Result<Vec<Check<VerifiedAttestation>>> {
+    let digest = subject.to_string();
+    Ok(fetch(repo, subject, Kind::Attestation)?
+        .into_iter()
+        .map(|c| Check {
+            origin: c.origin,
+            result: c.result.and_then(|layer| {
+                let verified = trust.verify_attestation(&layer, &digest)?;
+                match predicate_type {
+                    Some(want) if !same_predicate_type(&verified.statement.predicate_type, want) => {
+                        Err(Error::Unsupported {
+                            what: "attestation".into(),
+                            reason: format!("predicate type {:?}, not {want:?}", verified.statement.predicate_type),
+                        })
+                    }
+                    _ => Ok(verified),
+                }
+            }),
+        })
+        .collect())
+}
+
+/// cosign's vuln predicate type was written without its scheme by older releases.
+fn same_predicate_type(found: &str, want: &str) -> bool {
+    use bulwark_sign::intoto::{VULN_PREDICATE_TYPE, VULN_PREDICATE_TYPE_LEGACY};
+    found == want
+        || (want == VULN_PREDICATE_TYPE && found == VULN_PREDICATE_TYPE_LEGACY)
+        || (want == VULN_PREDICATE_TYPE_LEGACY && found == VULN_PREDICATE_TYPE)
+}
