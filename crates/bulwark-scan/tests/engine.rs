@@ -205,3 +205,79 @@ fn a_stored_inventory_rematched_against_a_newer_database_shows_the_new_advisory(
     assert_eq!(ids(&scanned), ids(&rematched));
     assert_eq!(scanned.not_checked, rematched.not_checked);
 }
+
+/// Counts the layer events of a scan.
+#[derive(Default)]
+struct LayerEvents {
+    started: AtomicU64,
+    cached: AtomicU64,
+}
+
+impl Events for LayerEvents {
+    fn layer_started(&self, _layer: usize, _size: u64) {
+        self.started.fetch_add(1, Ordering::SeqCst);
+    }
+    fn layer_finished(&self, _layer: usize, cached: bool) {
+        if cached {
+            self.cached.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Removes the image from the engine when the test ends, passed or not.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+#[test]
+fn a_warm_rescan_of_a_docker_image_reads_no_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let built = fixture::build_from_tars(
+        vec![
+            (
+                fixture::tar_bytes(&[
+                    fixture::dir("etc/"),
+                    fixture::file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+                ]),
+                Compression::None,
+            ),
+            (fixture::tar_bytes(&[fixture::dir("app/"), fixture::file("app/a.txt", "hello\n")]), Compression::None),
+        ],
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let tag = format!("bulwark-test-engine-warm-{}:1", std::process::id());
+    let archive = tmp.path().join("img.tar");
+    fixture::write_docker_archive(&archive, &built, &tag);
+    let loaded = std::process::Command::new("docker").args(["load", "-q", "-i"]).arg(&archive).output();
+    let loaded = loaded.expect("the docker CLI (the engine runs in CI)");
+    assert!(loaded.status.success(), "docker load: {}", String::from_utf8_lossy(&loaded.stderr));
+    let _cleanup = RemoveImage(tag.clone());
+    let cache = tmp.path().join("cache");
+    let engine = Engine::new(options(Some(cache.clone()), None)).unwrap();
+    let request = ScanRequest::new(format!("docker:{tag}").parse().unwrap());
+    let scan = |events: &LayerEvents| {
+        let report = engine.scan(&request, events, &CancelToken::new()).unwrap().report;
+        serde_json::to_vec(&report).unwrap()
+    };
+    let cold = LayerEvents::default();
+    let first = scan(&cold);
+    assert_eq!(cold.started.load(Ordering::SeqCst), 1, "the save stream is read once");
+    // Warm: the save record and both layers come from the cache; no stream is started.
+    let warm = LayerEvents::default();
+    assert_eq!(scan(&warm), first);
+    assert_eq!((warm.started.load(Ordering::SeqCst), warm.cached.load(Ordering::SeqCst)), (0, 2));
+    // One layer evicted: the export is read again, and the report is the same.
+    let layer = walk(&cache).into_iter().find(|p| {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        name.starts_with("sha256-") && name.ends_with(".json.zst")
+    });
+    std::fs::remove_file(layer.expect("a cached layer")).unwrap();
+    let evicted = LayerEvents::default();
+    assert_eq!(scan(&evicted), first);
+    assert_eq!(evicted.started.load(Ordering::SeqCst), 1);
+}
