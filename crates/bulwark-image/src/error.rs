@@ -35,6 +35,9 @@ pub enum Error {
     Docker(String),
     #[error("layer {layer}: {message}")]
     Layer { layer: String, message: String },
+    /// The caller asked to stop ([`crate::Progress::cancelled`]); nothing half-read was kept.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {

@@ -51,6 +51,14 @@ impl Default for ReadOptions {
 pub trait LayerCache: Send + Sync {
     fn get(&self, key: &str) -> Option<LayerIndex>;
     fn put(&self, key: &str, index: &LayerIndex);
+    /// A small document stored with [`LayerCache::put_doc`]: what a `docker:` image's
+    /// save stream said besides its layers (config, descriptors), so that a warm rescan
+    /// needs no export. `None` when absent or unusable.
+    fn get_doc(&self, _key: &str) -> Option<Vec<u8>> {
+        None
+    }
+    /// Stores a small document under `key`; a cache may ignore it.
+    fn put_doc(&self, _key: &str, _doc: &[u8]) {}
 }
 
 /// A cache that keeps nothing.
@@ -72,6 +80,35 @@ pub trait Progress: Send + Sync {
     fn bytes(&self, _i: usize, _n: u64) {}
     /// Layer `i` is done; `cached` when it came from the layer cache.
     fn layer_finished(&self, _i: usize, _cached: bool) {}
+    /// Whether the caller wants the read stopped. Checked before each layer and on every
+    /// read from a blob, so a cancelled read stops within one buffer fill and returns
+    /// [`Error::Cancelled`]; a layer stopped mid-read is never cached.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// A blob reader that fails as soon as `progress` says the read is cancelled.
+struct Cancellable<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+}
+
+impl<R: std::io::Read> std::io::Read for Cancellable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.progress.cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// `result`, or [`Error::Cancelled`] when the error came from a cancelled read.
+fn or_cancelled<T>(result: Result<T>, progress: &dyn Progress) -> Result<T> {
+    match result {
+        Err(_) if progress.cancelled() => Err(Error::Cancelled),
+        other => other,
+    }
 }
 
 /// Progress that goes nowhere.
@@ -269,7 +306,7 @@ pub fn read_image(
                 let f = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
                 Ok(Box::new(f))
             };
-            let mut image = read_saved(file, size, &name, tag.as_deref(), opts, cache, progress, &reopen)?;
+            let mut image = read_saved(file, size, &name, tag.as_deref(), None, opts, cache, progress, &reopen)?;
             let platform = image.resolved.as_ref().and_then(|r| r.platform.clone());
             check_platform(&mut image.warnings, &name, platform.as_ref(), opts)?;
             Ok(image)
@@ -374,13 +411,46 @@ fn read_engine_image(
     progress: &dyn Progress,
 ) -> Result<Image> {
     check_platform(&mut warnings, reference, found.platform().as_ref(), opts)?;
-    let stream = engine.export(&found.id)?;
     // A body reached only through a link is read again from a second export of the same id.
     let reopen = || -> Result<Box<dyn std::io::Read>> { Ok(Box::new(engine.export(&found.id)?)) };
-    let mut image = read_saved(stream, found.size, reference, None, opts, cache, progress, &reopen)?;
+    let record_key = format!("docker-save-{}", found.id.replace(':', "-"));
+    let mut image = match read_engine_warm(&record_key, reference, opts, cache, progress, &reopen)? {
+        Some(image) => image,
+        None => {
+            let stream = engine.export(&found.id)?;
+            read_saved(stream, found.size, reference, None, Some(&record_key), opts, cache, progress, &reopen)?
+        }
+    };
     image.source = source;
     image.warnings.splice(0..0, warnings);
     Ok(image)
+}
+
+/// A warm rescan of an engine image: when the save record of this image id and every
+/// layer's analysis are in the cache, the image is put together from them without an
+/// export (`docker save` streams every layer, whatever is cached). `Ok(None)` otherwise.
+fn read_engine_warm(
+    record_key: &str,
+    reference: &str,
+    opts: &ReadOptions,
+    cache: &dyn LayerCache,
+    progress: &dyn Progress,
+    reopen: &dyn Fn() -> Result<Box<dyn std::io::Read>>,
+) -> Result<Option<Image>> {
+    let Some(doc) = cache.get_doc(record_key) else { return Ok(None) };
+    let Ok(record) = serde_json::from_slice::<docker::SaveRecord>(&doc) else { return Ok(None) };
+    let Ok(resolved) = record.resolve(reference) else { return Ok(None) };
+    let mut layers = Vec::with_capacity(resolved.layers.len());
+    for layer in &resolved.layers {
+        match cache.get(&cache_key(&layer.diff_id, &opts.analyze)) {
+            Some(ix) => layers.push(Arc::new(ix)),
+            None => return Ok(None),
+        }
+    }
+    for i in 0..layers.len() {
+        progress.layer_finished(i, true);
+    }
+    Ok(Some(finish_saved(resolved, layers, reference, opts, cache, reopen)?))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -389,20 +459,40 @@ fn read_saved(
     size: u64,
     name: &str,
     tag: Option<&str>,
+    record_key: Option<&str>,
     opts: &ReadOptions,
     cache: &dyn LayerCache,
     progress: &dyn Progress,
     reopen: &dyn Fn() -> Result<Box<dyn std::io::Read>>,
 ) -> Result<Image> {
     progress.layer_started(0, size);
-    let saved =
-        docker::read_save_stream(stream, name, tag, &opts.analyze, &opts.limits, &mut |n| progress.bytes(0, n))?;
+    let stream = Cancellable { inner: stream, progress };
+    let saved = docker::read_save_stream(stream, name, tag, &opts.analyze, &opts.limits, &mut |n| progress.bytes(0, n));
+    let saved = or_cancelled(saved, progress)?;
     progress.layer_finished(0, false);
     for (layer, index) in saved.image.layers.iter().zip(&saved.layers) {
         cache.put(&cache_key(&layer.diff_id, &opts.analyze), index);
     }
-    let refs = saved.image.layers.clone();
-    let mut image = assemble(name.to_owned(), "docker-archive", Some(saved.image), saved.layers);
+    if let (Some(key), Some(record)) = (record_key, &saved.record)
+        && let Ok(doc) = serde_json::to_vec(record)
+    {
+        cache.put_doc(key, &doc);
+    }
+    finish_saved(saved.image, saved.layers, name, opts, cache, reopen)
+}
+
+/// Squashes a saved image's layers and follows its links, reading a layer again from a
+/// fresh stream (`reopen`) for bodies reached only through links.
+fn finish_saved(
+    resolved: ResolvedImage,
+    layers: Vec<Arc<LayerIndex>>,
+    name: &str,
+    opts: &ReadOptions,
+    cache: &dyn LayerCache,
+    reopen: &dyn Fn() -> Result<Box<dyn std::io::Read>>,
+) -> Result<Image> {
+    let refs = resolved.layers.clone();
+    let mut image = assemble(name.to_owned(), "docker-archive", Some(resolved), layers);
     // The save stream was read once and is gone: open it again (the file, or a second
     // export from the engine) and read only the member that holds layer `i`.
     let updated = follow_links(&mut image, opts, &mut |i, requests: &[LinkRequest]| {
@@ -626,10 +716,14 @@ fn read_one(
         progress.layer_finished(i, true);
         return Ok(Arc::new(hit));
     }
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
     progress.layer_started(i, desc.size());
-    let blob = store.open_blob(desc)?;
+    let blob = Cancellable { inner: store.open_blob(desc)?, progress };
     let expected = layer.expected();
-    let index = layer::analyze_layer(blob, &expected, &opts.analyze, &opts.limits, &mut |n| progress.bytes(i, n))?;
+    let analysed = layer::analyze_layer(blob, &expected, &opts.analyze, &opts.limits, &mut |n| progress.bytes(i, n));
+    let index = or_cancelled(analysed, progress)?;
     cache.put(&key, &index);
     progress.layer_finished(i, false);
     Ok(Arc::new(index))

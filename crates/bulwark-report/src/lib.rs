@@ -77,6 +77,102 @@ mod spdx_ids;
 pub mod table;
 pub use bulwark_core::time;
 
+/// Every report format, for [`render`]: what `bulwark scan --format` and (later) the
+/// server's report endpoint accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// The terminal table ([`table`]).
+    Table,
+    /// Bulwark's own JSON report, pretty-printed.
+    Json,
+    Sarif,
+    Junit,
+    Cyclonedx,
+    Spdx,
+    Html,
+    Markdown,
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 8] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Cyclonedx,
+        Format::Spdx,
+        Format::Html,
+        Format::Markdown,
+    ];
+
+    /// The format's name, as typed (`cyclonedx`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Cyclonedx => "cyclonedx",
+            Format::Spdx => "spdx",
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// A format by name, ignoring case and surrounding spaces.
+    fn from_str(s: &str) -> Result<Format, String> {
+        let wanted = s.trim();
+        Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(wanted)).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format {wanted:?} (one of {})", names.join(", "))
+        })
+    }
+}
+
+/// How [`render`] writes the formats that have choices.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    pub table: table::TableOptions,
+    pub junit: junit::Granularity,
+}
+
+/// Writes `report` in `format`: the one format dispatch, shared by every command and the
+/// server. The JSON report ends with a newline, as the other documents do.
+pub fn render(
+    report: &ScanReport,
+    format: Format,
+    opts: &RenderOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => w.write_all(table::render(report, &opts.table).as_bytes()),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            w.write_all(b"\n")
+        }
+        Format::Sarif => w.write_all(&sarif::to_vec(report)),
+        Format::Junit => w.write_all(&junit::to_vec(report, opts.junit)),
+        Format::Cyclonedx => w.write_all(&cyclonedx::to_vec(report)),
+        Format::Spdx => w.write_all(&spdx::to_vec(report)),
+        Format::Html => w.write_all(&html::to_vec(report)),
+        Format::Markdown => w.write_all(markdown::to_string(report).as_bytes()),
+    }
+}
+
+/// [`render`] into memory.
+pub fn render_to_vec(report: &ScanReport, format: Format, opts: &RenderOptions) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec fails only if serialisation does, which the report types cannot.
+    let _ = render(report, format, opts, &mut out);
+    out
+}
+
 /// Why an SBOM could not be read. Problems with single components are warnings instead.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -81,6 +81,9 @@ pub struct DiskCache {
     dir: PathBuf,
     max_bytes: u64,
     mac: Option<ring::hmac::Key>,
+    /// Said when the cache was opened (a missing integrity key): repeated by every
+    /// [`DiskCache::fork`], so each scan's report says it.
+    opened_with: Vec<String>,
     warnings: Arc<Mutex<Vec<String>>>,
 }
 
@@ -124,6 +127,7 @@ impl DiskCache {
             dir: entries,
             max_bytes,
             mac: key.map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)),
+            opened_with: warnings.clone(),
             warnings: Arc::new(Mutex::new(warnings)),
         };
         cache.remove_stale_temp_files();
@@ -133,6 +137,13 @@ impl DiskCache {
     /// Warnings since the last call: entries rejected on read, a missing integrity key.
     pub fn take_warnings(&self) -> Vec<String> {
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The same cache with its own warning list (starting with what opening it said), for
+    /// one scan of several running at once on an engine: each report gets the warnings of
+    /// its own lookups only.
+    pub fn fork(&self) -> DiskCache {
+        DiskCache { warnings: Arc::new(Mutex::new(self.opened_with.clone())), ..self.clone() }
     }
 
     fn warn(&self, message: String) {
@@ -197,6 +208,19 @@ impl DiskCache {
 impl DiskCache {
     /// Reads and checks the entry at `path` for `key`; `Err` says why it is not usable.
     fn read_entry(&self, path: &Path, key: &str) -> Result<LayerIndex, String> {
+        let index: LayerIndex = self.read_envelope(path, key)?;
+        let own = index.diff_id.as_ref().map(|d| format!("{}-{}-", d.algorithm().name(), d.hex()));
+        if !own.as_ref().is_some_and(|p| key.starts_with(p.as_str())) {
+            return Err(format!(
+                "holds the analysis of another layer ({})",
+                index.diff_id.as_ref().map_or("none".to_owned(), |d| d.to_string())
+            ));
+        }
+        Ok(index)
+    }
+
+    /// Reads the entry at `path`, checks its MAC, key and version, and decodes its payload.
+    fn read_envelope<I: serde::de::DeserializeOwned>(&self, path: &Path, key: &str) -> Result<I, String> {
         let mut bytes = Vec::new();
         File::open(path)
             .and_then(|f| f.take(MAX_ENTRY_BYTES).read_to_end(&mut bytes))
@@ -218,7 +242,7 @@ impl DiskCache {
             }
             _ => return Err("has an unknown header".into()),
         };
-        let envelope: Envelope<LayerIndex> = zstd::stream::read::Decoder::new(payload)
+        let envelope: Envelope<I> = zstd::stream::read::Decoder::new(payload)
             .map_err(|e| e.to_string())
             .and_then(|d| serde_json::from_reader(std::io::BufReader::new(d)).map_err(|e| e.to_string()))
             .map_err(|e| format!("cannot be decoded ({e})"))?;
@@ -229,30 +253,22 @@ impl DiskCache {
         if envelope.bulwark_version != version {
             return Err(format!("was written by Bulwark {}, not {version}", envelope.bulwark_version));
         }
-        let own = envelope.index.diff_id.as_ref().map(|d| format!("{}-{}-", d.algorithm().name(), d.hex()));
-        if !own.as_ref().is_some_and(|p| key.starts_with(p.as_str())) {
-            return Err(format!(
-                "holds the analysis of another layer ({})",
-                envelope.index.diff_id.as_ref().map_or("none".to_owned(), |d| d.to_string())
-            ));
-        }
         Ok(envelope.index)
     }
-}
 
-impl LayerCache for DiskCache {
-    fn get(&self, key: &str) -> Option<LayerIndex> {
+    /// Looks `key` up with `read`; an unusable entry is a miss, a warning, and removed.
+    fn lookup<T>(&self, key: &str, read: impl Fn(&Path) -> Result<T, String>) -> Option<T> {
         let path = self.path(key);
         if !path.exists() {
             return None;
         }
-        match self.read_entry(&path, key) {
-            Ok(ix) => {
+        match read(&path) {
+            Ok(found) => {
                 // Mark as recently used for LRU eviction.
                 if let Ok(f) = File::options().append(true).open(&path) {
                     let _ = f.set_modified(SystemTime::now());
                 }
-                Some(ix)
+                Some(found)
             }
             Err(why) => {
                 self.warn(format!("layer cache entry {} {why}; not used, the layer is read again", path.display()));
@@ -262,12 +278,13 @@ impl LayerCache for DiskCache {
         }
     }
 
-    fn put(&self, key: &str, index: &LayerIndex) {
+    /// Writes `value` under `key` atomically (temp file, sync, rename), then evicts.
+    fn store<I: Serialize>(&self, key: &str, value: &I) {
         let path = self.path(key);
         let Ok(mut tmp) = tempfile_in(&self.dir) else { return };
         let written = (|| -> std::io::Result<()> {
             let envelope =
-                Envelope { key: key.to_owned(), bulwark_version: env!("CARGO_PKG_VERSION").to_owned(), index };
+                Envelope { key: key.to_owned(), bulwark_version: env!("CARGO_PKG_VERSION").to_owned(), index: value };
             let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3)?;
             serde_json::to_writer(&mut enc, &envelope)?;
             let payload = enc.finish()?;
@@ -289,6 +306,28 @@ impl LayerCache for DiskCache {
             return;
         }
         self.evict();
+    }
+}
+
+impl LayerCache for DiskCache {
+    fn get(&self, key: &str) -> Option<LayerIndex> {
+        self.lookup(key, |path| self.read_entry(path, key))
+    }
+
+    fn put(&self, key: &str, index: &LayerIndex) {
+        self.store(key, index);
+    }
+
+    /// Documents share the entries' envelope, MAC and eviction; keys start with the kind
+    /// of document (`docker-save-…`), never with a digest algorithm as layer keys do.
+    fn get_doc(&self, key: &str) -> Option<Vec<u8>> {
+        self.lookup(key, |path| self.read_envelope::<String>(path, key)).map(String::into_bytes)
+    }
+
+    fn put_doc(&self, key: &str, doc: &[u8]) {
+        if let Ok(text) = std::str::from_utf8(doc) {
+            self.store(key, &text);
+        }
     }
 }
 

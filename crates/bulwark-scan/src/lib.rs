@@ -14,27 +14,42 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bulwark_core::Reference;
-use bulwark_core::report::{
-    DatabaseSummary, FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport,
-};
+use bulwark_core::report::{FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport};
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
 use bulwark_detect::malware::{MalwareConfig, MalwareScanner};
 use bulwark_detect::secret::{SecretConfig, SecretScanner};
-use bulwark_image::layer::{EntryKind, FileAnalyzer};
-use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
+use bulwark_image::layer::EntryKind;
+use bulwark_image::{Image, Progress, ReadOptions};
 
+mod advisories;
 pub mod cache;
 pub mod catalog;
+mod engine;
+mod finish;
+pub mod settings;
 
+pub use advisories::AdvisoryDb;
 pub use bulwark_detect::secret::Redactor;
 pub use cache::DiskCache;
+pub use engine::{CancelToken, Engine, Events, NoEvents, ScanOutcome, ScanRequest, Stage, Warning, WarningKind};
+pub use finish::{FailOn, Finish, Gate, finish};
+pub use settings::ScanSettings;
 
 /// Errors from scanning.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Image(#[from] bulwark_image::Error),
+    Image(bulwark_image::Error),
+    /// The scan's [`CancelToken`] was cancelled; nothing half-read was cached.
+    #[error("scan cancelled")]
+    Cancelled,
+    /// The request asks for a scanner whose rules the engine was not built with.
+    #[error("the {scanner} scanner is not enabled on this engine")]
+    ScannerUnavailable { scanner: String },
+    /// Re-matching needs an advisory database and the engine has none.
+    #[error("no advisory database to match against")]
+    NoAdvisories,
     #[error("layer cache {path}: {source}")]
     Cache { path: PathBuf, source: std::io::Error },
     #[error("sbom {path}: {message}")]
@@ -48,6 +63,15 @@ pub enum Error {
     /// An ignore file or VEX document that cannot be used; `message` names the file.
     #[error("{message}")]
     Suppression { path: PathBuf, message: String },
+}
+
+impl From<bulwark_image::Error> for Error {
+    fn from(e: bulwark_image::Error) -> Error {
+        match e {
+            bulwark_image::Error::Cancelled => Error::Cancelled,
+            e => Error::Image(e),
+        }
+    }
 }
 
 /// Result alias for this crate.
@@ -123,124 +147,85 @@ impl Default for ScanOptions {
 /// Largest SBOM file read.
 const MAX_SBOM_BYTES: u64 = 256 << 20;
 
-/// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image).
-/// Every enabled scanner runs in the same single pass over the layers. The report is
-/// redacted ([`Redactor::redact_report`]) before it is returned; the [`Image`] is not, so
-/// whatever shows its config or paths must go through a [`Redactor`] too.
+/// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image),
+/// on an [`Engine`] built for this one scan: the one-shot form of [`Engine::scan`]. The
+/// report is redacted ([`Redactor::redact_report`]) before it is returned; the [`Image`] is
+/// not, so whatever shows its config or paths must go through a [`Redactor`] too.
 pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
-    if let Reference::Sbom { path } = reference {
-        let mut report = sbom_report(reference, path, opts.read.limits.max_packages)?;
-        report.scanners = Scanners { vuln: opts.scanners.vuln, ..Scanners::default() }.names();
-        let no_files = Scanners { vuln: false, ..opts.scanners };
-        report.not_run.extend(no_files.names().into_iter().map(|scanner| NotRun {
-            scanner,
-            checks: Vec::new(),
-            reason: "an SBOM has no files or image config to look at".to_owned(),
-        }));
-        if opts.scanners.vuln {
-            match_vulnerabilities(&mut report, opts)?;
-        }
-        vuln_not_run(&mut report, opts);
-        Redactor::new(&opts.secret)?.redact_report(&mut report);
-        return Ok((report, None));
+    let mut settings = opts.clone();
+    if let Reference::Sbom { .. } = reference {
+        // An SBOM has no files: its scan needs no malware or secret rules compiled.
+        settings.scanners = Scanners { malware: false, secret: false, ..settings.scanners };
     }
-    let disk = match &opts.cache_dir {
-        Some(dir) => Some(
-            DiskCache::with_integrity(dir, opts.cache_max_bytes, &opts.cache_integrity)
-                .map_err(|source| Error::Cache { path: dir.clone(), source })?,
-        ),
-        None => None,
-    };
-    let cache: &dyn LayerCache = match &disk {
-        Some(d) => d,
-        None => &NoCache,
-    };
-    // Load everything that can fail on the user's input before reading any layer.
-    let suppressions = load_suppressions(opts)?;
-    let malware = match opts.scanners.malware {
-        true => {
-            let mut config = opts.malware.clone();
-            // Compiled rules live in the cache directory the user named (`<cache>/yara`),
-            // never beside it: everything Bulwark writes stays under that directory.
-            if config.cache_dir.is_none() {
-                config.cache_dir = opts.cache_dir.as_ref().map(|d| d.join("yara"));
-            }
-            Some(Arc::new(MalwareScanner::new(&config)?))
-        }
-        false => None,
-    };
-    let secret = match opts.scanners.secret {
-        true => Some(Arc::new(SecretScanner::new(&opts.secret)?)),
-        false => None,
-    };
-    let mut read = opts.read.clone();
-    if read.analyze.analyzers.is_empty() {
-        read.analyze.analyzers = catalog::analyzers(&read.limits);
-        if let Some(m) = &malware {
-            read.analyze.analyzers.push(Arc::clone(m) as Arc<dyn FileAnalyzer>);
-        }
-        if let Some(s) = &secret {
-            read.analyze.analyzers.push(Arc::clone(s) as Arc<dyn FileAnalyzer>);
-        }
-    }
-    let image = bulwark_image::read_image(reference, &read, cache, progress)?;
-    let (mut report, package_owned) = report_with_owned_files(&image);
-    if let Some(d) = &disk {
-        report.warnings.extend(d.take_warnings());
-    }
-    report.scanners = opts.scanners.names();
+    let engine = Engine::new(settings)?;
+    let request = ScanRequest { scanners: Some(opts.scanners), ..ScanRequest::new(reference.clone()) };
+    let outcome = engine.scan(&request, &engine::ProgressEvents(progress), &CancelToken::new())?;
+    Ok((outcome.report, outcome.image))
+}
+
+/// The engine's scanners for one image scan, and what they need from the inventory.
+pub(crate) struct Detect<'a> {
+    pub(crate) malware: Option<&'a Arc<MalwareScanner>>,
+    pub(crate) secret: Option<&'a Arc<SecretScanner>>,
+    pub(crate) package_owned: &'a BTreeSet<String>,
+    pub(crate) scanners: Scanners,
+}
+
+/// The malware, secret and config stages of an image scan, then the per-rule caps.
+pub(crate) fn detect(
+    run: &mut engine::Run<'_>,
+    report: &mut ScanReport,
+    image: &Image,
+    opts: &ScanOptions,
+    suppressions: &Suppressions,
+    d: &Detect<'_>,
+) -> Result<()> {
     let limits = &opts.read.limits;
     // The image config's collections, cut to the limit once for the secret scanner and the
     // config checks; what was cut is said once.
     let config = image.resolved.as_ref().map(|r| {
         let (config, cut) = bulwark_detect::config::capped_config(&r.config, limits.max_config_entries);
-        if opts.scanners.secret || opts.scanners.config {
+        if d.scanners.secret || d.scanners.config {
             report.warnings.extend(cut);
         }
         config
     });
     report.warnings.extend(suppressions.0.iter().flat_map(|f| f.warnings.iter().cloned()));
-    if let Some(m) = &malware {
-        report.malware = bulwark_detect::malware::findings(&image);
-        report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
-        report.warnings.extend(m.compile_warnings());
-        report.warnings.extend(bulwark_detect::malware::notes(&image));
+    if let Some(m) = d.malware {
+        run.stage(Stage::Malware, || {
+            report.malware = bulwark_detect::malware::findings(image);
+            report.skipped.extend(bulwark_detect::malware::skipped(image, opts.malware.max_file_bytes));
+            report.warnings.extend(m.compile_warnings());
+            report.warnings.extend(bulwark_detect::malware::notes(image));
+            Ok(())
+        })?;
     }
-    if let Some(s) = &secret {
-        let mut found = bulwark_detect::secret::findings(&image, s, &package_owned);
-        if let Some(config) = &config {
-            found.extend(bulwark_detect::secret::scan_image_config(s, config));
-        }
-        found.sort_by(|a, b| (&a.location, &a.rule).cmp(&(&b.location, &b.rule)));
-        found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
-        report.secrets = found;
-        report.skipped.extend(bulwark_detect::skipped_larger_than(&image, "secret", opts.secret.max_file_bytes));
-        report
-            .warnings
-            .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
+    if let Some(s) = d.secret {
+        run.stage(Stage::Secret, || {
+            let mut found = bulwark_detect::secret::findings(image, s, d.package_owned);
+            if let Some(config) = &config {
+                found.extend(bulwark_detect::secret::scan_image_config(s, config));
+            }
+            found.sort_by(|a, b| (&a.location, &a.rule).cmp(&(&b.location, &b.rule)));
+            found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
+            report.secrets = found;
+            report.skipped.extend(bulwark_detect::skipped_larger_than(image, "secret", opts.secret.max_file_bytes));
+            report
+                .warnings
+                .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
+            Ok(())
+        })?;
     }
-    if opts.scanners.config {
-        let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };
-        report.misconfigurations = bulwark_detect::config::check(&image, &report, &config_opts);
-        report.not_run.extend(config_not_run(&image, &config_opts));
+    if d.scanners.config {
+        run.stage(Stage::Config, || {
+            let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };
+            report.misconfigurations = bulwark_detect::config::check(image, report, &config_opts);
+            report.not_run.extend(config_not_run(image, &config_opts));
+            Ok(())
+        })?;
     }
-    cap_findings(&mut report, limits.max_findings);
-    if opts.scanners.vuln {
-        match_vulnerabilities(&mut report, opts)?;
-        let (ignores, vex) = &suppressions;
-        if !ignores.is_empty() || !vex.is_empty() {
-            bulwark_match::suppress::apply(&mut report, ignores, vex, opts.today);
-        }
-    }
-    report.record_skipped_as_not_checked();
-    vuln_not_run(&mut report, opts);
-    // The one redaction step: no secret leaves the library in any string of the report.
-    let redactor = match &secret {
-        Some(s) => Redactor::from_scanner(Arc::clone(s)),
-        None => Redactor::new(&opts.secret)?,
-    };
-    redactor.redact_report(&mut report);
-    Ok((report, Some(image)))
+    cap_findings(report, limits.max_findings);
+    Ok(())
 }
 
 /// Keeps at most `max` findings per rule of each scanner, the first in report order, and
@@ -264,19 +249,6 @@ fn cap_findings(report: &mut ScanReport, max: u64) {
     cap(&mut report.malware, max, "malware", |f| &f.rule, w);
     cap(&mut report.secrets, max, "secret", |f| &f.rule, w);
     cap(&mut report.misconfigurations, max, "config", |f| &f.id, w);
-}
-
-/// Without an advisory database the vulnerability scanner did not run: it is not listed
-/// among the scanners that ran, and `not_run` says why.
-fn vuln_not_run(report: &mut ScanReport, opts: &ScanOptions) {
-    if opts.scanners.vuln && opts.db.is_none() {
-        report.scanners.retain(|s| s != "vuln");
-        report.not_run.push(NotRun {
-            scanner: "vuln".to_owned(),
-            checks: Vec::new(),
-            reason: "no advisory database".to_owned(),
-        });
-    }
 }
 
 /// The config checks that could not run on this image, grouped by why.
@@ -307,9 +279,9 @@ fn config_not_run(image: &Image, opts: &ConfigOptions) -> Vec<NotRun> {
     out
 }
 
-type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
+pub(crate) type Suppressions = (Vec<bulwark_match::suppress::IgnoreFile>, Vec<bulwark_match::suppress::Vex>);
 
-fn load_suppressions(opts: &ScanOptions) -> Result<Suppressions> {
+pub(crate) fn load_suppressions(opts: &ScanOptions) -> Result<Suppressions> {
     let err =
         |path: &PathBuf, e: &dyn std::fmt::Display| Error::Suppression { path: path.clone(), message: e.to_string() };
     let ignores = opts
@@ -325,29 +297,52 @@ fn load_suppressions(opts: &ScanOptions) -> Result<Suppressions> {
     Ok((ignores, vex))
 }
 
-/// Matches the report's packages against the advisory database, when one is configured.
-fn match_vulnerabilities(report: &mut ScanReport, opts: &ScanOptions) -> Result<()> {
-    let Some(path) = &opts.db else { return Ok(()) };
-    let db = bulwark_vulndb::Db::open(path).map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
-    let meta = db.metadata().map_err(|e| Error::Db { path: path.clone(), message: e.to_string() })?;
-    let matched = bulwark_match::match_packages_checked(&report.packages, report.os.as_ref(), &db);
-    report.vulnerabilities = matched.vulnerabilities;
-    report.warnings.extend(matched.warnings);
-    // Said twice on purpose: `warnings` for people reading the log, `not_checked` for gates.
-    report.warnings.extend(matched.not_checked.iter().map(|n| n.message.clone()));
-    for n in matched.not_checked {
-        report.add_not_checked(n);
+/// Re-matches a stored report's inventory (its packages and OS) against `advisories`,
+/// without reading the image: what a registry watcher does each day when a database
+/// update brings new advisories. The vulnerabilities, the database summary and what the
+/// matcher could not check are replaced; the policy verdict, which judged the old
+/// vulnerabilities, is cleared (run [`finish`] again). Ignore files and VEX documents are
+/// applied by [`Engine::rematch`]; this form applies none. The result is redacted.
+pub fn rematch(inventory: &ScanReport, advisories: &AdvisoryDb) -> Result<ScanReport> {
+    let mut report = rematch_unredacted(inventory, advisories);
+    Redactor::builtin()?.redact_report(&mut report);
+    Ok(report)
+}
+
+pub(crate) fn rematch_unredacted(inventory: &ScanReport, advisories: &AdvisoryDb) -> ScanReport {
+    let mut report = inventory.clone();
+    // What the last match said is dropped with its results: its not-checked entries, the
+    // same text among the warnings, and the "no advisory database" note.
+    let stale: Vec<String> =
+        report.not_checked.iter().filter(|n| n.scanner == "vuln").map(|n| n.message.clone()).collect();
+    report.not_checked.retain(|n| n.scanner != "vuln");
+    for m in stale {
+        if let Some(at) = report.warnings.iter().position(|w| *w == m) {
+            report.warnings.remove(at);
+        }
     }
-    report.database = Some(DatabaseSummary {
-        built_at: meta.built_at,
-        digest: meta.content_digest,
-        sources: meta.sources.iter().map(|s| (s.name.clone(), s.records)).collect(),
-    });
-    Ok(())
+    report.not_run.retain(|n| n.scanner != "vuln");
+    if !report.scanners.iter().any(|s| s == "vuln") {
+        report.scanners.insert(0, "vuln".to_owned());
+    }
+    report.vulnerabilities.clear();
+    report.suppressed.clear();
+    report.suppressions.clear();
+    report.policy = None;
+    let before = report.warnings.clone();
+    advisories.match_into(&mut report);
+    // A warning the old match gave and this one gives again is said once.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let (old, new) = report.warnings.split_at(before.len());
+    let mut warnings: Vec<String> = old.to_vec();
+    seen.extend(old.iter().cloned());
+    warnings.extend(new.iter().filter(|w| seen.insert((*w).clone())).cloned());
+    report.warnings = warnings;
+    report
 }
 
 /// The report for an SBOM given as input: its packages and OS, no layers or files.
-fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
+pub(crate) fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
     use std::io::Read;
     let io_err = |source| Error::Sbom { path: path.to_owned(), message: format!("reading: {source}") };
     let mut bytes = Vec::new();
@@ -410,7 +405,7 @@ pub fn report(image: &Image) -> ScanReport {
 }
 
 /// [`report`], plus the absolute paths of the files OS packages own.
-fn report_with_owned_files(image: &Image) -> (ScanReport, BTreeSet<String>) {
+pub(crate) fn report_with_owned_files(image: &Image) -> (ScanReport, BTreeSet<String>) {
     let resolved = image.resolved.as_ref();
     let layers = match resolved {
         Some(r) => r

@@ -248,7 +248,16 @@ pub(crate) fn run_scan_with(
         missing = Some("--no-db: vulnerabilities were not checked".to_owned());
     }
     let bars = Bars::new(!input.no_progress && !input.quiet);
-    let (mut report, _image) = bulwark_scan::scan(&reference, &opts, &bars)?;
+    let request = bulwark_scan::ScanRequest {
+        scanners: Some(opts.scanners),
+        ..bulwark_scan::ScanRequest::new(reference.clone())
+    };
+    if let Reference::Sbom { .. } = reference {
+        // An SBOM has no files: its scan needs no malware or secret rules compiled.
+        opts.scanners = bulwark_scan::Scanners { malware: false, secret: false, ..opts.scanners };
+    }
+    let engine = bulwark_scan::Engine::new(opts)?;
+    let mut report = engine.scan(&request, &bars, &bulwark_scan::CancelToken::new())?.report;
     report.warnings.extend(notes);
     if let Some(message) = missing {
         // A gate must not read "no database" as "no vulnerabilities".

@@ -1,6 +1,8 @@
-//! `bulwark.yaml`: the flags of `bulwark scan` as a file. Keys are the long flag names
-//! (`severity`, `ignore-unfixed` or `ignore_unfixed`, `output`, …); a flag given on the
-//! command line or through its `BULWARK_*` environment variable wins over the file.
+//! `bulwark.yaml`: the settings of `bulwark scan` as a file, read into the library's
+//! [`ScanSettings`] (keys are the long flag names: `severity`, `ignore-unfixed` or
+//! `ignore_unfixed`, `output`, …). A flag given on the command line or through its
+//! `BULWARK_*` environment variable wins over the file; the file wins over the defaults
+//! (the merge is documented in `bulwark_scan::settings`).
 //!
 //! ```yaml
 //! scanners: [vuln, secret]
@@ -10,128 +12,206 @@
 //! output: [json=bulwark.json, sarif=bulwark.sarif]
 //! ```
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
-use clap::CommandFactory;
+use anyhow::{Result, anyhow};
+use bulwark_core::report::Severity;
+use bulwark_scan::ScanSettings;
+use bulwark_scan::settings::{JunitCases as SettingsJunit, ScannerName};
+use clap::ArgMatches;
 use clap::parser::ValueSource;
+
+use crate::cli::{JunitCases, ReportFormat, ScanArgs, Scanner, SeverityArg};
 
 /// The file read when `--config` is not given, if it exists in the working directory.
 pub const DEFAULT_FILE: &str = "bulwark.yaml";
 
-/// Inserts the config file's settings into `argv` as flags, right after `scan`, for every
-/// key the command line and environment do not already set. Other commands are unchanged.
-pub fn apply(argv: Vec<OsString>) -> Result<Vec<OsString>> {
-    if argv.get(1).is_none_or(|a| a != "scan") {
-        return Ok(argv);
-    }
-    // A command line clap rejects is left for clap to explain.
-    let Ok(matches) = crate::cli::Cli::command().try_get_matches_from(&argv) else { return Ok(argv) };
-    let Some(scan) = matches.subcommand_matches("scan") else { return Ok(argv) };
-    let path = match scan.get_one::<PathBuf>("config") {
+/// Applies the config file to `args`: every setting the command line and environment do
+/// not set (as `matches`, the scan subcommand's, tell) is taken from the file.
+pub fn apply(args: &mut ScanArgs, matches: &ArgMatches) -> Result<()> {
+    let path = match &args.config {
         Some(p) => p.clone(),
         None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
-        None => return Ok(argv),
+        None => return Ok(()),
     };
     let text = std::fs::read_to_string(&path).map_err(|e| anyhow!("reading config file {}: {e}", path.display()))?;
-    let flags = flags_from(&text, &path, |id| {
-        matches!(scan.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
-    })?;
-    let mut out = argv[..2].to_vec();
-    out.extend(flags);
-    out.extend(argv[2..].iter().cloned());
-    Ok(out)
+    let file = settings_from(&text, &path)?;
+    merge(args, file, |id| {
+        matches.try_get_raw(id).is_ok()
+            && matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
+    })
+    .map_err(|e| anyhow!("config file {}: {e}", path.display()))
 }
 
-/// The flags a config file stands for, leaving out those `is_set` says are given already.
-fn flags_from(text: &str, path: &Path, is_set: impl Fn(&str) -> bool) -> Result<Vec<OsString>> {
+/// The settings a config file holds.
+fn settings_from(text: &str, path: &Path) -> Result<ScanSettings> {
     let doc = bulwark_policy::to_json(text).map_err(|d| anyhow!("config file {}:{d}", path.display()))?;
-    let map = match doc {
-        serde_json::Value::Object(m) => m,
-        serde_json::Value::Null => return Ok(Vec::new()),
-        _ => bail!("config file {}: expected a mapping of flag names to values", path.display()),
-    };
-    let cli = crate::cli::Cli::command();
-    let scan = cli.find_subcommand("scan").ok_or_else(|| anyhow!("no scan command"))?;
-    let mut flags = Vec::new();
-    for (key, value) in map {
-        let long = key.replace('_', "-");
-        let Some(arg) = scan.get_arguments().find(|a| a.get_long() == Some(long.as_str())) else {
-            let keys: Vec<&str> =
-                scan.get_arguments().filter_map(|a| a.get_long()).filter(|l| *l != "config").collect();
-            let hint = match bulwark_policy::closest(&long, &keys) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => "keys are the long flags of `bulwark scan --help`, e.g. severity, format, policy".to_owned(),
-            };
-            bail!("config file {}: unknown key {key:?}\nhint: {hint}", path.display());
+    ScanSettings::from_value(doc).map_err(|e| anyhow!("config file {}: {e}", path.display()))
+}
+
+/// Sets each field of `args` from `file` unless `is_set` says the flag (by clap id) was given.
+fn merge(args: &mut ScanArgs, file: ScanSettings, is_set: impl Fn(&str) -> bool) -> Result<(), String> {
+    macro_rules! take {
+        ($field:ident, $target:expr) => {
+            take!($field, $target, |v| v)
         };
-        if long == "config" {
-            bail!("config file {}: `config` cannot be set from a config file", path.display());
-        }
-        if is_set(arg.get_id().as_str()) {
-            continue;
-        }
-        let takes_values = arg.get_action().takes_values();
-        let items = match value {
-            serde_json::Value::Array(items) => items,
-            v => vec![v],
-        };
-        for item in items {
-            match item {
-                serde_json::Value::Bool(b) if !takes_values => {
-                    if b {
-                        flags.push(OsString::from(format!("--{long}")));
-                    }
+        ($field:ident, $target:expr, $conv:expr) => {
+            if !is_set(stringify!($field))
+                && let Some(v) = file.$field
+            {
+                #[allow(clippy::redundant_closure_call)]
+                {
+                    $target = ($conv)(v);
                 }
-                serde_json::Value::String(s) => flags.push(OsString::from(format!("--{long}={s}"))),
-                serde_json::Value::Number(n) => flags.push(OsString::from(format!("--{long}={n}"))),
-                serde_json::Value::Bool(b) => flags.push(OsString::from(format!("--{long}={b}"))),
-                other => bail!("config file {}: {key}: unsupported value {other}", path.display()),
             }
-        }
+        };
     }
-    Ok(flags)
+    take!(scanners, args.scanners, |v: Vec<ScannerName>| v.into_iter().map(scanner).collect());
+    take!(severity, args.severity, |v: Vec<Severity>| v.into_iter().map(severity).collect());
+    take!(ignore_unfixed, args.ignore_unfixed);
+    take!(policy, args.policy, Some);
+    take!(fail_on, args.fail_on, |s| Some(severity(s)));
+    if file.exit_code == Some(0) {
+        return Err("exit-code: 0 is not in 1..=255".to_owned());
+    }
+    take!(exit_code, args.exit_code, Some);
+    take!(format, args.format, |f| Some(report_format(f)));
+    if !is_set("output")
+        && let Some(outputs) = file.output
+    {
+        args.output = outputs.iter().map(|o| crate::output::parse_output(o)).collect::<Result<_, _>>()?;
+    }
+    take!(ignore_file, args.ignore_file);
+    take!(vex, args.vex);
+    take!(yara_rules, args.yara_rules);
+    take!(no_bundled_rules, args.no_bundled_rules);
+    take!(malware_hashes, args.malware_hashes);
+    take!(secret_rules, args.secret_rules);
+    take!(secret_allow_path, args.secret_allow_path);
+    take!(secret_allow, args.secret_allow);
+    take!(max_scan_file_bytes, args.max_scan_file_bytes, Some);
+    take!(offline, args.offline);
+    take!(junit_cases, args.junit_cases, |j| match j {
+        SettingsJunit::Rules => JunitCases::Rules,
+        SettingsJunit::Findings => JunitCases::Findings,
+    });
+    take!(db_max_age_days, args.db_max_age_days);
+    let input = &mut args.input;
+    take!(no_progress, input.no_progress);
+    take!(quiet, input.quiet);
+    take!(cache_dir, input.cache_dir, Some);
+    take!(no_cache, input.no_cache);
+    take!(cache_max_bytes, input.cache_max_bytes);
+    take!(db, input.db, Some);
+    take!(no_db, input.no_db);
+    if input.db.is_some() && input.no_db {
+        return Err("`db` and `no-db` cannot be used together".to_owned());
+    }
+    let source = &mut input.source;
+    take!(platform, source.platform, Some);
+    take!(platform_fallback, source.platform_fallback);
+    take!(insecure_registry, source.insecure_registry);
+    take!(username, source.username, Some);
+    take!(password_stdin, source.password_stdin);
+    take!(docker_config, source.docker_config, Some);
+    take!(jobs, source.jobs, Some);
+    take!(max_manifest_bytes, source.max_manifest_bytes, Some);
+    take!(max_config_bytes, source.max_config_bytes, Some);
+    take!(max_layer_bytes, source.max_layer_bytes, Some);
+    take!(max_compression_ratio, source.max_compression_ratio, Some);
+    take!(max_entries, source.max_entries, Some);
+    take!(max_file_bytes, source.max_file_bytes, Some);
+    take!(max_layers, source.max_layers, Some);
+    take!(max_packages, source.max_packages, Some);
+    take!(max_package_files, source.max_package_files, Some);
+    take!(max_findings, source.max_findings, Some);
+    take!(max_config_entries, source.max_config_entries, Some);
+    Ok(())
+}
+
+fn scanner(s: ScannerName) -> Scanner {
+    match s {
+        ScannerName::Vuln => Scanner::Vuln,
+        ScannerName::Malware => Scanner::Malware,
+        ScannerName::Secret => Scanner::Secret,
+        ScannerName::Config => Scanner::Config,
+    }
+}
+
+fn severity(s: Severity) -> SeverityArg {
+    match s {
+        Severity::Critical => SeverityArg::Critical,
+        Severity::High => SeverityArg::High,
+        Severity::Medium => SeverityArg::Medium,
+        Severity::Low => SeverityArg::Low,
+        _ => SeverityArg::Unknown,
+    }
+}
+
+/// The CLI's format for the library's.
+pub fn report_format(f: bulwark_report::Format) -> ReportFormat {
+    use bulwark_report::Format as F;
+    match f {
+        F::Table => ReportFormat::Table,
+        F::Json => ReportFormat::Json,
+        F::Sarif => ReportFormat::Sarif,
+        F::Junit => ReportFormat::Junit,
+        F::Cyclonedx => ReportFormat::Cyclonedx,
+        F::Spdx => ReportFormat::Spdx,
+        F::Html => ReportFormat::Html,
+        F::Markdown => ReportFormat::Markdown,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, FromArgMatches};
 
-    fn flags(text: &str, set: &[&str]) -> Result<Vec<String>> {
-        flags_from(text, Path::new("bulwark.yaml"), |id| set.contains(&id))
-            .map(|v| v.into_iter().map(|f| f.into_string().unwrap()).collect())
+    fn scan_args(argv: &[&str], file: &str) -> Result<ScanArgs> {
+        let mut full = vec!["bulwark", "scan"];
+        full.extend(argv);
+        let matches = crate::cli::Cli::command().try_get_matches_from(full)?;
+        let sub = matches.subcommand_matches("scan").unwrap().clone();
+        let crate::cli::Command::Scan(args) = crate::cli::Cli::from_arg_matches(&matches)?.command else {
+            unreachable!()
+        };
+        let mut args = *args;
+        let settings = settings_from(file, Path::new("bulwark.yaml"))?;
+        merge(&mut args, settings, |id| matches!(sub.value_source(id), Some(ValueSource::CommandLine)))
+            .map_err(|e| anyhow!(e))?;
+        Ok(args)
     }
 
     #[test]
-    fn keys_become_flags_unless_already_set() {
-        let text = "severity: [critical, high]\nignore_unfixed: true\nno-progress: false\nformat: json\nmax-scan-file-bytes: 1024\n";
-        assert_eq!(
-            flags(text, &[]).unwrap(),
-            // Keys in sorted order; list values in file order.
-            [
-                "--format=json",
-                "--ignore-unfixed",
-                "--max-scan-file-bytes=1024",
-                "--severity=critical",
-                "--severity=high"
-            ]
-        );
-        assert_eq!(flags(text, &["format", "severity"]).unwrap(), ["--ignore-unfixed", "--max-scan-file-bytes=1024"]);
-        assert_eq!(flags("", &[]).unwrap(), Vec::<String>::new());
+    fn file_settings_apply_unless_the_flag_is_given() {
+        let text = "severity: [critical, HIGH]\nignore_unfixed: true\nno-progress: false\nformat: json\nmax-scan-file-bytes: 1024\noutput: json=r.json\n";
+        let args = scan_args(&["img"], text).unwrap();
+        assert_eq!(args.severity, [SeverityArg::Critical, SeverityArg::High]);
+        assert!(args.ignore_unfixed && !args.input.no_progress);
+        assert_eq!(args.format, Some(ReportFormat::Json));
+        assert_eq!(args.max_scan_file_bytes, Some(1024));
+        assert_eq!(args.output.len(), 1);
+        let args = scan_args(&["img", "--format", "sarif", "--severity", "low"], text).unwrap();
+        assert_eq!(args.format, Some(ReportFormat::Sarif));
+        assert_eq!(args.severity, [SeverityArg::Low]);
+        // Defaults stay where the file is silent.
+        assert_eq!(args.scanners.len(), 4);
+        assert!(scan_args(&["img"], "").is_ok());
     }
 
     #[test]
     fn unknown_keys_and_bad_yaml_are_errors() {
-        let e = flags("severty: high\n", &[]).unwrap_err().to_string();
+        let e = scan_args(&["img"], "severty: high\n").unwrap_err().to_string();
         assert!(e.contains("unknown key \"severty\""), "{e}");
         assert!(e.contains("did you mean `severity`?"), "{e}");
-        let e = flags("ignore_unfxed: true\n", &[]).unwrap_err().to_string();
+        let e = scan_args(&["img"], "ignore_unfxed: true\n").unwrap_err().to_string();
         assert!(e.contains("did you mean `ignore-unfixed`?"), "{e}");
-        let e = flags("colour: never\n", &[]).unwrap_err().to_string();
+        let e = scan_args(&["img"], "colour: never\n").unwrap_err().to_string();
         assert!(e.contains("keys are the long flags"), "{e}");
-        assert!(flags("- a\n- b\n", &[]).unwrap_err().to_string().contains("expected a mapping"));
-        assert!(flags("format: [json\n", &[]).is_err());
-        assert!(flags("config: other.yaml\n", &[]).is_err());
+        assert!(scan_args(&["img"], "- a\n- b\n").unwrap_err().to_string().contains("expected a mapping"));
+        assert!(scan_args(&["img"], "format: [json\n").is_err());
+        assert!(scan_args(&["img"], "config: other.yaml\n").is_err());
+        assert!(scan_args(&["img"], "output: sarif:r.sarif\n").is_err());
     }
 }

@@ -18,13 +18,17 @@ mod sign;
 mod terminal;
 
 fn main() -> ExitCode {
-    let argv = match config_file::apply(std::env::args_os().collect()) {
-        Ok(argv) => argv,
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
-            return ExitCode::from(2);
-        }
+    let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
+    let mut args = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
     };
-    let args = <cli::Cli as clap::Parser>::parse_from(argv);
+    // `bulwark.yaml` fills in what the command line and environment leave unset.
+    if let (cli::Command::Scan(scan), Some(("scan", sub))) = (&mut args.command, matches.subcommand())
+        && let Err(e) = config_file::apply(scan, sub)
+    {
+        let _ = write!(std::io::stderr(), "{}", commands::render_error(&e));
+        return ExitCode::from(2);
+    }
     commands::run(args)
 }

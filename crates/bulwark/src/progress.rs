@@ -1,10 +1,11 @@
-//! Progress bars on stderr, one per layer being read, only on a terminal.
+//! Progress bars on stderr, one per layer being read, only on a terminal: the scan
+//! engine's [`Events`] drawn.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
-use bulwark_image::Progress;
+use bulwark_scan::Events;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Draws per-layer byte progress.
@@ -26,7 +27,7 @@ impl Bars {
     }
 }
 
-impl Progress for Bars {
+impl Events for Bars {
     fn layer_started(&self, i: usize, size: u64) {
         // Every bar is born hidden and drawn only through `multi`: a bar made with
         // `ProgressBar::new` draws its first frame straight to stderr when its message is
@@ -52,7 +53,7 @@ impl Progress for Bars {
         self.bars.lock().unwrap_or_else(|e| e.into_inner()).insert(i, bar);
     }
 
-    fn bytes(&self, i: usize, n: u64) {
+    fn layer_bytes(&self, i: usize, n: u64) {
         if let Some(b) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).get(&i) {
             b.inc(n);
         }

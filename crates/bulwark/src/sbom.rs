@@ -22,14 +22,10 @@ pub fn run(args: SbomArgs) -> Result<u8> {
 
 /// Writes `report` in `format`, pretty-printed, with a trailing newline.
 pub fn render(w: &mut dyn Write, report: &ScanReport, format: SbomFormat) -> io::Result<()> {
-    let bytes = match format {
-        SbomFormat::Cyclonedx => bulwark_report::cyclonedx::to_vec(report),
-        SbomFormat::Spdx => bulwark_report::spdx::to_vec(report),
-        SbomFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
-            v.push(b'\n');
-            v
-        }
+    let format = match format {
+        SbomFormat::Cyclonedx => bulwark_report::Format::Cyclonedx,
+        SbomFormat::Spdx => bulwark_report::Format::Spdx,
+        SbomFormat::Json => bulwark_report::Format::Json,
     };
-    w.write_all(&bytes)
+    bulwark_report::render(report, format, &bulwark_report::RenderOptions::default(), w)
 }

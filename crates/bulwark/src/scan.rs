@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bulwark_core::plural::count;
-use bulwark_core::report::{FixState, ScanReport, Severity};
+use bulwark_core::report::{ScanReport, Severity};
 use bulwark_core::time::Date;
 use bulwark_scan::Scanners;
 
@@ -61,53 +61,30 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     })?;
     // The gate sees every finding: `--severity` and `--ignore-unfixed` change what is shown,
     // never what passes (a policy denying fixable highs fails whatever is displayed).
-    if let Some(policy) = &policy {
-        report.policy = Some(policy.evaluate(&report, today));
-    }
-    let fail_on = fail_on_gate(&report, args.fail_on, args.exit_code);
-    filter(&mut report, &args.severity, args.ignore_unfixed);
+    let gated = args.fail_on.is_some() || args.exit_code.is_some();
+    let how = bulwark_scan::Finish {
+        policy: policy.as_ref(),
+        today: Some(today),
+        fail_on: gated
+            .then(|| bulwark_scan::FailOn { min: args.fail_on.map(severity_of).unwrap_or(Severity::Unknown) }),
+        severities: args.severity.iter().copied().map(severity_of).collect(),
+        ignore_unfixed: args.ignore_unfixed,
+    };
+    let gate = bulwark_scan::finish(&mut report, &how);
     emit(&report, &outputs, args.junit_cases, args.input.quiet)?;
-    let code = match (exit_code(&report), fail_on) {
-        (OK, Some((code, why))) => {
+    let code = match (gate.policy_failed, gate.fail_on) {
+        (true, _) => POLICY_FAILED,
+        (false, Some(why)) => {
+            let code = args.exit_code.unwrap_or(POLICY_FAILED);
             if !args.input.quiet {
-                let _ = writeln!(io::stderr().lock(), "failed: {why}");
+                let _ = writeln!(io::stderr().lock(), "failed: {why} (exit code {code})");
             }
             code
         }
-        (code, _) => code,
+        (false, None) => OK,
     };
     // `--sign` / `promote`: sign, attest or promote only what passed.
     crate::sign::after_scan(&args, &report, code)
-}
-
-/// `--fail-on SEVERITY` / `--exit-code N`, the gate for users without a policy: the exit code
-/// and why, when any finding is at `SEVERITY` or worse (or of unknown severity, which could be
-/// anything), or when an enabled scanner could not check everything. Judged before display
-/// filters are applied.
-fn fail_on_gate(report: &ScanReport, fail_on: Option<SeverityArg>, exit_code: Option<u8>) -> Option<(u8, String)> {
-    if fail_on.is_none() && exit_code.is_none() {
-        return None;
-    }
-    let code = exit_code.unwrap_or(POLICY_FAILED);
-    let min = fail_on.map(severity_of).unwrap_or(Severity::Unknown);
-    let counts = |s: Severity| s >= min || s == Severity::Unknown;
-    let found = report.vulnerabilities.iter().filter(|v| counts(v.severity)).count()
-        + report.malware.iter().filter(|m| counts(m.severity)).count()
-        + report.secrets.iter().filter(|s| counts(s.severity)).count()
-        + report.misconfigurations.iter().filter(|c| counts(c.severity)).count();
-    // `not_checked` names only checks that were asked for (a scanner that could not run at
-    // all, such as vuln without a database, is no longer in `scanners` but is listed here).
-    let gaps = report.not_checked.len();
-    let at =
-        if min == Severity::Unknown { "any severity".to_owned() } else { format!("{min:?} or worse").to_lowercase() };
-    match (found, gaps) {
-        (0, 0) => None,
-        (n, 0) => Some((code, format!("{n} finding(s) of {at} (or of unknown severity) (exit code {code})"))),
-        (n, g) => Some((
-            code,
-            format!("{n} finding(s) of {at}, and {g} check(s) not completed (see `not checked`) (exit code {code})"),
-        )),
-    }
 }
 
 fn severity_of(s: SeverityArg) -> Severity {
@@ -138,7 +115,10 @@ pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
     // A saved report may come from an older Bulwark or another tool: it is printed only
     // through the same redaction step a scan's report goes through.
     bulwark_scan::Redactor::builtin()?.redact_report(&mut report);
-    report.policy = Some(policy.evaluate(&report, today));
+    bulwark_scan::finish(
+        &mut report,
+        &bulwark_scan::Finish { policy: Some(&policy), today: Some(today), ..Default::default() },
+    );
     emit(&report, &outputs, JunitCases::Rules, false)?;
     Ok(exit_code(&report))
 }
@@ -191,27 +171,6 @@ pub(crate) fn today() -> Result<Date> {
     }
 }
 
-/// `--severity` and `--ignore-unfixed`: what is left out of every output, after the policy
-/// and `--fail-on` have seen everything. How many were left out is kept in the report.
-fn filter(report: &mut ScanReport, severities: &[SeverityArg], ignore_unfixed: bool) {
-    let before = finding_count(report);
-    if !severities.is_empty() {
-        let keep: Vec<Severity> = severities.iter().copied().map(severity_of).collect();
-        report.vulnerabilities.retain(|v| keep.contains(&v.severity));
-        report.malware.retain(|m| keep.contains(&m.severity));
-        report.secrets.retain(|s| keep.contains(&s.severity));
-        report.misconfigurations.retain(|c| keep.contains(&c.severity));
-    }
-    if ignore_unfixed {
-        report.vulnerabilities.retain(|v| v.state == FixState::Fixed);
-    }
-    report.hidden_by_filters += (before - finding_count(report)) as u64;
-}
-
-fn finding_count(r: &ScanReport) -> usize {
-    r.vulnerabilities.len() + r.malware.len() + r.secrets.len() + r.misconfigurations.len()
-}
-
 fn exit_code(report: &ScanReport) -> u8 {
     match &report.policy {
         Some(v) if !v.passed => POLICY_FAILED,
@@ -250,35 +209,36 @@ fn render(
     junit: JunitCases,
     tty: bool,
 ) -> io::Result<()> {
-    match format {
-        ReportFormat::Table => {
-            let (width, color) = (crate::terminal::table_width(tty), crate::terminal::color(tty));
-            let opts = bulwark_report::table::TableOptions {
-                width,
-                color,
-                now_unix: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()
-                    .and_then(|d| i64::try_from(d.as_secs()).ok()),
-                ..Default::default()
-            };
-            w.write_all(bulwark_report::table::render(report, &opts).as_bytes())
-        }
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *w, report)?;
-            writeln!(w)
-        }
-        ReportFormat::Sarif => w.write_all(&bulwark_report::sarif::to_vec(report)),
-        ReportFormat::Junit => w.write_all(&bulwark_report::junit::to_vec(
-            report,
-            match junit {
-                JunitCases::Rules => bulwark_report::junit::Granularity::Rules,
-                JunitCases::Findings => bulwark_report::junit::Granularity::Findings,
-            },
-        )),
-        ReportFormat::Cyclonedx => w.write_all(&bulwark_report::cyclonedx::to_vec(report)),
-        ReportFormat::Spdx => w.write_all(&bulwark_report::spdx::to_vec(report)),
-        ReportFormat::Html => w.write_all(&bulwark_report::html::to_vec(report)),
-        ReportFormat::Markdown => w.write_all(bulwark_report::markdown::to_string(report).as_bytes()),
+    let (width, color) = (crate::terminal::table_width(tty), crate::terminal::color(tty));
+    let opts = bulwark_report::RenderOptions {
+        table: bulwark_report::table::TableOptions {
+            width,
+            color,
+            now_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok()),
+            ..Default::default()
+        },
+        junit: match junit {
+            JunitCases::Rules => bulwark_report::junit::Granularity::Rules,
+            JunitCases::Findings => bulwark_report::junit::Granularity::Findings,
+        },
+    };
+    bulwark_report::render(report, library_format(format), &opts, w)
+}
+
+/// The library's format for the CLI's.
+fn library_format(f: ReportFormat) -> bulwark_report::Format {
+    use bulwark_report::Format as F;
+    match f {
+        ReportFormat::Table => F::Table,
+        ReportFormat::Json => F::Json,
+        ReportFormat::Sarif => F::Sarif,
+        ReportFormat::Junit => F::Junit,
+        ReportFormat::Cyclonedx => F::Cyclonedx,
+        ReportFormat::Spdx => F::Spdx,
+        ReportFormat::Html => F::Html,
+        ReportFormat::Markdown => F::Markdown,
     }
 }

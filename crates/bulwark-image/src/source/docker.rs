@@ -19,6 +19,9 @@ use crate::{Error, Limits, Result};
 pub struct SavedImage {
     pub image: ResolvedImage,
     pub layers: Vec<Arc<LayerIndex>>,
+    /// What to cache for a warm rescan without an export; `None` for a config that is not
+    /// UTF-8 (never seen from Docker, and not worth a second encoding).
+    pub record: Option<SaveRecord>,
 }
 
 #[derive(serde::Deserialize)]
@@ -148,12 +151,10 @@ pub fn read_save_stream(
             format!("{} diff_ids for {} layers in manifest.json", config.rootfs.diff_ids.len(), chosen.layers.len()),
         ));
     }
-    let history = config.layer_history();
-    let aligned = history.len() == chosen.layers.len();
     let mut indexes = Vec::new();
-    let mut refs = Vec::new();
+    let mut descriptors = Vec::new();
     let mut analysed: BTreeMap<String, Arc<LayerIndex>> = BTreeMap::new();
-    for (i, (member, diff_id)) in chosen.layers.iter().zip(&config.rootfs.diff_ids).enumerate() {
+    for (member, diff_id) in chosen.layers.iter().zip(&config.rootfs.diff_ids) {
         let member = resolve_link(&normalize_path(member).0);
         let index = match analysed.get(&member) {
             Some(ix) => ix.clone(),
@@ -181,19 +182,13 @@ pub fn read_save_stream(
             spec::Compression::Gzip => "application/vnd.docker.image.rootfs.diff.tar.gzip",
             spec::Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
         };
-        let descriptor = Descriptor {
+        descriptors.push(Descriptor {
             media_type: media_type.into(),
             digest: index.blob_digest.clone().unwrap_or_else(|| diff_id.clone()),
             size: index.compressed_size as i64,
             urls: vec![],
             annotations: BTreeMap::new(),
             platform: None,
-        };
-        refs.push(LayerRef {
-            descriptor,
-            diff_id: diff_id.clone(),
-            kind: LayerKind { compression: Some(index.compression), foreign: false },
-            created_by: aligned.then(|| history[i].created_by.clone()).flatten(),
         });
         indexes.push(index);
     }
@@ -207,6 +202,69 @@ pub fn read_save_stream(
                 .is_some_and(|m| serde_json::from_slice::<Manifest>(m).is_ok_and(|m| m.config.digest == config_digest))
         })
     });
+    let record =
+        SaveRecord { config: String::from_utf8_lossy(config_bytes).into_owned(), manifest_digest, layers: descriptors };
+    let image = resolve_saved(reference, config_bytes, config, record.manifest_digest.clone(), record.layers.clone());
+    let record = std::str::from_utf8(config_bytes).is_ok().then_some(record);
+    Ok(SavedImage { image: ResolvedImage { warnings, ..image }, layers: indexes, record })
+}
+
+/// What a `docker save` stream says besides its layers: the config, the manifest digest
+/// (Docker 25+) and the layer descriptors. Kept in the layer cache under the engine's
+/// image id, so that a warm rescan of a `docker:` image whose layers are all cached reads
+/// only this and the cache, not a whole export (see `docs/cache.md`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveRecord {
+    /// The image config, as the stream held it (only UTF-8 configs are recorded).
+    pub config: String,
+    pub manifest_digest: Option<Digest>,
+    pub layers: Vec<Descriptor>,
+}
+
+impl SaveRecord {
+    /// The image this record describes, checked as a save stream's is: the config parses,
+    /// and its diff_ids pair with the layer descriptors.
+    pub fn resolve(&self, reference: &str) -> Result<ResolvedImage> {
+        let bytes = self.config.as_bytes();
+        let config = ImageConfig::parse(bytes, &format!("image config {}", Digest::sha256_of(bytes)))?;
+        if config.rootfs.diff_ids.len() != self.layers.len() {
+            return Err(Error::invalid(reference, "a cached save record whose layers do not match its config"));
+        }
+        Ok(resolve_saved(reference, bytes, config, self.manifest_digest.clone(), self.layers.clone()))
+    }
+}
+
+/// The resolved image of a save stream (or of its cached [`SaveRecord`]): a Docker v2
+/// manifest made up from the config and the layer descriptors.
+fn resolve_saved(
+    reference: &str,
+    config_bytes: &[u8],
+    config: ImageConfig,
+    manifest_digest: Option<Digest>,
+    descriptors: Vec<Descriptor>,
+) -> ResolvedImage {
+    let config_digest = Digest::sha256_of(config_bytes);
+    let history = config.layer_history();
+    let aligned = history.len() == descriptors.len();
+    let refs: Vec<LayerRef> = descriptors
+        .into_iter()
+        .zip(&config.rootfs.diff_ids)
+        .enumerate()
+        .map(|(i, (descriptor, diff_id))| {
+            let compression = match descriptor.media_type.as_str() {
+                "application/vnd.docker.image.rootfs.diff.tar" => spec::Compression::None,
+                "application/vnd.oci.image.layer.v1.tar+zstd" => spec::Compression::Zstd,
+                _ => spec::Compression::Gzip,
+            };
+            LayerRef {
+                descriptor,
+                diff_id: diff_id.clone(),
+                kind: LayerKind { compression: Some(compression), foreign: false },
+                created_by: aligned.then(|| history[i].created_by.clone()).flatten(),
+            }
+        })
+        .collect();
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(spec::DOCKER_MANIFEST.into()),
@@ -221,20 +279,17 @@ pub fn read_save_stream(
         layers: refs.iter().map(|r| r.descriptor.clone()).collect(),
         annotations: BTreeMap::new(),
     };
-    Ok(SavedImage {
-        image: ResolvedImage {
-            reference: reference.to_owned(),
-            manifest_digest,
-            index_digest: None,
-            platform: config.platform(),
-            config_digest,
-            manifest,
-            config,
-            layers: refs,
-            warnings,
-        },
-        layers: indexes,
-    })
+    ResolvedImage {
+        reference: reference.to_owned(),
+        manifest_digest,
+        index_digest: None,
+        platform: config.platform(),
+        config_digest,
+        manifest,
+        config,
+        layers: refs,
+        warnings: Vec::new(),
+    }
 }
 
 /// A connection to the Docker Engine API: `DOCKER_HOST` (`unix://` or `tcp://`, plain
