@@ -25,4 +25,12 @@ fuzz_target!(|data: &[u8]| {
         common::check_index(ix);
     }
     common::check_view(&saved.layers);
+    // The record a warm rescan reads instead of the stream gives back the same image.
+    if let Some(record) = &saved.record {
+        let again = record.resolve("docker-archive:fuzz.tar").expect("a record of a stream that was read resolves");
+        assert_eq!(again.config_digest, image.config_digest);
+        assert_eq!(again.manifest_digest, image.manifest_digest);
+        assert_eq!(again.layers, image.layers);
+        assert_eq!(again.manifest.config, image.manifest.config);
+    }
 });
