@@ -49,7 +49,8 @@ fi
 
 # The images.
 minbase=$(scripts/minbase.sh)
-tag="compare-reports/minbase:$(sha256sum "$minbase" | cut -c1-12)"
+# BULWARK_COMPARE_IMAGE names the imported image (shared Docker engines: use your own prefix).
+tag="${BULWARK_COMPARE_IMAGE:-bulwark-compare-reports/minbase}:$(sha256sum "$minbase" | cut -c1-12)"
 docker image inspect "$tag" >/dev/null 2>&1 || docker import "$minbase" "$tag" >/dev/null
 root="$out/deb10-root"
 if [ ! -e "$root/.complete" ]; then
