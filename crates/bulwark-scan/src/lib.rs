@@ -24,6 +24,7 @@ use bulwark_detect::secret::{SecretConfig, SecretScanner};
 use bulwark_image::layer::{EntryKind, FileAnalyzer};
 use bulwark_image::{Image, LayerCache, NoCache, Progress, ReadOptions};
 
+mod budget;
 pub mod cache;
 pub mod catalog;
 
@@ -185,6 +186,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     }
     let image = bulwark_image::read_image(reference, &read, cache, progress)?;
     let (mut report, package_owned) = report_with_owned_files(&image);
+    budget::record(&image, read.analyze.max_result_bytes, &mut report);
     if let Some(d) = &disk {
         report.warnings.extend(d.take_warnings());
     }

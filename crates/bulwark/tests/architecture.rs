@@ -11,6 +11,7 @@ use serde_json::Value;
 const PURE: &[&str] = &[
     "bulwark-core",
     "bulwark-version",
+    "bulwark-layer",
     "bulwark-catalog",
     "bulwark-match",
     "bulwark-detect",
@@ -42,10 +43,6 @@ const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
     ("bulwark-match", "bulwark-vulndb"),
     ("bulwark-match", "ureq"),
     ("bulwark-match", "rusqlite"),
-    // The detectors take the FileAnalyzer trait from the image-source crate (issue 11, item 3).
-    ("bulwark-detect", "bulwark-image"),
-    ("bulwark-detect", "bulwark-registry"),
-    ("bulwark-detect", "ureq"),
 ];
 
 /// Normal (non-dev, non-build) dependency closure of every package in the resolved graph,
