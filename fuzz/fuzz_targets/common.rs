@@ -76,9 +76,9 @@ impl FileAnalyzer for Etc {
     }
 }
 
-/// Digests on (every file's content is read), two analyzers, and a capture set wide
-/// enough that small fuzzed tars hit it: the default OS-release paths, anything in `etc/`,
-/// `*.txt`.
+/// Digests on (every file's content is read), two analyzers, a capture set wide enough
+/// that small fuzzed tars hit it (the default OS-release paths, anything in `etc/`,
+/// `*.txt`), and a result budget small enough that they run out of it.
 pub fn options() -> AnalyzeOptions {
     AnalyzeOptions {
         file_digests: true,
@@ -89,6 +89,7 @@ pub fn options() -> AnalyzeOptions {
             ..Capture::default()
         },
         analyzers: vec![Arc::new(Head), Arc::new(Etc)],
+        max_result_bytes: 16 << 10,
     }
 }
 

@@ -13,9 +13,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_core::report::{ConfigFinding, FileLocation, ScanReport, Severity};
-use bulwark_image::Image;
-use bulwark_image::layer::EntryKind;
-use bulwark_image::spec::{History, ImageConfig};
+use bulwark_layer::{AnalyzedImage, EntryKind, History, ImageConfig};
 
 /// Thresholds of the checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,12 +295,12 @@ fn file_loc(path: &str, layer: usize, removed_in: Option<usize>) -> Option<FileL
 
 /// Runs every check on an image and its inventory (`report.packages`), worst first, then by
 /// id and location.
-pub fn check(image: &Image, report: &ScanReport, opts: &ConfigOptions) -> Vec<ConfigFinding> {
+pub fn check(image: &dyn AnalyzedImage, report: &ScanReport, opts: &ConfigOptions) -> Vec<ConfigFinding> {
     let mut out = Vec::new();
-    if let Some(resolved) = &image.resolved {
+    if let Some(config) = image.config() {
         // The caller reports what was cut (see `capped_config`).
-        let (config, _) = capped_config(&resolved.config, opts.max_config_entries);
-        config_checks(&config, &resolved.manifest.annotations, &mut out);
+        let (config, _) = capped_config(config, opts.max_config_entries);
+        config_checks(&config, image.annotations(), &mut out);
     }
     if let Some(base) = opts.base_layers.or_else(|| base_layers(image).map(|b| b.count)) {
         file_mode_checks(image, base, &mut out);
@@ -325,9 +323,9 @@ pub fn check_image_config(config: &ImageConfig) -> Vec<ConfigFinding> {
 
 /// The ids of the checks that could not run on this image: those that need the config when
 /// the source has none (`dir:`), and the file-mode checks when the base layers are unknown.
-pub fn skipped(image: &Image, opts: &ConfigOptions) -> Vec<&'static str> {
+pub fn skipped(image: &dyn AnalyzedImage, opts: &ConfigOptions) -> Vec<&'static str> {
     let mut out = Vec::new();
-    if image.resolved.is_none() {
+    if image.config().is_none() {
         out.extend(CHECKS.iter().filter(|c| c.needs_config).map(|c| c.id));
     }
     if opts.base_layers.is_none() && base_layers(image).is_none() {
@@ -635,11 +633,11 @@ pub enum BaseRule {
 /// Decides which leading layers come from the base image, from the config's history (see
 /// `docs/misconfig.md`). `None` when there is no config (`dir:`) or its history does not
 /// line up with the layers.
-pub fn base_layers(image: &Image) -> Option<BaseLayers> {
-    let cfg = &image.resolved.as_ref()?.config;
-    let found = base_layers_in(&cfg.history, image.layers.len())?;
+pub fn base_layers(image: &dyn AnalyzedImage) -> Option<BaseLayers> {
+    let cfg = image.config()?;
+    let found = base_layers_in(&cfg.history, image.layers().len())?;
     let distro_rootfs = image
-        .layers
+        .layers()
         .first()
         .is_some_and(|l| l.entries.iter().any(|e| matches!(e.path.as_str(), "etc/os-release" | "usr/lib/os-release")));
     if found.rule == BaseRule::NoBase && distro_rootfs {
@@ -696,12 +694,12 @@ fn is_rootfs_add(args: &str) -> bool {
     }
 }
 
-fn file_mode_checks(image: &Image, base: usize, out: &mut Vec<ConfigFinding>) {
+fn file_mode_checks(image: &dyn AnalyzedImage, base: usize, out: &mut Vec<ConfigFinding>) {
     // Paths a base layer already shipped with the same special bits: a later layer that
     // rewrites them (an upgrade, a `chown -R`) did not add the risk.
     let mut base_setid = BTreeSet::new();
     let mut base_writable = BTreeSet::new();
-    for layer in image.layers.iter().take(base) {
+    for layer in image.layers().iter().take(base) {
         for e in &layer.entries {
             if matches!(e.kind, EntryKind::File) && e.mode & 0o6000 != 0 {
                 base_setid.insert(e.path.as_str());
@@ -711,7 +709,7 @@ fn file_mode_checks(image: &Image, base: usize, out: &mut Vec<ConfigFinding>) {
             }
         }
     }
-    for (path, node) in image.view.iter() {
+    for (path, node) in image.view().iter() {
         if node.layer < base {
             continue;
         }
@@ -800,10 +798,10 @@ fn home_cache(path: &str) -> Option<(&'static str, String)> {
     }
 }
 
-fn cache_checks(image: &Image, out: &mut Vec<ConfigFinding>) {
+fn cache_checks(image: &dyn AnalyzedImage, out: &mut Vec<ConfigFinding>) {
     // (dir, layer) -> (name, files, bytes, files still visible)
     let mut found: BTreeMap<(String, usize), (&'static str, u64, u64, u64)> = BTreeMap::new();
-    for (layer, index) in image.layers.iter().enumerate() {
+    for (layer, index) in image.layers().iter().enumerate() {
         for e in &index.entries {
             if !matches!(e.kind, EntryKind::File) || e.size == 0 {
                 continue;
@@ -817,7 +815,7 @@ fn cache_checks(image: &Image, out: &mut Vec<ConfigFinding>) {
             let slot = found.entry((dir, layer)).or_insert((name, 0, 0, 0));
             slot.1 += 1;
             slot.2 += e.size;
-            slot.3 += u64::from(image.view.superseded_in(&e.path, layer).is_none());
+            slot.3 += u64::from(image.view().superseded_in(&e.path, layer).is_none());
         }
     }
     for ((dir, layer), (name, files, bytes, visible)) in found {
@@ -860,22 +858,17 @@ fn package_checks(report: &ScanReport, out: &mut Vec<ConfigFinding>) {
     }
 }
 
-fn large_layer_check(image: &Image, opts: &ConfigOptions, out: &mut Vec<ConfigFinding>) {
-    let total: u64 = image.layers.iter().map(|l| l.uncompressed_size).sum();
+fn large_layer_check(image: &dyn AnalyzedImage, opts: &ConfigOptions, out: &mut Vec<ConfigFinding>) {
+    let total: u64 = image.layers().iter().map(|l| l.uncompressed_size).sum();
     if total == 0 {
         return;
     }
-    let created_by: Vec<Option<&str>> = match &image.resolved {
-        Some(r) => r.layers.iter().map(|l| l.created_by.as_deref()).collect(),
-        None => Vec::new(),
-    };
-    for (i, l) in image.layers.iter().enumerate() {
+    for (i, l) in image.layers().iter().enumerate() {
         let size = l.uncompressed_size;
         if size <= opts.large_layer_bytes || (size as f64) <= opts.large_layer_share * total as f64 {
             continue;
         }
-        let step =
-            created_by.get(i).copied().flatten().map(|s| format!(" (created by {})", short(s))).unwrap_or_default();
+        let step = image.created_by(i).map(|s| format!(" (created by {})", short(s))).unwrap_or_default();
         out.push(finding(
             LARGE_LAYER,
             format!(

@@ -5,7 +5,7 @@
 //! - [`secret`]: credentials in files and in the image config, never reported whole;
 //! - [`config`]: misconfigurations of the image config, history and files.
 //!
-//! File scanners are [`bulwark_image::layer::FileAnalyzer`]s: they run while each layer streams
+//! File scanners are [`bulwark_layer::FileAnalyzer`]s: they run while each layer streams
 //! past and store per-path results in the layer's (cached) analysis. Turning stored results
 //! into report findings happens afterwards, over every layer, so files that a later layer
 //! deleted are still reported with the layer that removed them.
@@ -13,8 +13,7 @@
 use std::collections::BTreeSet;
 
 use bulwark_core::report::SkippedFiles;
-use bulwark_image::Image;
-use bulwark_image::layer::EntryKind;
+use bulwark_layer::{AnalyzedImage, EntryKind};
 
 pub mod config;
 pub mod malware;
@@ -31,14 +30,14 @@ pub mod secret;
 /// (what `tar` or `umoci` leave at the link's path).
 #[allow(clippy::type_complexity)]
 pub fn stored_results<'a>(
-    image: &'a Image,
+    image: &'a dyn AnalyzedImage,
     id: &str,
 ) -> Vec<(usize, &'a str, Option<usize>, Option<u64>, &'a serde_json::Value)> {
     let mut out = Vec::new();
-    for (layer, index) in image.layers.iter().enumerate() {
+    for (layer, index) in image.layers().iter().enumerate() {
         if let Some(results) = index.analyses.get(id) {
             for (path, value) in results {
-                out.push((layer, path.as_str(), image.view.superseded_in(path, layer), None, value));
+                out.push((layer, path.as_str(), image.view().superseded_in(path, layer), None, value));
             }
         }
         for copy in &index.replaced {
@@ -47,13 +46,13 @@ pub fn stored_results<'a>(
             }
         }
     }
-    for (path, node) in image.view.iter() {
+    for (path, node) in image.view().iter() {
         let Some(body) = &node.link_body else { continue };
-        let at_own_path = image.view.get(&body.path).is_some_and(|n| n.layer == body.layer && n.index == body.entry);
+        let at_own_path = image.view().get(&body.path).is_some_and(|n| n.layer == body.layer && n.index == body.entry);
         if at_own_path {
             continue;
         }
-        let Some(layer) = image.layers.get(body.layer) else { continue };
+        let Some(layer) = image.layers().get(body.layer) else { continue };
         if let Some(value) = layer.analysis_of(body.entry, id) {
             let entry = layer.replaced.iter().find(|r| r.entry == body.entry).map(|r| r.tar_entry);
             out.push((body.layer, path, None, entry, value));
@@ -65,11 +64,11 @@ pub fn stored_results<'a>(
 /// Regular files in any layer (a copy a later layer deleted still ships) larger than a
 /// scanner's `limit`: the scanner never reads them, and the report counts them rather than
 /// staying silent. `None` when there are none.
-pub fn skipped_larger_than(image: &Image, scanner: &str, limit: u64) -> Option<SkippedFiles> {
+pub fn skipped_larger_than(image: &dyn AnalyzedImage, scanner: &str, limit: u64) -> Option<SkippedFiles> {
     let mut files = 0;
     let mut bytes = 0;
     let mut examples = BTreeSet::new();
-    for e in image.layers.iter().flat_map(|l| &l.entries) {
+    for e in image.layers().iter().flat_map(|l| &l.entries) {
         if e.kind == EntryKind::File && e.size > limit {
             files += 1;
             bytes += e.size;

@@ -54,3 +54,9 @@ impl Error {
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<bulwark_layer::InvalidConfig> for Error {
+    fn from(e: bulwark_layer::InvalidConfig) -> Error {
+        Error::Invalid { what: e.what, reason: e.reason }
+    }
+}

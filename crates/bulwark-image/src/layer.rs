@@ -1,5 +1,7 @@
-//! Streaming one layer: verify the blob digest, decompress, verify the diff_id, and walk
-//! the tar entries into a [`LayerIndex`], without writing anything to disk.
+//! The streaming engine: reads one layer blob, verifies the blob digest, decompresses,
+//! verifies the diff_id, and walks the tar entries into a [`LayerIndex`], without writing
+//! anything to disk. The model it fills (entries, captured files, analyzer results, the
+//! [`FileAnalyzer`] trait) lives in `bulwark-layer` and is re-exported here.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -7,155 +9,20 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use base64::Engine as _;
 use bulwark_core::{Algorithm, Digest};
-use serde::{Deserialize, Serialize};
+pub use bulwark_layer::{
+    AnalyzeOptions, Capture, Content, Entry, EntryKind, FileAnalyzer, LayerIndex, LinkRequest, LinkedRead, OverBudget,
+    ReplacedCopy, ResultBudget, normalize_path,
+};
 use sha2::{Digest as _, Sha256};
 
 use crate::spec::Compression;
 use crate::{Error, Limits, Result};
 
-/// What kind of filesystem object an entry is. Devices and FIFOs are not recorded:
-/// nothing in a scanner reads them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum EntryKind {
-    File,
-    Dir,
-    /// A symbolic link; the target is kept as written (resolved later inside the image root).
-    Symlink {
-        target: String,
-    },
-    /// A hard link to another path (normalised) in the same layer or below.
-    Hardlink {
-        target: String,
-    },
-}
-
-/// One entry of a layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    /// Normalised path relative to the image root: no leading `/`, no `.` or `..`.
-    pub path: String,
-    #[serde(flatten)]
-    pub kind: EntryKind,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub size: u64,
-    pub mode: u32,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub uid: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub gid: u64,
-    /// SHA-256 of the content, for regular files when asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<Digest>,
-}
-
-fn is_zero(v: &u64) -> bool {
-    *v == 0
-}
-
-impl Entry {
-    /// Whether the set-user-ID or set-group-ID bit is set.
-    pub fn is_setid(&self) -> bool {
-        self.mode & 0o6000 != 0
-    }
-}
-
-/// Which files' contents to keep while streaming a layer (package databases, os-release).
-/// Part of the cache key: changing it invalidates cached layer analyses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Capture {
-    /// Exact normalised paths, e.g. `etc/os-release`.
-    pub paths: Vec<String>,
-    /// Files directly inside these directories, e.g. `var/lib/dpkg/status.d`.
-    pub dirs: Vec<String>,
-    /// Files whose name ends with one of these, anywhere, e.g. `.dist-info/METADATA`.
-    pub suffixes: Vec<String>,
-    /// Larger files are not kept (a warning says so).
-    pub max_bytes: u64,
-}
-
-impl Default for Capture {
-    fn default() -> Self {
-        Capture {
-            paths: [
-                "etc/os-release",
-                "usr/lib/os-release",
-                "etc/alpine-release",
-                "etc/debian_version",
-                "etc/redhat-release",
-                "etc/system-release",
-                "etc/lsb-release",
-            ]
-            .map(String::from)
-            .to_vec(),
-            dirs: Vec::new(),
-            suffixes: Vec::new(),
-            max_bytes: 1 << 20,
-        }
-    }
-}
-
-impl Capture {
-    /// Whether the content of `path` should be kept.
-    pub fn wants(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| p == path)
-            || self.suffixes.iter().any(|s| path.ends_with(s.as_str()))
-            || self.dirs.iter().any(|d| {
-                path.strip_prefix(d.as_str()).and_then(|r| r.strip_prefix('/')).is_some_and(|n| !n.contains('/'))
-            })
-    }
-}
-
-/// Looks at file contents while a layer streams past: package catalogers, binary
-/// inspectors, and later malware and secret scanners. What it returns is stored per path
-/// in the [`LayerIndex`] (so it is cached with the layer), and the layer is still read
-/// only once however many analyzers there are.
-pub trait FileAnalyzer: Send + Sync + std::fmt::Debug {
-    /// A stable name; results are stored under it.
-    fn id(&self) -> &'static str;
-    /// Bumped whenever results change for the same input; part of the cache key.
-    fn version(&self) -> u32;
-    /// Whether to read this regular file, decided from its metadata alone.
-    fn wants(&self, path: &str, size: u64, mode: u32) -> bool;
-    /// Reads the file. `Ok(None)` stores nothing; `Err` becomes a warning.
-    fn analyze(
-        &self,
-        path: &str,
-        content: &mut dyn Read,
-        size: u64,
-    ) -> std::result::Result<Option<serde_json::Value>, String>;
-    /// Whether a link at a path this analyzer wants that cannot be followed (dangling, a
-    /// loop, a hard link to nothing) deserves a warning: true for analyzers that read files
-    /// at fixed locations (package databases), where such a link would otherwise silently
-    /// hide what they look for. Analyzers that read every file anyway keep the default.
-    fn follows_links(&self) -> bool {
-        false
-    }
-}
-
-/// How to analyse layers. Everything here is part of the cache key.
-#[derive(Debug, Clone, Default)]
-pub struct AnalyzeOptions {
-    /// Compute the SHA-256 of every regular file (costs one more hash pass).
-    pub file_digests: bool,
-    pub capture: Capture,
-    pub analyzers: Vec<std::sync::Arc<dyn FileAnalyzer>>,
-}
-
-impl AnalyzeOptions {
-    /// A short stable fingerprint of these options, for cache keys.
-    pub fn fingerprint(&self) -> String {
-        let analyzers: Vec<(&str, u32)> = self.analyzers.iter().map(|a| (a.id(), a.version())).collect();
-        let json = serde_json::to_vec(&(self.file_digests, &self.capture, analyzers)).unwrap_or_default();
-        hex_prefix(&Sha256::digest(&json), 8)
-    }
-}
-
 /// Reads one regular file for everyone that wants it: the file digest, the capture list and
 /// the analyzers. The content is read once: streamed when at most one analyzer wants it,
-/// buffered (up to `max_file_bytes`) when several do.
+/// buffered (up to `max_file_bytes`) when several do. What is kept comes out of `budget`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read_file_content(
     path: &str,
     size: u64,
@@ -164,6 +31,7 @@ pub(crate) fn read_file_content(
     opts: &AnalyzeOptions,
     limits: &Limits,
     index: &mut LayerIndex,
+    budget: &mut ResultBudget,
 ) -> io::Result<Option<Digest>> {
     let capture = opts.capture.wants(path);
     let capture_limit = opts.capture.max_bytes.min(limits.max_file_bytes);
@@ -196,7 +64,12 @@ pub(crate) fn read_file_content(
             results.push((*a, a.analyze(path, &mut &content[..], size)));
         }
         if keep {
-            index.captured.insert(path.to_owned(), Content(content));
+            let bytes = (path.len() + content.len()) as u64;
+            if budget.take(bytes) {
+                index.captured.insert(path.to_owned(), Content(content));
+            } else {
+                OverBudget::record(&mut index.over_budget, OverBudget::CAPTURE, "vuln", path, bytes);
+            }
         }
     } else {
         let first = wanted[0];
@@ -207,7 +80,12 @@ pub(crate) fn read_file_content(
     for (a, r) in results {
         match r {
             Ok(Some(v)) => {
-                index.analyses.entry(a.id().to_owned()).or_default().insert(path.to_owned(), v);
+                let bytes = bulwark_layer::stored_bytes(path, &v);
+                if budget.take(bytes) {
+                    index.analyses.entry(a.id().to_owned()).or_default().insert(path.to_owned(), v);
+                } else {
+                    OverBudget::record(&mut index.over_budget, a.id(), a.scanner(), path, bytes);
+                }
             }
             Ok(None) => {}
             Err(e) => index.warnings.push(format!("{path}: {}: {e}", a.id())),
@@ -236,160 +114,6 @@ impl Read for Tee<'_> {
     }
 }
 
-fn hex_prefix(bytes: &[u8], n: usize) -> String {
-    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Captured file content, base64 in JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Content(pub Vec<u8>);
-
-impl Serialize for Content {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Content {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD.decode(s).map(Content).map_err(serde::de::Error::custom)
-    }
-}
-
-/// The analysis of one layer: everything later stages need, so the blob is read once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerIndex {
-    /// SHA-256 of the uncompressed tar; `None` for a root filesystem directory.
-    pub diff_id: Option<Digest>,
-    /// Digest of the blob as stored (compressed), when read from a blob.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blob_digest: Option<Digest>,
-    pub compression: Compression,
-    pub compressed_size: u64,
-    pub uncompressed_size: u64,
-    /// Entries in tar order; a later entry for the same path wins.
-    pub entries: Vec<Entry>,
-    /// Paths deleted from lower layers by `.wh.<name>` files.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub whiteouts: Vec<String>,
-    /// Directories whose lower-layer contents are hidden by `.wh..wh..opq`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub opaque_dirs: Vec<String>,
-    /// Contents of captured files, by path.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub captured: BTreeMap<String, Content>,
-    /// What each [`FileAnalyzer`] found, by analyzer id, then path.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub analyses: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-    /// Odd or hostile entries that were normalised or skipped.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// Earlier copies of a path that a later entry of this same layer replaced. Their
-    /// bytes still ship in the blob (and a hard link written before the replacement still
-    /// points at them), so what the analyzers found in them is kept, by entry.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replaced: Vec<ReplacedCopy>,
-    /// Bodies of this layer read again under another path that reaches them through a
-    /// link (see [`LinkRequest`]): a package database hard-linked to a neutral path is read
-    /// by the package analyzers as the database it is in the running container.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub linked: Vec<LinkedRead>,
-}
-
-/// An earlier copy of a path that a later entry of the same layer replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReplacedCopy {
-    pub path: String,
-    /// Position of the copy's entry in [`LayerIndex::entries`].
-    pub entry: usize,
-    /// The copy's tar entry, counted from 1 over every header of the layer (as `tar tv`
-    /// lists them), so a finding can name the exact member.
-    pub tar_entry: u64,
-    /// What each analyzer found in this copy, by analyzer id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub analyses: BTreeMap<String, serde_json::Value>,
-    /// Its captured content, if the capture list wanted the path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured: Option<Content>,
-}
-
-/// A body to read again under the path that reaches it through links.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkRequest {
-    /// Position of the body's entry in [`LayerIndex::entries`].
-    pub entry: usize,
-    /// The path a container opens (a link, or a path below a linked directory).
-    pub path: String,
-    /// The analyzers to run, by id: those that want `path` but not the body's own path.
-    pub analyzers: Vec<String>,
-    /// Whether the capture list wants `path` but not the body's own path.
-    pub capture: bool,
-}
-
-/// What a [`LinkRequest`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkedRead {
-    pub entry: usize,
-    pub path: String,
-    /// The analyzers that were asked, whether or not they stored anything, so a second
-    /// scan through the cache knows the request was served.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub analyzers: Vec<String>,
-    /// Whether the capture list asked for it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub capture: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub analyses: BTreeMap<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured: Option<Content>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-}
-
-impl LayerIndex {
-    /// An analysis with nothing in it yet.
-    pub fn empty(compression: Compression) -> LayerIndex {
-        LayerIndex {
-            diff_id: None,
-            blob_digest: None,
-            compression,
-            compressed_size: 0,
-            uncompressed_size: 0,
-            entries: Vec::new(),
-            whiteouts: Vec::new(),
-            opaque_dirs: Vec::new(),
-            captured: BTreeMap::new(),
-            analyses: BTreeMap::new(),
-            warnings: Vec::new(),
-            replaced: Vec::new(),
-            linked: Vec::new(),
-        }
-    }
-
-    /// What analyzer `id` found in the body written by entry `entry` (a position in
-    /// [`LayerIndex::entries`]), whether or not a later entry of this layer replaced it.
-    pub fn analysis_of(&self, entry: usize, id: &str) -> Option<&serde_json::Value> {
-        match self.replaced.iter().find(|r| r.entry == entry) {
-            Some(r) => r.analyses.get(id),
-            None => self.analyses.get(id)?.get(&self.entries.get(entry)?.path),
-        }
-    }
-
-    /// The captured content of the body written by entry `entry`.
-    pub fn captured_of(&self, entry: usize) -> Option<&[u8]> {
-        match self.replaced.iter().find(|r| r.entry == entry) {
-            Some(r) => r.captured.as_ref().map(|c| c.0.as_slice()),
-            None => self.captured.get(&self.entries.get(entry)?.path).map(|c| c.0.as_slice()),
-        }
-    }
-
-    /// The result of reading entry `entry` again as `path` (a path reaching it through links).
-    pub fn linked_read(&self, entry: usize, path: &str) -> Option<&LinkedRead> {
-        self.linked.iter().find(|l| l.entry == entry && l.path == path)
-    }
-}
-
 /// What the manifest and config say a layer blob should be.
 #[derive(Debug, Clone, Default)]
 pub struct Expected {
@@ -400,27 +124,6 @@ pub struct Expected {
     pub diff_id: Option<Digest>,
     /// From the media type; `None` sniffs the magic bytes.
     pub compression: Option<Compression>,
-}
-
-/// Normalises a tar path so it cannot leave the image root: `/`, `.` and empty components
-/// are dropped and `..` is resolved lexically, clamped at the root (what container runtimes
-/// do when they unpack, e.g. containerd's `archive` package). Returns the path and whether
-/// `..` tried to climb above the root.
-pub fn normalize_path(raw: &str) -> (String, bool) {
-    let mut parts: Vec<&str> = Vec::new();
-    let mut escaped = false;
-    for c in raw.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    escaped = true;
-                }
-            }
-            c => parts.push(c),
-        }
-    }
-    (parts.join("/"), escaped)
 }
 
 /// SHA-256 computed on another thread. Without SHA extensions (as on the machines we
@@ -587,7 +290,8 @@ pub fn analyze_layer(
     limits: &Limits,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<LayerIndex> {
-    std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, on_bytes, &mut Mode::Full))
+    let mut mode = Mode::Full(ResultBudget::new(opts.max_result_bytes));
+    std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, on_bytes, &mut mode))
 }
 
 /// Reads a layer blob a second time, with the same checks (blob digest and size, diff_id,
@@ -606,20 +310,22 @@ pub fn read_linked_bodies(
     for r in requests {
         by_entry.entry(r.entry).or_default().push(r);
     }
-    let mut mode = Mode::Linked { requests: by_entry, out: Vec::new() };
+    let budget = ResultBudget::new(opts.max_result_bytes);
+    let mut mode = Mode::Linked { requests: by_entry, out: Vec::new(), budget };
     std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, &mut |_| {}, &mut mode))?;
     match mode {
         Mode::Linked { out, .. } => Ok(out),
-        Mode::Full => Ok(Vec::new()),
+        Mode::Full(_) => Ok(Vec::new()),
     }
 }
 
 /// What a walk over a layer does with file bodies.
 enum Mode<'r> {
-    /// Everything: digests, captures, every analyzer that wants a path.
-    Full,
-    /// Only the linked reads asked for, by entry position.
-    Linked { requests: BTreeMap<usize, Vec<&'r LinkRequest>>, out: Vec<LinkedRead> },
+    /// Everything: digests, captures, every analyzer that wants a path; what is kept comes
+    /// out of the budget.
+    Full(ResultBudget),
+    /// Only the linked reads asked for, by entry position, within their own budget.
+    Linked { requests: BTreeMap<usize, Vec<&'r LinkRequest>>, out: Vec<LinkedRead>, budget: ResultBudget },
 }
 
 fn analyze_scoped<'s>(
@@ -854,9 +560,9 @@ fn walk_entry(
     if let Some((earlier, tar_entry)) = latest.insert(path.clone(), (position, *count)) {
         keep_replaced(index, &path, earlier, tar_entry);
     }
-    let linked = match mode {
-        Mode::Full => None,
-        Mode::Linked { requests, out } => Some((requests.get(&position), out)),
+    let (linked, budget) = match mode {
+        Mode::Full(budget) => (None, budget),
+        Mode::Linked { requests, out, budget } => (Some((requests.get(&position), out)), budget),
     };
     let read = is_file
         && match &linked {
@@ -876,8 +582,8 @@ fn walk_entry(
             *sparse_bytes += size;
         }
         match linked {
-            None => sha256 = read_file_content(&path, size, file_mode, entry, opts, limits, index)?,
-            Some((Some(requests), out)) => out.extend(read_linked(entry, size, requests, opts, limits)?),
+            None => sha256 = read_file_content(&path, size, file_mode, entry, opts, limits, index, budget)?,
+            Some((Some(requests), out)) => out.extend(read_linked(entry, size, requests, opts, limits, budget)?),
             Some((None, _)) => {}
         }
     }
@@ -901,13 +607,15 @@ fn keep_replaced(index: &mut LayerIndex, path: &str, entry: usize, tar_entry: u6
 }
 
 /// Reads one body for the linked reads that ask for it: once into memory (bounded by
-/// `max_file_bytes`), then each requested analyzer under each requested path.
+/// `max_file_bytes`), then each requested analyzer under each requested path. What is kept
+/// comes out of `budget`.
 pub(crate) fn read_linked(
     reader: &mut dyn Read,
     size: u64,
     requests: &[&LinkRequest],
     opts: &AnalyzeOptions,
     limits: &Limits,
+    budget: &mut ResultBudget,
 ) -> io::Result<Vec<LinkedRead>> {
     let too_big = size > limits.max_file_bytes;
     let mut content = Vec::new();
@@ -925,6 +633,7 @@ pub(crate) fn read_linked(
             analyses: BTreeMap::new(),
             captured: None,
             warnings: Vec::new(),
+            over_budget: Vec::new(),
         };
         if too_big {
             read.warnings.push(format!("{} is {size} bytes, over --max-file-bytes; not read", r.path));
@@ -934,17 +643,25 @@ pub(crate) fn read_linked(
         for a in opts.analyzers.iter().filter(|a| r.analyzers.iter().any(|id| id == a.id())) {
             match a.analyze(&r.path, &mut &content[..], size) {
                 Ok(Some(v)) => {
-                    read.analyses.insert(a.id().to_owned(), v);
+                    let bytes = bulwark_layer::stored_bytes(&r.path, &v);
+                    if budget.take(bytes) {
+                        read.analyses.insert(a.id().to_owned(), v);
+                    } else {
+                        OverBudget::record(&mut read.over_budget, a.id(), a.scanner(), &r.path, bytes);
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => read.warnings.push(format!("{}: {}: {e}", r.path, a.id())),
             }
         }
         if r.capture {
-            if size <= capture_limit {
+            let bytes = (r.path.len() + content.len()) as u64;
+            if size > capture_limit {
+                read.warnings.push(format!("{} is {size} bytes, too large to read; skipped", r.path));
+            } else if budget.take(bytes) {
                 read.captured = Some(Content(content.clone()));
             } else {
-                read.warnings.push(format!("{} is {size} bytes, too large to read; skipped", r.path));
+                OverBudget::record(&mut read.over_budget, OverBudget::CAPTURE, "vuln", &r.path, bytes);
             }
         }
         out.push(read);
@@ -955,45 +672,6 @@ pub(crate) fn read_linked(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalizes_hostile_paths() {
-        assert_eq!(normalize_path("./etc/passwd"), ("etc/passwd".into(), false));
-        assert_eq!(normalize_path("/etc//passwd"), ("etc/passwd".into(), false));
-        assert_eq!(normalize_path("../../etc/passwd"), ("etc/passwd".into(), true));
-        assert_eq!(normalize_path("a/b/../../../c"), ("c".into(), true));
-        assert_eq!(normalize_path("a/./b/.."), ("a".into(), false));
-        assert_eq!(normalize_path("./"), ("".into(), false));
-    }
-
-    #[derive(Debug)]
-    struct Versioned(u32);
-
-    impl FileAnalyzer for Versioned {
-        fn id(&self) -> &'static str {
-            "v"
-        }
-        fn version(&self) -> u32 {
-            self.0
-        }
-        fn wants(&self, _: &str, _: u64, _: u32) -> bool {
-            false
-        }
-        fn analyze(&self, _: &str, _: &mut dyn Read, _: u64) -> std::result::Result<Option<serde_json::Value>, String> {
-            Ok(None)
-        }
-    }
-
-    #[test]
-    fn fingerprint_covers_every_option() {
-        let base = AnalyzeOptions::default();
-        let with = |v| AnalyzeOptions { analyzers: vec![std::sync::Arc::new(Versioned(v))], ..Default::default() };
-        let digests = AnalyzeOptions { file_digests: true, ..Default::default() };
-        let prints = [base.fingerprint(), with(1).fingerprint(), with(2).fingerprint(), digests.fingerprint()];
-        let unique: std::collections::BTreeSet<_> = prints.iter().collect();
-        assert_eq!(unique.len(), prints.len(), "{prints:?}");
-        assert_eq!(with(1).fingerprint(), with(1).fingerprint());
-    }
 
     fn gnu_sparse_entry(path: &str, real_size: u64) -> Vec<u8> {
         let mut h = tar::Header::new_gnu();
@@ -1040,20 +718,6 @@ mod tests {
                 .unwrap();
         assert_eq!(ix.entries.len(), 2);
         assert!(ix.captured.is_empty(), "stale capture of a replaced file: {:?}", ix.captured);
-    }
-
-    #[test]
-    fn capture_rules() {
-        let c = Capture {
-            dirs: vec!["var/lib/dpkg/status.d".into()],
-            suffixes: vec![".dist-info/METADATA".into()],
-            ..Capture::default()
-        };
-        assert!(c.wants("etc/os-release"));
-        assert!(c.wants("var/lib/dpkg/status.d/base"));
-        assert!(!c.wants("var/lib/dpkg/status.d/x/y"));
-        assert!(c.wants("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
-        assert!(!c.wants("etc/os-release.bak"));
     }
 
     /// Stores the length of files whose name starts with `want`.
@@ -1132,5 +796,49 @@ mod tests {
         assert_eq!(reads[0].captured, Some(Content(b"seven77".to_vec())));
         let wrong = Expected { diff_id: Some(Digest::sha256_of(b"another layer")), ..Expected::default() };
         assert!(read_linked_bodies(&tar[..], &wrong, &[request], &opts, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn results_past_the_layer_budget_are_counted_not_kept() {
+        let big = vec![b'x'; 1000];
+        let tar = tar_of(&[
+            ("want1", None, &big[..]),
+            ("want2", None, &big[..]),
+            ("want3", None, b"abc"),
+            ("cap", None, b"ID=x\n"),
+        ]);
+        // Each result is a number stored under a five-byte path: the same size.
+        let one = bulwark_layer::stored_bytes("want1", &serde_json::json!(1000));
+        let opts = AnalyzeOptions {
+            analyzers: vec![std::sync::Arc::new(Length)],
+            capture: Capture { paths: vec!["cap".into()], ..Capture::default() },
+            max_result_bytes: 2 * one,
+            ..Default::default()
+        };
+        let ix = analyze_layer(&tar[..], &Expected::default(), &opts, &Limits::default(), &mut |_| {}).unwrap();
+        assert_eq!(ix.analyses["len"].keys().collect::<Vec<_>>(), ["want1", "want2"]);
+        assert!(ix.captured.is_empty());
+        let dropped = |analyzer: &str, scanner: &str, path: &str, bytes: u64| OverBudget {
+            analyzer: analyzer.into(),
+            scanner: scanner.into(),
+            files: 1,
+            bytes,
+            examples: vec![path.into()],
+        };
+        assert_eq!(
+            ix.over_budget,
+            [dropped("len", "len", "/want3", one), dropped(OverBudget::CAPTURE, "vuln", "/cap", 3 + 5)]
+        );
+        // The budget is part of the cache key: a layer cached under another budget is read again.
+        let wider = AnalyzeOptions { max_result_bytes: 3 * one, ..opts.clone() };
+        assert_ne!(opts.fingerprint(), wider.fingerprint());
+
+        // A linked read keeps within the budget of its own pass, and says what it left out.
+        let request = LinkRequest { entry: 2, path: "want-link".into(), analyzers: vec!["len".into()], capture: true };
+        let none = AnalyzeOptions { max_result_bytes: 0, ..opts.clone() };
+        let reads = read_linked_bodies(&tar[..], &Expected::default(), &[request], &none, &Limits::default()).unwrap();
+        assert!(reads[0].analyses.is_empty() && reads[0].captured.is_none(), "{:?}", reads[0]);
+        let left_out: Vec<&str> = reads[0].over_budget.iter().map(|o| o.analyzer.as_str()).collect();
+        assert_eq!(left_out, ["len", OverBudget::CAPTURE]);
     }
 }

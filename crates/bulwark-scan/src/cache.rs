@@ -3,7 +3,8 @@
 //!
 //! Safe against concurrent scans and crashes: entries are written to a temporary file in
 //! the same directory, synced, and renamed into place, so readers see a whole entry or
-//! none. A file that fails to decode is treated as a miss and removed.
+//! none. A file that fails to decode, or that holds a cataloger result that does not
+//! decode, is treated as a miss (with a warning) and removed.
 //!
 //! Trust: an entry decides what a scan reports for a layer without the layer being read,
 //! so whoever can write the cache directory can hide findings. Each entry is therefore
@@ -216,6 +217,7 @@ impl DiskCache {
                 index.diff_id.as_ref().map_or("none".to_owned(), |d| d.to_string())
             ));
         }
+        crate::catalog::check_stored(&index)?;
         Ok(index)
     }
 
@@ -463,6 +465,28 @@ mod tests {
         let again = DiskCache::new(dir.path(), 1 << 30).unwrap();
         cache.put(&a, &index(1));
         assert_eq!(again.get(&a), Some(index(1)));
+    }
+
+    #[test]
+    fn a_cataloger_result_that_does_not_decode_is_a_miss_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path(), 1 << 30).unwrap();
+        let mut ix = index(4);
+        let mut results = std::collections::BTreeMap::new();
+        results.insert("var/lib/dpkg/status".to_owned(), serde_json::json!({ "packages": [{ "name": "bash" }] }));
+        ix.analyses.insert(crate::catalog::OS_PACKAGES.to_owned(), results.clone());
+        cache.put(&key(4, "x"), &ix);
+        assert_eq!(cache.get(&key(4, "x")), None);
+        let w = cache.take_warnings();
+        assert!(
+            w.len() == 1 && w[0].contains("os-packages result for /var/lib/dpkg/status that does not decode"),
+            "{w:?}"
+        );
+        // Another analyzer's results are its own business; a well-formed one is a hit.
+        ix.analyses.clear();
+        ix.analyses.insert("elsewhere".to_owned(), results);
+        cache.put(&key(4, "x"), &ix);
+        assert_eq!(cache.get(&key(4, "x")), Some(ix));
     }
 
     #[test]

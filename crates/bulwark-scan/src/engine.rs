@@ -335,6 +335,7 @@ impl Engine {
         let image =
             run.stage(Stage::Read, || Ok(bulwark_image::read_image(&request.reference, &read, cache, &progress)?))?;
         let (mut report, package_owned) = run.stage(Stage::Inventory, || Ok(crate::report_with_owned_files(&image)))?;
+        crate::budget::record(&image, read.analyze.max_result_bytes, &mut report);
         if let Some(d) = &disk {
             report.warnings.extend(d.take_warnings());
         }

@@ -23,6 +23,7 @@ use bulwark_image::layer::EntryKind;
 use bulwark_image::{Image, Progress, ReadOptions};
 
 mod advisories;
+mod budget;
 pub mod cache;
 pub mod catalog;
 mod engine;

@@ -448,4 +448,7 @@ pub struct SourceArgs {
     /// Most Env, Labels, history and ExposedPorts entries of the image config checked (the rest is counted in a warning)
     #[arg(long, env = "BULWARK_MAX_CONFIG_ENTRIES")]
     pub max_config_entries: Option<u64>,
+    /// Most memory, in bytes, the analyzer results and captured files of one layer may take (the rest is counted in a warning and reported as not checked)
+    #[arg(long, env = "BULWARK_MAX_LAYER_RESULTS")]
+    pub max_layer_results: Option<u64>,
 }

@@ -150,6 +150,9 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
         max_config_entries: args.max_config_entries.unwrap_or(d.max_config_entries),
         ..d
     };
+    if let Some(n) = args.max_layer_results {
+        opts.analyze.max_result_bytes = n;
+    }
     Ok(opts)
 }
 

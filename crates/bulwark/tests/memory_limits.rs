@@ -2,7 +2,8 @@
 //! limit (`prlimit --as`, util-linux, so no `unsafe` pre-exec hook is needed): every run
 //! must exit 0/1 with a counted `limit reached` warning or 2 with a message, never abort.
 //! Before the per-image collection limits, the first three took 7 GB, 7.8 GB (SARIF, then
-//! abort 134) and 1.45 GB.
+//! abort 134) and 1.45 GB; before the per-layer result budget (`--max-layer-results`), one
+//! layer of twenty 50,000-stanza dpkg `status.d` files took 3.5 GB.
 //!
 //! The binary's own baseline (a small image, every scanner, the bundled YARA rules
 //! compiled) stays under 100 MB resident; 1 GiB of address space leaves room for thread
@@ -105,6 +106,45 @@ fn a_million_dpkg_stanzas_keep_the_package_limit() {
     assert!(has_warning(&limit_warnings(&r), &["--max-packages=1000", "999000 more"]));
     let r = report(&bulwark_limited(tmp.path(), &["scan", &reference, "-f", "json", "--max-packages", "2000"]));
     assert_eq!(r["packages"].as_array().unwrap().len(), 2000);
+}
+
+#[test]
+fn twenty_status_d_databases_in_one_layer_stay_within_the_layer_result_budget() {
+    // Issue 10, item 5: each file is within --max-packages, but the layer as a whole kept
+    // every parsed result (a million packages, ~3.5 GB). The per-layer result budget keeps
+    // the first results in tar order and says what it did not keep.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut items = vec![dir("var"), dir("var/lib"), dir("var/lib/dpkg"), dir("var/lib/dpkg/status.d")];
+    for n in 0..20 {
+        let mut status = String::with_capacity(3 << 20);
+        for i in 0..50_000 {
+            status.push_str(&format!("Package: f{n}p{i}\nStatus: install ok installed\nVersion: 1.{i}\n\n"));
+        }
+        items.push(file(&format!("var/lib/dpkg/status.d/f{n:02}"), &status));
+    }
+    let reference = image(tmp.path(), items, json!({}));
+    let check = |r: &Value| {
+        let packages = r["packages"].as_array().unwrap().len();
+        assert!((50_000..1_000_000).contains(&packages) && packages.is_multiple_of(50_000), "{packages} packages");
+        let kept = packages / 50_000;
+        let w = limit_warnings(r);
+        let first_dropped = format!("/var/lib/dpkg/status.d/f{kept:02}");
+        let more = format!("({} more not checked)", 20 - kept);
+        assert!(has_warning(&w, &["--max-layer-results=", "os-packages", "layer 0", &first_dropped, &more]), "{w:?}");
+        // Never a pass on what was dropped: the vulnerability check is listed as incomplete.
+        let gaps: Vec<&Value> =
+            r["not_checked"].as_array().unwrap().iter().filter(|n| n["reason"] == "skipped-by-limit").collect();
+        assert!(
+            gaps.len() == 1 && gaps[0]["scanner"] == "vuln" && gaps[0]["scope"] == first_dropped.as_str(),
+            "{gaps:?}"
+        );
+    };
+    // Read, then from the layer cache: what was not kept is remembered with the layer.
+    let r = report(&bulwark_limited(tmp.path(), &["scan", &reference, "-f", "json"]));
+    check(&r);
+    let again = report(&bulwark_limited(tmp.path(), &["scan", &reference, "-f", "json"]));
+    assert_eq!(r["packages"], again["packages"]);
+    check(&again);
 }
 
 #[test]

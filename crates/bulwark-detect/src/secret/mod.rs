@@ -23,9 +23,7 @@ use std::path::PathBuf;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use bulwark_core::report::{FileLocation, SecretFinding, Severity};
-use bulwark_image::Image;
-use bulwark_image::layer::FileAnalyzer;
-use bulwark_image::spec::ImageConfig;
+use bulwark_layer::{AnalyzedImage, FileAnalyzer, ImageConfig};
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -513,7 +511,11 @@ impl FileAnalyzer for SecretScanner {
 /// Report findings from every layer's stored results: files deleted or replaced by a later
 /// layer included (`removed_in`), the user's allowlists and (if configured) files owned by
 /// OS packages (`package_owned`: absolute paths) left out. Sorted and deduplicated.
-pub fn findings(image: &Image, scanner: &SecretScanner, package_owned: &BTreeSet<String>) -> Vec<SecretFinding> {
+pub fn findings(
+    image: &dyn AnalyzedImage,
+    scanner: &SecretScanner,
+    package_owned: &BTreeSet<String>,
+) -> Vec<SecretFinding> {
     let mut out = Vec::new();
     for (layer, path, removed_in, entry, value) in crate::stored_results(image, "secret") {
         let abs = absolute(path);

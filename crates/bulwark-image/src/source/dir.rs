@@ -18,6 +18,7 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
         return Err(Error::invalid(root.display().to_string(), "not a directory"));
     }
     let mut index = LayerIndex::empty(Compression::None);
+    let mut budget = crate::layer::ResultBudget::new(opts.max_result_bytes);
     let mut inodes: HashMap<(u64, u64), String> = HashMap::new();
     let mut stack: Vec<String> = vec![String::new()];
     while let Some(rel) = stack.pop() {
@@ -86,7 +87,16 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
                 }
                 size = md.len();
                 let read = File::open(&full).and_then(|mut f| {
-                    crate::layer::read_file_content(&path, size, md.mode(), &mut f, opts, limits, &mut index)
+                    crate::layer::read_file_content(
+                        &path,
+                        size,
+                        md.mode(),
+                        &mut f,
+                        opts,
+                        limits,
+                        &mut index,
+                        &mut budget,
+                    )
                 });
                 match read {
                     Ok(digest) => sha256 = digest,
@@ -125,6 +135,7 @@ pub fn read_linked(
     limits: &Limits,
 ) -> Vec<LinkedRead> {
     let mut out = Vec::new();
+    let mut budget = crate::layer::ResultBudget::new(opts.max_result_bytes);
     for r in requests {
         let Some(entry) = index.entries.get(r.entry) else { continue };
         let mut full = root.to_path_buf();
@@ -136,7 +147,7 @@ pub fn read_linked(
         let read = if safe {
             File::open(&full).and_then(|mut f| {
                 let size = f.metadata()?.len();
-                crate::layer::read_linked(&mut f, size, &[r], opts, limits)
+                crate::layer::read_linked(&mut f, size, &[r], opts, limits, &mut budget)
             })
         } else {
             Err(std::io::Error::other("a component is now a symbolic link"))
@@ -151,6 +162,7 @@ pub fn read_linked(
                 analyses: Default::default(),
                 captured: None,
                 warnings: vec![format!("{}: cannot read {}: {e}", r.path, entry.path)],
+                over_budget: Vec::new(),
             }),
         }
     }

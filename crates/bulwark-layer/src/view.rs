@@ -6,7 +6,7 @@ use std::ops::Bound;
 
 use serde::Serialize;
 
-use crate::layer::{Entry, EntryKind, LayerIndex};
+use crate::{Entry, EntryKind, LayerIndex};
 
 /// A path present in the final image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -269,8 +269,8 @@ impl FileView {
     }
 
     /// What analyzer `id` found in the body a container reads at `path` (see
-    /// [`crate::layer::FileAnalyzer`]): read at the body's own path, or, when the analyzer
-    /// only wants `path`, read again under `path` (see [`crate::layer::LinkRequest`]).
+    /// [`crate::FileAnalyzer`]): read at the body's own path, or, when the analyzer
+    /// only wants `path`, read again under `path` (see [`crate::LinkRequest`]).
     pub fn analysis<'a>(
         &self,
         layers: &'a [impl AsRef<LayerIndex>],
@@ -284,7 +284,7 @@ impl FileView {
             .or_else(|| layer.linked_read(body.entry, path.trim_start_matches('/'))?.analyses.get(id))
     }
 
-    /// The captured content (see [`crate::layer::Capture`]) of the body a container reads
+    /// The captured content (see [`crate::Capture`]) of the body a container reads
     /// at `path`, following links as [`FileView::analysis`] does.
     pub fn read_captured<'a>(&self, layers: &'a [impl AsRef<LayerIndex>], path: &str) -> Option<&'a [u8]> {
         let body = self.resolve_body(path).ok()?;
@@ -412,7 +412,7 @@ fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Compression;
+    use crate::Compression;
 
     fn layer(entries: &[(&str, EntryKind)], whiteouts: &[&str], opaque: &[&str]) -> LayerIndex {
         LayerIndex {

@@ -4,34 +4,39 @@
 //! the layer that introduced, and the layer that removed, each package.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::sync::Arc;
 
+use bulwark_catalog::Package as Found;
 use bulwark_catalog::os::{OsInfo, ReleaseFiles};
-use bulwark_catalog::{Package as Found, dpkg};
 use bulwark_core::report::{OsRelease, Package};
 use bulwark_image::Image;
 use bulwark_image::layer::{EntryKind, FileAnalyzer};
 use serde::{Deserialize, Serialize};
 
+mod apk;
+mod binary;
+mod cargo;
+mod cataloger;
+mod dotnet;
+mod dpkg;
+mod java;
+mod node;
+mod php;
+mod python;
+mod rpm;
+mod ruby;
+
+pub use cataloger::{CATALOGERS, Cataloger, Inventory, LangPackageAnalyzer, OsPackageAnalyzer};
+
 /// The analyzer id under which OS package database results are stored.
 pub const OS_PACKAGES: &str = "os-packages";
 
-/// Largest package database parsed (rpm Berkeley DBs of big images reach tens of MB).
-const MAX_DB_BYTES: u64 = 256 << 20;
+/// The analyzer id under which language package results are stored.
+pub const LANG_PACKAGES: &str = "lang-packages";
 
-const RPM_DBS: &[&str] = &[
-    "var/lib/rpm/Packages",
-    "var/lib/rpm/Packages.db",
-    "var/lib/rpm/rpmdb.sqlite",
-    "usr/lib/sysimage/rpm/Packages",
-    "usr/lib/sysimage/rpm/Packages.db",
-    "usr/lib/sysimage/rpm/rpmdb.sqlite",
-];
-
-/// What the OS package analyzer stores for one file.
+/// What a cataloger stores for one file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct DbResult {
+pub struct DbResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     packages: Vec<Found>,
     /// Owned files, for dpkg `info/*.list` and `*.md5sums`.
@@ -41,238 +46,13 @@ struct DbResult {
     warnings: Vec<String>,
 }
 
+/// The files one dpkg package owns.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Owned {
     package: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     arch: Option<String>,
     files: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DbKind {
-    DpkgStatus,
-    DpkgInfo,
-    Apk,
-    Rpm,
-}
-
-fn db_kind(path: &str) -> Option<DbKind> {
-    let (dir, name) = path.rsplit_once('/')?;
-    match dir {
-        "var/lib/dpkg" if name == "status" => Some(DbKind::DpkgStatus),
-        "var/lib/dpkg/status.d" if name.ends_with(".md5sums") => Some(DbKind::DpkgInfo),
-        "var/lib/dpkg/status.d" => Some(DbKind::DpkgStatus),
-        "var/lib/dpkg/info" if name.ends_with(".list") || name.ends_with(".md5sums") => Some(DbKind::DpkgInfo),
-        "lib/apk/db" if name == "installed" => Some(DbKind::Apk),
-        _ if RPM_DBS.contains(&path) => Some(DbKind::Rpm),
-        _ => None,
-    }
-}
-
-/// Parses dpkg, apk and rpm databases as layers stream past, within the package limits.
-#[derive(Debug, Default)]
-pub struct OsPackageAnalyzer {
-    pub limits: bulwark_catalog::Limits,
-}
-
-/// An analyzer's version with its limits folded in: results differ with the limits, and
-/// the version is part of the layer cache key.
-fn version_with(base: u32, limits: &bulwark_catalog::Limits) -> u32 {
-    // FNV-1a: stable across builds and platforms, unlike `std`'s hasher.
-    let mut h: u32 = 0x811c_9dc5;
-    for b in serde_json::to_vec(limits).unwrap_or_default() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    base ^ (h & 0xffff_ff00)
-}
-
-impl FileAnalyzer for OsPackageAnalyzer {
-    fn id(&self) -> &'static str {
-        OS_PACKAGES
-    }
-
-    fn version(&self) -> u32 {
-        version_with(2, &self.limits)
-    }
-
-    fn wants(&self, path: &str, size: u64, _mode: u32) -> bool {
-        size <= MAX_DB_BYTES && db_kind(path).is_some()
-    }
-
-    fn follows_links(&self) -> bool {
-        true
-    }
-
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
-        let Some(kind) = db_kind(path) else { return Ok(None) };
-        let mut bytes = Vec::with_capacity(size.min(MAX_DB_BYTES) as usize);
-        content.take(MAX_DB_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let abs = format!("/{path}");
-        let result = match kind {
-            DbKind::DpkgStatus => {
-                let (packages, warnings) = dpkg::parse_status_with(&bytes, &abs, &self.limits);
-                DbResult { packages, owned: None, warnings }
-            }
-            DbKind::DpkgInfo => {
-                let name = path.rsplit('/').next().unwrap_or_default();
-                let Some((package, arch, info)) = dpkg::info_file_owner(name) else { return Ok(None) };
-                let max = self.limits.max_files;
-                let (files, mut warnings, dropped) = match info {
-                    dpkg::InfoKind::List => {
-                        let (files, dropped) = dpkg::parse_file_list_with(&bytes, max);
-                        (files, Vec::new(), dropped)
-                    }
-                    dpkg::InfoKind::Md5sums => dpkg::parse_md5sums_with(&bytes, max),
-                };
-                if dropped > 0 {
-                    warnings.push(bulwark_catalog::file_limit(max, package, &abs, dropped));
-                }
-                let owned = Owned { package: package.to_owned(), arch: arch.map(str::to_owned), files };
-                DbResult { packages: Vec::new(), owned: Some(owned), warnings }
-            }
-            DbKind::Apk => {
-                let (packages, warnings) = bulwark_catalog::apk::parse_installed_with(&bytes, &abs, &self.limits);
-                DbResult { packages, owned: None, warnings }
-            }
-            DbKind::Rpm => match bulwark_catalog::rpm::parse_rpmdb_with(&bytes, &abs, &self.limits) {
-                Ok((packages, warnings)) => DbResult { packages, owned: None, warnings },
-                Err(e) => return Err(e.to_string()),
-            },
-        };
-        serde_json::to_value(result).map(Some).map_err(|e| e.to_string())
-    }
-}
-
-/// The analyzer id under which language package results are stored.
-pub const LANG_PACKAGES: &str = "lang-packages";
-
-/// Largest manifest, lockfile, archive or binary read into memory for cataloguing.
-const MAX_LANG_BYTES: u64 = 64 << 20;
-
-/// Which language cataloger reads a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LangFile {
-    PythonMetadata,
-    NodePackageJson,
-    NpmLock,
-    YarnLock,
-    PnpmLock,
-    Gemspec,
-    GemfileLock,
-    ComposerInstalled,
-    ComposerLock,
-    DepsJson,
-    CargoLock,
-    JavaArchive,
-    /// An executable: Go build info or cargo-auditable data, if it has either.
-    Binary,
-}
-
-fn lang_file(path: &str, mode: u32) -> Option<LangFile> {
-    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-    let in_node_modules = path.contains("node_modules/");
-    Some(match name {
-        "METADATA" if dir.ends_with(".dist-info") => LangFile::PythonMetadata,
-        "PKG-INFO" if dir.ends_with(".egg-info") => LangFile::PythonMetadata,
-        n if n.ends_with(".egg-info") => LangFile::PythonMetadata,
-        "package.json" if in_node_modules => LangFile::NodePackageJson,
-        "package-lock.json" | "npm-shrinkwrap.json" if !in_node_modules => LangFile::NpmLock,
-        "yarn.lock" if !in_node_modules => LangFile::YarnLock,
-        "pnpm-lock.yaml" if !in_node_modules => LangFile::PnpmLock,
-        n if n.ends_with(".gemspec") && dir.ends_with("specifications") => LangFile::Gemspec,
-        "Gemfile.lock" => LangFile::GemfileLock,
-        "installed.json" if dir.ends_with("vendor/composer") => LangFile::ComposerInstalled,
-        "composer.lock" => LangFile::ComposerLock,
-        n if n.ends_with(".deps.json") => LangFile::DepsJson,
-        "Cargo.lock" => LangFile::CargoLock,
-        n if bulwark_catalog::lang::java::is_archive_name(n) => LangFile::JavaArchive,
-        _ if mode & 0o111 != 0 => LangFile::Binary,
-        _ => return None,
-    })
-}
-
-/// Whether the first bytes are an ELF, PE or Mach-O header.
-fn is_binary_header(head: &[u8]) -> bool {
-    head.starts_with(b"\x7fELF")
-        || head.starts_with(b"MZ")
-        || [[0xfe, 0xed, 0xfa, 0xce], [0xfe, 0xed, 0xfa, 0xcf], [0xce, 0xfa, 0xed, 0xfe], [0xcf, 0xfa, 0xed, 0xfe]]
-            .iter()
-            .any(|m| head.starts_with(m))
-}
-
-/// Reads language manifests, lockfiles, Java archives and binaries as layers stream past,
-/// within the package limits.
-#[derive(Debug, Default)]
-pub struct LangPackageAnalyzer {
-    pub limits: bulwark_catalog::Limits,
-}
-
-impl FileAnalyzer for LangPackageAnalyzer {
-    fn id(&self) -> &'static str {
-        LANG_PACKAGES
-    }
-
-    fn version(&self) -> u32 {
-        version_with(2, &self.limits)
-    }
-
-    fn wants(&self, path: &str, size: u64, mode: u32) -> bool {
-        size > 0 && lang_file(path, mode).is_some()
-    }
-
-    fn follows_links(&self) -> bool {
-        true
-    }
-
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
-        use bulwark_catalog::lang::{dotnet, golang, java, node, php, python, ruby, rust};
-        // Modes are not passed to `analyze`; anything `wants` accepted and that does not
-        // match a manifest name is an executable.
-        let kind = lang_file(path, 0o755).ok_or("not a language package file")?;
-        let mut bytes = Vec::with_capacity(size.min(MAX_LANG_BYTES) as usize);
-        if kind == LangFile::Binary {
-            let mut head = [0u8; 4];
-            let n = content.read(&mut head).map_err(|e| e.to_string())?;
-            if !is_binary_header(&head[..n]) {
-                return Ok(None);
-            }
-            bytes.extend_from_slice(&head[..n]);
-        }
-        // Never read a huge archive or binary whole; say so rather than skip it silently.
-        if size > MAX_LANG_BYTES {
-            return Err(format!("{size} bytes, over the {MAX_LANG_BYTES}-byte cataloguing limit; not catalogued"));
-        }
-        content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let abs = format!("/{path}");
-        let parsed = match kind {
-            LangFile::PythonMetadata => python::parse_metadata(&bytes, &abs),
-            LangFile::NodePackageJson => node::parse_package_json(&bytes, &abs),
-            LangFile::NpmLock => node::parse_package_lock(&bytes, &abs, false),
-            LangFile::YarnLock => node::parse_yarn_lock(&bytes, &abs),
-            LangFile::PnpmLock => node::parse_pnpm_lock(&bytes, &abs, false),
-            LangFile::Gemspec => ruby::parse_gemspec(&bytes, &abs),
-            LangFile::GemfileLock => ruby::parse_gemfile_lock(&bytes, &abs),
-            LangFile::ComposerInstalled => php::parse_installed_json(&bytes, &abs),
-            LangFile::ComposerLock => php::parse_composer_lock(&bytes, &abs, false),
-            LangFile::DepsJson => dotnet::parse_deps_json(&bytes, &abs),
-            LangFile::CargoLock => rust::parse_cargo_lock(&bytes, &abs),
-            LangFile::JavaArchive => java::parse_archive(&bytes, &abs, &java::Limits::default()),
-            LangFile::Binary => {
-                let (mut packages, mut warnings) = golang::parse_binary(&bytes, &abs);
-                let (p, w) = rust::parse_auditable(&bytes, &abs);
-                packages.extend(p);
-                warnings.extend(w);
-                (packages, warnings)
-            }
-        };
-        let (packages, warnings) = self.limits.cap(parsed, &abs);
-        if packages.is_empty() && warnings.is_empty() {
-            return Ok(None);
-        }
-        let result = DbResult { packages, owned: None, warnings };
-        serde_json::to_value(result).map(Some).map_err(|e| e.to_string())
-    }
 }
 
 /// The analyzers a scan runs on every layer, within the image limits' package limits.
@@ -404,6 +184,23 @@ fn located(path: &str, warning: &str) -> String {
     }
 }
 
+/// Checks that every result the catalogers stored in a layer analysis decodes. The layer
+/// cache calls it on every entry it reads: a cached result that no longer decodes (written
+/// by a cataloger that stored another shape) is a cache miss with a warning, never packages
+/// silently dropped by [`decode`].
+pub fn check_stored(index: &bulwark_image::layer::LayerIndex) -> Result<(), String> {
+    let current = index.analyses.iter().flat_map(|(id, by_path)| by_path.iter().map(move |(p, v)| (id.as_str(), p, v)));
+    let replaced = index.replaced.iter().flat_map(|r| r.analyses.iter().map(move |(id, v)| (id.as_str(), &r.path, v)));
+    let linked = index.linked.iter().flat_map(|l| l.analyses.iter().map(move |(id, v)| (id.as_str(), &l.path, v)));
+    for (id, path, value) in current.chain(replaced).chain(linked) {
+        if id == OS_PACKAGES || id == LANG_PACKAGES {
+            DbResult::deserialize(value)
+                .map_err(|e| format!("holds a {id} result for /{path} that does not decode ({e})"))?;
+        }
+    }
+    Ok(())
+}
+
 fn decode(v: &serde_json::Value) -> Option<DbResult> {
     // From the borrowed value: a database's result is not copied to be read.
     DbResult::deserialize(v).ok()
@@ -512,22 +309,4 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
         }
     }
     (out, owned_files, warnings)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn oversized_archives_are_reported_not_read() {
-        let a = LangPackageAnalyzer::default();
-        let size = MAX_LANG_BYTES + 1;
-        assert!(a.wants("opt/app/huge.jar", size, 0o644));
-        let mut never_read = std::io::repeat(0).take(size);
-        let err = a.analyze("opt/app/huge.jar", &mut never_read, size).unwrap_err();
-        assert!(err.contains("not catalogued"), "{err}");
-        assert_eq!(never_read.limit(), size, "nothing was read");
-        // Scripts marked executable are not binaries: nothing stored, no warning.
-        assert_eq!(a.analyze("usr/bin/script", &mut &b"#!/bin/sh\n"[..], 10), Ok(None));
-    }
 }
