@@ -1,11 +1,12 @@
 //! The advisory database handle an [`crate::Engine`] shares between scans.
 //!
-//! The one place that knows the advisories come from `bulwark-vulndb`'s SQLite file: when
-//! the pure advisory model (`AdvisorySource` in `bulwark-advisory`) lands, this type wraps
-//! that trait object instead and nothing else in the pipeline changes.
+//! The one place that knows where the advisories come from: `bulwark-vulndb`'s SQLite file
+//! ([`AdvisoryDb::open`]) or any other [`AdvisorySource`] ([`AdvisoryDb::from_source`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
+
+use bulwark_advisory::AdvisorySource;
 
 use bulwark_core::report::{DatabaseSummary, ScanReport};
 
@@ -13,12 +14,11 @@ use crate::{Error, Result};
 
 /// An opened advisory database, safe to share between threads.
 ///
-/// SQLite connections are `Send` but not `Sync`, so lookups take a lock: scans running at
-/// once on one engine match one after another (matching is a small part of a scan; a
-/// pool of connections can replace the lock if it ever shows in a profile).
+/// Sources are `Send + Sync` (the SQLite database keeps a small pool of read connections),
+/// so scans running at once on one engine match at the same time.
 pub struct AdvisoryDb {
     path: PathBuf,
-    db: Mutex<bulwark_vulndb::Db>,
+    source: Arc<dyn AdvisorySource>,
     summary: DatabaseSummary,
 }
 
@@ -39,7 +39,13 @@ impl AdvisoryDb {
             digest: meta.content_digest,
             sources: meta.sources.iter().map(|s| (s.name.clone(), s.records)).collect(),
         };
-        Ok(AdvisoryDb { path: path.to_owned(), db: Mutex::new(db), summary })
+        Ok(AdvisoryDb { path: path.to_owned(), source: Arc::new(db), summary })
+    }
+
+    /// Matches against `source` (e.g. an in-memory set of records), described by `summary`
+    /// in reports; `path` names it in messages.
+    pub fn from_source(path: PathBuf, source: Arc<dyn AdvisorySource>, summary: DatabaseSummary) -> AdvisoryDb {
+        AdvisoryDb { path, source, summary }
     }
 
     /// Where the database was opened from.
@@ -50,10 +56,7 @@ impl AdvisoryDb {
     /// Matches the report's packages: sets its vulnerabilities and database summary, and
     /// adds the matcher's warnings and what it could not check.
     pub(crate) fn match_into(&self, report: &mut ScanReport) {
-        let matched = {
-            let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-            bulwark_match::match_packages_checked(&report.packages, report.os.as_ref(), &*db)
-        };
+        let matched = bulwark_match::match_packages_checked(&report.packages, report.os.as_ref(), &*self.source);
         report.vulnerabilities = matched.vulnerabilities;
         report.warnings.extend(matched.warnings);
         // Said twice on purpose: `warnings` for people reading the log, `not_checked` for gates.
