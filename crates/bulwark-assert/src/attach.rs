@@ -207,9 +207,10 @@ pub struct Check<T> {
 /// is a failed entry with its reason.
 pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Layer>>> {
     let mut out = Vec::new();
+    let mut seen = Seen::new();
     let tag = kind.tag(subject)?;
     match repo.client.get_manifest(&repo.name, &tag) {
-        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out)?,
+        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out, &mut seen)?,
         Err(bulwark_registry::Error::NotFound { .. }) => {}
         Err(e) if fatal(&e) => return Err(e.into()),
         Err(e) => out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) }),
@@ -227,9 +228,13 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
     }
     for d in wanted.into_iter().take(MAX_REFERRERS) {
         match repo.client.get_manifest(&repo.name, &d.digest.to_string()) {
-            Ok(m) => {
-                fetch_layers(repo, &m.bytes, |index| Origin::Referrer { manifest: d.digest.clone(), index }, &mut out)?
-            }
+            Ok(m) => fetch_layers(
+                repo,
+                &m.bytes,
+                |index| Origin::Referrer { manifest: d.digest.clone(), index },
+                &mut out,
+                &mut seen,
+            )?,
             Err(e) if fatal(&e) => return Err(e.into()),
             Err(e) => out.push(Check {
                 origin: Origin::Referrer { manifest: d.digest.clone(), index: 0 },
@@ -237,12 +242,6 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
             }),
         }
     }
-    // The same layer under the tag and as a referrer is one attachment.
-    let mut seen = BTreeSet::new();
-    out.retain(|c| match &c.result {
-        Ok(layer) => seen.insert((layer.digest(), layer.annotations.clone())),
-        Err(_) => true,
-    });
     Ok(out)
 }
 
@@ -256,11 +255,15 @@ fn fatal(e: &bulwark_registry::Error) -> bool {
         )
 }
 
+/// Layers fetched so far, by descriptor digest and annotations.
+type Seen = BTreeSet<(String, std::collections::BTreeMap<String, String>)>;
+
 fn fetch_layers(
     repo: &Repo,
     manifest_bytes: &[u8],
     origin: impl Fn(usize) -> Origin,
     out: &mut Vec<Check<Layer>>,
+    seen: &mut Seen,
 ) -> Result<()> {
     let descriptors = match manifest::parse(manifest_bytes) {
         Ok(d) => d,
@@ -270,7 +273,15 @@ fn fetch_layers(
         }
     };
     for (index, d) in descriptors.iter().enumerate() {
+        // The referrer copy of a layer already fetched under the tag is not fetched again.
+        let key = (d.digest.clone(), d.annotations.clone());
+        if seen.contains(&key) {
+            continue;
+        }
         let result = fetch_layer(repo, d);
+        if result.is_ok() {
+            seen.insert(key);
+        }
         if let Err(Error::Registry(e)) = &result
             && fatal(e)
         {
