@@ -26,8 +26,8 @@ noise_mb="${BULWARK_BENCH_NOISE_MB:-64}"
 [ -x "$bin" ] || { echo "bench: build first (cargo build --release -p bulwark) or set BULWARK_BIN" >&2; exit 2; }
 bin=$(readlink -f "$bin")
 work=$(mktemp -d /tmp/bulwark-sign-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# Registries record their pid in $work/<name>/pid (they start inside $(...), a subshell).
+cleanup() { for f in "$work"/*/pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 log() { echo "bench: $*" >&2; }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
@@ -43,8 +43,8 @@ log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: $work/$name/data}, delete: {enabled: true}}
 http: {addr: 127.0.0.1:$port, secret: bench}
 YML
-  docker-registry serve "$work/$name/config.yml" >"$work/$name/log" 2>&1 &
-  pids+=($!)
+  docker-registry serve "$work/$name/config.yml" >"$work/$name/log" 2>&1 </dev/null &
+  echo $! >"$work/$name/pid"
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
   echo "127.0.0.1:$port"
 }
@@ -79,7 +79,7 @@ open(f"{out}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests"
 PY
 bytes=$(du -sb "$work/layout/blobs" | cut -f1)
 src=$(start_registry src)
-export HOME="$work/home" BULWARK_CACHE_DIR="$work/home/cache" BULWARK_KEY_PASSWORD=bench BULWARK_NO_PROGRESS=1
+export HOME="$work/home" BULWARK_CACHE_DIR="$work/home/cache" BULWARK_KEY_PASSWORD=bench BULWARK_NO_PROGRESS=true
 mkdir -p "$HOME"
 skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/layout:v1" "docker://$src/app:1"
 "$bin" key generate --output-key-prefix "$work/k" 2>/dev/null
@@ -110,7 +110,7 @@ for i in $(seq "$runs"); do
     fi
     t1=$(date +%s.%N)
     echo -e "$tool\t$(echo "$t1 - $t0" | bc)" >>"$work/times.tsv"
-    kill "${pids[-1]}" 2>/dev/null || true; rm -rf "$work/dst-$tool-$i"
+    kill "$(cat "$work/dst-$tool-$i/pid")" 2>/dev/null || true; rm -rf "$work/dst-$tool-$i"
   done
 done
 grep -q "using the signed verdict" "$work/promote.log" || { echo "bench: promote rescanned:" >&2; cat "$work/promote.log" >&2; exit 1; }

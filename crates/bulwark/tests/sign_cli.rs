@@ -168,6 +168,12 @@ fn scan_sign_attests_only_a_passing_image_and_verify_attestation_checks_the_verd
     assert_eq!(ok["predicate"]["image"]["digest"], digest);
     assert_eq!(ok["predicate"]["policy"]["name"], "debian-only");
     assert_eq!(ok["predicate"]["scanner"]["name"], "bulwark");
+    // The predicate is valid under the committed schema.
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/verdict.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&ok["predicate"]).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     // Another policy's content: refused, with the reason.
     let (code, doc, _) = va(&["--type", "verdict", "--policy", fail.to_str().unwrap()]);
