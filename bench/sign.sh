@@ -113,7 +113,7 @@ for i in $(seq "$runs"); do
     kill "$(cat "$work/dst-$tool-$i/pid")" 2>/dev/null || true; rm -rf "$work/dst-$tool-$i"
   done
 done
-grep -q "using the signed verdict" "$work/promote.log" || { echo "bench: promote rescanned:" >&2; cat "$work/promote.log" >&2; exit 1; }
+grep -q "1 attestation(s) added" "$work/promote.log" || { echo "bench: promote rescanned:" >&2; cat "$work/promote.log" >&2; exit 1; }
 
 # --- verify with 50 signatures -------------------------------------------------------------
 log "signing 50 times"

@@ -215,7 +215,16 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
         Err(e) if fatal(&e) => return Err(e.into()),
         Err(e) => out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) }),
     }
-    let referrers = repo.client.referrers(&repo.name, subject, None)?;
+    // A broken referrers index (another tool's, or a hostile one) is a failed entry: the
+    // signatures under the tag are still checked.
+    let referrers = match repo.client.referrers(&repo.name, subject, None) {
+        Ok(r) => r,
+        Err(e) if fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            out.push(Check { origin: Origin::Referrers, result: Err(e.into()) });
+            return Ok(out);
+        }
+    };
     let wanted: Vec<_> = referrers.manifests.iter().filter(|d| kind.reads(d.artifact_type.as_deref())).collect();
     if wanted.len() > MAX_REFERRERS {
         out.push(Check {
