@@ -235,8 +235,10 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
             }),
         });
     }
-    for d in wanted.into_iter().take(MAX_REFERRERS) {
-        match repo.client.get_manifest(&repo.name, &d.digest.to_string()) {
+    let wanted: Vec<_> = wanted.into_iter().take(MAX_REFERRERS).collect();
+    let manifests = par_map(&wanted, |d| repo.client.get_manifest(&repo.name, &d.digest.to_string()));
+    for (d, fetched) in wanted.into_iter().zip(manifests) {
+        match fetched {
             Ok(m) => fetch_layers(
                 repo,
                 &m.bytes,
@@ -281,24 +283,57 @@ fn fetch_layers(
             return Ok(());
         }
     };
-    for (index, d) in descriptors.iter().enumerate() {
-        // The referrer copy of a layer already fetched under the tag is not fetched again.
-        let key = (d.digest.clone(), d.annotations.clone());
-        if seen.contains(&key) {
-            continue;
-        }
-        let result = fetch_layer(repo, d);
-        if result.is_ok() {
-            seen.insert(key);
-        }
+    // The referrer copy of a layer already fetched under the tag is not fetched again.
+    let todo: Vec<(usize, &manifest::Descriptor)> = descriptors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !seen.contains(&(d.digest.clone(), d.annotations.clone())))
+        .collect();
+    let results = par_map(&todo, |(_, d)| fetch_layer(repo, d));
+    for ((index, d), result) in todo.into_iter().zip(results) {
         if let Err(Error::Registry(e)) = &result
             && fatal(e)
         {
             return Err(result.err().unwrap_or_else(|| Error::Internal("unreachable".into())));
         }
+        if result.is_ok() && !seen.insert((d.digest.clone(), d.annotations.clone())) {
+            continue;
+        }
         out.push(Check { origin: origin(index), result });
     }
     Ok(())
+}
+
+/// Requests made at once when fetching attachments: registries answer small objects in a
+/// few milliseconds each, so 50 signatures fetched one by one take most of a second.
+const FETCH_JOBS: usize = 8;
+
+/// `f` over `items` on up to [`FETCH_JOBS`] threads, results in the order of `items`.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if items.len() <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..FETCH_JOBS.min(items.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    // Every slot was filled: a worker that panicked has already propagated its panic
+    // out of the scope above.
+    slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
 }
 
 fn fetch_layer(repo: &Repo, d: &manifest::Descriptor) -> Result<Layer> {
