@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   docker-registry   # the real OCI distribution server the registry tests push to
-  skopeo            # pushes OCI layouts into those registries
+  skopeo            # pushes OCI layouts into those registries; reads/writes sigstore attachments (sign tests); the promote benchmark's baseline
+  bc                # bench/sign.sh's arithmetic
   apache2-utils     # htpasswd, for the basic-auth registry
   openssl           # signs the token-auth registry's JWTs in tests
   debootstrap       # builds real Debian root filesystems for the demo and the benchmark

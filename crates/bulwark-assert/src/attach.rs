@@ -207,14 +207,24 @@ pub struct Check<T> {
 /// is a failed entry with its reason.
 pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Layer>>> {
     let mut out = Vec::new();
+    let mut seen = Seen::new();
     let tag = kind.tag(subject)?;
     match repo.client.get_manifest(&repo.name, &tag) {
-        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out)?,
+        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out, &mut seen)?,
         Err(bulwark_registry::Error::NotFound { .. }) => {}
         Err(e) if fatal(&e) => return Err(e.into()),
         Err(e) => out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) }),
     }
-    let referrers = repo.client.referrers(&repo.name, subject, None)?;
+    // A broken referrers index (another tool's, or a hostile one) is a failed entry: the
+    // signatures under the tag are still checked.
+    let referrers = match repo.client.referrers(&repo.name, subject, None) {
+        Ok(r) => r,
+        Err(e) if fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            out.push(Check { origin: Origin::Referrers, result: Err(e.into()) });
+            return Ok(out);
+        }
+    };
     let wanted: Vec<_> = referrers.manifests.iter().filter(|d| kind.reads(d.artifact_type.as_deref())).collect();
     if wanted.len() > MAX_REFERRERS {
         out.push(Check {
@@ -225,11 +235,17 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
             }),
         });
     }
-    for d in wanted.into_iter().take(MAX_REFERRERS) {
-        match repo.client.get_manifest(&repo.name, &d.digest.to_string()) {
-            Ok(m) => {
-                fetch_layers(repo, &m.bytes, |index| Origin::Referrer { manifest: d.digest.clone(), index }, &mut out)?
-            }
+    let wanted: Vec<_> = wanted.into_iter().take(MAX_REFERRERS).collect();
+    let manifests = par_map(&wanted, |d| repo.client.get_manifest(&repo.name, &d.digest.to_string()));
+    for (d, fetched) in wanted.into_iter().zip(manifests) {
+        match fetched {
+            Ok(m) => fetch_layers(
+                repo,
+                &m.bytes,
+                |index| Origin::Referrer { manifest: d.digest.clone(), index },
+                &mut out,
+                &mut seen,
+            )?,
             Err(e) if fatal(&e) => return Err(e.into()),
             Err(e) => out.push(Check {
                 origin: Origin::Referrer { manifest: d.digest.clone(), index: 0 },
@@ -237,12 +253,6 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
             }),
         }
     }
-    // The same layer under the tag and as a referrer is one attachment.
-    let mut seen = BTreeSet::new();
-    out.retain(|c| match &c.result {
-        Ok(layer) => seen.insert((layer.digest(), layer.annotations.clone())),
-        Err(_) => true,
-    });
     Ok(out)
 }
 
@@ -256,11 +266,15 @@ fn fatal(e: &bulwark_registry::Error) -> bool {
         )
 }
 
+/// Layers fetched so far, by descriptor digest and annotations.
+type Seen = BTreeSet<(String, std::collections::BTreeMap<String, String>)>;
+
 fn fetch_layers(
     repo: &Repo,
     manifest_bytes: &[u8],
     origin: impl Fn(usize) -> Origin,
     out: &mut Vec<Check<Layer>>,
+    seen: &mut Seen,
 ) -> Result<()> {
     let descriptors = match manifest::parse(manifest_bytes) {
         Ok(d) => d,
@@ -269,16 +283,57 @@ fn fetch_layers(
             return Ok(());
         }
     };
-    for (index, d) in descriptors.iter().enumerate() {
-        let result = fetch_layer(repo, d);
+    // The referrer copy of a layer already fetched under the tag is not fetched again.
+    let todo: Vec<(usize, &manifest::Descriptor)> = descriptors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !seen.contains(&(d.digest.clone(), d.annotations.clone())))
+        .collect();
+    let results = par_map(&todo, |(_, d)| fetch_layer(repo, d));
+    for ((index, d), result) in todo.into_iter().zip(results) {
         if let Err(Error::Registry(e)) = &result
             && fatal(e)
         {
             return Err(result.err().unwrap_or_else(|| Error::Internal("unreachable".into())));
         }
+        if result.is_ok() && !seen.insert((d.digest.clone(), d.annotations.clone())) {
+            continue;
+        }
         out.push(Check { origin: origin(index), result });
     }
     Ok(())
+}
+
+/// Requests made at once when fetching attachments: registries answer small objects in a
+/// few milliseconds each, so 50 signatures fetched one by one take most of a second.
+const FETCH_JOBS: usize = 8;
+
+/// `f` over `items` on up to [`FETCH_JOBS`] threads, results in the order of `items`.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if items.len() <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..FETCH_JOBS.min(items.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    // Every slot was filled: a worker that panicked has already propagated its panic
+    // out of the scope above.
+    slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
 }
 
 fn fetch_layer(repo: &Repo, d: &manifest::Descriptor) -> Result<Layer> {

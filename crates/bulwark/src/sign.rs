@@ -335,11 +335,14 @@ pub fn sign(args: SignArgs) -> Result<u8> {
     let annotations: BTreeMap<_, _> = args.annotations.into_iter().collect();
     let layer = cosign::sign_image(&key, &repo.docker_reference(), &subject.digest.to_string(), &annotations)?;
     let attached = attach::attach(&repo, &subject, Kind::Signature, &layer, !args.no_referrer)?;
-    report_attached(&repo, &subject, "signature", &attached);
+    report_attached(&repo, &subject, "signature", &attached, false);
     Ok(OK)
 }
 
-fn report_attached(repo: &Repo, subject: &Subject, what: &str, a: &attach::Attached) {
+fn report_attached(repo: &Repo, subject: &Subject, what: &str, a: &attach::Attached, quiet: bool) {
+    if quiet {
+        return;
+    }
     let mut err = io::stderr().lock();
     let target = crate::commands::terminal_safe(&repo.display(&subject.digest.to_string()));
     let how = if a.added { "added to" } else { "already in" };
@@ -467,7 +470,7 @@ pub fn attest(args: AttestArgs) -> Result<u8> {
     };
     let layer = cosign::attest_image(&key, &statement)?;
     let attached = attach::attach(&repo, &subject, Kind::Attestation, &layer, !args.no_referrer)?;
-    report_attached(&repo, &subject, "attestation", &attached);
+    report_attached(&repo, &subject, "attestation", &attached, false);
     Ok(OK)
 }
 
@@ -705,11 +708,17 @@ pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code:
     let annotations: BTreeMap<_, _> = args.sign.annotations.iter().cloned().collect();
     let layer = cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?;
     let attached = attach::attach(&p.repo, &p.subject, Kind::Signature, &layer, p.referrers)?;
-    report_attached(&p.repo, &p.subject, "signature", &attached);
+    report_attached(&p.repo, &p.subject, "signature", &attached, args.input.quiet);
     for statement in statements(&name, &p.subject.digest, &p.given, report)? {
         let layer = cosign::attest_image(&p.key, &statement)?;
         let attached = attach::attach(&p.repo, &p.subject, Kind::Attestation, &layer, p.referrers)?;
-        report_attached(&p.repo, &p.subject, &format!("{} attestation", statement.predicate_type), &attached);
+        report_attached(
+            &p.repo,
+            &p.subject,
+            &format!("{} attestation", statement.predicate_type),
+            &attached,
+            args.input.quiet,
+        );
     }
     Ok(OK)
 }

@@ -168,6 +168,12 @@ fn scan_sign_attests_only_a_passing_image_and_verify_attestation_checks_the_verd
     assert_eq!(ok["predicate"]["image"]["digest"], digest);
     assert_eq!(ok["predicate"]["policy"]["name"], "debian-only");
     assert_eq!(ok["predicate"]["scanner"]["name"], "bulwark");
+    // The predicate is valid under the committed schema.
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/verdict.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&ok["predicate"]).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     // Another policy's content: refused, with the reason.
     let (code, doc, _) = va(&["--type", "verdict", "--policy", fail.to_str().unwrap()]);
@@ -491,4 +497,125 @@ fn skopeo_interoperates_with_bulwark_signatures() {
     } else {
         assert!(err.contains("Source image rejected: Debian-local change: sigstore disabled"), "{err}");
     }
+}
+
+/// Serves the image `manifest` as `app:1` and `layers` as its `.sig` manifest: how real
+/// cosign signatures (whose images we do not have) reach `bulwark verify`.
+fn fixture_registry(manifest: Vec<u8>, layers: Vec<Layer>) -> TestServer {
+    let digest = sha256_digest(&manifest);
+    let media_type =
+        serde_json::from_slice::<Value>(&manifest).unwrap()["mediaType"].as_str().unwrap_or(OCI_MANIFEST).to_owned();
+    let (config, sig) = bulwark_sign::manifest::build(&layers.iter().map(Layer::descriptor).collect::<Vec<_>>());
+    let mut blobs: BTreeMap<String, Vec<u8>> = layers.iter().map(|l| (l.digest(), l.content.clone())).collect();
+    blobs.insert(sha256_digest(&config), config);
+    let sig_tag = format!("sha256-{}.sig", &digest[7..]);
+    TestServer::start(move |req| {
+        let path = req.path();
+        let found = |body: &[u8], ct: &str| {
+            Reply::new(200)
+                .header("Content-Type", ct)
+                .header("Docker-Content-Digest", &sha256_digest(body))
+                .body(body.to_vec())
+        };
+        if path == "/v2/" {
+            Reply::new(200)
+        } else if path == "/v2/app/manifests/1" || path == format!("/v2/app/manifests/{digest}") {
+            found(&manifest, &media_type)
+        } else if path == format!("/v2/app/manifests/{sig_tag}") {
+            found(&sig, OCI_MANIFEST)
+        } else if let Some(b) = path.strip_prefix("/v2/app/blobs/").and_then(|d| blobs.get(d)) {
+            found(b, "application/octet-stream")
+        } else {
+            Reply::json(404, &json!({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}))
+        }
+    })
+}
+
+/// Keyless (Fulcio + Rekor, offline, at the integrated time) and bring-your-own PKI through
+/// the CLI, with real cosign signatures.
+#[test]
+fn keyless_and_pki_cosign_signatures_verify_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let fix = "signatures/containers-image/signature/fixtures";
+    let read = |rel: &str| std::fs::read(shared(&format!("{fix}/{rel}"))).unwrap();
+    let layer = |rel: &str| Layer::from_containers_image(&read(rel)).unwrap();
+    let root = shared("signatures/sigstore-cosign/pkg/cosign/testdata/trusted_root_pgi.json");
+
+    let server = fixture_registry(
+        read("dir-img-cosign-fulcio-rekor-valid/manifest.json"),
+        vec![layer("dir-img-cosign-fulcio-rekor-valid/signature-1")],
+    );
+    let image = format!("{}/app:1", server.host());
+    let keyless = |identity: &str| {
+        bulwark(
+            &[
+                "verify",
+                &image,
+                "--trusted-root",
+                &root,
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                "https://github.com/login/oauth",
+            ],
+            home,
+        )
+    };
+    let out = keyless("mitr@redhat.com");
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("certificate mitr@redhat.com (issuer https://github.com/login/oauth)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = keyless("someone@example.com");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("does not match the required \"someone@example.com\""), "{}", stdout(&out));
+    // Keyless without the identity is refused before anything is fetched.
+    let out = bulwark(&["verify", &image, "--trusted-root", &root], home);
+    assert_eq!(out.status.code(), Some(2));
+
+    let server = fixture_registry(
+        read("dir-img-cosign-pki-valid/manifest.json"),
+        vec![layer("dir-img-cosign-pki-valid/signature-1")],
+    );
+    let image = format!("{}/app:1", server.host());
+    let roots = shared(&format!("{fix}/pki_root_crts.pem"));
+    let out = bulwark(&["verify", &image, "--cert-chain", &roots, "--format", "json"], home);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // Intermediates alone are no trust anchor.
+    let out = bulwark(&["verify", &image, "--cert-chain", &shared(&format!("{fix}/pki_intermediate_crts.pem"))], home);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Key + Rekor SET, and the modified-manifest case: the signature names another digest.
+    let server = fixture_registry(
+        read("dir-img-cosign-modified-manifest/manifest.json"),
+        vec![layer("dir-img-cosign-valid/signature-1")],
+    );
+    let out = bulwark(&["verify", &format!("{}/app:1", server.host()), "--key", &shared(COSIGN_PUB)], home);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("signed payload is for sha256:634a8f35"), "{}", stdout(&out));
+    let server = fixture_registry(
+        read("dir-img-cosign-key-rekor-valid/manifest.json"),
+        vec![layer("dir-img-cosign-key-rekor-valid/signature-1")],
+    );
+    let rekor = shared("signatures/containers-image/signature/internal/testdata/rekor.pub");
+    let out = bulwark(
+        &[
+            "verify",
+            &format!("{}/app:1", server.host()),
+            "--key",
+            &shared(&format!("{fix}/cosign2.pub")),
+            "--rekor-key",
+            &rekor,
+            "--require-tlog",
+            "--format",
+            "json",
+        ],
+        home,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["signatures"][0]["integratedTime"].as_u64().is_some(), "{doc}");
 }
