@@ -218,6 +218,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         report
             .warnings
             .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
+        report.warnings.extend(s.allowlist_warnings().iter().cloned());
     }
     if opts.scanners.config {
         let config_opts = ConfigOptions { max_config_entries: limits.max_config_entries, ..opts.config.clone() };

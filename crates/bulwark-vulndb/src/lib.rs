@@ -57,6 +57,6 @@ pub use db::{
     Advisory, Db, EcosystemInfo, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo, ecosystem_key, normalize_name,
 };
 pub use debian_tracker::TrackerState;
-pub use error::{Error, Result};
+pub use error::{DownloadFailure, Error, Result};
 pub use osv::{Format, Record, parse_record};
 pub use severity::{Rating, Scheme, Severity};

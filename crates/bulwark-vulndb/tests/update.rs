@@ -636,8 +636,21 @@ fn stalled_download_is_a_clear_error_and_keeps_the_old_db() {
         ..options(&server, &["crates.io"])
     };
     let started = std::time::Instant::now();
-    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    let err = update::update(&db, &opts).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    // Typed, so that callers (the CLI's `--stall-timeout` hint) never match on the text.
+    assert!(
+        matches!(
+            err,
+            Error::Download {
+                failure: bulwark_vulndb::DownloadFailure::Stalled { after_bytes: 50_000, .. },
+                attempts: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
     let url = format!("{}/crates.io/all.zip", server.base);
     assert!(msg.contains(&url), "{msg}");
     assert!(msg.contains("stalled: no data for 0.5 s after 50000 bytes"), "{msg}");

@@ -6,7 +6,17 @@ use bulwark_registry::{Error as RegistryError, Limit, TransportKind};
 
 /// A hint for `e`, if one of its causes is an error we know the cure for.
 pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
-    registry_error(e).and_then(registry_hint)
+    registry_error(e).and_then(registry_hint).or_else(|| vulndb_hint(e))
+}
+
+fn vulndb_hint(e: &anyhow::Error) -> Option<String> {
+    use bulwark_vulndb::{DownloadFailure, Error};
+    e.chain().find_map(|cause| match cause.downcast_ref::<Error>()? {
+        Error::Download { failure: DownloadFailure::Stalled { .. }, .. } => {
+            Some("for a slow mirror, raise --stall-timeout".to_owned())
+        }
+        _ => None,
+    })
 }
 
 /// The registry error behind `e`: directly, or inside the image or scan error that

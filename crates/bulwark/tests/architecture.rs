@@ -114,6 +114,13 @@ fn dependency_rules_hold() {
             violations.insert(("bulwark-core".into(), dep.clone()));
         }
     }
+    // The atomic-write helper touches the local filesystem: of the pure crates, only the
+    // detectors (their compiled-rule cache) may use it.
+    for pure in PURE.iter().filter(|p| **p != "bulwark-detect") {
+        if closures[*pure].contains("bulwark-fs") {
+            violations.insert((pure.to_string(), "bulwark-fs".into()));
+        }
+    }
     // Enforcement points and the sensor never link the server or its store.
     for edge in ["bulwark-admission", "bulwark-sensor"] {
         if let Some(deps) = closures.get(edge) {

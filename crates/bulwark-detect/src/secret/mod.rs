@@ -22,11 +22,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::report::{FileLocation, SecretFinding, Severity};
 use bulwark_image::Image;
 use bulwark_image::layer::FileAnalyzer;
 use bulwark_image::spec::ImageConfig;
-use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -64,8 +64,8 @@ pub struct SecretConfig {
     pub builtin: bool,
     /// Rule files: Bulwark's own TOML format or gitleaks' (recognised by their tables).
     pub rule_files: Vec<PathBuf>,
-    /// Path globs whose findings are dropped: `*` within a path segment, `**` across
-    /// segments, `?` one character. A glob without `/` matches the file name anywhere.
+    /// Path globs whose findings are dropped, in the one glob dialect (`docs/globs.md`),
+    /// over the absolute path: `**/*.pem` for a file name in any directory.
     pub allow_paths: Vec<String>,
     /// Rule ids whose findings are dropped.
     pub allow_rules: Vec<String>,
@@ -116,7 +116,9 @@ pub struct SecretScanner {
     /// Rules on the path alone.
     path_only: Vec<usize>,
     unsupported: Vec<(String, String)>,
-    allow_paths: Vec<Regex>,
+    allow_paths: Vec<Glob>,
+    /// Allowlist globs whose meaning changed with the one glob dialect.
+    allowlist_warnings: Vec<String>,
     allow_rules: BTreeSet<String>,
     allow_fingerprints: BTreeSet<String>,
     config: SecretConfig,
@@ -182,8 +184,14 @@ impl SecretScanner {
         let allow_paths = config
             .allow_paths
             .iter()
-            .map(|g| Regex::new(&glob_to_regex(g)).map_err(|e| Error::Glob { glob: g.clone(), message: e.to_string() }))
+            .map(|g| Glob::new(g).map_err(|e| Error::Glob { glob: g.clone(), message: e.message }))
             .collect::<Result<_, _>>()?;
+        let allowlist_warnings = config
+            .allow_paths
+            .iter()
+            .filter_map(|g| glob::migration(g, Legacy::SecretAllowlist))
+            .map(|change| format!("secret allowlist (--secret-allow-path): {change} (docs/globs.md)"))
+            .collect();
         // The version covers what changes stored results: the rules and what is read.
         // Allowlists are applied afterwards and are deliberately not part of it.
         let mut h = Sha256::new();
@@ -204,11 +212,18 @@ impl SecretScanner {
             path_only,
             unsupported,
             allow_paths,
+            allowlist_warnings,
             allow_rules: config.allow_rules.iter().cloned().collect(),
             allow_fingerprints: config.allow_fingerprints.iter().cloned().collect(),
             config: config.clone(),
             version,
         })
+    }
+
+    /// Allowlist path globs whose meaning changed with the one glob dialect: what each now
+    /// matches, for the report's warnings.
+    pub fn allowlist_warnings(&self) -> &[String] {
+        &self.allowlist_warnings
     }
 
     /// Rules from rule files that could not be loaded: (rule id, reason).
@@ -411,7 +426,7 @@ impl SecretScanner {
     fn allowed(&self, path: &str, rule: &str, fingerprint: &str) -> bool {
         self.allow_rules.contains(rule)
             || self.allow_fingerprints.contains(fingerprint)
-            || self.allow_paths.iter().any(|g| g.is_match(path.as_bytes()))
+            || self.allow_paths.iter().any(|g| g.is_match(path))
     }
 
     fn rule(&self, id: &str) -> Option<&Rule> {
@@ -867,52 +882,30 @@ fn is_binary(content: &[u8]) -> bool {
     memchr::memchr(0, head).is_some() || MAGIC.iter().any(|m| head.starts_with(m))
 }
 
-/// A path glob as an anchored regex over absolute paths.
-fn glob_to_regex(glob: &str) -> String {
-    let mut re = String::from("^");
-    if !glob.contains('/') {
-        re.push_str("(?:.*/)?");
-    } else if !glob.starts_with('/') {
-        re.push('/');
-    }
-    let chars: Vec<char> = glob.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '*' if chars.get(i + 1) == Some(&'*') => {
-                if chars.get(i + 2) == Some(&'/') {
-                    re.push_str("(?:.*/)?");
-                    i += 3;
-                } else {
-                    re.push_str(".*");
-                    i += 2;
-                }
-                continue;
-            }
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push_str("[^/]"),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-        i += 1;
-    }
-    re.push('$');
-    re
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn globs() {
-        let m = |g: &str, p: &str| Regex::new(&glob_to_regex(g)).unwrap().is_match(p.as_bytes());
-        assert!(m("*.pem", "/etc/ssl/private/a.pem"));
-        assert!(!m("*.pem", "/etc/a.pem.bak"));
-        assert!(m("/opt/**", "/opt/a/b/c"));
-        assert!(m("opt/*/c", "/opt/b/c"));
-        assert!(!m("opt/*/c", "/opt/a/b/c"));
-        assert!(m("/opt/**/c", "/opt/c"));
-        assert!(m("config:*", "config:Env"));
+    fn allowlist_globs_use_the_one_dialect_and_warn_when_their_meaning_changed() {
+        let config = |globs: &[&str]| SecretConfig {
+            allow_paths: globs.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        };
+        let s = SecretScanner::new(&config(&["**/*.pem", "/opt/**", "config:*", "*.key", "srv/*/c"])).unwrap();
+        let allowed = |p: &str| s.allow_paths.iter().any(|g| g.is_match(p));
+        assert!(allowed("/etc/ssl/private/a.pem"));
+        assert!(!allowed("/etc/a.pem.bak"));
+        assert!(allowed("/opt/a/b/c"));
+        assert!(allowed("config:Env"));
+        assert!(!allowed("/etc/ssl/a.key"), "a pattern without `/` no longer matches a file name anywhere");
+        assert!(!allowed("/srv/b/c"), "a relative pattern is no longer anchored at `/`");
+        let w = s.allowlist_warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("glob `*.key` changed meaning") && w[0].contains("write `**/*.key`"), "{w:?}");
+        assert!(w[1].contains("glob `srv/*/c` changed meaning") && w[1].contains("write `/srv/*/c`"), "{w:?}");
+        let bad = SecretScanner::new(&config(&["/a/{b"])).unwrap_err().to_string();
+        assert!(bad.starts_with("invalid secret allowlist path glob \"/a/{b\""), "{bad}");
     }
 
     #[test]
