@@ -2,8 +2,7 @@
 //! allowlists, the image config, a key deleted by a later layer in a real image, the real
 //! gitleaks rule file, and a false-positive sweep over this machine's text files.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Hostile and broken images: each gets a clear error (or, for odd entries that a runtime
 //! would also accept, a warning), never a panic, and nothing is written outside temp dirs.
 
-mod fixture;
+use bulwark_testkit::image as fixture;
 #[path = "support/registry_harness.rs"]
 mod harness;
 

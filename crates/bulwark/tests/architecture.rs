@@ -121,6 +121,12 @@ fn dependency_rules_hold() {
             violations.insert((pure.to_string(), "bulwark-fs".into()));
         }
     }
+    // Test support is a dev-dependency only: nothing ships with it.
+    for (name, deps) in &closures {
+        if deps.contains("bulwark-testkit") {
+            violations.insert((name.clone(), "bulwark-testkit".into()));
+        }
+    }
     // Enforcement points and the sensor never link the server or its store.
     for edge in ["bulwark-admission", "bulwark-sensor"] {
         if let Some(deps) = closures.get(edge) {
