@@ -8,7 +8,7 @@ pub mod source;
 pub mod spec;
 pub mod view;
 
-pub use error::{Error, Result};
+pub use error::{Error, LimitKind, Result};
 pub use limits::Limits;
 
 pub use read::{
