@@ -50,6 +50,10 @@ pub enum Error {
     /// on its text (a stall: a slow mirror wants a longer stall timeout).
     #[error("download {url}: {failure}{}", gave_up(*attempts))]
     Download { url: String, failure: DownloadFailure, attempts: u32 },
+    /// `db update` could download nothing; `first` is the first source's error (`name`),
+    /// kept typed (its text is part of this message, so it is not a separate cause).
+    #[error("update {}: every download failed; {name}: {first}", path.display())]
+    EveryDownloadFailed { path: PathBuf, name: String, first: Box<Error> },
 }
 
 fn gave_up(attempts: u32) -> String {

@@ -268,6 +268,8 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let has_old = |name: &str| old_sources.iter().any(|s| s.name == name);
 
     let mut failed: Vec<(String, String)> = Vec::new();
+    // The first failure, typed, for the error when every download failed.
+    let mut first_error: Option<Error> = None;
     let mut attempted = 0usize;
     let mut plans = Vec::new();
     for eco in &opts.ecosystems {
@@ -296,6 +298,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             Ok(p) => plans.push((eco, Some(p))),
             Err(e) => {
                 failed.push((name, e.to_string()));
+                first_error.get_or_insert(e);
                 plans.push((eco, None));
             }
         }
@@ -307,6 +310,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
                 Ok(f) => Some((f, url.clone())),
                 Err(e) => {
                     failed.push((name.to_owned(), e.to_string()));
+                    first_error.get_or_insert(e);
                     None
                 }
             }
@@ -316,13 +320,12 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let kev = fetch_feed(&opts.kev_url, ".json", KEV_SOURCE_NAME);
     let epss_suffix = if opts.epss_url.as_deref().is_some_and(|u| u.ends_with(".gz")) { ".csv.gz" } else { ".csv" };
     let epss = fetch_feed(&opts.epss_url, epss_suffix, EPSS_SOURCE_NAME);
-    if attempted > 0 && failed.len() == attempted {
-        let (name, first) = failed.swap_remove(0);
-        return Err(Error::Io {
-            action: "update",
-            path: target.to_path_buf(),
-            source: io::Error::other(format!("every download failed; {name}: {first}")),
-        });
+    if attempted > 0
+        && failed.len() == attempted
+        && let Some(first) = first_error
+    {
+        let (name, _) = failed.swap_remove(0);
+        return Err(Error::EveryDownloadFailed { path: target.to_path_buf(), name, first: Box::new(first) });
     }
 
     let now = rfc3339(SystemTime::now());

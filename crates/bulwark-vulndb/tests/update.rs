@@ -633,9 +633,10 @@ fn stalled_download_is_a_clear_error_and_keeps_the_old_db() {
     let err = update::update(&db, &opts).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
     // Typed, so that callers (the CLI's `--stall-timeout` hint) never match on the text.
+    let Error::EveryDownloadFailed { first, .. } = &err else { panic!("{err:?}") };
     assert!(
         matches!(
-            err,
+            **first,
             Error::Download {
                 failure: bulwark_vulndb::DownloadFailure::Stalled { after_bytes: 50_000, .. },
                 attempts: 2,

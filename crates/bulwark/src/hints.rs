@@ -39,12 +39,16 @@ fn image_hint(e: &bulwark_image::Error) -> Option<String> {
 
 fn vulndb_hint(e: &anyhow::Error) -> Option<String> {
     use bulwark_vulndb::{DownloadFailure, Error};
-    e.chain().find_map(|cause| match cause.downcast_ref::<Error>()? {
-        Error::Download { failure: DownloadFailure::Stalled { .. }, .. } => {
-            Some("for a slow mirror, raise --stall-timeout".to_owned())
+    fn stalled(e: &Error) -> bool {
+        match e {
+            Error::Download { failure: DownloadFailure::Stalled { .. }, .. } => true,
+            Error::EveryDownloadFailed { first, .. } => stalled(first),
+            _ => false,
         }
-        _ => None,
-    })
+    }
+    e.chain()
+        .find_map(|cause| cause.downcast_ref::<Error>().filter(|e| stalled(e)))
+        .map(|_| "for a slow mirror, raise --stall-timeout".to_owned())
 }
 
 /// The registry error behind `e`: directly, or inside the image or scan error that
