@@ -3,21 +3,15 @@
 //! values are taken from the files themselves; for rpm they were cross-checked with
 //! `rpm -qa --dbpath … --define '_db_backend bdb_ro'` (rpm 4.18).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bulwark_catalog::os::{self, OsInfo, ReleaseFiles};
 use bulwark_catalog::{PackageKind, apk, debian_support, dpkg, rpm};
 
+/// The shared data folder, checked to hold `fixtures/os-pkgdb`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("fixtures/os-pkgdb").is_dir(),
-        "shared test data not found at {} (set BULWARK_SHARED to the shared/ folder)",
-        dir.display()
-    );
-    dir
+    bulwark_testkit::shared_dir("fixtures/os-pkgdb");
+    bulwark_testkit::shared()
 }
 
 fn fixture(rel: &str) -> PathBuf {

@@ -15,6 +15,7 @@
 
 mod digest;
 mod error;
+pub mod glob;
 mod platform;
 pub mod plural;
 pub mod purl;

@@ -557,9 +557,7 @@ fn check_ids_are_stable_and_unique() {
 }
 
 fn shared() -> PathBuf {
-    std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+    bulwark_testkit::shared()
 }
 
 /// Every CIS id a check cites is a real recommendation in both CIS check lists in

@@ -9,8 +9,10 @@ pub enum Error {
     Io { context: String, source: std::io::Error },
     #[error("invalid {what}: {reason}")]
     Invalid { what: String, reason: String },
-    #[error("{what} is {size} bytes, over the limit of {limit} bytes (hint: raise it with --{flag})")]
-    TooLarge { what: String, size: u64, limit: u64, flag: &'static str },
+    /// A limit of [`Limits`](crate::Limits) was exceeded; `kind` says which, for the
+    /// caller to name what raises it (the CLI's flag).
+    #[error("{what} is {size}{unit}, over the limit of {limit}{unit}", unit = kind.unit())]
+    TooLarge { what: String, size: u64, limit: u64, kind: LimitKind },
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
     DigestMismatch { what: String, expected: Digest, actual: Digest },
     #[error("size mismatch for {what}: descriptor says {expected} bytes, got {actual}")]
@@ -19,9 +21,7 @@ pub enum Error {
         "{reference}: Docker image manifest schema 1 is unsupported (deprecated since 2017; hint: re-push the image with a current client, e.g. `skopeo copy --format v2s2`)"
     )]
     Schema1 { reference: String },
-    #[error(
-        "{reference}: no image for platform {wanted} (available: {available}; hint: --platform-fallback scans what is available instead)"
-    )]
+    #[error("{reference}: no image for platform {wanted} (available: {available})")]
     NoMatchingPlatform { reference: String, wanted: String, available: String },
     #[error("not found: {0}")]
     NotFound(String),
@@ -38,6 +38,31 @@ pub enum Error {
     /// The caller asked to stop ([`crate::Progress::cancelled`]); nothing half-read was kept.
     #[error("cancelled")]
     Cancelled,
+    /// A layer exceeded a limit while it was read (size, compression ratio, entries).
+    #[error("layer {layer}: {message}")]
+    LayerLimit { layer: String, kind: LimitKind, message: String },
+}
+
+/// Which of the [`Limits`](crate::Limits) an image exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitKind {
+    ManifestBytes,
+    ConfigBytes,
+    Layers,
+    LayerBytes,
+    CompressionRatio,
+    Entries,
+}
+
+impl LimitKind {
+    /// What the limit counts, as a suffix for a number (` bytes`, or nothing for a count).
+    pub fn unit(self) -> &'static str {
+        match self {
+            LimitKind::ManifestBytes | LimitKind::ConfigBytes | LimitKind::LayerBytes => " bytes",
+            LimitKind::Layers | LimitKind::Entries | LimitKind::CompressionRatio => "",
+        }
+    }
 }
 
 impl Error {

@@ -17,7 +17,7 @@ pub use bulwark_layer::{
 use sha2::{Digest as _, Sha256};
 
 use crate::spec::Compression;
-use crate::{Error, Limits, Result};
+use crate::{Error, LimitKind, Limits, Result};
 
 /// Reads one regular file for everyone that wants it: the file digest, the capture list and
 /// the analyzers. The content is read once: streamed when at most one analyzer wants it,
@@ -194,7 +194,7 @@ struct Flags {
     /// The blob ran past its descriptor's size.
     blob_overrun: Cell<bool>,
     /// Why decompression was stopped (size or ratio limit, oversized tar header).
-    bomb: RefCell<Option<String>>,
+    bomb: RefCell<Option<(Option<LimitKind>, String)>>,
     /// Bytes the tar reader may still read while it looks for the next entry's header.
     header_budget: Cell<Option<u64>>,
 }
@@ -246,28 +246,34 @@ impl<R: Read> Read for TarTap<'_, '_, R> {
         self.count += n as u64;
         let limits = self.limits;
         let tripped = if self.count > limits.max_layer_bytes {
-            Some(format!(
-                "uncompressed size exceeds the limit of {} bytes (hint: raise it with --max-layer-bytes)",
-                limits.max_layer_bytes
+            Some((
+                LimitKind::LayerBytes,
+                format!("uncompressed size exceeds the limit of {} bytes", limits.max_layer_bytes),
             ))
         } else if self.count > limits.ratio_grace_bytes
             && self.count / self.flags.consumed.get().max(1) > limits.max_compression_ratio
         {
-            Some(format!(
-                "compression ratio above {}:1 after {} uncompressed bytes, a likely decompression bomb (hint: raise it with --max-compression-ratio)",
-                limits.max_compression_ratio, self.count
+            Some((
+                LimitKind::CompressionRatio,
+                format!(
+                    "compression ratio above {}:1 after {} uncompressed bytes, a likely decompression bomb",
+                    limits.max_compression_ratio, self.count
+                ),
             ))
         } else {
             None
         };
-        if let Some(message) = tripped {
-            *self.flags.bomb.borrow_mut() = Some(message);
+        if let Some((kind, message)) = tripped {
+            *self.flags.bomb.borrow_mut() = Some((Some(kind), message));
             return Err(io::Error::other("decompression limit exceeded"));
         }
         if let Some(budget) = self.flags.header_budget.get() {
             if n as u64 > budget {
-                *self.flags.bomb.borrow_mut() = Some(format!(
-                    "tar extension headers (GNU long name or PAX records) over {MAX_HEADER_BYTES} bytes for one entry"
+                *self.flags.bomb.borrow_mut() = Some((
+                    None,
+                    format!(
+                        "tar extension headers (GNU long name or PAX records) over {MAX_HEADER_BYTES} bytes for one entry"
+                    ),
                 ));
                 return Err(io::Error::other("tar header limit exceeded"));
             }
@@ -363,8 +369,13 @@ fn analyze_scoped<'s>(
     let compression = expected.compression.unwrap_or_else(|| Compression::sniff(head));
 
     let mut index = LayerIndex::empty(compression);
+    let limit_err = |kind: Option<LimitKind>, message: String| match kind {
+        Some(kind) => Error::LayerLimit { layer: expected.name.clone(), kind, message },
+        None => layer_err(message),
+    };
     let stage_err = |e: WalkError| match (flags.bomb.borrow_mut().take(), e) {
-        (Some(m), _) | (None, WalkError::Limit(m)) => layer_err(m),
+        (Some((kind, m)), _) => limit_err(kind, m),
+        (None, WalkError::Limit(kind, m)) => limit_err(Some(kind), m),
         (None, WalkError::Io(_)) if flags.blob_overrun.get() => overrun(),
         (None, WalkError::Io(e)) => layer_err(format!("reading tar: {e} (truncated or corrupt blob?)")),
     };
@@ -424,7 +435,7 @@ fn analyze_scoped<'s>(
 
 enum WalkError {
     Io(io::Error),
-    Limit(String),
+    Limit(LimitKind, String),
 }
 
 impl From<io::Error> for WalkError {
@@ -491,10 +502,7 @@ fn walk_entry(
 ) -> std::result::Result<(), WalkError> {
     *count += 1;
     if *count > limits.max_entries {
-        return Err(WalkError::Limit(format!(
-            "more than {} tar entries (hint: raise it with --max-entries)",
-            limits.max_entries
-        )));
+        return Err(WalkError::Limit(LimitKind::Entries, format!("more than {} tar entries", limits.max_entries)));
     }
     let raw_path = entry.path_bytes();
     let raw = String::from_utf8_lossy(&raw_path).into_owned();

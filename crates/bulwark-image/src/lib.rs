@@ -9,7 +9,7 @@ pub mod spec;
 /// The squashed file view, from the pure model crate (`bulwark-layer`).
 pub use bulwark_layer::view;
 
-pub use error::{Error, Result};
+pub use error::{Error, LimitKind, Result};
 pub use limits::Limits;
 
 pub use read::{

@@ -411,10 +411,10 @@ fn oversized_manifest_is_refused_without_buffering_it() {
     let limits = Limits { max_manifest_bytes: limit, ..Limits::default() };
     let started = Instant::now();
     match registry::open(&dref(&format!("{}/app:endless", server.host())), &opts, None, &limits).map(|(_, i)| i) {
-        Err(Error::TooLarge { size, limit: l, flag, .. }) => {
+        Err(Error::TooLarge { size, limit: l, kind, .. }) => {
             assert_eq!(l, limit);
             assert_eq!(size, limit + 1, "read exactly limit+1 bytes");
-            assert_eq!(flag, "max-manifest-bytes");
+            assert_eq!(kind, bulwark_image::LimitKind::ManifestBytes);
         }
         other => panic!("{other:?}"),
     }

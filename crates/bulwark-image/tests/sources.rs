@@ -3,7 +3,7 @@
 //! API), a real registry (Debian's `docker-registry`, pushed with `skopeo`), and the root
 //! filesystem the test materialises itself. All must give the same squashed view.
 
-mod fixture;
+use bulwark_testkit::image as fixture;
 #[path = "support/registry_harness.rs"]
 mod harness;
 

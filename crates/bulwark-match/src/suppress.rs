@@ -40,6 +40,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::purl::Purl;
 use bulwark_core::report::{ExceptionStatus, ScanReport, SuppressedVulnerability, Suppression, Vulnerability};
 use bulwark_core::time::Date;
@@ -71,7 +72,7 @@ pub struct IgnoreFile {
     pub source: String,
     pub entries: Vec<IgnoreEntry>,
     /// Things to tell the user that do not stop the file from being used (the deprecated
-    /// flat scope keys).
+    /// flat scope keys, globs whose meaning changed with the one dialect).
     pub warnings: Vec<String>,
 }
 
@@ -82,11 +83,11 @@ pub struct IgnoreEntry {
     pub id: String,
     /// A package name (the package's own or its source package's) or a purl.
     pub package: Option<String>,
-    /// A glob over the package's locations.
-    pub path: Option<String>,
+    /// A glob over the package's locations (`docs/globs.md`).
+    pub path: Option<Glob>,
     /// A glob over the image reference (with or without its `registry:` prefix) or an
     /// exact manifest/config digest.
-    pub image: Option<String>,
+    pub image: Option<Glob>,
     pub reason: String,
     /// The last day the entry applies.
     pub expires: Date,
@@ -159,6 +160,7 @@ pub fn parse_ignore_file(bytes: &[u8], source: &str) -> Result<IgnoreFile> {
         serde_saphyr::from_str(text).map_err(|e| invalid(source, first_line(&e.to_string())))?
     };
     let mut entries = Vec::with_capacity(raw.ignores.len());
+    let mut warnings = Vec::new();
     let mut flat = 0;
     for (i, e) in raw.ignores.into_iter().enumerate() {
         let at = |what: &str| invalid(source, format!("ignores[{i}] ({}): {what}", excerpt(&e.id)));
@@ -182,16 +184,24 @@ pub fn parse_ignore_file(bytes: &[u8], source: &str) -> Result<IgnoreFile> {
             (f, n) => Ok(scope(n.or(f))),
         };
         let package = pick("package", e.package, nested.package)?;
-        let path = pick("path", e.path, nested.path)?;
-        let image = pick("image", e.image, nested.image)?;
+        let mut glob = |key: &str, pattern: Option<String>| -> Result<Option<Glob>> {
+            let Some(pattern) = pattern else { return Ok(None) };
+            let g = Glob::new(&pattern).map_err(|err| at(&format!("scope.{key}: {err}")))?;
+            if let Some(change) = glob::migration(&pattern, Legacy::IgnoreFile) {
+                warnings
+                    .push(format!("{source}: ignores[{i}] ({}) scope.{key}: {change} (docs/globs.md)", excerpt(&id)));
+            }
+            Ok(Some(g))
+        };
+        let path = glob("path", pick("path", e.path, nested.path)?)?;
+        let image = glob("image", pick("image", e.image, nested.image)?)?;
         if let Some(p) = package.as_deref().filter(|p| p.starts_with("pkg:")) {
             p.parse::<Purl>().map_err(|err| at(&format!("package: {err}")))?;
         }
         entries.push(IgnoreEntry { id, package, path, image, reason: reason.to_owned(), expires });
     }
-    let mut warnings = Vec::new();
     if flat > 0 {
-        warnings.push(format!(
+        warnings.insert(0, format!(
             "{source}: {} {} `package`, `path` or `image` beside `id`; this form is deprecated: move them under `scope:` as in policy exceptions (docs/ignore-file.md)",
             flat,
             if flat == 1 { "entry gives" } else { "entries give" }
@@ -611,10 +621,14 @@ impl Rule<'_> {
 
     fn scope(&self) -> Option<String> {
         let parts: Vec<String> = match self {
-            Rule::Ignore { entry, .. } => [("package", &entry.package), ("path", &entry.path), ("image", &entry.image)]
-                .into_iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-                .collect(),
+            Rule::Ignore { entry, .. } => [
+                ("package", entry.package.as_deref()),
+                ("path", entry.path.as_ref().map(Glob::as_str)),
+                ("image", entry.image.as_ref().map(Glob::as_str)),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+            .collect(),
             Rule::Vex { statement, .. } => statement
                 .products
                 .iter()
@@ -635,8 +649,8 @@ impl Rule<'_> {
             Rule::Ignore { entry, .. } => {
                 names_vulnerability(v, &entry.id, &[])
                     && entry.package.as_deref().is_none_or(|p| package_matches(v, p))
-                    && entry.path.as_deref().is_none_or(|p| v.package.locations.iter().any(|l| glob(p, l)))
-                    && entry.image.as_deref().is_none_or(|p| image.matches_pattern(p))
+                    && entry.path.as_ref().is_none_or(|p| v.package.locations.iter().any(|l| p.is_match(l)))
+                    && entry.image.as_ref().is_none_or(|p| image.matches_pattern(p))
             }
             Rule::Vex { statement, .. } => {
                 names_vulnerability(v, &statement.vulnerability, &statement.aliases)
@@ -757,8 +771,8 @@ impl ImageIds {
     }
 
     /// An ignore entry's `image`: a digest, or a glob over the reference.
-    fn matches_pattern(&self, pattern: &str) -> bool {
-        self.has_digest(pattern) || self.names().any(|n| glob(pattern, n))
+    fn matches_pattern(&self, pattern: &Glob) -> bool {
+        self.has_digest(pattern.as_str()) || self.names().any(|n| pattern.is_match(n))
     }
 
     /// A VEX product id: `pkg:oci/…@<digest>`, a digest, or the reference itself.
@@ -770,40 +784,6 @@ impl ImageIds {
         }
         self.has_digest(id) || self.names().any(|n| n == id.trim())
     }
-}
-
-/// Glob match: `*` matches within one `/`-separated segment, `**` across segments, `?` one
-/// character; everything else literally.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Iterative matcher with backtracking for both star kinds (linear memory, no recursion).
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize, bool)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            let double = p.get(pi + 1) == Some(&'*');
-            pi += if double { 2 } else { 1 };
-            star = Some((pi, ti, double));
-            continue;
-        }
-        if pi < p.len() && (p[pi] == t[ti] || (p[pi] == '?' && t[ti] != '/')) {
-            pi += 1;
-            ti += 1;
-            continue;
-        }
-        match star {
-            Some((sp, st, double)) if double || t[st] != '/' => {
-                star = Some((sp, st + 1, double));
-                pi = sp;
-                ti = st + 1;
-            }
-            _ => return false,
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 fn first_line(s: &str) -> String {
@@ -838,21 +818,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn globs() {
-        for (p, t, want) in [
-            ("/usr/lib/**", "/usr/lib/x/y.so", true),
-            ("/usr/lib/*", "/usr/lib/x/y.so", false),
-            ("/usr/lib/*", "/usr/lib/y.so", true),
-            ("registry:ghcr.io/org/*", "registry:ghcr.io/org/app:1", true),
-            ("ghcr.io/org/*", "ghcr.io/other/app:1", false),
-            ("a?c", "abc", true),
-            ("a?c", "a/c", false),
-            ("*", "", true),
-            ("", "x", false),
-            ("**/site-packages/**", "/usr/lib/python3/site-packages/a/METADATA", true),
-        ] {
-            assert_eq!(glob(p, t), want, "{p} vs {t}");
-        }
+    fn ignore_globs_migrate_with_a_warning() {
+        let file = "ignores:\n  - id: CVE-1\n    scope: {path: /usr/**.so, image: ghcr.io/acme/*}\n    reason: r\n    expires: 2030-01-01\n";
+        let f = parse_ignore_file(file.as_bytes(), "ignore:a.yaml").unwrap();
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(
+            f.warnings[0]
+                .starts_with("ignore:a.yaml: ignores[0] (CVE-1) scope.path: glob `/usr/**.so` changed meaning"),
+            "{:?}",
+            f.warnings
+        );
+        let path = f.entries[0].path.as_ref().unwrap();
+        assert!(path.is_match("/usr/libz.so") && !path.is_match("/usr/lib/libz.so"), "now a `*` that stops at `/`");
+        let bad = "ignores:\n  - id: CVE-1\n    scope: {path: '/usr/[lib'}\n    reason: r\n    expires: 2030-01-01\n";
+        let e = parse_ignore_file(bad.as_bytes(), "ignore:a.yaml").unwrap_err().to_string();
+        assert!(e.contains("scope.path: invalid glob"), "{e}");
     }
 
     #[test]
@@ -876,7 +856,7 @@ mod scope_tests {
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         let e = &f.entries[0];
         assert_eq!(
-            (e.package.as_deref(), e.path.as_deref(), e.image.as_deref()),
+            (e.package.as_deref(), e.path.as_ref().map(Glob::as_str), e.image.as_ref().map(Glob::as_str)),
             (Some("zlib"), Some("/usr/lib/**"), Some("ghcr.io/acme/*"))
         );
         let flat = "ignores:\n  - id: CVE-1\n    package: zlib\n    path: /usr/lib/**\n    image: ghcr.io/acme/*\n    reason: r\n    expires: 2030-01-01\n";

@@ -11,12 +11,10 @@ use bulwark_advisory::{MemorySource, parse_record};
 use bulwark_core::report::{FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
 use bulwark_match::match_packages;
 
+/// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(dir.join("advisories").is_dir(), "shared test data not found at {}", dir.display());
-    dir
+    bulwark_testkit::shared_dir("advisories");
+    bulwark_testkit::shared()
 }
 
 /// A record in the shape osv.dev publishes for Debian's open issues (DEBIAN-CVE-…): the CVE is

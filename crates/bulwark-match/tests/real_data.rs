@@ -8,16 +8,10 @@ use bulwark_core::report::{FixState, OsRelease, Package, Severity, SourcePackage
 use bulwark_match::match_packages;
 use bulwark_vulndb::{Db, DbBuilder};
 
+/// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("advisories").is_dir(),
-        "shared test data not found at {} (set BULWARK_SHARED to the shared/ folder)",
-        dir.display()
-    );
-    dir
+    bulwark_testkit::shared_dir("advisories");
+    bulwark_testkit::shared()
 }
 
 const SOURCES: [(&str, &str); 5] = [

@@ -13,12 +13,10 @@ use bulwark_core::time::Date;
 use bulwark_match::match_packages;
 use bulwark_match::suppress::{self, IgnoreFile, Vex, VexFormat, VexStatus};
 
+/// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(dir.join("advisories").is_dir(), "shared test data not found at {} (set BULWARK_SHARED)", dir.display());
-    dir
+    bulwark_testkit::shared_dir("advisories");
+    bulwark_testkit::shared()
 }
 
 /// The records the findings come from:

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use bulwark_core::glob;
 use bulwark_core::report::{
     AffectedPackage, ExceptionOutcome, ExceptionStatus, FileLocation, FindingKind, FixState, NotCheckedReason,
     PolicyAction, PolicyVerdict, RuleOutcome, ScanReport, Severity, Violation, Vulnerability,
@@ -10,7 +11,8 @@ use bulwark_core::time::Date;
 use bulwark_core::{DockerRef, Reference};
 
 use crate::eol::{self, Support};
-use crate::{Check, Exception, Policy, Rule, glob};
+
+use crate::{Check, Exception, Policy, Rule};
 
 /// A finding a rule would report, before exceptions.
 struct Finding<'r> {
@@ -202,7 +204,7 @@ fn excuses(e: &Exception, rule: &Rule, report: &ScanReport, f: &Finding) -> bool
     if let Some(pattern) = &e.scope.image {
         let reference = report.image.reference.as_str();
         let bare = reference.strip_prefix("registry:").unwrap_or(reference);
-        if !glob::matches(pattern, reference) && !glob::matches(pattern, bare) {
+        if !pattern.is_match(reference) && !pattern.is_match(bare) {
             return false;
         }
     }
@@ -219,7 +221,7 @@ fn excuses(e: &Exception, rule: &Rule, report: &ScanReport, f: &Finding) -> bool
         }
     }
     if let Some(pattern) = &e.scope.path
-        && !f.paths.iter().any(|p| glob::matches(pattern, p))
+        && !f.paths.iter().any(|p| pattern.is_match(p))
     {
         return false;
     }

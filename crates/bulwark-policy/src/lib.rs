@@ -25,10 +25,10 @@
 
 mod eol;
 mod eval;
-mod glob;
 mod parse;
 mod yaml;
 
+use bulwark_core::glob::Glob;
 use bulwark_core::report::{PolicyAction, Severity};
 use bulwark_core::time::Date;
 
@@ -99,6 +99,9 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// `sha256:<hex>` of the policy text.
     pub digest: String,
+    /// What does not stop the policy from being used but should be fixed: globs whose
+    /// meaning changed with the one glob dialect (`docs/globs.md`). [`lint`] lists them too.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// One rule: what it checks and what happens when it is violated.
@@ -132,7 +135,8 @@ pub enum Check {
     AllowedOs { allowed: Vec<String>, deny_end_of_life: bool },
     /// The OS release must still receive security updates.
     DenyEndOfLife,
-    /// The image must come from one of these registries (glob patterns).
+    /// The image must come from one of these registries: globs (`docs/globs.md`) over the
+    /// registry host or `host/repository`, or a repository prefix.
     AllowedBaseRegistries(Vec<String>),
     /// The image must have been created at most this many days before evaluation.
     MaxImageAgeDays(u64),
@@ -195,12 +199,13 @@ pub struct Exception {
 /// Narrows an exception; every field given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
-    /// Glob over the image reference (`*` any run of characters, `?` one).
-    pub image: Option<String>,
+    /// Glob over the image reference, with or without its `registry:` prefix
+    /// (`docs/globs.md`).
+    pub image: Option<Glob>,
     /// Package name, `name@version` or purl, for vulnerabilities.
     pub package: Option<String>,
     /// Glob over the finding's file path (for vulnerabilities, the package's locations).
-    pub path: Option<String>,
+    pub path: Option<Glob>,
 }
 
 impl Scope {
@@ -210,9 +215,10 @@ impl Scope {
 
     /// As written, for the verdict: `image=… package=… path=…`.
     pub fn describe(&self) -> Option<String> {
-        let parts: Vec<String> = [("image", &self.image), ("package", &self.package), ("path", &self.path)]
+        let (image, path) = (self.image.as_ref().map(Glob::as_str), self.path.as_ref().map(Glob::as_str));
+        let parts: Vec<String> = [("image", image), ("package", self.package.as_deref()), ("path", path)]
             .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
             .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use bulwark_core::Digest;
+use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::report::{PolicyAction, Severity};
 use bulwark_core::time::Date;
 
@@ -52,12 +53,16 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
 
 /// [`parse`], also rejecting check ids that are not in `known`.
 pub fn parse_with(text: &str, known: KnownIds<'_>) -> Result<Policy, Vec<Diagnostic>> {
-    let mut cx = Cx { diags: Vec::new(), config_checks: known.config_checks };
+    let mut cx = Cx { diags: Vec::new(), warnings: Vec::new(), config_checks: known.config_checks };
     let policy = cx.policy(text);
     cx.diags.sort();
     cx.diags.dedup();
     match policy {
-        Some(p) if cx.diags.is_empty() => Ok(p),
+        Some(mut p) if cx.diags.is_empty() => {
+            cx.warnings.sort();
+            p.warnings = cx.warnings;
+            Ok(p)
+        }
         _ => Err(cx.diags),
     }
 }
@@ -74,7 +79,7 @@ pub fn lint_with(text: &str, today: Date, known: KnownIds<'_>) -> Vec<Diagnostic
         Ok(p) => p,
         Err(diags) => return diags,
     };
-    let mut out = Vec::new();
+    let mut out = policy.warnings.clone();
     for e in &policy.exceptions {
         let left = e.expires.days_since(today);
         let message = if left < 0 {
@@ -98,6 +103,8 @@ pub fn lint_with(text: &str, today: Date, known: KnownIds<'_>) -> Vec<Diagnostic
 
 struct Cx<'k> {
     diags: Vec<Diagnostic>,
+    /// Warnings that do not stop the policy from being used (globs whose meaning changed).
+    warnings: Vec<Diagnostic>,
     /// Known config check ids; empty: not checked.
     config_checks: &'k [&'k str],
 }
@@ -195,6 +202,7 @@ impl Cx<'_> {
             rules,
             exceptions,
             digest: Digest::sha256_of(text.as_bytes()).to_string(),
+            warnings: Vec::new(),
         })
     }
 
@@ -264,6 +272,27 @@ impl Cx<'_> {
             return None;
         }
         Some(s)
+    }
+
+    /// A pattern of the one glob dialect: an error when invalid, a warning when a policy
+    /// written for the old dialect (where `*` matched `/`) now means something else.
+    fn glob(&mut self, node: &Node, pattern: &str) -> Option<Glob> {
+        let glob = match Glob::new(pattern) {
+            Ok(g) => g,
+            Err(e) => {
+                self.error(node.pos, e.to_string());
+                return None;
+            }
+        };
+        if let Some(change) = glob::migration(pattern, Legacy::Policy) {
+            self.warnings.push(Diagnostic {
+                line: node.pos.line,
+                column: node.pos.column,
+                severity: DiagnosticSeverity::Warning,
+                message: format!("{change} (docs/globs.md)"),
+            });
+        }
+        Some(glob)
     }
 
     fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
@@ -452,7 +481,20 @@ impl Cx<'_> {
                 Check::AllowedOs { allowed, deny_end_of_life }
             }
             "deny_end_of_life" => self.must_be_true(value, kind).then_some(Check::DenyEndOfLife)?,
-            "allowed_base_registries" => Check::AllowedBaseRegistries(self.strings(value, kind)?),
+            "allowed_base_registries" => {
+                let allowed = self.strings(value, kind)?;
+                if let Value::Seq(items) = &value.value {
+                    for (item, pattern) in items.iter().zip(&allowed) {
+                        // A host pattern (no `/`) is only ever matched against a host.
+                        if pattern.contains('/') {
+                            self.glob(item, pattern)?;
+                        } else {
+                            Glob::new(pattern).map_err(|e| self.error(item.pos, e.to_string())).ok()?;
+                        }
+                    }
+                }
+                Check::AllowedBaseRegistries(allowed)
+            }
             "max_image_age_days" => Check::MaxImageAgeDays(self.count(value, kind)?),
             _ => return None,
         };
@@ -507,9 +549,16 @@ impl Cx<'_> {
             Some(n) => {
                 let m = self.mapping(n, "`scope`", SCOPE_KEYS, &[])?;
                 // A key given with a bad value fails the exception (its diagnostic is recorded).
-                let mut field = |key: &str| m.get(key).map(|n| self.non_empty(n, key).ok_or(())).transpose();
+                let mut field =
+                    |key: &str| m.get(key).map(|n| self.non_empty(n, key).map(|s| (n, s)).ok_or(())).transpose();
                 let (image, package, path) = (field("image"), field("package"), field("path"));
-                Scope { image: image.ok()?, package: package.ok()?, path: path.ok()? }
+                let mut glob = |f: Result<Option<(&&Node, String)>, ()>| match f {
+                    Ok(Some((n, s))) => self.glob(n, &s).map(Some).ok_or(()),
+                    Ok(None) => Ok(None),
+                    Err(()) => Err(()),
+                };
+                let (image, path) = (glob(image), glob(path));
+                Scope { image: image.ok()?, package: package.ok()?.map(|(_, s)| s), path: path.ok()? }
             }
             None => Scope::default(),
         };
@@ -553,6 +602,28 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_are_the_one_dialect_and_changed_meanings_are_warned_where_written() {
+        let text = "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: g\nrules:\n  - id: r\n    description: d\n    action: deny\n    allowed_base_registries: [ghcr.io/acme/*, '*.io']\nexceptions:\n  - id: CVE-1\n    scope: {image: 'ghcr.io/acme/*', path: /usr/lib/**}\n    reason: r\n    owner: o\n    expires: 2030-01-01\n";
+        let p = parse(text).unwrap();
+        let scope = &p.exceptions[0].scope;
+        let image = scope.image.as_ref().unwrap();
+        assert!(image.is_match("ghcr.io/acme/app:1") && !image.is_match("ghcr.io/acme/team/app:1"));
+        let at: Vec<(usize, usize)> = p.warnings.iter().map(|d| (d.line, d.column)).collect();
+        // The registry list's `ghcr.io/acme/*` and the scope's `image`; not `*.io` (a host,
+        // which has no `/`) and not `/usr/lib/**` (which means what it meant).
+        assert_eq!(at, vec![(8, 31), (11, 20)], "{:?}", p.warnings);
+        assert!(p.warnings.iter().all(|d| d.severity == DiagnosticSeverity::Warning));
+        assert!(p.warnings[1].message.starts_with("glob `ghcr.io/acme/*` changed meaning"), "{:?}", p.warnings);
+        let linted = lint(text, Date::parse("2025-01-01").unwrap());
+        assert_eq!(linted, p.warnings, "lint lists them");
+
+        let bad = text.replace("/usr/lib/**", "'/usr/[lib'");
+        let diags = parse(&bad).unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.starts_with("invalid glob \"/usr/[lib\""), "{diags:?}");
+    }
 
     const KNOWN: KnownIds<'static> = KnownIds { config_checks: &["BW-CFG-001", "BW-CFG-006", "BW-CFG-013"] };
 

@@ -15,12 +15,10 @@ use bulwark_report::table::TableOptions;
 use bulwark_report::{cyclonedx, html, junit, markdown, sarif, table};
 use serde_json::Value;
 
+/// The shared data folder, checked to hold `schemas`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(dir.join("schemas").is_dir(), "shared test data not found at {} (set BULWARK_SHARED)", dir.display());
-    dir
+    bulwark_testkit::shared_dir("schemas");
+    bulwark_testkit::shared()
 }
 
 fn read(path: &Path) -> Vec<u8> {

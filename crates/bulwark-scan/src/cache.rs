@@ -283,28 +283,27 @@ impl DiskCache {
     /// Writes `value` under `key` atomically (temp file, sync, rename), then evicts.
     fn store<I: Serialize>(&self, key: &str, value: &I) {
         let path = self.path(key);
-        let Ok(mut tmp) = tempfile_in(&self.dir) else { return };
+        // A unique temp file beside the entry, fsynced and renamed over it (crash and
+        // concurrency safe); dropped unwritten on any error.
+        let Ok(mut tmp) = bulwark_fs::AtomicFile::create(&path) else { return };
         let written = (|| -> std::io::Result<()> {
             let envelope =
                 Envelope { key: key.to_owned(), bulwark_version: env!("CARGO_PKG_VERSION").to_owned(), index: value };
             let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3)?;
             serde_json::to_writer(&mut enc, &envelope)?;
             let payload = enc.finish()?;
-            tmp.1.write_all(MAGIC)?;
+            tmp.write_all(MAGIC)?;
             match &self.mac {
                 Some(mac) => {
-                    tmp.1.write_all(&[1])?;
-                    tmp.1.write_all(ring::hmac::sign(mac, &payload).as_ref())?;
+                    tmp.write_all(&[1])?;
+                    tmp.write_all(ring::hmac::sign(mac, &payload).as_ref())?;
                 }
-                None => tmp.1.write_all(&[0])?,
+                None => tmp.write_all(&[0])?,
             }
-            tmp.1.write_all(&payload)?;
-            tmp.1.flush()?;
-            tmp.1.sync_all()?;
-            fs::rename(&tmp.0, &path)
+            tmp.write_all(&payload)?;
+            Ok(tmp.commit()?)
         })();
         if written.is_err() {
-            let _ = fs::remove_file(&tmp.0);
             return;
         }
         self.evict();
@@ -345,30 +344,10 @@ fn installation_key(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut key = [0u8; MAC_LEN];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
         .map_err(|_| std::io::Error::other("no system randomness"))?;
-    let (tmp, mut file) = tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
-    let written = (|| {
-        fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-        file.write_all(&key)?;
-        file.sync_all()?;
-        // A hard link fails if another scan created the key first; then that key wins.
-        fs::hard_link(&tmp, path)
-    })();
-    let _ = fs::remove_file(&tmp);
-    match written {
-        Ok(()) => Ok(key.to_vec()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fs::read(path),
-        Err(e) => Err(e),
-    }
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let name = format!(".tmp-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    let path = dir.join(name);
-    let file = File::options().write(true).create_new(true).open(&path)?;
-    Ok((path, file))
+    let mut file = bulwark_fs::AtomicFile::create_with_mode(path, 0o600)?;
+    file.write_all(&key)?;
+    // Never replaces a key another scan created at the same moment: that key wins.
+    if file.commit_new()? { Ok(key.to_vec()) } else { fs::read(path) }
 }
 
 #[cfg(test)]

@@ -214,6 +214,7 @@ pub(crate) fn detect(
             report
                 .warnings
                 .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
+            report.warnings.extend(s.allowlist_warnings().iter().cloned());
             Ok(())
         })?;
     }

@@ -2,8 +2,7 @@
 //! `../shared/fixtures/os-pkgdb`: OS detection, packages, purls, and the layer that
 //! introduced (or removed) each package.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 
 use std::collections::BTreeMap;
 

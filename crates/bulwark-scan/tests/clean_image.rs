@@ -3,8 +3,7 @@
 //! scanner gives no malware and no secret finding, and only the misconfigurations that are
 //! true of such an image.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -2,8 +2,7 @@
 //! leaves nothing half-read in the cache, stage events, and re-matching a stored inventory
 //! against a new advisory database (real PyPA advisories from the shared data).
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -154,7 +153,7 @@ fn scans_run_at_once_on_one_engine_give_the_one_scan_report() {
 }
 
 fn shared() -> PathBuf {
-    fixture::shared()
+    bulwark_testkit::shared()
 }
 
 fn build_db(path: &Path, sources: &[PathBuf]) {

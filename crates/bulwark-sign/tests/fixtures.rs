@@ -19,12 +19,7 @@ use bulwark_sign::{Error, pem};
 use sha2::{Digest as _, Sha256};
 
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let sigs = dir.join("signatures");
-    assert!(sigs.is_dir(), "{} missing: set BULWARK_SHARED", sigs.display());
-    sigs
+    bulwark_testkit::shared_dir("signatures")
 }
 
 fn read(rel: &str) -> Vec<u8> {

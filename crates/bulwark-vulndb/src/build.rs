@@ -6,9 +6,9 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bulwark_fs::AtomicFile;
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
-use tempfile::NamedTempFile;
 
 use crate::db::{Metadata, SCHEMA, SCHEMA_VERSION, SourceInfo};
 use crate::enrich::{self, MAX_FEED_BYTES};
@@ -60,7 +60,7 @@ struct Existing {
 /// unreadable enrichment feeds abort (return `Err`).
 pub struct DbBuilder {
     target: PathBuf,
-    temp: NamedTempFile,
+    temp: AtomicFile,
     conn: Connection,
     sources: Vec<SourceInfo>,
     ids: HashMap<String, Existing>,
@@ -83,15 +83,8 @@ impl DbBuilder {
     /// Starts a build that will replace `target` when finished.
     pub fn new(target: impl AsRef<Path>) -> Result<DbBuilder> {
         let target = target.as_ref().to_path_buf();
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".bulwark-db-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(Error::io("create temp file in", &dir))?;
+        // Private until it replaces the target, as the databases it replaces were.
+        let temp = AtomicFile::create_with_mode(&target, 0o600).map_err(Error::from_fs)?;
         let conn = Connection::open(temp.path()).map_err(Error::db(temp.path()))?;
         // The temp file is private until the rename and is fsynced before it, so SQLite's own
         // journaling would only slow the build down; a crash leaves a temp file, never a bad DB.
@@ -380,13 +373,11 @@ impl DbBuilder {
         }
         conn.execute_batch("COMMIT; PRAGMA optimize;").map_err(Error::db(temp.path()))?;
         conn.close().map_err(|(_, e)| Error::db(temp.path())(e))?;
-        temp.as_file().sync_all().map_err(Error::io("fsync", temp.path()))?;
         // Read back what was written before it replaces anything: a bad disk, a full
         // filesystem or a bug here must leave the old database in place.
         crate::Db::open(temp.path())?.verify()?;
-        let temp_path = temp.path().to_path_buf();
-        temp.persist(&target).map_err(|e| Error::Io { action: "rename", path: temp_path, source: e.error })?;
-        sync_dir(&target);
+        // Fsynced, renamed over the target, the directory fsynced.
+        temp.commit().map_err(Error::from_fs)?;
         let size = fs::metadata(&target).map_err(Error::io("read", &target))?.len();
         let builder = format!("bulwark-vulndb {}", env!("CARGO_PKG_VERSION"));
         Ok(BuildReport {
@@ -707,15 +698,6 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-/// Makes the rename durable. Best effort: not every platform can open a directory.
-fn sync_dir(target: &Path) {
-    if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
 }
 
 /// Adds one file of a directory source to the source's digest: `rel \0 sha256 \n`, in

@@ -59,6 +59,6 @@ pub use bulwark_advisory::{AdvisorySource, SourceError, osv, severity};
 pub use build::{BuildReport, DbBuilder, Warning};
 pub use bulwark_advisory::{Advisory, TrackerState, TrackerStatus, ecosystem_key, normalize_name};
 pub use db::{Db, EcosystemInfo, Epss, Kev, Metadata, SCHEMA_VERSION, SourceInfo};
-pub use error::{Error, Result};
+pub use error::{DownloadFailure, Error, Result};
 pub use osv::{Format, Record, parse_record};
 pub use severity::{Rating, Scheme, Severity};

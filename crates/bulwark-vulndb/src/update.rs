@@ -37,7 +37,7 @@ use tempfile::NamedTempFile;
 
 use crate::build::{BuildReport, DbBuilder, Warning, rfc3339};
 use crate::db::{Db, SourceInfo};
-use crate::error::{Error, Result};
+use crate::error::{DownloadFailure, Error, Result};
 use crate::osv::{Format, MAX_RECORD_BYTES};
 
 /// osv.dev's public bucket.
@@ -268,6 +268,8 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let has_old = |name: &str| old_sources.iter().any(|s| s.name == name);
 
     let mut failed: Vec<(String, String)> = Vec::new();
+    // The first failure, typed, for the error when every download failed.
+    let mut first_error: Option<Error> = None;
     let mut attempted = 0usize;
     let mut plans = Vec::new();
     for eco in &opts.ecosystems {
@@ -296,6 +298,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             Ok(p) => plans.push((eco, Some(p))),
             Err(e) => {
                 failed.push((name, e.to_string()));
+                first_error.get_or_insert(e);
                 plans.push((eco, None));
             }
         }
@@ -307,6 +310,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
                 Ok(f) => Some((f, url.clone())),
                 Err(e) => {
                     failed.push((name.to_owned(), e.to_string()));
+                    first_error.get_or_insert(e);
                     None
                 }
             }
@@ -316,13 +320,12 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let kev = fetch_feed(&opts.kev_url, ".json", KEV_SOURCE_NAME);
     let epss_suffix = if opts.epss_url.as_deref().is_some_and(|u| u.ends_with(".gz")) { ".csv.gz" } else { ".csv" };
     let epss = fetch_feed(&opts.epss_url, epss_suffix, EPSS_SOURCE_NAME);
-    if attempted > 0 && failed.len() == attempted {
-        let (name, first) = failed.swap_remove(0);
-        return Err(Error::Io {
-            action: "update",
-            path: target.to_path_buf(),
-            source: io::Error::other(format!("every download failed; {name}: {first}")),
-        });
+    if attempted > 0
+        && failed.len() == attempted
+        && let Some(first) = first_error
+    {
+        let (name, _) = failed.swap_remove(0);
+        return Err(Error::EveryDownloadFailed { path: target.to_path_buf(), name, first: Box::new(first) });
     }
 
     let now = rfc3339(SystemTime::now());
@@ -556,14 +559,18 @@ fn relocate(e: Error, temp: &Path, url: &str) -> Error {
     }
 }
 
-fn download_error(url: &str, message: String) -> Error {
-    Error::Io { action: "download", path: file_path(url), source: io::Error::other(message) }
+fn download_error(url: &str, failure: DownloadFailure, attempts: u32) -> Error {
+    Error::Download { url: url.to_owned(), failure, attempts }
+}
+
+fn status_failure(status: ureq::http::StatusCode) -> DownloadFailure {
+    DownloadFailure::Status { status: status.as_u16(), text: status.to_string() }
 }
 
 /// Why one attempt failed, and whether another is worth it.
 enum Failure {
-    Retry(String),
-    Fatal(String),
+    Retry(DownloadFailure),
+    Fatal(DownloadFailure),
     /// The server answered this client-error status (not 429): the file is not there for us.
     Status(ureq::http::StatusCode),
 }
@@ -571,7 +578,7 @@ enum Failure {
 /// Downloads `url` into a new temp file in `dir`.
 fn download(agent: &ureq::Agent, url: &str, dir: &Path, suffix: &str, opts: &UpdateOptions) -> Result<NamedTempFile> {
     try_download(agent, url, dir, suffix, opts, opts.max_download_bytes)?
-        .map_err(|status| download_error(url, format!("server answered {status}")))
+        .map_err(|status| download_error(url, status_failure(status), 0))
 }
 
 /// Downloads `url` (at most `max` bytes) into a new temp file in `dir`, rewound; `Ok(Err(status))`
@@ -595,14 +602,10 @@ fn try_download(
         match attempt_download(agent, url, temp.as_file_mut(), &mut written, max, opts.stall_timeout) {
             Ok(()) => break,
             Err(Failure::Status(status)) => return Ok(Err(status)),
-            Err(Failure::Fatal(message)) => return Err(download_error(url, message)),
-            Err(Failure::Retry(message)) => {
+            Err(Failure::Fatal(failure)) => return Err(download_error(url, failure, 0)),
+            Err(Failure::Retry(failure)) => {
                 if attempt >= opts.retries {
-                    let tries = attempt + 1;
-                    return Err(download_error(
-                        url,
-                        format!("{message} (gave up after {tries} attempt{})", if tries == 1 { "" } else { "s" }),
-                    ));
+                    return Err(download_error(url, failure, attempt + 1));
                 }
                 std::thread::sleep(opts.retry_backoff.saturating_mul(1 << attempt.min(16)));
                 attempt += 1;
@@ -629,8 +632,8 @@ fn is_stall_io(e: &io::Error) -> bool {
         || e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).is_some_and(is_stall)
 }
 
-fn stalled(after: u64, stall: Duration) -> String {
-    format!("stalled: no data for {} s after {after} bytes", stall.as_secs_f64())
+fn stalled(after_bytes: u64, stall: Duration) -> DownloadFailure {
+    DownloadFailure::Stalled { after_bytes, stall }
 }
 
 /// One request; appends to `file` (which holds `written` bytes of a previous attempt).
@@ -655,22 +658,22 @@ fn attempt_download(
                 | ureq::Error::Timeout(_)
                 | ureq::Error::ConnectionFailed
                 | ureq::Error::HostNotFound
-                | ureq::Error::Protocol(_) => Failure::Retry(e.to_string()),
-                other => Failure::Fatal(other.to_string()),
+                | ureq::Error::Protocol(_) => Failure::Retry(DownloadFailure::Transport { message: e.to_string() }),
+                other => Failure::Fatal(DownloadFailure::Transport { message: other.to_string() }),
             });
         }
     };
     let status = response.status();
     let code = status.as_u16();
     if code == 429 || status.is_server_error() {
-        return Err(Failure::Retry(format!("server answered {status}")));
+        return Err(Failure::Retry(status_failure(status)));
     }
-    let fatal_write = |e: io::Error| Failure::Fatal(format!("write temp file: {e}"));
+    let fatal_write = |e: io::Error| Failure::Fatal(DownloadFailure::Write { message: e.to_string() });
     if code == 206 {
         if *written == 0 || content_range_start(&response) != Some(*written) {
             // A range we did not ask for: start over without one.
             restart(file, written).map_err(fatal_write)?;
-            return Err(Failure::Retry("server answered an unexpected range".to_owned()));
+            return Err(Failure::Retry(DownloadFailure::UnexpectedRange));
         }
     } else if status.is_success() {
         if *written > 0 {
@@ -680,17 +683,14 @@ fn attempt_download(
     } else if status.is_client_error() {
         return Err(Failure::Status(status));
     } else {
-        return Err(Failure::Fatal(format!("server answered {status}")));
+        return Err(Failure::Fatal(status_failure(status)));
     }
     let remaining = max.saturating_sub(*written);
     let body = response.into_body();
     if let Some(len) = body.content_length()
         && len > remaining
     {
-        return Err(Failure::Fatal(format!(
-            "{} bytes is over the {max}-byte download limit",
-            len.saturating_add(*written)
-        )));
+        return Err(Failure::Fatal(DownloadFailure::TooLarge { limit: max, size: Some(len.saturating_add(*written)) }));
     }
     let mut reader = body.into_reader();
     let mut buf = vec![0u8; 64 * 1024];
@@ -701,11 +701,11 @@ fn attempt_download(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if is_stall_io(&e) => return Err(Failure::Retry(stalled(*written, stall))),
             Err(e) => {
-                return Err(Failure::Retry(format!("connection dropped after {} bytes: {e}", *written)));
+                return Err(Failure::Retry(DownloadFailure::Dropped { after_bytes: *written, message: e.to_string() }));
             }
         };
         if *written + n as u64 > max {
-            return Err(Failure::Fatal(format!("download is over the {max}-byte limit")));
+            return Err(Failure::Fatal(DownloadFailure::TooLarge { limit: max, size: None }));
         }
         file.write_all(&buf[..n]).map_err(fatal_write)?;
         *written += n as u64;

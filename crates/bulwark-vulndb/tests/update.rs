@@ -15,16 +15,10 @@ use bulwark_vulndb::osv::Event;
 use bulwark_vulndb::update::{self, UpdateKind, UpdateOptions};
 use bulwark_vulndb::{Db, DbBuilder, Error};
 
+/// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("advisories").is_dir(),
-        "shared test data not found at {} (set BULWARK_SHARED to the shared/ folder)",
-        dir.display()
-    );
-    dir
+    bulwark_testkit::shared_dir("advisories");
+    bulwark_testkit::shared()
 }
 
 fn adv(rel: &str) -> PathBuf {
@@ -636,8 +630,22 @@ fn stalled_download_is_a_clear_error_and_keeps_the_old_db() {
         ..options(&server, &["crates.io"])
     };
     let started = std::time::Instant::now();
-    let msg = update::update(&db, &opts).unwrap_err().to_string();
+    let err = update::update(&db, &opts).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    // Typed, so that callers (the CLI's `--stall-timeout` hint) never match on the text.
+    let Error::EveryDownloadFailed { first, .. } = &err else { panic!("{err:?}") };
+    assert!(
+        matches!(
+            **first,
+            Error::Download {
+                failure: bulwark_vulndb::DownloadFailure::Stalled { after_bytes: 50_000, .. },
+                attempts: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
     let url = format!("{}/crates.io/all.zip", server.base);
     assert!(msg.contains(&url), "{msg}");
     assert!(msg.contains("stalled: no data for 0.5 s after 50000 bytes"), "{msg}");

@@ -13,16 +13,10 @@ use bulwark_vulndb::osv::Event;
 use bulwark_vulndb::severity::cvss_base_score;
 use bulwark_vulndb::{Db, DbBuilder, Error, Format, Rating, Scheme, enrich, parse_record};
 
+/// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("advisories").is_dir(),
-        "shared test data not found at {} (set BULWARK_SHARED to the shared/ folder)",
-        dir.display()
-    );
-    dir
+    bulwark_testkit::shared_dir("advisories");
+    bulwark_testkit::shared()
 }
 
 fn adv(rel: &str) -> PathBuf {

@@ -110,10 +110,8 @@ pub fn update(args: DbUpdateArgs) -> Result<u8> {
         ..Default::default()
     };
     let report = bulwark_vulndb::update::update(&target, &opts).map_err(|e| {
+        // The stall hint comes from `hints.rs`, from the typed error.
         let mut context = format!("updating {} (the existing database, if any, is unchanged)", target.display());
-        if e.to_string().contains("stalled: no data") {
-            context.push_str("\nhint: for a slow mirror, raise --stall-timeout");
-        }
         context.push_str(UPDATE_HINTS);
         anyhow::Error::new(e).context(context)
     })?;
@@ -199,14 +197,10 @@ pub fn copy_checked(from: &Path, to: &Path) -> Result<u8> {
         None => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".bulwark-db-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| format!("writing in {}", dir.display()))?;
+    // Private until it replaces the target, as `db build` writes it.
+    let mut tmp = bulwark_fs::AtomicFile::create_with_mode(to, 0o600)?;
     let mut src = std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
-    std::io::copy(&mut src, tmp.as_file_mut()).with_context(|| format!("copying {}", from.display()))?;
-    tmp.as_file().sync_all()?;
+    std::io::copy(&mut src, tmp.file_mut()).with_context(|| format!("copying {}", from.display()))?;
     let meta = {
         let copy = Db::open(tmp.path()).with_context(unusable)?;
         copy.verify()
@@ -214,10 +208,7 @@ pub fn copy_checked(from: &Path, to: &Path) -> Result<u8> {
             .with_context(|| format!("{}; {} is unchanged", unusable(), to.display()))?;
         copy.metadata()?
     };
-    tmp.persist(to).with_context(|| format!("replacing {}", to.display()))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
+    tmp.commit()?;
     let _ = writeln!(std::io::stderr(), "wrote {} (built {}, {})", to.display(), meta.built_at, meta.content_digest);
     Ok(0)
 }

@@ -6,7 +6,49 @@ use bulwark_registry::{Error as RegistryError, Limit, TransportKind};
 
 /// A hint for `e`, if one of its causes is an error we know the cure for.
 pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
-    registry_error(e).and_then(registry_hint)
+    registry_error(e).and_then(registry_hint).or_else(|| image_error(e).and_then(image_hint)).or_else(|| vulndb_hint(e))
+}
+
+/// The image error behind `e`: directly or inside the scan error that carries it.
+fn image_error(e: &anyhow::Error) -> Option<&bulwark_image::Error> {
+    e.chain().find_map(|cause| {
+        cause.downcast_ref::<bulwark_image::Error>().or_else(|| match cause.downcast_ref() {
+            Some(bulwark_scan::Error::Image(image)) => Some(image),
+            _ => None,
+        })
+    })
+}
+
+fn image_hint(e: &bulwark_image::Error) -> Option<String> {
+    use bulwark_image::{Error, LimitKind};
+    let flag = |kind| match kind {
+        LimitKind::ManifestBytes => "--max-manifest-bytes",
+        LimitKind::ConfigBytes => "--max-config-bytes",
+        LimitKind::Layers => "--max-layers",
+        LimitKind::LayerBytes => "--max-layer-bytes",
+        LimitKind::CompressionRatio => "--max-compression-ratio",
+        LimitKind::Entries => "--max-entries",
+        _ => "the matching --max-… flag",
+    };
+    Some(match e {
+        Error::TooLarge { kind, .. } | Error::LayerLimit { kind, .. } => format!("raise it with {}", flag(*kind)),
+        Error::NoMatchingPlatform { .. } => "--platform-fallback scans what is available instead".to_owned(),
+        _ => return None,
+    })
+}
+
+fn vulndb_hint(e: &anyhow::Error) -> Option<String> {
+    use bulwark_vulndb::{DownloadFailure, Error};
+    fn stalled(e: &Error) -> bool {
+        match e {
+            Error::Download { failure: DownloadFailure::Stalled { .. }, .. } => true,
+            Error::EveryDownloadFailed { first, .. } => stalled(first),
+            _ => false,
+        }
+    }
+    e.chain()
+        .find_map(|cause| cause.downcast_ref::<Error>().filter(|e| stalled(e)))
+        .map(|_| "for a slow mirror, raise --stall-timeout".to_owned())
 }
 
 /// The registry error behind `e`: directly, or inside the image or scan error that

@@ -151,7 +151,7 @@ fn known_ids<'a>(config_checks: &'a [&'a str]) -> bulwark_policy::KnownIds<'a> {
 
 pub(crate) fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading policy {}", path.display()))?;
-    bulwark_policy::parse_with(&text, known_ids(&config_checks())).map_err(|diagnostics| {
+    let policy = bulwark_policy::parse_with(&text, known_ids(&config_checks())).map_err(|diagnostics| {
         // `error: ` is already the line's prefix: the diagnostic gives position and message.
         let first = diagnostics.first().map(|d| format!("{}:{}: {}", d.line, d.column, d.message)).unwrap_or_default();
         anyhow!(
@@ -160,7 +160,14 @@ pub(crate) fn load_policy(path: &Path) -> Result<bulwark_policy::Policy> {
             count(diagnostics.len(), "problem", "problems"),
             path.display()
         )
-    })
+    })?;
+    // Globs whose meaning changed with the one glob dialect: the policy still applies, as
+    // it now reads, and the user learns what that is.
+    let mut err = io::stderr().lock();
+    for w in &policy.warnings {
+        let _ = writeln!(err, "warning: policy {}:{w}", path.display());
+    }
+    Ok(policy)
 }
 
 /// Today, or `BULWARK_TODAY` (YYYY-MM-DD) for reproducible runs.

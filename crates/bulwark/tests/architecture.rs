@@ -125,6 +125,21 @@ fn dependency_rules_hold() {
             violations.insert(("bulwark-core".into(), dep.clone()));
         }
     }
+    // The atomic-write helper touches the local filesystem: of the pure crates, only the
+    // detectors (their compiled-rule cache) may use it. (Reached through an IO crate, it is
+    // that crate's edge that is reported above.)
+    for pure in PURE.iter().filter(|p| **p != "bulwark-detect") {
+        let deps = &closures[*pure];
+        if deps.contains("bulwark-fs") && !IO_CRATES.iter().any(|io| deps.contains(*io)) {
+            violations.insert((pure.to_string(), "bulwark-fs".into()));
+        }
+    }
+    // Test support is a dev-dependency only: nothing ships with it.
+    for (name, deps) in &closures {
+        if deps.contains("bulwark-testkit") {
+            violations.insert((name.clone(), "bulwark-testkit".into()));
+        }
+    }
     // Enforcement points and the sensor never link the server or its store.
     for edge in ["bulwark-admission", "bulwark-sensor"] {
         if let Some(deps) = closures.get(edge) {

@@ -1,8 +1,7 @@
 //! The `bulwark` binary end to end: exit codes, output formats, the layer cache, and the
 //! real Docker engine.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 mod support;
 
 use std::path::Path;

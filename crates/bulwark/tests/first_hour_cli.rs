@@ -2,8 +2,7 @@
 //! type"), through the real binary: each test first does what the user did and checks the
 //! answer they should have had instead of the one they got.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -16,16 +16,10 @@ use std::process::Output;
 use serde_json::Value;
 use support::bulwark_in;
 
+/// The shared data folder, checked to hold `advisories/debian-elts-osv`.
 fn shared() -> PathBuf {
-    let dir = std::env::var_os("BULWARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("advisories/debian-elts-osv").is_dir(),
-        "shared test data not found at {} (set BULWARK_SHARED)",
-        dir.display()
-    );
-    dir
+    bulwark_testkit::shared_dir("advisories/debian-elts-osv");
+    bulwark_testkit::shared()
 }
 
 struct Env {

@@ -4,8 +4,7 @@
 //! links and symbolic links, within a layer and across layers; and a layer cache entry
 //! copied under another layer's key.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -17,8 +17,7 @@
 //! dpkg status, and the host's `/bin/sleep` with the libraries `ldd` names (so containers
 //! can run without busybox). Every image and container is removed on drop.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 #[path = "../../bulwark-image/tests/support/registry_harness.rs"]
 mod harness;
 

@@ -9,8 +9,7 @@
 //! compiled) stays under 100 MB resident; 1 GiB of address space leaves room for thread
 //! stacks and allocator arenas.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 
 use std::path::Path;
 use std::process::{Command, Output};

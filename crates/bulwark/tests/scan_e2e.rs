@@ -3,8 +3,7 @@
 //! and its three exit codes; several outputs in one run; `bulwark.yaml`; `policy check`
 //! and `policy lint`; progress on a terminal and not on a pipe.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 mod support;
 
 use std::io::Write;

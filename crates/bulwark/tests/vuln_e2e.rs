@@ -22,8 +22,7 @@
 //! `${BULWARK_FIXTURE_CACHE:-$HOME/.cache/bulwark-fixtures}`; the first run needs PyPI and
 //! crates.io, and fails (never skips) if they cannot be fetched.
 
-#[path = "../../bulwark-image/tests/fixture/mod.rs"]
-mod fixture;
+use bulwark_testkit::image as fixture;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};

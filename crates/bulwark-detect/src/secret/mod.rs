@@ -13,24 +13,30 @@
 //! and gitleaks-format files; a gitleaks rule that cannot be honoured is listed by
 //! [`SecretScanner::unsupported_rules`] with the reason instead of failing the scan.
 
+mod image_config;
 mod load;
 mod redact;
 mod rules;
+mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::PathBuf;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::report::{FileLocation, SecretFinding, Severity};
 use bulwark_layer::{AnalyzedImage, FileAnalyzer, ImageConfig};
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use image_config::*;
+pub use image_config::{scan_image_config, secret_variable};
 pub use redact::Redactor;
 use rules::{Check, Rule};
 pub use rules::{base62, checksum_ok};
+use text::*;
 
 /// Bumped whenever the scanning code changes what it stores for the same input.
 const FORMAT_VERSION: u32 = 2;
@@ -62,8 +68,8 @@ pub struct SecretConfig {
     pub builtin: bool,
     /// Rule files: Bulwark's own TOML format or gitleaks' (recognised by their tables).
     pub rule_files: Vec<PathBuf>,
-    /// Path globs whose findings are dropped: `*` within a path segment, `**` across
-    /// segments, `?` one character. A glob without `/` matches the file name anywhere.
+    /// Path globs whose findings are dropped, in the one glob dialect (`docs/globs.md`),
+    /// over the absolute path: `**/*.pem` for a file name in any directory.
     pub allow_paths: Vec<String>,
     /// Rule ids whose findings are dropped.
     pub allow_rules: Vec<String>,
@@ -114,7 +120,9 @@ pub struct SecretScanner {
     /// Rules on the path alone.
     path_only: Vec<usize>,
     unsupported: Vec<(String, String)>,
-    allow_paths: Vec<Regex>,
+    allow_paths: Vec<Glob>,
+    /// Allowlist globs whose meaning changed with the one glob dialect.
+    allowlist_warnings: Vec<String>,
     allow_rules: BTreeSet<String>,
     allow_fingerprints: BTreeSet<String>,
     config: SecretConfig,
@@ -180,8 +188,14 @@ impl SecretScanner {
         let allow_paths = config
             .allow_paths
             .iter()
-            .map(|g| Regex::new(&glob_to_regex(g)).map_err(|e| Error::Glob { glob: g.clone(), message: e.to_string() }))
+            .map(|g| Glob::new(g).map_err(|e| Error::Glob { glob: g.clone(), message: e.message }))
             .collect::<Result<_, _>>()?;
+        let allowlist_warnings = config
+            .allow_paths
+            .iter()
+            .filter_map(|g| glob::migration(g, Legacy::SecretAllowlist))
+            .map(|change| format!("secret allowlist (--secret-allow-path): {change} (docs/globs.md)"))
+            .collect();
         // The version covers what changes stored results: the rules and what is read.
         // Allowlists are applied afterwards and are deliberately not part of it.
         let mut h = Sha256::new();
@@ -202,11 +216,18 @@ impl SecretScanner {
             path_only,
             unsupported,
             allow_paths,
+            allowlist_warnings,
             allow_rules: config.allow_rules.iter().cloned().collect(),
             allow_fingerprints: config.allow_fingerprints.iter().cloned().collect(),
             config: config.clone(),
             version,
         })
+    }
+
+    /// Allowlist path globs whose meaning changed with the one glob dialect: what each now
+    /// matches, for the report's warnings.
+    pub fn allowlist_warnings(&self) -> &[String] {
+        &self.allowlist_warnings
     }
 
     /// Rules from rule files that could not be loaded: (rule id, reason).
@@ -409,7 +430,7 @@ impl SecretScanner {
     fn allowed(&self, path: &str, rule: &str, fingerprint: &str) -> bool {
         self.allow_rules.contains(rule)
             || self.allow_fingerprints.contains(fingerprint)
-            || self.allow_paths.iter().any(|g| g.is_match(path.as_bytes()))
+            || self.allow_paths.iter().any(|g| g.is_match(path))
     }
 
     fn rule(&self, id: &str) -> Option<&Rule> {
@@ -542,379 +563,30 @@ fn sort(v: &mut Vec<SecretFinding>) {
     v.dedup();
 }
 
-const ENV_RULE: &str = "env-secret";
-const GENERIC_RULE: &str = "generic-secret";
-const ENV_TITLE: &str = "Secret-looking variable with a literal value";
-
-/// Name fragments that mark a credential. `KEY` alone is not one (`GPG_KEY` in the official
-/// Python images is a public fingerprint), nor is `AUTH` (`AUTH_METHOD`).
-const SECRET_NAMES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-    "AUTH_KEY",
-    "CLIENT_KEY",
-    "SIGNING_KEY",
-    "ENCRYPTION_KEY",
-];
-
-/// Suffixes that make a variable name a reference to a secret, or its metadata, rather than
-/// the secret itself (`DB_PASSWORD_FILE`, `TOKEN_URL`, `SECRET_NAME`).
-const REFERENCE_SUFFIXES: &[&str] = &[
-    "_FILE",
-    "_PATH",
-    "_DIR",
-    "_URL",
-    "_URI",
-    "_ENDPOINT",
-    "_HOST",
-    "_PORT",
-    "_USER",
-    "_USERNAME",
-    "_NAME",
-    "_ID",
-    "_LENGTH",
-    "_TTL",
-    "_EXPIRY",
-    "_TIMEOUT",
-    "_TYPE",
-    "_HEADER",
-    "_ENABLED",
-    "_REQUIRED",
-    "_POLICY",
-    "_MIN",
-    "_MAX",
-    "_LEN",
-    "_VERSION",
-    "_MODE",
-    "_REGION",
-];
-
-/// Whether an environment variable, build argument or label `name=value` holds a literal
-/// credential: its name says so and its value is really set. One definition for the
-/// `env-secret` rule and the `BW-CFG-003` config check, so they never disagree.
-pub fn secret_variable(name: &str, value: &str) -> bool {
-    env_name_is_secret(name) && env_value_is_real(value) && !rules::is_placeholder(value.as_bytes())
-}
-
-fn env_name_is_secret(name: &str) -> bool {
-    let upper = name.trim().to_ascii_uppercase();
-    SECRET_NAMES.iter().any(|s| upper.contains(s)) && !REFERENCE_SUFFIXES.iter().any(|s| upper.ends_with(s))
-}
-
-/// A value that is really set: not empty, not a placeholder, not a variable reference, not a
-/// path to a file holding the secret, not a bare boolean.
-fn env_value_is_real(value: &str) -> bool {
-    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    if v.is_empty() || v.starts_with('/') || v.starts_with('$') || v.starts_with("file:") {
-        return false;
-    }
-    if v.starts_with('<') && v.ends_with('>') || v.starts_with("{{") || v.starts_with("%(") {
-        return false;
-    }
-    if v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '#')) {
-        return false;
-    }
-    let lower = v.to_ascii_lowercase();
-    const PLACEHOLDERS: &[&str] = &[
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "0",
-        "1",
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "unset",
-        "empty",
-        "placeholder",
-        "changeme",
-        "change_me",
-        "change-me",
-        "replace_me",
-        "replaceme",
-        "todo",
-        "tbd",
-        "redacted",
-        "secret",
-        "password",
-        "token",
-        "example",
-    ];
-    !PLACEHOLDERS.contains(&lower.as_str()) && !lower.starts_with("your_") && !lower.starts_with("your-")
-}
-
-/// `NAME=value` assignments a history entry passes: build args (`|2 A=1 B=2 /bin/sh -c …`)
-/// and `ENV`/`ARG` instructions (BuildKit's `ENV A=1`, the classic `#(nop)  ENV A=1`).
-fn history_assignments(created_by: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let text = created_by.trim_start();
-    if let Some(rest) = text.strip_prefix('|') {
-        let mut words = rest.split_whitespace();
-        let n: usize = words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-        for w in words.take(n) {
-            if let Some((k, v)) = w.split_once('=') {
-                out.push((k.to_owned(), v.to_owned()));
-            }
-        }
-    }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    for (i, w) in words.iter().enumerate() {
-        if *w != "ENV" && *w != "ARG" {
-            continue;
-        }
-        let args = &words[i + 1..];
-        if let Some(first) = args.first() {
-            if first.contains('=') {
-                for a in args.iter().take_while(|a| a.contains('=')) {
-                    if let Some((k, v)) = a.split_once('=') {
-                        out.push((k.to_owned(), v.to_owned()));
-                    }
-                }
-            } else if *w == "ENV" && args.len() > 1 {
-                out.push(((*first).to_owned(), args[1..].join(" ")));
-            }
-        }
-        break;
-    }
-    out
-}
-
-/// Secrets in the image config: `Env` (`config:Env`), labels (`config:Labels`) and each
-/// `history[i].created_by` (`config:history[i]`). Variables with secret-looking names and a
-/// literal value are findings (`env-secret`) even when the value has no known format.
-pub fn scan_image_config(scanner: &SecretScanner, config: &ImageConfig) -> Vec<SecretFinding> {
-    let mut out = Vec::new();
-    // (location, text, the NAME=value assignments it makes)
-    type Text = (String, String, Vec<(String, String)>);
-    let mut texts: Vec<Text> = Vec::new();
-    for e in &config.config.env {
-        let pair = e.split_once('=').map(|(k, v)| vec![(k.to_owned(), v.to_owned())]).unwrap_or_default();
-        texts.push(("config:Env".into(), e.clone(), pair));
-    }
-    for (k, v) in &config.config.labels {
-        texts.push(("config:Labels".into(), format!("{k}={v}"), vec![(k.clone(), v.clone())]));
-    }
-    for (i, h) in config.history.iter().enumerate() {
-        if let Some(c) = &h.created_by {
-            texts.push((format!("config:history[{i}]"), c.clone(), history_assignments(c)));
-        }
-    }
-    for (location, text, pairs) in texts {
-        let bytes = text.as_bytes();
-        let hits = scanner.hits(&location, bytes, false);
-        // Secrets a rule already found; a variable whose value holds one is not reported
-        // again as `env-secret`. (Previews show too little context to tell by the name.)
-        let secrets: Vec<&[u8]> = hits.iter().map(|h| &bytes[h.secret.0..h.secret.1]).collect();
-        let mut found = scanner.stored(&location, bytes, hits);
-        for (name, value) in pairs {
-            let covered =
-                !value.is_empty() && secrets.iter().any(|s| memchr::memmem::find(value.as_bytes(), s).is_some());
-            if covered || !secret_variable(&name, &value) {
-                continue;
-            }
-            let value = value.trim_matches(|c| c == '"' || c == '\'');
-            found.push(Stored {
-                rule: ENV_RULE.into(),
-                line: None,
-                preview: format!("{name}={}", mask(value.as_bytes())),
-                fingerprint: fingerprint(ENV_RULE, &location, value.as_bytes()),
-            });
-        }
-        for mut s in found {
-            s.line = None;
-            if scanner.allowed(&location, &s.rule, &s.fingerprint) {
-                continue;
-            }
-            let loc = FileLocation { path: location.clone(), layer: None, removed_in: None, line: None, entry: None };
-            out.push(scanner.finding(s, loc));
-        }
-    }
-    sort(&mut out);
-    out
-}
-
-fn absolute(path: &str) -> String {
-    if path.starts_with('/') || path.starts_with("config:") { path.to_owned() } else { format!("/{path}") }
-}
-
-/// Hex SHA-256 of (rule, path, secret), first 16 bytes.
-fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(rule.as_bytes());
-    h.update([0]);
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(secret);
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A few leading characters (at most 4, at most a quarter of the secret) and `****`.
-fn mask(secret: &[u8]) -> String {
-    let shown = floor_boundary(secret, (secret.len() / 4).min(4));
-    let mut s = String::from_utf8_lossy(&secret[..shown]).into_owned();
-    s.push_str("****");
-    s
-}
-
-/// Printable text: control characters become spaces, invalid UTF-8 is replaced.
-fn clean(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
-    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |p| at + p);
-    (start, end)
-}
-
-/// Characters of context a preview shows before and after the masked secret.
-const PREVIEW_BEFORE: usize = 24;
-const PREVIEW_AFTER: usize = 16;
-
-impl SecretScanner {
-    /// The masked secret of `h` with a little context from its line: at most
-    /// [`PREVIEW_BEFORE`] characters before and [`PREVIEW_AFTER`] after, cut with `…`. In
-    /// that context every secret any rule or the generic checks recognise is masked as
-    /// well (`aws=AKIA…:SECRET`: the secret half has no rule of its own).
-    fn preview(&self, content: &[u8], h: &Hit, all: &[Hit]) -> String {
-        let (ls, le) = line_bounds(content, h.matched.0);
-        let line = &content[ls..le];
-        let local = |(s, e): (usize, usize)| (s.max(ls) - ls, e.min(le).saturating_sub(ls));
-        let mut ranges: Vec<(usize, usize)> =
-            all.iter().map(|o| o.secret).filter(|&(s, e)| s < le && e > ls).map(local).collect();
-        ranges.extend(self.secret_ranges(line));
-        ranges.extend(redact::generic_ranges(line));
-        let own = local(h.secret);
-        let (masked, spans) = redact::mask_ranges(line, ranges);
-        // The masked span holding this hit's secret anchors the cut.
-        let (a0, a1) = spans
-            .iter()
-            .copied()
-            .find(|&(_, _, s, e)| s <= own.0 && own.0 < e.max(s + 1))
-            .map_or_else(|| (own.0.min(masked.len()), own.0.min(masked.len())), |(o0, o1, _, _)| (o0, o1));
-        let text = String::from_utf8_lossy(&masked);
-        // Byte offsets to character positions of the (lossy) text.
-        let before_chars = String::from_utf8_lossy(&masked[..floor_boundary(&masked, a0)]).chars().count();
-        let span_chars =
-            String::from_utf8_lossy(&masked[floor_boundary(&masked, a0)..floor_boundary(&masked, a1)]).chars().count();
-        let chars: Vec<char> = text.chars().collect();
-        let start = before_chars.saturating_sub(PREVIEW_BEFORE);
-        let end = (before_chars + span_chars + PREVIEW_AFTER).min(chars.len());
-        let mut out: String = chars[start..end].iter().collect();
-        out = clean(out.as_bytes());
-        if start > 0 {
-            out.insert(0, '…');
-        }
-        if end < chars.len() {
-            out.push('…');
-        }
-        out
-    }
-}
-
-/// The largest index at most `i` that does not split a UTF-8 sequence of `b` (or `i`
-/// itself when `b` is not UTF-8 there).
-fn floor_boundary(b: &[u8], i: usize) -> usize {
-    let mut i = i.min(b.len());
-    while i > 0 && i < b.len() && (b[i] & 0xc0) == 0x80 {
-        i -= 1;
-    }
-    i
-}
-
-/// The byte range a rule's regex runs over for a keyword hit at `start..end`: from the
-/// line before to the line after, at most 256 bytes before and 1 KiB after the keyword.
-fn window(content: &[u8], start: usize, end: usize) -> (usize, usize) {
-    let (ls, le) = line_bounds(content, start);
-    let prev = if ls == 0 { 0 } else { line_bounds(content, ls - 1).0 };
-    let next = if le >= content.len() { le } else { line_bounds(content, le + 1).1 };
-    (prev.max(start.saturating_sub(256)), next.min(end + 1024).max(end))
-}
-
-/// NUL bytes in the first 8 KiB, or the magic of executables and archives.
-fn is_binary(content: &[u8]) -> bool {
-    const MAGIC: &[&[u8]] = &[
-        b"\x7fELF",
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-        b"\xca\xfe\xba\xbe",
-        b"!<arch>\n",
-        b"PK\x03\x04",
-        b"\x1f\x8b",
-        b"BZh",
-        b"\xfd7zXZ\x00",
-        b"\x28\xb5\x2f\xfd",
-        b"7z\xbc\xaf\x27\x1c",
-    ];
-    let head = &content[..content.len().min(SNIFF_BYTES)];
-    memchr::memchr(0, head).is_some() || MAGIC.iter().any(|m| head.starts_with(m))
-}
-
-/// A path glob as an anchored regex over absolute paths.
-fn glob_to_regex(glob: &str) -> String {
-    let mut re = String::from("^");
-    if !glob.contains('/') {
-        re.push_str("(?:.*/)?");
-    } else if !glob.starts_with('/') {
-        re.push('/');
-    }
-    let chars: Vec<char> = glob.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '*' if chars.get(i + 1) == Some(&'*') => {
-                if chars.get(i + 2) == Some(&'/') {
-                    re.push_str("(?:.*/)?");
-                    i += 3;
-                } else {
-                    re.push_str(".*");
-                    i += 2;
-                }
-                continue;
-            }
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push_str("[^/]"),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-        i += 1;
-    }
-    re.push('$');
-    re
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn globs() {
-        let m = |g: &str, p: &str| Regex::new(&glob_to_regex(g)).unwrap().is_match(p.as_bytes());
-        assert!(m("*.pem", "/etc/ssl/private/a.pem"));
-        assert!(!m("*.pem", "/etc/a.pem.bak"));
-        assert!(m("/opt/**", "/opt/a/b/c"));
-        assert!(m("opt/*/c", "/opt/b/c"));
-        assert!(!m("opt/*/c", "/opt/a/b/c"));
-        assert!(m("/opt/**/c", "/opt/c"));
-        assert!(m("config:*", "config:Env"));
+    fn allowlist_globs_use_the_one_dialect_and_warn_when_their_meaning_changed() {
+        let config = |globs: &[&str]| SecretConfig {
+            allow_paths: globs.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        };
+        let s = SecretScanner::new(&config(&["**/*.pem", "/opt/**", "config:*", "*.key", "srv/*/c"])).unwrap();
+        let allowed = |p: &str| s.allow_paths.iter().any(|g| g.is_match(p));
+        assert!(allowed("/etc/ssl/private/a.pem"));
+        assert!(!allowed("/etc/a.pem.bak"));
+        assert!(allowed("/opt/a/b/c"));
+        assert!(allowed("config:Env"));
+        assert!(!allowed("/etc/ssl/a.key"), "a pattern without `/` no longer matches a file name anywhere");
+        assert!(!allowed("/srv/b/c"), "a relative pattern is no longer anchored at `/`");
+        let w = s.allowlist_warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("glob `*.key` changed meaning") && w[0].contains("write `**/*.key`"), "{w:?}");
+        assert!(w[1].contains("glob `srv/*/c` changed meaning") && w[1].contains("write `/srv/*/c`"), "{w:?}");
+        let bad = SecretScanner::new(&config(&["/a/{b"])).unwrap_err().to_string();
+        assert!(bad.starts_with("invalid secret allowlist path glob \"/a/{b\""), "{bad}");
     }
 
     #[test]

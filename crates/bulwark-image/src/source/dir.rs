@@ -50,10 +50,12 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
                 }
             };
             if index.entries.len() as u64 >= limits.max_entries {
-                return Err(Error::invalid(
-                    root.display().to_string(),
-                    format!("more than {} files (hint: raise it with --max-entries)", limits.max_entries),
-                ));
+                return Err(Error::TooLarge {
+                    what: format!("{}: file count", root.display()),
+                    size: index.entries.len() as u64 + 1,
+                    limit: limits.max_entries,
+                    kind: crate::LimitKind::Entries,
+                });
             }
             let ft = md.file_type();
             let mut size = 0;

@@ -24,15 +24,15 @@ pub trait BlobStore: Send + Sync {
     /// `limit` bytes and verifying size and digest.
     fn read_small_blob(&self, desc: &Descriptor, limit: u64, what: &str) -> Result<Vec<u8>> {
         if desc.size() > limit {
-            return Err(Error::TooLarge { what: what.to_owned(), size: desc.size(), limit, flag: flag_for(what) });
+            return Err(Error::TooLarge { what: what.to_owned(), size: desc.size(), limit, kind: kind_for(what) });
         }
         let reader = self.open_blob(desc)?;
         read_verified(reader, desc, limit, what)
     }
 }
 
-fn flag_for(what: &str) -> &'static str {
-    if what.contains("config") { "max-config-bytes" } else { "max-manifest-bytes" }
+fn kind_for(what: &str) -> crate::LimitKind {
+    if what.contains("config") { crate::LimitKind::ConfigBytes } else { crate::LimitKind::ManifestBytes }
 }
 
 /// Reads at most `limit` bytes from `reader` and checks them against `desc`.
@@ -43,7 +43,7 @@ pub fn read_verified(reader: impl Read, desc: &Descriptor, limit: u64, what: &st
         .read_to_end(&mut buf)
         .map_err(|e| Error::io(format!("reading {what} {}", desc.digest), e))?;
     if buf.len() as u64 > limit {
-        return Err(Error::TooLarge { what: what.to_owned(), size: buf.len() as u64, limit, flag: flag_for(what) });
+        return Err(Error::TooLarge { what: what.to_owned(), size: buf.len() as u64, limit, kind: kind_for(what) });
     }
     verify_bytes(&buf, desc, what)?;
     Ok(buf)
@@ -214,7 +214,7 @@ fn resolve_manifest(
             what: format!("{reference}: layer count"),
             size: manifest.layers.len() as u64,
             limit: limits.max_layers as u64,
-            flag: "max-layers",
+            kind: crate::LimitKind::Layers,
         });
     }
     let config_bytes = store.read_small_blob(&manifest.config, limits.max_config_bytes, "image config")?;

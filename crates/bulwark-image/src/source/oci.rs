@@ -106,7 +106,7 @@ pub fn open_dir(
                 what: p.display().to_string(),
                 size: buf.len() as u64,
                 limit,
-                flag: "max-manifest-bytes",
+                kind: crate::LimitKind::ManifestBytes,
             });
         }
         Ok(buf)
@@ -133,7 +133,7 @@ pub fn open_archive(
                 what: format!("{name} in {}", path.display()),
                 size: archive.member_size(name).unwrap_or_default(),
                 limit,
-                flag: "max-manifest-bytes",
+                kind: crate::LimitKind::ManifestBytes,
             });
         }
         let mut buf = Vec::new();

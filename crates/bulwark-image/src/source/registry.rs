@@ -44,7 +44,7 @@ pub(crate) fn from_registry(e: bulwark_registry::Error) -> Error {
         R::DigestMismatch { what, expected, actual } => Error::DigestMismatch { what, expected, actual },
         R::SizeMismatch { what, expected, actual } => Error::SizeMismatch { what, expected, actual },
         R::TooLarge { what, size, limit, kind: bulwark_registry::Limit::ManifestBytes } => {
-            Error::TooLarge { what, size, limit, flag: "max-manifest-bytes" }
+            Error::TooLarge { what, size, limit, kind: crate::LimitKind::ManifestBytes }
         }
         other => Error::Registry(other),
     }
