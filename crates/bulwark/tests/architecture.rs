@@ -48,8 +48,7 @@ const STORAGE_EXTERNAL: &[&str] = &["rusqlite", "zip", "tempfile"];
 
 /// Edges that break a rule today and are being removed by issue 11 (the engine and crate
 /// boundaries). The test fails when one disappears, so this list only ever shrinks.
-const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
-];
+const KNOWN_VIOLATIONS: &[(&str, &str)] = &[];
 
 /// Normal (non-dev, non-build) dependency closure of every package in the resolved graph,
 /// keyed by package name.

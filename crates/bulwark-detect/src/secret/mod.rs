@@ -27,7 +27,6 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::report::{FileLocation, SecretFinding, Severity};
 use bulwark_layer::{AnalyzedImage, FileAnalyzer, ImageConfig};
-use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
