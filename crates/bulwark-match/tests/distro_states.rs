@@ -68,6 +68,7 @@ fn rpm(name: &str, version: &str, source: &str, source_version: &str) -> Package
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 
@@ -210,6 +211,7 @@ fn deb(name: &str, version: &str, source: &str) -> Package {
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

@@ -10,7 +10,11 @@
 //!   or `id` when the declared value is one, else a `name`), `evidence.occurrences` with the
 //!   files it was found in, and the properties `bulwark:layer`, `bulwark:layer:diff_id`,
 //!   `bulwark:location`, `bulwark:removed_in`, `bulwark:removed_in:diff_id`,
-//!   `bulwark:source:name`, `bulwark:source:version`. Packages a later layer removed are
+//!   `bulwark:source:name`, `bulwark:source:version`, and for packages whose identity is
+//!   inferred (Java archives without Maven metadata) `bulwark:identification:confidence`,
+//!   `bulwark:identification:evidence` (`group=<source>, artifact=<source>,
+//!   version=<source>`) and one `bulwark:identification:alternative` per losing value
+//!   (`version=1.2.3 (file-name)`). Packages a later layer removed are
 //!   kept, with `scope: excluded` and `bulwark:removed_in`, so the SBOM records the image's
 //!   history without claiming they are present.
 //! - `dependencies`: edges from each package's recorded dependency names, resolved within
@@ -461,6 +465,20 @@ fn package_component(e: &Entry<'_>, layer_diff_id: &dyn Fn(usize) -> Option<Stri
         props.push(prop("bulwark:source:name", &s.name));
         if let Some(v) = &s.version {
             props.push(prop("bulwark:source:version", v));
+        }
+    }
+    if let Some(id) = &p.identification {
+        props.push(prop("bulwark:identification:confidence", id.confidence.as_str()));
+        let group = id.group.as_deref().unwrap_or("none");
+        props.push(prop(
+            "bulwark:identification:evidence",
+            format!("group={group}, artifact={}, version={}", id.artifact, id.version),
+        ));
+        for a in &id.alternatives {
+            props.push(prop(
+                "bulwark:identification:alternative",
+                format!("{}={} ({})", a.coordinate, a.value, a.source),
+            ));
         }
     }
     // CycloneDX names Maven artifacts by group and name; the purl carries the same split.

@@ -213,8 +213,9 @@ impl FileAnalyzer for LangPackageAnalyzer {
         LANG_PACKAGES
     }
 
+    /// 3: Java packages carry their identification evidence (issue 15).
     fn version(&self) -> u32 {
-        version_with(2, &self.limits)
+        version_with(3, &self.limits)
     }
 
     fn wants(&self, path: &str, size: u64, mode: u32) -> bool {

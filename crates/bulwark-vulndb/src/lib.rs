@@ -48,6 +48,7 @@ mod db;
 pub mod debian_tracker;
 pub mod enrich;
 mod error;
+mod maven;
 pub mod osv;
 pub mod severity;
 pub mod update;
