@@ -19,6 +19,7 @@ use bulwark_core::report::{
 };
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
+use bulwark_detect::malware::clamd::ClamavScanner;
 use bulwark_detect::malware::{MalwareConfig, MalwareScanner};
 use bulwark_detect::secret::{SecretConfig, SecretScanner};
 use bulwark_image::layer::{EntryKind, FileAnalyzer};
@@ -43,6 +44,10 @@ pub enum Error {
     Db { path: PathBuf, message: String },
     #[error("malware rules: {0}")]
     Malware(#[from] bulwark_detect::malware::Error),
+    /// clamd was asked for and could not be used (before or during the scan): the malware
+    /// check is incomplete, so the scan is an error, never a pass.
+    #[error("malware engine clamav: {0}")]
+    Clamd(#[from] bulwark_detect::malware::clamd::ClamdError),
     #[error("secret rules: {0}")]
     Secret(#[from] bulwark_detect::secret::Error),
     /// An ignore file or VEX document that cannot be used; `message` names the file.
@@ -157,7 +162,11 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     };
     // Load everything that can fail on the user's input before reading any layer.
     let suppressions = load_suppressions(opts)?;
-    let malware = match opts.scanners.malware {
+    let clamav = match (&opts.malware.clamd, opts.scanners.malware) {
+        (Some(c), true) => Some(Arc::new(ClamavScanner::new(c.clone(), opts.malware.limits)?)),
+        _ => None,
+    };
+    let malware = match opts.scanners.malware && opts.malware.yara {
         true => {
             let mut config = opts.malware.clone();
             // Compiled rules live in the cache directory the user named (`<cache>/yara`),
@@ -182,8 +191,21 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         if let Some(s) = &secret {
             read.analyze.analyzers.push(Arc::clone(s) as Arc<dyn FileAnalyzer>);
         }
+        if let Some(c) = &clamav {
+            read.analyze.analyzers.push(Arc::clone(c) as Arc<dyn FileAnalyzer>);
+        }
     }
-    let image = bulwark_image::read_image(reference, &read, cache, progress)?;
+    // A layer analysed while clamd was failing must not be cached as if complete.
+    let guarded = clamav.as_ref().map(|c| ClamavGuardedCache { inner: cache, clamav: Arc::clone(c) });
+    let cache: &dyn LayerCache = match &guarded {
+        Some(g) => g,
+        None => cache,
+    };
+    let image = bulwark_image::read_image(reference, &read, cache, progress);
+    if let Some(e) = clamav.as_ref().and_then(|c| c.failure()) {
+        return Err(Error::Clamd(e));
+    }
+    let image = image?;
     let (mut report, package_owned) = report_with_owned_files(&image);
     if let Some(d) = &disk {
         report.warnings.extend(d.take_warnings());
@@ -205,6 +227,15 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
         report.skipped.extend(bulwark_detect::malware::skipped(&image, opts.malware.max_file_bytes));
         report.warnings.extend(m.compile_warnings());
         report.warnings.extend(bulwark_detect::malware::notes(&image));
+    }
+    if let Some(c) = &clamav {
+        use bulwark_detect::malware::clamd;
+        report.malware.extend(clamd::findings(&image));
+        report.malware.sort_by(|a, b| {
+            (&a.location.path, a.location.layer, &a.rule).cmp(&(&b.location.path, b.location.layer, &b.rule))
+        });
+        report.skipped.extend(clamd::skipped(&image, c.config()));
+        report.warnings.extend(clamd::notes(&image));
     }
     if let Some(s) = &secret {
         let mut found = bulwark_detect::secret::findings(&image, s, &package_owned);
@@ -241,6 +272,24 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
     };
     redactor.redact_report(&mut report);
     Ok((report, Some(image)))
+}
+
+/// The layer cache, minus every `put` once clamd has failed: a layer whose clamd results
+/// are incomplete would otherwise be read back as checked on the next scan.
+struct ClamavGuardedCache<'a> {
+    inner: &'a dyn LayerCache,
+    clamav: Arc<ClamavScanner>,
+}
+
+impl LayerCache for ClamavGuardedCache<'_> {
+    fn get(&self, key: &str) -> Option<bulwark_image::layer::LayerIndex> {
+        self.inner.get(key)
+    }
+    fn put(&self, key: &str, index: &bulwark_image::layer::LayerIndex) {
+        if !self.clamav.failed() {
+            self.inner.put(key, index);
+        }
+    }
 }
 
 /// Keeps at most `max` findings per rule of each scanner, the first in report order, and
