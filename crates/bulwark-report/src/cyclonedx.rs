@@ -553,4 +553,39 @@ mod tests {
         assert_eq!(lic[1], &serde_json::json!({"license": {"name": "MIT BSD GPL2+"}}));
         assert_eq!(lic[2], &serde_json::json!({"expression": "MIT OR Apache-2.0"}));
     }
+
+    #[test]
+    fn java_identification_evidence_is_a_property() {
+        use bulwark_core::report::{Alternative, Confidence, Identification};
+        let mut p = pkg(
+            "maven",
+            "org.bouncycastle:bcprov-jdk18on",
+            "1.72",
+            "pkg:maven/org.bouncycastle/bcprov-jdk18on@1.72",
+            "/opt/lib/bcprov-1.72.jar",
+        );
+        p.identification = Some(Identification {
+            confidence: Confidence::Medium,
+            group: Some("manifest:Implementation-Vendor-Id".into()),
+            artifact: "known-artifacts".into(),
+            version: "file-name".into(),
+            alternatives: vec![Alternative {
+                coordinate: "artifact".into(),
+                value: "bcprov".into(),
+                source: "file-name".into(),
+            }],
+        });
+        let v = write(&report(vec![p]));
+        let props = v["components"][0]["properties"].as_array().unwrap();
+        let get = |name: &str| -> Vec<&str> {
+            props.iter().filter(|p| p["name"] == name).map(|p| p["value"].as_str().unwrap()).collect()
+        };
+        assert_eq!(get("bulwark:identification:confidence"), ["medium"]);
+        assert_eq!(
+            get("bulwark:identification:evidence"),
+            ["group=manifest:Implementation-Vendor-Id, artifact=known-artifacts, version=file-name"]
+        );
+        assert_eq!(get("bulwark:identification:alternative"), ["artifact=bcprov (file-name)"]);
+        assert_eq!(v["components"][0]["group"], "org.bouncycastle");
+    }
 }

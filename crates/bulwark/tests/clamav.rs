@@ -24,8 +24,14 @@ struct Clamd {
 }
 
 impl Clamd {
-    /// Starts clamd, or `None` when it is not installed outside CI (in CI it must be).
+    /// Starts clamd on a Unix socket, or `None` when it is not installed outside CI (in CI
+    /// it must be).
     fn start() -> Option<Clamd> {
+        Self::start_with(None)
+    }
+
+    /// [`Clamd::start`], also listening on `127.0.0.1:<port>` when a port is given.
+    fn start_with(tcp_port: Option<u16>) -> Option<Clamd> {
         let Some(bin) = ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().map(PathBuf::from).find(|p| p.exists())
         else {
             assert!(
@@ -46,7 +52,7 @@ impl Clamd {
                 db = db.display(),
                 tmp = dir.path().join("tmp").display(),
                 log = dir.path().join("clamd.log").display(),
-            ),
+            ) + &tcp_port.map(|p| format!("TCPSocket {p}\nTCPAddr 127.0.0.1\n")).unwrap_or_default(),
         )
         .unwrap();
         let child = Command::new(bin)
@@ -230,6 +236,24 @@ fn eicar_in_nested_archives_is_found_by_both_engines_from_bulwark_yaml() {
     }
     let clam = found.iter().find(|f| f.0 == "clamav").unwrap();
     assert_eq!(clam.1, "Eicar-Test-Signature.UNOFFICIAL");
+}
+
+#[test]
+fn clamd_over_tcp() {
+    // A free loopback port: bound to 0 and released for clamd (which takes a fixed port).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let Some(_clamd) = Clamd::start_with(Some(port)) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = image(tmp.path(), eicar_items());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "clamd is not listening on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, report, stderr) = scan(tmp.path(), &reference, &format!("tcp://127.0.0.1:{port}"), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let found = malware(&report);
+    assert!(found.iter().any(|f| f.0 == "clamav" && f.2 == "/opt/a.tar.gz!eicar_com.zip!eicar.com"), "{found:#?}");
 }
 
 #[test]
