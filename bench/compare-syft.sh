@@ -7,6 +7,7 @@
 #
 #   bench/compare-syft.sh                      # minbase, large and lang
 #   bench/compare-syft.sh large                # one bench image
+#   bench/compare-syft.sh jars                 # Debian's jars without pom.properties (bench/mkjars.sh)
 #   bench/compare-syft.sh /path/to/oci-layout  # any OCI layout directory
 #
 # Images: minbase and large are bench/run.sh's (built and cached by it if missing, which
@@ -46,6 +47,10 @@ for img in "$@"; do
       dir="$cache/oci-$img"
       [ -f "$dir/layers.txt" ] || BULWARK_BENCH_SETUP_ONLY=1 BULWARK_BENCH_IMAGES="$img" "$bench/run.sh"
       name=$img
+      ;;
+    jars)
+      dir=$("$bench/mkjars.sh")
+      name=jars
       ;;
     lang)
       dir="$cache/oci-lang"

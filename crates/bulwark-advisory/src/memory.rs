@@ -167,6 +167,17 @@ impl AdvisorySource for MemorySource {
         }))
     }
 
+    fn maven_names_with_artifact(&self, artifact: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        let maven = ecosystem_key("Maven");
+        let names: BTreeSet<&String> = self
+            .by_package
+            .keys()
+            .filter(|(eco, name)| *eco == maven && name.rsplit_once(':').is_some_and(|(_, a)| a == artifact))
+            .map(|(_, name)| name)
+            .collect();
+        Ok(names.into_iter().take(limit).cloned().collect())
+    }
+
     fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, SourceError> {
         let mut ids: BTreeSet<&String> = self.by_alias.get(id).into_iter().flatten().collect();
         let own = id.to_owned();

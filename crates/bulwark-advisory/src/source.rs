@@ -23,6 +23,9 @@ pub enum SourceError {
     /// A source that relays another service (an API) got no usable answer.
     #[error("advisory service {location}: {message}")]
     Service { location: String, message: String },
+    /// The source cannot answer this kind of question at all.
+    #[error("this advisory source cannot answer: {what}")]
+    Unsupported { what: &'static str },
 }
 
 /// Where advisories, KEV flags, EPSS scores and distribution tracker states come from.
@@ -62,9 +65,20 @@ pub trait AdvisorySource: Send + Sync {
     fn advisories_aliasing(&self, _id: &str) -> Result<Vec<Advisory>, SourceError> {
         Ok(Vec::new())
     }
+
+    /// The distinct `group:artifact` names of Maven packages whose artifact is `artifact`
+    /// (exact, as Maven compares), sorted, at most `limit`: for jars whose group no evidence
+    /// names. A source that cannot list them says so, and the matcher counts such jars as
+    /// not checked rather than clean.
+    fn maven_names_with_artifact(&self, _artifact: &str, _limit: usize) -> Result<Vec<String>, SourceError> {
+        Err(SourceError::Unsupported { what: "Maven packages by artifact name" })
+    }
 }
 
 impl<T: AdvisorySource + ?Sized> AdvisorySource for Arc<T> {
+    fn maven_names_with_artifact(&self, artifact: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        (**self).maven_names_with_artifact(artifact, limit)
+    }
     fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, SourceError> {
         (**self).advisories_for(ecosystem, name)
     }

@@ -86,6 +86,9 @@ pub struct Package {
     pub db_path: String,
     /// Names of the packages this one depends on, where the source records them.
     pub dependencies: Vec<String>,
+    /// Which evidence identified the package, where its identity is inferred (Java).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<bulwark_core::report::Identification>,
 }
 
 impl Package {
@@ -105,6 +108,7 @@ impl Package {
             files: Vec::new(),
             db_path: db_path.to_owned(),
             dependencies: Vec::new(),
+            identification: None,
         }
     }
 
@@ -135,6 +139,7 @@ impl Package {
             layer,
             removed_in,
             dependencies,
+            identification: self.identification.clone(),
         }
     }
 

@@ -50,10 +50,13 @@ fn debian_jars_in_place() {
                 ("org.apache.maven.wagon:wagon-http-shared", "3.5.3"),
             ],
         ),
-        // No pom.properties: the manifest's Bundle-Version, the artifact from the file name.
-        ("atinject-jsr330-api-1.0.jar", vec![("atinject-jsr330-api", "1.0.0")]),
-        // Neither pom.properties nor a manifest version: the file name.
-        ("aopalliance-1.0.jar", vec![("aopalliance", "1.0")]),
+        // No pom.properties: the bundle name `javax.inject` is in the table of well-known
+        // artifacts; the manifest's Bundle-Version 1.0.0 is the OSGi form of the file
+        // name's 1.0, so the file name's spelling is kept.
+        ("atinject-jsr330-api-1.0.jar", vec![("javax.inject:javax.inject", "1.0")]),
+        // Neither pom.properties nor a manifest version: the file name (and the group from
+        // the table of well-known artifacts).
+        ("aopalliance-1.0.jar", vec![("aopalliance:aopalliance", "1.0")]),
     ] {
         let path = format!("{JAVA}/{file}");
         let pkgs = parse(&read(file), &path);
@@ -116,7 +119,7 @@ fn spring_boot_war_and_ear_nesting() {
         ("com.example:demo", "0.0.1-SNAPSHOT", "/app/demo.jar"),
         ("com.google.guava:guava", "31.1-jre", "/app/demo.jar!BOOT-INF/lib/guava-31.1-jre.jar"),
         ("org.apache.httpcomponents:httpclient", "4.5.14", "/app/demo.jar!BOOT-INF/lib/wagon-http-shaded-3.5.3.jar"),
-        ("aopalliance", "1.0", "/app/demo.jar!BOOT-INF/lib/aopalliance-1.0.jar"),
+        ("aopalliance:aopalliance", "1.0", "/app/demo.jar!BOOT-INF/lib/aopalliance-1.0.jar"),
     ] {
         assert!(got.contains(&want), "{want:?} not in {got:?}");
     }

@@ -96,6 +96,9 @@ pub enum NotCheckedReason {
     ScannerNotRun,
     /// Files (or layers) were not read by a scanner because of a limit.
     SkippedByLimit,
+    /// Packages whose identity is too uncertain to match: a Java archive whose group is
+    /// unknown and whose artifact name several advisory packages share.
+    IdentityAmbiguous,
 }
 
 impl NotCheckedReason {
@@ -108,6 +111,7 @@ impl NotCheckedReason {
             NotCheckedReason::EcosystemUnsupported => "ecosystem-unsupported",
             NotCheckedReason::ScannerNotRun => "scanner-not-run",
             NotCheckedReason::SkippedByLimit => "skipped-by-limit",
+            NotCheckedReason::IdentityAmbiguous => "identity-ambiguous",
         }
     }
 }
@@ -239,6 +243,63 @@ pub struct Package {
     /// Direct dependencies by name, where the source records them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    /// Which evidence gave the package its name and version, for packages whose identity
+    /// is inferred rather than declared (Java archives: see `docs/java.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<Identification>,
+}
+
+/// How sure the identification of a package is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The group is unknown: matched only by an artifact name that is unique across the
+    /// ecosystem's advisories.
+    Low,
+    /// Every coordinate came from indirect evidence (manifest, file name, class packages,
+    /// the table of well-known artifacts).
+    Medium,
+    /// The package's own metadata declares it (`pom.properties`, `pom.xml`).
+    High,
+}
+
+impl Confidence {
+    /// The lower-case name, as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// Which evidence gave each coordinate of a package, and what other evidence said.
+/// Sources are stable strings: `pom.properties`, `pom.xml`, `manifest:<attribute>`,
+/// `file-name`, `class-packages`, `known-artifacts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identification {
+    pub confidence: Confidence,
+    /// The source of the group; `None` when no evidence named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The source of the artifact (name).
+    pub artifact: String,
+    /// The source of the version.
+    pub version: String,
+    /// Values other evidence gave for a coordinate and that lost to the evidence order
+    /// (a manifest version that differs from the file name's, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A coordinate value that lost to stronger evidence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Alternative {
+    /// `group`, `artifact` or `version`.
+    pub coordinate: String,
+    pub value: String,
+    pub source: String,
 }
 
 /// Sorts packages in report order: ecosystem, name, version, locations, architecture.
@@ -421,8 +482,12 @@ pub struct FileLocation {
 pub struct MalwareFinding {
     /// The rule name (`EICAR_Test_File`) or `hash:<list name>`.
     pub rule: String,
-    /// Where the rule came from: `bundled`, a YARA rule file, or a hash list file.
+    /// Where the rule came from: `bundled`, a YARA rule file, a hash list file, or `clamd`.
     pub source: String,
+    /// The engine that found it: `yara` (Bulwark's own: YARA rules and hash lists) or
+    /// `clamav` (clamd, `--malware-engine clamav`).
+    #[serde(default = "yara_engine")]
+    pub engine: String,
     pub title: String,
     pub severity: Severity,
     pub location: FileLocation,
@@ -431,6 +496,11 @@ pub struct MalwareFinding {
     pub sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+}
+
+/// The engine of findings written before engines were recorded.
+fn yara_engine() -> String {
+    "yara".to_owned()
 }
 
 /// A credential found in a file or in the image config. Never carries the whole secret.

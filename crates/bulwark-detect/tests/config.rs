@@ -175,6 +175,7 @@ fn deb(name: &str, layer: usize, removed_in: Option<usize>) -> Package {
         layer: Some(layer),
         removed_in,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

@@ -82,6 +82,7 @@ fn packages(shared: &Path) -> Vec<Package> {
                 layer: Some(0),
                 removed_in: None,
                 dependencies: Vec::new(),
+                identification: None,
             });
         }
     }

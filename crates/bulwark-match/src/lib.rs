@@ -20,6 +20,7 @@
 //!   never guessed at; an installed version that does not parse is not matched (warning).
 //! - Records of one package that share an id (the record id or an alias) are one finding.
 
+mod maven_fallback;
 pub mod range;
 mod severity;
 pub mod suppress;
@@ -59,6 +60,8 @@ struct Target {
     scheme: Ecosystem,
     /// Set when `name`/`version` are not the package's own (an OS source package).
     matched_as: Option<SourcePackage>,
+    /// Said in every finding's explanation (how an uncertain identity was matched).
+    note: Option<String>,
 }
 
 /// Matches `packages` against the advisories of `source`.
@@ -141,6 +144,9 @@ impl Gap {
             NotCheckedReason::LookupFailed => format!(
                 "advisory lookups in {scope} failed for {which}: {} (the database may be damaged: rebuild or re-import it)",
                 self.error.unwrap_or_default()
+            ),
+            NotCheckedReason::IdentityAmbiguous => format!(
+                "{which} of {scope} not checked for vulnerabilities: the jar names no group and several advisory packages share its artifact name (see docs/java.md)"
             ),
             _ => format!("{which} of {scope} not checked for vulnerabilities: no advisory source Bulwark can match"),
         };
@@ -251,7 +257,7 @@ impl<'a> Matcher<'a> {
             }
             let matched_as = (name != package.name || version != package.version)
                 .then(|| SourcePackage { name: name.clone(), version: Some(version.clone()) });
-            return Some(Target { ecosystem: eco.to_owned(), name, version, scheme, matched_as });
+            return Some(Target { ecosystem: eco.to_owned(), name, version, scheme, matched_as, note: None });
         }
         let Some(eco) = osv_ecosystem_of_purl_type(kind) else {
             self.warn(format!("{kind} packages not matched: no OSV ecosystem for this package type"));
@@ -266,10 +272,22 @@ impl<'a> Matcher<'a> {
                 version = v.strip_prefix('v').unwrap_or(v).to_owned();
             }
             // OSV names Maven packages `group:artifact`.
-            "maven" if !name.contains(':') => name = name.replacen('/', ":", 1),
+            "maven" if !name.contains(':') => {
+                name = name.replacen('/', ":", 1);
+                if !name.contains(':') {
+                    return self.maven_fallback(package, name, version);
+                }
+            }
             _ => {}
         }
-        Some(Target { ecosystem: eco.to_owned(), name, version, scheme: Ecosystem::from_osv(eco), matched_as: None })
+        Some(Target {
+            ecosystem: eco.to_owned(),
+            name,
+            version,
+            scheme: Ecosystem::from_osv(eco),
+            matched_as: None,
+            note: None,
+        })
     }
 
     fn has_ecosystem(&mut self, eco: &str) -> Option<bool> {
@@ -573,6 +591,7 @@ impl<'a> Matcher<'a> {
                 if group.len() > 1 { format!("{}: {text}", m.advisory.id) } else { text }
             })
             .chain(tracker_notes)
+            .chain(target.note.clone())
             .collect::<Vec<_>>()
             .join("; ");
 

@@ -90,6 +90,7 @@ fn rpm(name: &str, version: &str, source: &str, source_version: &str) -> Package
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 
@@ -231,6 +232,7 @@ fn deb(name: &str, version: &str, source: &str) -> Package {
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

@@ -166,6 +166,7 @@ fn package(ecosystem: &str, name: &str, version: &str) -> Package {
         layer: None,
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

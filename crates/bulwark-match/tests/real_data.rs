@@ -51,6 +51,7 @@ fn package(ecosystem: &str, name: &str, version: &str) -> Package {
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

@@ -60,6 +60,7 @@ fn package(ty: &str, name: &str, version: &str, purl: &str, location: &str) -> P
         layer: Some(1),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

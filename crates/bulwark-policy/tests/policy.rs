@@ -83,6 +83,7 @@ fn report() -> ScanReport {
         malware: vec![MalwareFinding {
             rule: "EICAR_Test_File".into(),
             source: "bundled".into(),
+            engine: "yara".into(),
             title: "EICAR test file".into(),
             severity: Severity::High,
             location: loc("/tmp/eicar.com"),

@@ -10,7 +10,11 @@
 //!   or `id` when the declared value is one, else a `name`), `evidence.occurrences` with the
 //!   files it was found in, and the properties `bulwark:layer`, `bulwark:layer:diff_id`,
 //!   `bulwark:location`, `bulwark:removed_in`, `bulwark:removed_in:diff_id`,
-//!   `bulwark:source:name`, `bulwark:source:version`. Packages a later layer removed are
+//!   `bulwark:source:name`, `bulwark:source:version`, and for packages whose identity is
+//!   inferred (Java archives without Maven metadata) `bulwark:identification:confidence`,
+//!   `bulwark:identification:evidence` (`group=<source>, artifact=<source>,
+//!   version=<source>`) and one `bulwark:identification:alternative` per losing value
+//!   (`version=1.2.3 (file-name)`). Packages a later layer removed are
 //!   kept, with `scope: excluded` and `bulwark:removed_in`, so the SBOM records the image's
 //!   history without claiming they are present.
 //! - `dependencies`: edges from each package's recorded dependency names, resolved within
@@ -463,6 +467,20 @@ fn package_component(e: &Entry<'_>, layer_diff_id: &dyn Fn(usize) -> Option<Stri
             props.push(prop("bulwark:source:version", v));
         }
     }
+    if let Some(id) = &p.identification {
+        props.push(prop("bulwark:identification:confidence", id.confidence.as_str()));
+        let group = id.group.as_deref().unwrap_or("none");
+        props.push(prop(
+            "bulwark:identification:evidence",
+            format!("group={group}, artifact={}, version={}", id.artifact, id.version),
+        ));
+        for a in &id.alternatives {
+            props.push(prop(
+                "bulwark:identification:alternative",
+                format!("{}={} ({})", a.coordinate, a.value, a.source),
+            ));
+        }
+    }
     // CycloneDX names Maven artifacts by group and name; the purl carries the same split.
     let (group, name) = match (p.ecosystem.as_str(), p.name.split_once(':')) {
         ("maven", Some((g, a))) => (Some(g.to_owned()), a.to_owned()),
@@ -534,5 +552,40 @@ mod tests {
         assert_eq!(lic[0], &serde_json::json!({"license": {"id": "GPL-2.0-only"}}));
         assert_eq!(lic[1], &serde_json::json!({"license": {"name": "MIT BSD GPL2+"}}));
         assert_eq!(lic[2], &serde_json::json!({"expression": "MIT OR Apache-2.0"}));
+    }
+
+    #[test]
+    fn java_identification_evidence_is_a_property() {
+        use bulwark_core::report::{Alternative, Confidence, Identification};
+        let mut p = pkg(
+            "maven",
+            "org.bouncycastle:bcprov-jdk18on",
+            "1.72",
+            "pkg:maven/org.bouncycastle/bcprov-jdk18on@1.72",
+            "/opt/lib/bcprov-1.72.jar",
+        );
+        p.identification = Some(Identification {
+            confidence: Confidence::Medium,
+            group: Some("manifest:Implementation-Vendor-Id".into()),
+            artifact: "known-artifacts".into(),
+            version: "file-name".into(),
+            alternatives: vec![Alternative {
+                coordinate: "artifact".into(),
+                value: "bcprov".into(),
+                source: "file-name".into(),
+            }],
+        });
+        let v = write(&report(vec![p]));
+        let props = v["components"][0]["properties"].as_array().unwrap();
+        let get = |name: &str| -> Vec<&str> {
+            props.iter().filter(|p| p["name"] == name).map(|p| p["value"].as_str().unwrap()).collect()
+        };
+        assert_eq!(get("bulwark:identification:confidence"), ["medium"]);
+        assert_eq!(
+            get("bulwark:identification:evidence"),
+            ["group=manifest:Implementation-Vendor-Id, artifact=known-artifacts, version=file-name"]
+        );
+        assert_eq!(get("bulwark:identification:alternative"), ["artifact=bcprov (file-name)"]);
+        assert_eq!(v["components"][0]["group"], "org.bouncycastle");
     }
 }

@@ -48,6 +48,7 @@
 //!         layer: None,
 //!         removed_in: None,
 //!         dependencies: vec![],
+//!         identification: None,
 //!     }],
 //!     warnings: vec![],
 //!     vulnerabilities: vec![],
@@ -418,6 +419,7 @@ pub(crate) mod test_support {
             layer: None,
             removed_in: None,
             dependencies: vec![],
+            identification: None,
         }
     }
 

@@ -300,6 +300,7 @@ fn package_from(
         layer: None,
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }))
 }
 
@@ -652,6 +653,7 @@ mod tests {
             layer: None,
             removed_in: None,
             dependencies: vec![],
+            identification: None,
         };
         let os = os_from_distro_qualifier(&[p("pkg:apk/alpine/x@1?distro=alpine-3.18.4")]).unwrap();
         assert_eq!((os.id.as_str(), os.version_id.as_deref()), ("alpine", Some("3.18.4")));

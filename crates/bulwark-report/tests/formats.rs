@@ -197,6 +197,7 @@ fn report() -> ScanReport {
         malware: vec![MalwareFinding {
             rule: "EICAR_Test_File".into(),
             source: "bundled".into(),
+            engine: "yara".into(),
             title: "EICAR anti-virus test file".into(),
             severity: Severity::Critical,
             location: FileLocation {

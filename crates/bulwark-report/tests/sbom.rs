@@ -220,6 +220,7 @@ fn languages() -> ScanReport {
         layer: None,
         removed_in: None,
         dependencies: vec!["org.apache.logging.log4j:log4j-api".into()],
+        identification: None,
     };
     packages.push(log4j.clone());
     log4j.name = "org.apache.logging.log4j:log4j-api".into();

@@ -18,6 +18,7 @@ use bulwark_core::report::{NotRun, ScanReport};
 use bulwark_core::time::Date;
 use bulwark_core::{Platform, Reference};
 use bulwark_detect::malware::MalwareScanner;
+use bulwark_detect::malware::clamd::ClamavScanner;
 use bulwark_detect::secret::SecretScanner;
 use bulwark_image::layer::FileAnalyzer;
 use bulwark_image::{Image, LayerCache, NoCache, Progress};
@@ -202,7 +203,8 @@ impl Engine {
             None => None,
         };
         let suppressions = crate::load_suppressions(&opts)?;
-        let malware = match opts.scanners.malware {
+        // YARA unless only clamd was chosen (`--malware-engine clamav`).
+        let malware = match opts.scanners.malware && opts.malware.yara {
             true => {
                 let mut config = opts.malware.clone();
                 // Compiled rules live in the cache directory the user named (`<cache>/yara`),
@@ -304,7 +306,7 @@ impl Engine {
         today: Date,
     ) -> Result<(ScanReport, Image)> {
         let unavailable = [
-            (scanners.malware && self.malware.is_none(), "malware"),
+            (scanners.malware && self.malware.is_none() && self.opts.malware.clamd.is_none(), "malware"),
             (scanners.secret && self.secret.is_none(), "secret"),
         ];
         if let Some((_, name)) = unavailable.iter().find(|(missing, _)| *missing) {
@@ -312,6 +314,12 @@ impl Engine {
         }
         let malware = self.malware.as_ref().filter(|_| scanners.malware);
         let secret = self.secret.as_ref().filter(|_| scanners.secret);
+        // clamd is connected to per scan (an unreachable clamd is an error before any layer is
+        // read), and its failure state belongs to this scan alone.
+        let clamav = match (&self.opts.malware.clamd, scanners.malware) {
+            (Some(c), true) => Some(Arc::new(ClamavScanner::new(c.clone(), self.opts.malware.limits)?)),
+            _ => None,
+        };
         let mut read = self.opts.read.clone();
         if request.platform.is_some() {
             read.platform = request.platform.clone();
@@ -324,6 +332,9 @@ impl Engine {
             if let Some(s) = secret {
                 read.analyze.analyzers.push(Arc::clone(s) as Arc<dyn FileAnalyzer>);
             }
+            if let Some(c) = &clamav {
+                read.analyze.analyzers.push(Arc::clone(c) as Arc<dyn FileAnalyzer>);
+            }
         }
         // Each scan has its own view of the cache, so the warnings of its lookups are its own.
         let disk = self.cache.as_ref().map(DiskCache::fork);
@@ -331,16 +342,28 @@ impl Engine {
             Some(d) => d,
             None => &NoCache,
         };
+        // A layer analysed while clamd was failing must not be cached as if complete.
+        let guarded = clamav.as_ref().map(|c| crate::ClamavGuardedCache { inner: cache, clamav: Arc::clone(c) });
+        let cache: &dyn LayerCache = match &guarded {
+            Some(g) => g,
+            None => cache,
+        };
         let progress = ReadProgress { events: run.events, cancel: run.cancel };
-        let image =
-            run.stage(Stage::Read, || Ok(bulwark_image::read_image(&request.reference, &read, cache, &progress)?))?;
+        let image = run.stage(Stage::Read, || {
+            let image = bulwark_image::read_image(&request.reference, &read, cache, &progress);
+            if let Some(e) = clamav.as_ref().and_then(|c| c.failure()) {
+                return Err(Error::Clamd(e));
+            }
+            Ok(image?)
+        })?;
         let (mut report, package_owned) = run.stage(Stage::Inventory, || Ok(crate::report_with_owned_files(&image)))?;
         crate::budget::record(&image, read.analyze.max_result_bytes, &mut report);
         if let Some(d) = &disk {
             report.warnings.extend(d.take_warnings());
         }
         report.scanners = scanners.names();
-        let detect = crate::Detect { malware, secret, package_owned: &package_owned, scanners };
+        let detect =
+            crate::Detect { malware, clamav: clamav.as_ref(), secret, package_owned: &package_owned, scanners };
         crate::detect(run, &mut report, &image, &self.opts, &self.suppressions, &detect)?;
         if scanners.vuln {
             run.stage(Stage::Vulnerabilities, || {

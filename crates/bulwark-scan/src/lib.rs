@@ -17,6 +17,7 @@ use bulwark_core::Reference;
 use bulwark_core::report::{FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport};
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
+use bulwark_detect::malware::clamd::ClamavScanner;
 use bulwark_detect::malware::{MalwareConfig, MalwareScanner};
 use bulwark_detect::secret::{SecretConfig, SecretScanner};
 use bulwark_image::layer::EntryKind;
@@ -59,6 +60,10 @@ pub enum Error {
     Db { path: PathBuf, message: String },
     #[error("malware rules: {0}")]
     Malware(#[from] bulwark_detect::malware::Error),
+    /// clamd was asked for and could not be used (before or during the scan): the malware
+    /// check is incomplete, so the scan is an error, never a pass.
+    #[error("malware engine clamav: {0}")]
+    Clamd(#[from] bulwark_detect::malware::clamd::ClamdError),
     #[error("secret rules: {0}")]
     Secret(#[from] bulwark_detect::secret::Error),
     /// An ignore file or VEX document that cannot be used; `message` names the file.
@@ -167,6 +172,7 @@ pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) 
 /// The engine's scanners for one image scan, and what they need from the inventory.
 pub(crate) struct Detect<'a> {
     pub(crate) malware: Option<&'a Arc<MalwareScanner>>,
+    pub(crate) clamav: Option<&'a Arc<ClamavScanner>>,
     pub(crate) secret: Option<&'a Arc<SecretScanner>>,
     pub(crate) package_owned: &'a BTreeSet<String>,
     pub(crate) scanners: Scanners,
@@ -201,6 +207,15 @@ pub(crate) fn detect(
             Ok(())
         })?;
     }
+    if let Some(c) = d.clamav {
+        use bulwark_detect::malware::clamd;
+        report.malware.extend(clamd::findings(image));
+        report.malware.sort_by(|a, b| {
+            (&a.location.path, a.location.layer, &a.rule).cmp(&(&b.location.path, b.location.layer, &b.rule))
+        });
+        report.skipped.extend(clamd::skipped(image, c.config()));
+        report.warnings.extend(clamd::notes(image));
+    }
     if let Some(s) = d.secret {
         run.stage(Stage::Secret, || {
             let mut found = bulwark_detect::secret::findings(image, s, d.package_owned);
@@ -228,6 +243,32 @@ pub(crate) fn detect(
     }
     cap_findings(report, limits.max_findings);
     Ok(())
+}
+
+/// The layer cache, minus every `put` once clamd has failed: a layer whose clamd results
+/// are incomplete would otherwise be read back as checked on the next scan.
+pub(crate) struct ClamavGuardedCache<'a> {
+    pub(crate) inner: &'a dyn bulwark_image::LayerCache,
+    pub(crate) clamav: Arc<ClamavScanner>,
+}
+
+impl bulwark_image::LayerCache for ClamavGuardedCache<'_> {
+    fn get(&self, key: &str) -> Option<bulwark_image::layer::LayerIndex> {
+        self.inner.get(key)
+    }
+    fn put(&self, key: &str, index: &bulwark_image::layer::LayerIndex) {
+        if !self.clamav.failed() {
+            self.inner.put(key, index);
+        }
+    }
+    fn get_doc(&self, key: &str) -> Option<Vec<u8>> {
+        self.inner.get_doc(key)
+    }
+    fn put_doc(&self, key: &str, doc: &[u8]) {
+        if !self.clamav.failed() {
+            self.inner.put_doc(key, doc);
+        }
+    }
 }
 
 /// Keeps at most `max` findings per rule of each scanner, the first in report order, and

@@ -41,6 +41,14 @@ pub enum ScannerName {
     Config,
 }
 
+/// A malware engine, by the name `--malware-engine` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MalwareEngineName {
+    Yara,
+    Clamav,
+}
+
 /// JUnit test cases: one per policy rule or one per finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,6 +106,14 @@ settings! {
     yara_rules: Vec<PathBuf> => "lenient_list",
     no_bundled_rules: bool,
     malware_hashes: Vec<PathBuf> => "lenient_list",
+    /// Malware engines (`yara`, `clamav`).
+    malware_engine: Vec<MalwareEngineName> => "lenient_list",
+    /// clamd's socket: a Unix socket path or host:port.
+    clamd: String,
+    /// Largest file streamed to clamd.
+    clamd_max_stream_bytes: u64,
+    /// Seconds clamd may take for one file.
+    clamd_timeout: u64,
     secret_rules: Vec<PathBuf> => "lenient_list",
     secret_allow_path: Vec<String> => "lenient_list",
     secret_allow: Vec<String> => "lenient_list",
@@ -133,6 +149,8 @@ settings! {
     max_package_files: u64,
     max_findings: u64,
     max_config_entries: u64,
+    /// Memory budget of one layer's analyzer results.
+    max_layer_results: u64,
 }
 
 impl ScanSettings {

@@ -50,6 +50,7 @@ mod db;
 pub mod debian_tracker;
 pub mod enrich;
 mod error;
+mod maven;
 mod pool;
 mod source;
 pub mod update;

@@ -44,6 +44,10 @@ impl AdvisorySource for Db {
 
     /// Records whose id is `id`, or that list it as an alias or upstream id (`related` ids
     /// name other vulnerabilities and are left out).
+    fn maven_names_with_artifact(&self, artifact: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        Db::maven_names_with_artifact(self, artifact, limit).map_err(|e| self.source_error(e))
+    }
+
     fn advisories_aliasing(&self, id: &str) -> Result<Vec<Advisory>, SourceError> {
         let mut ids = Db::ids_for_alias(self, id).map_err(|e| self.source_error(e))?;
         ids.push(id.to_owned());

@@ -846,6 +846,7 @@ fn db_and_memory_source_match_alike_on_vendor_states() {
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     };
     // Names and versions from the documents: cve-2024-0727-openssl.json (RHEL 7 no_fix_planned,
     // RHEL 9 fixed in 1:3.0.7-27.el9, compat-openssl11 none_available), cve-2023-38545.json

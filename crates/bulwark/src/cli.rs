@@ -250,6 +250,19 @@ pub struct ScanArgs {
     /// Known-bad file hashes (SHA-256, SHA-1 or MD5), one per line or CSV; repeatable
     #[arg(long, env = "BULWARK_MALWARE_HASHES")]
     pub malware_hashes: Vec<PathBuf>,
+    /// Malware engines: yara (Bulwark's YARA rules and hash lists), clamav (a clamd daemon, see --clamd)
+    #[arg(long, value_delimiter = ',', value_parser = lenient::<MalwareEngine>(), env = "BULWARK_MALWARE_ENGINE",
+          default_values = ["yara"])]
+    pub malware_engine: Vec<MalwareEngine>,
+    /// clamd's socket for --malware-engine clamav: a Unix socket path or host:port [default: /var/run/clamav/clamd.ctl]
+    #[arg(long, value_name = "ADDRESS", env = "BULWARK_CLAMD")]
+    pub clamd: Option<String>,
+    /// Largest file streamed to clamd; set it to clamd's StreamMaxLength (larger files are counted as skipped) [default: 26214400]
+    #[arg(long, value_name = "BYTES", env = "BULWARK_CLAMD_MAX_STREAM_BYTES")]
+    pub clamd_max_stream_bytes: Option<u64>,
+    /// Seconds clamd may take to answer for one file before the scan fails
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, env = "BULWARK_CLAMD_TIMEOUT")]
+    pub clamd_timeout: u64,
     /// Secret rules: Bulwark TOML or a gitleaks TOML file; repeatable
     #[arg(long, env = "BULWARK_SECRET_RULES")]
     pub secret_rules: Vec<PathBuf>,
@@ -288,6 +301,14 @@ pub enum Scanner {
     Secret,
     /// Misconfigurations of the image config, history and files
     Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum MalwareEngine {
+    /// Bulwark's own: the bundled and --yara-rules YARA rules and --malware-hashes lists
+    Yara,
+    /// ClamAV's clamd over its socket (INSTREAM); opens 7z, cab, OLE2, mail, packers…
+    Clamav,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use bulwark_core::report::Severity;
 use bulwark_scan::ScanSettings;
-use bulwark_scan::settings::{JunitCases as SettingsJunit, ScannerName};
+use bulwark_scan::settings::{JunitCases as SettingsJunit, MalwareEngineName, ScannerName};
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::cli::{JunitCases, ReportFormat, ScanArgs, Scanner, SeverityArg};
+use crate::cli::{JunitCases, MalwareEngine, ReportFormat, ScanArgs, Scanner, SeverityArg};
 
 /// The file read when `--config` is not given, if it exists in the working directory.
 pub const DEFAULT_FILE: &str = "bulwark.yaml";
@@ -86,6 +86,16 @@ fn merge(args: &mut ScanArgs, file: ScanSettings, is_set: impl Fn(&str) -> bool)
     take!(yara_rules, args.yara_rules);
     take!(no_bundled_rules, args.no_bundled_rules);
     take!(malware_hashes, args.malware_hashes);
+    take!(malware_engine, args.malware_engine, |v: Vec<MalwareEngineName>| v
+        .into_iter()
+        .map(|e| match e {
+            MalwareEngineName::Yara => MalwareEngine::Yara,
+            MalwareEngineName::Clamav => MalwareEngine::Clamav,
+        })
+        .collect());
+    take!(clamd, args.clamd, Some);
+    take!(clamd_max_stream_bytes, args.clamd_max_stream_bytes, Some);
+    take!(clamd_timeout, args.clamd_timeout);
     take!(secret_rules, args.secret_rules);
     take!(secret_allow_path, args.secret_allow_path);
     take!(secret_allow, args.secret_allow);
@@ -126,6 +136,7 @@ fn merge(args: &mut ScanArgs, file: ScanSettings, is_set: impl Fn(&str) -> bool)
     take!(max_package_files, source.max_package_files, Some);
     take!(max_findings, source.max_findings, Some);
     take!(max_config_entries, source.max_config_entries, Some);
+    take!(max_layer_results, source.max_layer_results, Some);
     Ok(())
 }
 

@@ -10,7 +10,9 @@ use bulwark_core::report::{ScanReport, Severity};
 use bulwark_core::time::Date;
 use bulwark_scan::Scanners;
 
-use crate::cli::{JunitCases, PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs, Scanner, SeverityArg};
+use crate::cli::{
+    JunitCases, MalwareEngine, PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs, Scanner, SeverityArg,
+};
 use crate::commands::{OK, write_output};
 use crate::output::{Output, OutputSpec};
 
@@ -35,6 +37,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         secret: args.scanners.contains(&Scanner::Secret),
         config: args.scanners.contains(&Scanner::Config),
     };
+    let clamd = clamd_config(&args)?;
     let mut report = crate::commands::run_scan_with(&args.input, scanners.vuln, args.db_max_age_days, |opts| {
         opts.scanners = scanners;
         opts.read.offline = args.offline;
@@ -58,6 +61,8 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
             opts.malware.max_file_bytes = max;
             opts.secret.max_file_bytes = max;
         }
+        opts.malware.yara = args.malware_engine.contains(&MalwareEngine::Yara);
+        opts.malware.clamd = clamd.clone();
     })?;
     // The gate sees every finding: `--severity` and `--ignore-unfixed` change what is shown,
     // never what passes (a policy denying fixable highs fails whatever is displayed).
@@ -85,6 +90,26 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     };
     // `--sign` / `promote`: sign, attest or promote only what passed.
     crate::sign::after_scan(&args, &report, code)
+}
+
+/// clamd's settings when `--malware-engine clamav` is chosen (with the malware scanner).
+fn clamd_config(args: &ScanArgs) -> Result<Option<bulwark_detect::malware::clamd::ClamdConfig>> {
+    use bulwark_detect::malware::clamd::ClamdConfig;
+    if !args.malware_engine.contains(&MalwareEngine::Clamav) || !args.scanners.contains(&Scanner::Malware) {
+        if args.clamd.is_some() && !args.malware_engine.contains(&MalwareEngine::Clamav) {
+            bail!("--clamd is set but clamav is not among --malware-engine\nhint: add --malware-engine yara,clamav");
+        }
+        return Ok(None);
+    }
+    let mut config = ClamdConfig::default();
+    if let Some(a) = &args.clamd {
+        config.address = a.parse().map_err(|e: String| anyhow!("--clamd: {e}"))?;
+    }
+    if let Some(max) = args.clamd_max_stream_bytes {
+        config.max_stream_bytes = max;
+    }
+    config.timeout = std::time::Duration::from_secs(args.clamd_timeout.max(1));
+    Ok(Some(config))
 }
 
 fn severity_of(s: SeverityArg) -> Severity {

@@ -4,11 +4,9 @@
 //! Identification, strongest evidence first:
 //! 1. every `META-INF/maven/<groupId>/<artifactId>/pom.properties` (a shaded jar carries one
 //!    per bundled artifact, and each is reported) → `groupId:artifactId` and `version`;
-//! 2. otherwise the main section of `META-INF/MANIFEST.MF`: version from
-//!    `Implementation-Version`, `Bundle-Version` or `Specification-Version`, artifact from
-//!    the file name, `Bundle-SymbolicName` or `Implementation-Title`, group from
-//!    `Implementation-Vendor-Id` when present (never guessed);
-//! 3. otherwise the file name `name-1.2.3.jar`.
+//! 2. otherwise [`super::java_coords::resolve`] over `pom.xml`, the manifest, the file name,
+//!    the classes' package and a table of well-known artifacts, which records per coordinate
+//!    which evidence decided it ([`Package::identification`]).
 //!
 //! Archives inside archives (Spring Boot `BOOT-INF/lib/*.jar`, `WEB-INF/lib/*.jar`, jars in
 //! ears) are read recursively up to [`Limits::max_depth`], and reported with `!`-joined
@@ -17,13 +15,14 @@
 //! against their own caps, so zip bombs (deflate ratio, overlapping entries, recursion)
 //! stop with a warning.
 
-use std::borrow::Cow;
 use std::io::{Cursor, Read, Seek};
 
 use zip::ZipArchive;
 
+use super::java_coords::{self, ClassPackages, Evidence};
 use crate::package::{Package, PackageKind, sort_packages};
 use crate::{Parsed, excerpt};
+use bulwark_core::report::Identification;
 
 /// Bounds on the work done for one top-level archive.
 #[derive(Debug, Clone)]
@@ -103,15 +102,20 @@ impl Walk<'_> {
             return;
         }
         let mut poms = Vec::new();
+        let mut pom_xmls = Vec::new();
         let mut manifest = None;
         let mut nested = Vec::new();
+        let mut classes = ClassPackages::default();
         for i in 0..zip.len() {
             let Some(Ok(name)) = zip.name_for_index(i) else { continue };
             if name.ends_with('/') {
                 continue;
             }
+            classes.add(&name);
             if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
                 poms.push((i, name.into_owned()));
+            } else if name.starts_with("META-INF/maven/") && name.ends_with("/pom.xml") {
+                pom_xmls.push((i, name.into_owned()));
             } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
                 manifest = Some(i);
             } else if is_archive_name(&name) {
@@ -119,13 +123,15 @@ impl Walk<'_> {
             }
         }
 
-        let mut found = Vec::new();
+        let mut found: Vec<(String, String, Identification)> = Vec::new();
         for (i, name) in poms {
             let Some(bytes) = self.read_entry(&mut zip, i, &name, path, self.limits.max_metadata_size) else {
                 continue;
             };
             match pom_properties(&bytes) {
-                Ok((group, artifact, version)) => found.push((format!("{group}:{artifact}"), version)),
+                Ok((group, artifact, version)) => {
+                    found.push((format!("{group}:{artifact}"), version, java_coords::declared("pom.properties")))
+                }
                 Err(reason) => self.warnings.push(format!("{path}!{name}: {reason}")),
             }
         }
@@ -134,18 +140,30 @@ impl Walk<'_> {
                 .and_then(|i| self.read_entry(&mut zip, i, "META-INF/MANIFEST.MF", path, self.limits.max_metadata_size))
                 .map(|b| parse_manifest(&b))
                 .unwrap_or_default();
-            match identify(&manifest, file_name(path)) {
-                Some(id) => found.push(id),
+            let mut pom_xml = Vec::new();
+            // A shaded jar may carry many; without pom.properties the first few are enough
+            // to find the jar's own (complete) one.
+            for (i, name) in pom_xmls.into_iter().take(8) {
+                if let Some(bytes) = self.read_entry(&mut zip, i, &name, path, self.limits.max_metadata_size) {
+                    pom_xml.push(java_coords::parse_pom_xml(&bytes));
+                }
+            }
+            let evidence =
+                Evidence { manifest: &manifest, file_name: file_name(path), class_package: classes.finish(), pom_xml };
+            match java_coords::resolve(&evidence) {
+                Some(c) => found.push((c.name(), c.version, c.identification)),
                 None if depth == 0 || !nested.is_empty() => {}
                 None => {
                     self.warnings.push(format!("{path}: no pom.properties, manifest version or versioned file name"))
                 }
             }
         }
-        found.sort();
-        found.dedup();
-        for (name, version) in found {
-            self.packages.push(Package::new(PackageKind::Maven, name, version, path));
+        found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        for (name, version, identification) in found {
+            let mut package = Package::new(PackageKind::Maven, name, version, path);
+            package.identification = Some(identification);
+            self.packages.push(package);
         }
 
         for (i, name) in nested {
@@ -288,6 +306,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Vec<(String, String)> {
     attributes
 }
 
+#[cfg(test)]
 fn attribute<'a>(manifest: &'a [(String, String)], name: &str) -> Option<&'a str> {
     manifest.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
@@ -310,28 +329,6 @@ pub fn split_file_name(file_name: &str) -> (&str, Option<&str>) {
         Some(i) => (&stem[..i], Some(&stem[i + 1..])),
         None => (stem, None),
     }
-}
-
-/// Manifest and file-name identification (steps 2 and 3 of the module docs).
-fn identify(manifest: &[(String, String)], file_name: &str) -> Option<(String, String)> {
-    let (file_artifact, file_version) = split_file_name(file_name);
-    let version = attribute(manifest, "Implementation-Version")
-        .or_else(|| attribute(manifest, "Bundle-Version"))
-        .or_else(|| attribute(manifest, "Specification-Version"))
-        .or(file_version)?;
-    let symbolic = attribute(manifest, "Bundle-SymbolicName").map(|s| s.split(';').next().unwrap_or(s).trim());
-    let artifact: Cow<'_, str> = if !file_artifact.is_empty() {
-        file_artifact.into()
-    } else if let Some(s) = symbolic.or_else(|| attribute(manifest, "Implementation-Title")) {
-        s.into()
-    } else {
-        return None;
-    };
-    let name = match attribute(manifest, "Implementation-Vendor-Id") {
-        Some(group) if !group.contains(char::is_whitespace) => format!("{group}:{artifact}"),
-        _ => artifact.into_owned(),
-    };
-    Some((name, version.to_owned()))
 }
 
 #[cfg(test)]
@@ -369,14 +366,6 @@ mod tests {
         assert_eq!(pom_properties(p), Ok(("com.google.guava".into(), "guava".into(), "31.1-jre".into())));
         assert!(pom_properties(b"groupId=a\nartifactId=b\n").is_err());
         assert!(pom_properties(b"groupId=a\nartifactId=b\nversion=${revision}\n").is_err());
-    }
-
-    #[test]
-    fn identify_from_manifest() {
-        let m = parse_manifest(b"Implementation-Version: 2.0\nImplementation-Vendor-Id: org.x\n");
-        assert_eq!(identify(&m, "lib.jar"), Some(("org.x:lib".into(), "2.0".into())));
-        assert_eq!(identify(&[], "lib-1.0.jar"), Some(("lib".into(), "1.0".into())));
-        assert_eq!(identify(&[], "lib.jar"), None);
     }
 
     #[test]

@@ -17,10 +17,12 @@
 //! | [`golang`] | Go build info in ELF, PE and Mach-O binaries (modules, replacements, toolchain as `stdlib`) |
 //! | [`rust`] | `cargo-auditable` `.dep-v0` data in binaries, `Cargo.lock` |
 //! | [`java`] | `.jar/.war/.ear/.par`: `pom.properties`, `MANIFEST.MF`, file name; nested archives |
+//! | [`java_coords`] | Maven coordinates of jars without `pom.properties`: `pom.xml`, manifest, file name, class packages, well-known artifacts |
 
 pub mod dotnet;
 pub mod golang;
 pub mod java;
+pub mod java_coords;
 pub mod node;
 pub mod php;
 pub mod python;

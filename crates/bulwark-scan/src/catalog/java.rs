@@ -12,8 +12,9 @@ impl Cataloger for Archives {
     fn name(&self) -> &'static str {
         "java"
     }
+    /// 3: packages carry their identification evidence (issue 15).
     fn version(&self) -> u32 {
-        2
+        3
     }
     fn inventory(&self) -> Inventory {
         Inventory::Lang
