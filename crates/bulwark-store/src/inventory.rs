@@ -312,19 +312,17 @@ impl Store {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        // An image with two copies of a package (two locations) is listed once per copy; a
-        // page never splits one image's copies, since the cursor skips past the image.
-        let next_cursor = next_cursor(&mut keyed, limit, |((p, i), _)| format!("{p}.{i}"));
-        if next_cursor.is_some() {
-            if let Some(((p, i), _)) = keyed.last().cloned() {
-                // Drop the last image's rows if it may continue on the next page.
-                let keep = keyed.iter().position(|((pp, ii), _)| *pp == p && *ii == i).unwrap_or(keyed.len());
-                if keep > 0 {
-                    keyed.truncate(keep);
-                }
+        // An image with two copies of a package (two locations) is listed once per copy.
+        let more = next_cursor(&mut keyed, limit, |((p, i), _)| format!("{p}.{i}")).is_some();
+        // The cursor skips past a whole (package, image): when the page may have cut one
+        // image's copies short, that image starts the next page instead.
+        if more && let Some(((p, i), _)) = keyed.last().cloned() {
+            let first = keyed.iter().position(|((pp, ii), _)| *pp == p && *ii == i).unwrap_or(keyed.len());
+            if first > 0 {
+                keyed.truncate(first);
             }
         }
-        let next_cursor = next_cursor.map(|_| keyed.last().map(|((p, i), _)| format!("{p}.{i}")).unwrap_or_default());
+        let next_cursor = more.then(|| keyed.last().map(|((p, i), _)| format!("{p}.{i}")).unwrap_or_default());
         let image_ids: Vec<i64> = keyed.iter().map(|((_, i), _)| *i).collect();
         let refs = self.refs_of(&image_ids).await?;
         let items = keyed

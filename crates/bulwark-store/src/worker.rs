@@ -107,6 +107,9 @@ pub enum WorkerEvent {
     },
 }
 
+/// Where [`WorkerEvent`]s go.
+pub type EventSink = Arc<dyn Fn(&WorkerEvent) + Send + Sync>;
+
 /// Worker settings.
 #[derive(Clone)]
 pub struct WorkerConfig {
@@ -123,7 +126,7 @@ pub struct WorkerConfig {
     /// How long running jobs may take to finish after shutdown is asked for.
     pub shutdown_grace: Duration,
     /// Receives every [`WorkerEvent`].
-    pub on_event: Option<Arc<dyn Fn(&WorkerEvent) + Send + Sync>>,
+    pub on_event: Option<EventSink>,
 }
 
 impl std::fmt::Debug for WorkerConfig {
