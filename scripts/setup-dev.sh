@@ -13,6 +13,7 @@ packages=(
   pigz              # a baseline decoder in the benchmark
   ruby              # RubyGems and Bundler, the reference readers in the gem cataloger tests
   time              # /usr/bin/time -v, peak RSS in the benchmark
+  postgresql        # the store's PostgreSQL backend: tests start their own server (initdb on a temp dir)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -50,6 +50,8 @@ pub enum Command {
     /// Generate and inspect cosign-compatible signing keys
     #[command(subcommand)]
     Key(crate::key::KeyCommand),
+    /// Run scan jobs from the server's store (SQLite or PostgreSQL) until SIGTERM
+    Worker(Box<crate::worker::WorkerArgs>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ mod progress;
 mod sbom;
 mod scan;
 mod terminal;
+mod worker;
 
 fn main() -> ExitCode {
     let argv = match config_file::apply(std::env::args_os().collect()) {
