@@ -70,37 +70,50 @@ fn dpkg_status(path: &Path) -> Vec<Pkg> {
         .collect()
 }
 
-/// (source package, version) → its advisories, from Debian ELTS OSV records.
+/// Debian source packages at real versions (the fixed versions the ELTS advisories name),
+/// each with the real advisories it is still affected by (version below the fix, compared
+/// with dpkg's ordering): the CVE as id, the ELA id as alias, the fixed version.
 fn elts(shared: &Path) -> Vec<Pkg> {
-    let mut out: BTreeMap<(String, String), Pkg> = BTreeMap::new();
+    // package → [(advisory id, aliases, fixed version)]
+    let mut fixes: BTreeMap<String, Vec<(String, Vec<String>, String)>> = BTreeMap::new();
     let dir = shared.join("advisories/debian-elts-osv/advisories");
     for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
         let id = v["id"].as_str().unwrap_or_default().to_owned();
-        let aliases: Vec<String> =
-            v["aliases"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).map(str::to_owned).collect();
-        let (primary, others) = match aliases.iter().find(|a| a.starts_with("CVE-")) {
-            Some(cve) => (
-                cve.clone(),
-                std::iter::once(id.clone()).chain(aliases.iter().filter(|a| *a != cve).cloned()).collect(),
-            ),
-            None => (id.clone(), aliases.clone()),
-        };
-        for a in v["affected"].as_array().into_iter().flatten() {
-            let name = a["package"]["name"].as_str().unwrap_or_default();
-            let fixed = a["ranges"][0]["events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find_map(|e| e["fixed"].as_str())
-                .map(str::to_owned);
-            for ver in a["versions"].as_array().into_iter().flatten().filter_map(|x| x.as_str()).take(6) {
-                let p = out.entry((name.to_owned(), ver.to_owned())).or_insert_with(|| deb(name, ver));
-                p.vulns.push((primary.clone(), others.clone(), fixed.clone(), false));
+        let cves: Vec<String> =
+            v["related"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).map(str::to_owned).collect();
+        for (n, cve) in cves.iter().enumerate().take(3) {
+            let mut aliases = vec![id.clone()];
+            aliases.extend(cves.iter().enumerate().filter(|(m, _)| *m != n).map(|(_, c)| c.clone()).take(3));
+            for a in v["affected"].as_array().into_iter().flatten() {
+                let name = a["package"]["name"].as_str().unwrap_or_default();
+                let fixed = a["ranges"][0]["events"].as_array().into_iter().flatten().find_map(|e| e["fixed"].as_str());
+                if let Some(fixed) = fixed {
+                    fixes.entry(name.to_owned()).or_default().push((cve.clone(), aliases.clone(), fixed.to_owned()));
+                }
             }
         }
     }
-    out.into_values().collect()
+    let mut out = Vec::new();
+    for (name, advisories) in &fixes {
+        let mut versions: Vec<&str> = advisories.iter().map(|a| a.2.as_str()).collect();
+        versions.sort();
+        versions.dedup();
+        for version in versions.iter().take(6) {
+            let mut p = deb(name, version);
+            for (cve, aliases, fixed) in advisories {
+                let below = bulwark_version::compare(bulwark_version::Ecosystem::Dpkg, version, fixed)
+                    .is_ok_and(|o| o == std::cmp::Ordering::Less);
+                if below && p.vulns.len() < 12 {
+                    p.vulns.push((cve.clone(), aliases.clone(), Some(fixed.clone()), false));
+                }
+            }
+            p.vulns.sort();
+            p.vulns.dedup_by(|a, b| a.0 == b.0);
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn pypi() -> Vec<Pkg> {
