@@ -15,6 +15,7 @@ packages=(
   ruby              # RubyGems and Bundler, the reference readers in the gem cataloger tests
   time              # /usr/bin/time -v, peak RSS in the benchmark
   clamav-daemon     # clamd, the second malware engine; tests start their own on a temp socket
+  postgresql        # the store's PostgreSQL backend: tests start their own server (initdb on a temp dir)
 )
 missing=()
 for p in "${packages[@]}"; do

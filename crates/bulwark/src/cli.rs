@@ -61,6 +61,8 @@ pub enum Command {
     /// Scan SRC; if it passes, copy it to DST, sign and attest it there, and only then set DST's tag
     #[command(after_help = REFERENCES)]
     Promote(Box<crate::promote::PromoteArgs>),
+    /// Run scan jobs from the server's store (SQLite or PostgreSQL) until SIGTERM
+    Worker(Box<crate::worker::WorkerArgs>),
 }
 
 #[derive(Debug, Subcommand)]

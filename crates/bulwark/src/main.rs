@@ -16,6 +16,7 @@ mod sbom;
 mod scan;
 mod sign;
 mod terminal;
+mod worker;
 
 fn main() -> ExitCode {
     let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
