@@ -315,8 +315,9 @@ pub struct ImageSummary {
     pub worst_severity: Option<String>,
     /// Whether a vulnerability is in CISA's Known Exploited Vulnerabilities catalog.
     pub kev: bool,
-    pub packages: u64,
-    pub vulnerabilities: u64,
+    /// How many packages and vulnerabilities (named apart from `ImageDetail`'s lists).
+    pub package_count: u64,
+    pub vulnerability_count: u64,
     pub first_seen: String,
     pub last_scanned: String,
 }

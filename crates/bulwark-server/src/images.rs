@@ -38,8 +38,8 @@ fn summary(s: bulwark_store::ImageSummary) -> ImageSummary {
         policy_version: s.policy_version,
         worst_severity: s.worst_severity.map(severity),
         kev: s.kev,
-        packages: u64::try_from(s.packages).unwrap_or(0),
-        vulnerabilities: u64::try_from(s.vulnerabilities).unwrap_or(0),
+        package_count: u64::try_from(s.packages).unwrap_or(0),
+        vulnerability_count: u64::try_from(s.vulnerabilities).unwrap_or(0),
         first_seen: time(s.first_seen),
         last_scanned: time(s.last_scanned),
     }
