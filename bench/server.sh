@@ -31,14 +31,14 @@ pk = [{"ecosystem": "deb", "name": f"pkg{i}", "version": "1.0", "purl": f"pkg:de
 r = {"schema_version": 1, "bulwark_version": "0.1.0",
      "image": {"reference": "registry.example/bench/app:1", "manifest_digest": d("bench"), "config_digest": d("bench-config")},
      "layers": [{"index": 0, "digest": d("l0"), "diff_id": d("d0"), "size": 1, "uncompressed_size": 1, "entries": 1, "whiteouts": 0}],
-     "files": {"regular": 1, "directories": 1, "symlinks": 0}, "packages": pk}
+     "files": {"files": 1, "directories": 1, "symlinks": 0, "hardlinks": 0, "bytes": 1, "shadowed": 0}, "packages": pk}
 json.dump(r, open(sys.argv[1], "w"))
 PY
 fi
 digest=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); i=r["image"]; print(i.get("manifest_digest") or i["config_digest"])' "$report")
 python3 -c 'import json,sys; print(json.dumps({"report": json.load(open(sys.argv[1]))}))' "$report" > "$tmp/upload.json"
-curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  --data-binary @"$tmp/upload.json" "$base/api/v1/reports"
+curl -sS --fail-with-body -o "$tmp/upload.out" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  --data-binary @"$tmp/upload.json" "$base/api/v1/reports" || { cat "$tmp/upload.out" >&2; exit 2; }
 
 run() { # name url [auth]
   local args=(-t 2 -c "$conns" -d "$duration" --latency)
