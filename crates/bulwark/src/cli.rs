@@ -63,6 +63,8 @@ pub enum Command {
     Promote(Box<crate::promote::PromoteArgs>),
     /// Run scan jobs from the server's store (SQLite or PostgreSQL) until SIGTERM
     Worker(Box<crate::worker::WorkerArgs>),
+    /// Serve the REST API (/api/v1) over a store, with scan workers in the same process
+    Server(Box<crate::server::ServerArgs>),
 }
 
 #[derive(Debug, Subcommand)]

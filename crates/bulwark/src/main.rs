@@ -14,6 +14,7 @@ mod progress;
 mod promote;
 mod sbom;
 mod scan;
+mod server;
 mod sign;
 mod terminal;
 mod worker;

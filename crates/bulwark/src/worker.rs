@@ -157,11 +157,17 @@ fn log_event(event: &WorkerEvent) {
 
 /// How this worker scans (its own flags and environment; the job brings the rest).
 #[derive(Debug)]
-struct JobSettings {
-    cache_dir: Option<PathBuf>,
-    no_cache: bool,
-    db: Option<PathBuf>,
-    no_db: bool,
+pub(crate) struct JobSettings {
+    pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) no_cache: bool,
+    pub(crate) db: Option<PathBuf>,
+    pub(crate) no_db: bool,
+}
+
+/// The queue's scan runner: what `bulwark worker` and `bulwark server --workers N` run.
+pub(crate) fn runner(settings: JobSettings) -> Arc<dyn bulwark_store::worker::ScanRunner> {
+    let settings = Arc::new(settings);
+    Arc::new(move |job: &ClaimedJob, cancel: &CancelFlag| scan_job(job, cancel, &settings))
 }
 
 /// The image arguments of a job, parsed by the same clap definitions as `bulwark scan`.

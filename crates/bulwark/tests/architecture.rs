@@ -18,6 +18,8 @@ const PURE: &[&str] = &[
     "bulwark-detect",
     "bulwark-report",
     "bulwark-policy",
+    // The REST types: shared by admission and the sensor, which must not link the server.
+    "bulwark-api",
 ];
 
 /// Workspace crates that do IO: pure crates never depend on them.
