@@ -48,9 +48,9 @@ if ! command -v syft >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 # Schemathesis (PyPI): fuzzes the server's API against its own OpenAPI document
-# (crates/bulwark/tests/server_schemathesis.rs).
+# (crates/bulwark/tests/server_e2e.rs).
 if ! command -v st >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check schemathesis
+  python3 -m pip install --quiet --disable-pip-version-check schemathesis==4.32.5
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v syft >/dev/null && command -v st >/dev/null
