@@ -157,6 +157,8 @@ async fn serve(args: ServerArgs) -> Result<()> {
     };
     let listen = args.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let (listener, addr) = bulwark_server::listen::bind(&listen).await?;
+    // Handlers first: a SIGTERM sent as soon as the address is announced stops gracefully.
+    let signal = crate::worker::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
     // Tests and scripts read the address from this line (port 0 picks a free one).
     let _ = writeln!(std::io::stderr().lock(), "bulwark server: listening on {scheme}://{addr}");
@@ -184,7 +186,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         let _ = stop_http.wait_for(|s| *s).await;
     };
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signal.await;
         let _ = writeln!(std::io::stderr().lock(), "bulwark server: stopping (finishing requests and scans in flight)");
         let _ = stop_tx.send(true);
     });
@@ -195,19 +197,6 @@ async fn serve(args: ServerArgs) -> Result<()> {
     }
     store.close().await;
     Ok(())
-}
-
-/// SIGTERM or SIGINT.
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        // Without signal handlers the server runs until killed.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }
 
 /// On a store without users: creates `admin` with a token, shown once, and (with a data
@@ -236,14 +225,10 @@ async fn announce_bootstrap(store: &bulwark_store::Store, data_dir: Option<&Path
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    writeln!(f, "{text}").with_context(|| format!("writing {}", path.display()))?;
+    // A new file with mode 0600 replaces any older one atomically: a token file left with
+    // looser permissions is never reused, and a crash never leaves half a token.
+    let mut f = bulwark_fs::AtomicFile::create_with_mode(path, 0o600)?;
+    writeln!(f.file_mut(), "{text}").with_context(|| format!("writing {}", path.display()))?;
+    f.commit()?;
     Ok(())
 }

@@ -91,8 +91,9 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
         }
         .context("opening the store")?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = shutdown_signal();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            signal.await;
             let _ = writeln!(std::io::stderr(), "worker: stopping: no new jobs; finishing what runs");
             let _ = stop.send(true);
         });
@@ -122,17 +123,23 @@ fn default_name() -> String {
     format!("worker-{}-{}", host.trim(), std::process::id())
 }
 
-async fn wait_for_signal() {
+/// SIGTERM or SIGINT, for `bulwark worker` and `bulwark server`. The handlers are installed
+/// when this is called, not when the future is first polled: call it before announcing that
+/// the process is ready, so a signal sent right after the announcement is never fatal.
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
+            // Without signal handlers the process runs until killed.
+            _ => std::future::pending::<()>().await,
         }
-        // Without signal handlers the worker runs until killed.
-        _ => std::future::pending::<()>().await,
     }
 }
 

@@ -94,6 +94,11 @@ fn start_server(tmp: &Path, cache: &Path) -> Server {
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     let token = std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_owned();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("admin-token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the admin token file is readable by its owner only");
+    }
     Server { child, base, token }
 }
 
