@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Before/after comparison of every report format: scans each reference with two binaries
 # (e.g. main's and a branch's) and compares the outputs byte for byte. Used to prove that a
-# refactoring leaves reports unchanged (issue 11). Prints one line per reference and format.
+# refactoring leaves reports unchanged (issue 11). Prints one line per reference and format; stderr must match too.
 #
 #   bench/compare-formats.sh BASELINE_BIN NEW_BIN REF... [-- SCAN_FLAGS...]
 #   bench/compare-formats.sh /tmp/bulwark-main target/debug/bulwark docker:app:1 oci:/tmp/img -- --db bench.db
@@ -29,6 +29,10 @@ for ref in "${refs[@]}"; do
       "${!bin_var}" scan "$ref" --no-progress -q --cache-dir "$work/cache-$b" --format "$f" "${flags[@]}" \
         > "$work/$b.$f" 2> "$work/$b.err" || echo "exit $?" >> "$work/$b.$f"
     done
+    if ! cmp -s "$work/base.err" "$work/new.err"; then
+      echo "DIFFERENT $ref $f (stderr)"; diff "$work/base.err" "$work/new.err" | head -20
+      status=1
+    fi
     if cmp -s "$work/base.$f" "$work/new.$f"; then
       echo "same      $ref $f ($(wc -c < "$work/new.$f") bytes)"
     else

@@ -3,7 +3,7 @@
 # the advisory database from ../shared/advisories (OSV directories, Red Hat CSAF VEX, Debian
 # tracker files, KEV, NVD; shared/ has no daily EPSS file) and scan the same images into
 # every report format against one of those databases; every output must be byte-for-byte
-# identical, and so must the two databases' content digests.
+# identical (bench/compare-formats.sh compares them), and so must the two databases' content digests.
 #
 #   scripts/compare-reports.sh OLD_BIN NEW_BIN [OUT_DIR]
 #
@@ -65,28 +65,6 @@ if [ ! -e "$root/.complete" ]; then
 fi
 images=("docker:$tag" "dir:$root")
 
-formats=(table json sarif junit cyclonedx spdx html markdown)
-for image in "${images[@]}"; do
-  name=$(echo "$image" | tr -c 'A-Za-z0-9.\n' '_')
-  for side in old new; do
-    bin=${!side}
-    dir="$out/$side/$name"
-    mkdir -p "$dir"
-    outputs=()
-    for f in "${formats[@]}"; do outputs+=(--output "$f=$dir/report.$f"); done
-    code=0
-    "$bin" scan "$image" --db "$out/old.db" --no-progress "${outputs[@]}" >"$dir/stdout" 2>"$dir/stderr" || code=$?
-    echo "$code" >"$dir/exit-code"
-  done
-  for f in "${formats[@]}" stdout stderr exit-code; do
-    file=report.$f
-    case $f in stdout | stderr | exit-code) file=$f ;; esac
-    if cmp -s "$out/old/$name/$file" "$out/new/$name/$file"; then
-      log "$image $f: identical ($(wc -c <"$out/old/$name/$file") bytes)"
-    else
-      log "$image $f: DIFFERS (diff $out/old/$name/$file $out/new/$name/$file)"
-      status=1
-    fi
-  done
-done
+# Every format, its stderr and exit code, compared by the one comparison script.
+bench/compare-formats.sh "$old" "$new" "${images[@]}" -- --db "$out/old.db" || status=1
 exit $status
