@@ -90,6 +90,7 @@ pub fn options() -> AnalyzeOptions {
         },
         analyzers: vec![Arc::new(Head), Arc::new(Etc)],
         max_result_bytes: 16 << 10,
+        image_budget: None,
     }
 }
 
