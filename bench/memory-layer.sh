@@ -6,12 +6,19 @@
 #
 #   bench/memory-layer.sh BULWARK [BULWARK...]
 #   BULWARK_BENCH_AS=1073741824 bench/memory-layer.sh …   # also under an address-space limit
+#
+# BULWARK_BENCH_SHAPE="FILES STANZAS LAYERS" changes the image (default "20 50000 1"). The
+# image-wide budget case (--max-image-results) is many layers each within the per-layer
+# budget: "2 40000 12" is twelve layers of 80,000 packages each, ~1.2 GB kept without it.
+# A run that stops at a limit shows exit 2 and "-" packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 BULWARK [BULWARK...]" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 bench/mkstatusd.py "$work/img" 20 50000
+read -r files stanzas layers <<<"${BULWARK_BENCH_SHAPE:-20 50000 1}"
+python3 bench/mkstatusd.py "$work/img" "$files" "$stanzas" "$layers"
+echo "image: $layers layer(s) of $files status.d file(s) x $stanzas stanzas"
 limit=()
 [ -n "${BULWARK_BENCH_AS:-}" ] && limit=(prlimit "--as=$BULWARK_BENCH_AS" --)
 printf '%-40s %12s %10s %5s %9s  %s\n' binary peak_rss_mb wall exit packages "limit warnings"

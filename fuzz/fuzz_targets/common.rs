@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use bulwark_image::Limits;
-use bulwark_image::layer::{AnalyzeOptions, Capture, EntryKind, FileAnalyzer, LayerIndex};
+use bulwark_image::layer::{AnalyzeCause, AnalyzeError, AnalyzeOptions, Capture, EntryKind, FileAnalyzer, LayerIndex};
 use bulwark_image::view::FileView;
 
 pub fn limits() -> Limits {
@@ -39,9 +39,9 @@ impl FileAnalyzer for Head {
     fn wants(&self, _: &str, _: u64, _: u32) -> bool {
         true
     }
-    fn analyze(&self, _: &str, content: &mut dyn Read, _: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(&self, path: &str, content: &mut dyn Read, _: u64) -> Result<Option<serde_json::Value>, AnalyzeError> {
         let mut head = [0u8; 4];
-        let n = content.read(&mut head).map_err(|e| e.to_string())?;
+        let n = content.read(&mut head).map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))?;
         Ok((n > 0).then(|| serde_json::json!(head[..n])))
     }
 }
@@ -60,17 +60,17 @@ impl FileAnalyzer for Etc {
     fn wants(&self, path: &str, _: u64, _: u32) -> bool {
         path.starts_with("etc/")
     }
-    fn analyze(&self, _: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, AnalyzeError> {
         let mut n = 0u64;
         let mut buf = [0u8; 4096];
         loop {
-            match content.read(&mut buf).map_err(|e| e.to_string())? {
+            match content.read(&mut buf).map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))? {
                 0 => break,
                 k => n += k as u64,
             }
         }
         if n != size {
-            return Err(format!("read {n} bytes of {size}"));
+            return Err(AnalyzeCause::parse(format!("read {n} bytes of {size}")).at(self.id(), path));
         }
         Ok(Some(serde_json::json!(n)))
     }
@@ -90,6 +90,7 @@ pub fn options() -> AnalyzeOptions {
         },
         analyzers: vec![Arc::new(Head), Arc::new(Etc)],
         max_result_bytes: 16 << 10,
+        image_budget: None,
     }
 }
 

@@ -53,13 +53,18 @@ pub enum LimitKind {
     LayerBytes,
     CompressionRatio,
     Entries,
+    /// The analysis results kept for all layers of one image together
+    /// ([`Limits::max_image_result_bytes`](crate::Limits::max_image_result_bytes)).
+    ImageResults,
 }
 
 impl LimitKind {
     /// What the limit counts, as a suffix for a number (` bytes`, or nothing for a count).
     pub fn unit(self) -> &'static str {
         match self {
-            LimitKind::ManifestBytes | LimitKind::ConfigBytes | LimitKind::LayerBytes => " bytes",
+            LimitKind::ManifestBytes | LimitKind::ConfigBytes | LimitKind::LayerBytes | LimitKind::ImageResults => {
+                " bytes"
+            }
             LimitKind::Layers | LimitKind::Entries | LimitKind::CompressionRatio => "",
         }
     }

@@ -11,8 +11,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use bulwark_core::{Algorithm, Digest};
 pub use bulwark_layer::{
-    AnalyzeOptions, Capture, Content, Entry, EntryKind, FileAnalyzer, LayerIndex, LinkRequest, LinkedRead, OverBudget,
-    ReplacedCopy, ResultBudget, normalize_path,
+    AnalyzeCause, AnalyzeError, AnalyzeOptions, Capture, Content, Entry, EntryKind, FileAnalyzer, ImageBudget,
+    LayerIndex, LinkRequest, LinkedRead, OverBudget, ReplacedCopy, ResultBudget, normalize_path,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -88,7 +88,7 @@ pub(crate) fn read_file_content(
                 }
             }
             Ok(None) => {}
-            Err(e) => index.warnings.push(format!("{path}: {}: {e}", a.id())),
+            Err(e) => index.warnings.push(e.to_string()),
         }
     }
     Ok(tee.hasher.map(|h| Digest::from_hasher_output(Algorithm::Sha256, &h.finalize())))
@@ -296,7 +296,7 @@ pub fn analyze_layer(
     limits: &Limits,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<LayerIndex> {
-    let mut mode = Mode::Full(ResultBudget::new(opts.max_result_bytes));
+    let mut mode = Mode::Full(ResultBudget::within(opts.max_result_bytes, opts.image_budget.clone()));
     std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, on_bytes, &mut mode))
 }
 
@@ -316,7 +316,7 @@ pub fn read_linked_bodies(
     for r in requests {
         by_entry.entry(r.entry).or_default().push(r);
     }
-    let budget = ResultBudget::new(opts.max_result_bytes);
+    let budget = ResultBudget::within(opts.max_result_bytes, opts.image_budget.clone());
     let mut mode = Mode::Linked { requests: by_entry, out: Vec::new(), budget };
     std::thread::scope(|scope| analyze_scoped(scope, blob, expected, opts, limits, &mut |_| {}, &mut mode))?;
     match mode {
@@ -332,6 +332,23 @@ enum Mode<'r> {
     Full(ResultBudget),
     /// Only the linked reads asked for, by entry position, within their own budget.
     Linked { requests: BTreeMap<usize, Vec<&'r LinkRequest>>, out: Vec<LinkedRead>, budget: ResultBudget },
+}
+
+impl Mode<'_> {
+    fn budget(&self) -> &ResultBudget {
+        match self {
+            Mode::Full(budget) | Mode::Linked { budget, .. } => budget,
+        }
+    }
+}
+
+/// The message of a [`LimitKind::ImageResults`] error.
+pub(crate) fn image_results_message(image: &ImageBudget) -> String {
+    format!(
+        "analysis results of the image reached {} bytes, over the image-wide limit of {} bytes",
+        image.used(),
+        image.limit()
+    )
 }
 
 fn analyze_scoped<'s>(
@@ -473,6 +490,9 @@ fn walk_tar(
         let Some(entry) = next else { break };
         let mut entry = entry?;
         walk_entry(&mut entry, &mut count, &mut sparse_bytes, &mut latest, index, opts, limits, mode)?;
+        if let Some(image) = mode.budget().image_exhausted() {
+            return Err(WalkError::Limit(LimitKind::ImageResults, image_results_message(image)));
+        }
         pending = if entry.header().entry_type().is_gnu_sparse() {
             // Reading a sparse entry would expand its holes; let the tar reader skip its
             // stored bytes instead.
@@ -659,7 +679,7 @@ pub(crate) fn read_linked(
                     }
                 }
                 Ok(None) => {}
-                Err(e) => read.warnings.push(format!("{}: {}: {e}", r.path, a.id())),
+                Err(e) => read.warnings.push(e.to_string()),
             }
         }
         if r.capture {
@@ -742,9 +762,14 @@ mod tests {
         fn wants(&self, path: &str, _: u64, _: u32) -> bool {
             path.starts_with("want")
         }
-        fn analyze(&self, _: &str, r: &mut dyn Read, _: u64) -> std::result::Result<Option<serde_json::Value>, String> {
+        fn analyze(
+            &self,
+            path: &str,
+            r: &mut dyn Read,
+            _: u64,
+        ) -> std::result::Result<Option<serde_json::Value>, AnalyzeError> {
             let mut v = Vec::new();
-            r.read_to_end(&mut v).map_err(|e| e.to_string())?;
+            r.read_to_end(&mut v).map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))?;
             Ok(Some(serde_json::json!(v.len())))
         }
     }

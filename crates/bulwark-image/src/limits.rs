@@ -34,6 +34,20 @@ pub struct Limits {
     /// Most entries of one image config collection checked: `Env`, `Labels`, `history`,
     /// `ExposedPorts`; the rest is counted in a warning.
     pub max_config_entries: u64,
+    /// Most memory (estimated bytes) the kept analyzer results and captured files of all
+    /// layers of one image may take together; each layer also has its own budget
+    /// (`AnalyzeOptions::max_result_bytes`). Reaching it stops the scan with
+    /// [`LimitKind::ImageResults`](crate::LimitKind::ImageResults): leaving out whole
+    /// layers would pass an image that was not checked.
+    pub max_image_result_bytes: u64,
+}
+
+impl Limits {
+    /// The default of [`Limits::max_image_result_bytes`]: two layers' worth of the default
+    /// per-layer budget, far above what real images keep (a few MB to tens of MB, see
+    /// `bench/README.md`), while the kept results of an image of many hostile layers stay
+    /// within the 1 GB promise of `ARCHITECTURE.md`.
+    pub const DEFAULT_MAX_IMAGE_RESULT_BYTES: u64 = 256 << 20;
 }
 
 impl Default for Limits {
@@ -56,6 +70,7 @@ impl Default for Limits {
             max_findings: 5_000,
             // Real images set tens of variables and labels, hundreds of history steps.
             max_config_entries: 10_000,
+            max_image_result_bytes: Limits::DEFAULT_MAX_IMAGE_RESULT_BYTES,
         }
     }
 }

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use bulwark_core::{Platform, Reference};
 
-use crate::layer::{self, AnalyzeOptions, Expected, LayerIndex, LinkRequest};
+use crate::layer::{self, AnalyzeOptions, Expected, ImageBudget, LayerIndex, LinkRequest};
 use crate::source::registry::RegistryOptions;
 use crate::source::{self, BlobStore, LayerRef, ResolvedImage, docker, oci};
 use crate::spec::Compression;
 use crate::view::{Body, FileView};
-use crate::{Error, Limits, Result};
+use crate::{Error, LimitKind, Limits, Result};
 
 /// Everything that controls how an image is read.
 #[derive(Debug, Clone)]
@@ -259,6 +259,10 @@ pub fn read_image(
     cache: &dyn LayerCache,
     progress: &dyn Progress,
 ) -> Result<Image> {
+    // One image-wide result budget per read, shared by the layers read in parallel.
+    let mut fresh = opts.clone();
+    fresh.analyze.image_budget = Some(Arc::new(ImageBudget::new(opts.limits.max_image_result_bytes)));
+    let opts = &fresh;
     let name = reference.to_string();
     if let Reference::Bare(r) = reference
         && let Some(image) = read_bare_from_engine(r, opts, cache, progress)?
@@ -291,6 +295,7 @@ pub fn read_image(
         Reference::Dir { path } => {
             progress.layer_started(0, 0);
             let index = source::dir::read_rootfs(path, &opts.analyze, &opts.limits)?;
+            charge(&index, &name, opts)?;
             progress.layer_finished(0, false);
             let mut image = assemble(name, "dir", None, vec![Arc::new(index)]);
             let layer0 = Arc::clone(&image.layers[0]);
@@ -443,7 +448,10 @@ fn read_engine_warm(
     let mut layers = Vec::with_capacity(resolved.layers.len());
     for layer in &resolved.layers {
         match cache.get(&cache_key(&layer.diff_id, &opts.analyze)) {
-            Some(ix) => layers.push(Arc::new(ix)),
+            Some(ix) => {
+                charge(&ix, &layer.descriptor.digest.to_string(), opts)?;
+                layers.push(Arc::new(ix));
+            }
             None => return Ok(None),
         }
     }
@@ -692,6 +700,20 @@ pub fn read_layers(
     Ok(out)
 }
 
+/// Takes what a layer analysis made elsewhere (the layer cache, a directory walk) keeps
+/// from the image-wide result budget of this read; a layer analysed here took it as it
+/// kept each result.
+fn charge(index: &LayerIndex, layer: &str, opts: &ReadOptions) -> Result<()> {
+    match &opts.analyze.image_budget {
+        Some(image) if !image.take(index.result_bytes()) => Err(Error::LayerLimit {
+            layer: layer.to_owned(),
+            kind: LimitKind::ImageResults,
+            message: layer::image_results_message(image),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn read_one(
     store: &dyn BlobStore,
     i: usize,
@@ -713,6 +735,7 @@ fn read_one(
     }
     let key = cache_key(&layer.diff_id, &opts.analyze);
     if let Some(hit) = cache.get(&key) {
+        charge(&hit, &desc.digest.to_string(), opts)?;
         progress.layer_finished(i, true);
         return Ok(Arc::new(hit));
     }

@@ -303,3 +303,83 @@ fn oversized_pax_record_is_refused_before_it_is_held_in_memory() {
     let ix = analyze_layer(&big[..], &expected, &AnalyzeOptions::default(), &Limits::default(), &mut |_| {}).unwrap();
     assert_eq!(ix.entries.len(), 2);
 }
+
+/// An image of `layers` layers, each holding one captured file of `size` bytes (its own
+/// content, so every layer is a distinct blob): each layer's results fit its own budget,
+/// all of them together may not.
+fn captured_layers(layers: usize, size: usize) -> Vec<Layer> {
+    (0..layers)
+        .map(|i| Layer {
+            compression: Compression::Gzip,
+            items: vec![dir("etc"), Item::File("etc/keep".into(), vec![b'a' + i as u8; size])],
+        })
+        .collect()
+}
+
+/// Read options that capture `etc/keep`, with a per-layer budget of `layer` bytes and an
+/// image-wide one of `image` bytes.
+fn budgets(layer: u64, image: u64) -> ReadOptions {
+    let mut opts = ReadOptions::default();
+    opts.analyze.capture.paths.push("etc/keep".into());
+    opts.analyze.max_result_bytes = layer;
+    opts.limits.max_image_result_bytes = image;
+    opts
+}
+
+/// A layer cache in memory, to read the same image again from it.
+#[derive(Default)]
+struct MemoryCache(std::sync::Mutex<std::collections::HashMap<String, bulwark_image::layer::LayerIndex>>);
+
+impl bulwark_image::LayerCache for MemoryCache {
+    fn get(&self, key: &str) -> Option<bulwark_image::layer::LayerIndex> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+    fn put(&self, key: &str, index: &bulwark_image::layer::LayerIndex) {
+        self.0.lock().unwrap().insert(key.to_owned(), index.clone());
+    }
+}
+
+#[test]
+fn many_layers_each_within_their_budget_stop_at_the_image_budget() {
+    // Issue 10: the per-layer budget bounds one layer, but an image of many layers each
+    // just under it kept layers x budget. Eight layers of 8 KB each against a 10 KB layer
+    // budget and a 40 KB image budget: every layer fits its own, the image does not.
+    let built = build(&captured_layers(8, 8 << 10), "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+    let oci: Reference = format!("oci:{}:v1", tmp.path().display()).parse().unwrap();
+    let archive = tmp.path().join("image.tar");
+    write_docker_archive(&archive, &built, "x:1");
+    let saved: Reference = format!("docker-archive:{}", archive.display()).parse().unwrap();
+
+    for (reference, jobs) in [(&oci, 1), (&oci, 4), (&saved, 1)] {
+        let opts = ReadOptions { jobs, ..budgets(10 << 10, 40 << 10) };
+        let err = read_image(reference, &opts, &NoCache, &NoProgress).unwrap_err();
+        assert!(matches!(err, Error::LayerLimit { kind: LimitKind::ImageResults, .. }), "{reference}: {err:?}");
+        let text = err.to_string();
+        assert!(text.contains("over the image-wide limit of 40960 bytes"), "{text}");
+    }
+
+    // Raised, the same image reads whole, every layer's file kept.
+    let image = read_image(&oci, &budgets(10 << 10, 80 << 10), &NoCache, &NoProgress).unwrap();
+    assert!(image.layers.iter().all(|l| l.captured.contains_key("etc/keep")));
+    assert!(image.layers.iter().all(|l| l.over_budget.is_empty()));
+    let used: u64 = image.layers.iter().map(|l| l.result_bytes()).sum();
+    assert!(used > 40 << 10 && used <= 80 << 10, "{used}");
+}
+
+#[test]
+fn layers_from_the_cache_count_against_the_image_budget() {
+    // A warm read keeps what the cache holds: it takes the same budget as a cold read.
+    let built = build(&captured_layers(6, 8 << 10), "amd64");
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &built, "v1");
+    let oci: Reference = format!("oci:{}:v1", tmp.path().display()).parse().unwrap();
+    let cache = MemoryCache::default();
+    read_image(&oci, &budgets(10 << 10, 1 << 20), &cache, &NoProgress).unwrap();
+    assert_eq!(cache.0.lock().unwrap().len(), 6);
+    let err = read_image(&oci, &budgets(10 << 10, 30 << 10), &cache, &NoProgress).unwrap_err();
+    assert!(matches!(err, Error::LayerLimit { kind: LimitKind::ImageResults, .. }), "{err:?}");
+    // Each read has its own budget: the failed read did not use up the next one's.
+    read_image(&oci, &budgets(10 << 10, 1 << 20), &cache, &NoProgress).unwrap();
+}

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use bulwark_core::Reference;
-use bulwark_image::layer::{AnalyzeOptions, EntryKind, FileAnalyzer};
+use bulwark_image::layer::{AnalyzeCause, AnalyzeError, AnalyzeOptions, EntryKind, FileAnalyzer};
 use bulwark_image::spec::Compression;
 use bulwark_image::{Image, NoCache, NoProgress, ReadOptions, read_image};
 use fixture::*;
@@ -106,9 +106,14 @@ impl FileAnalyzer for FirstLine {
     fn wants(&self, path: &str, _size: u64, _mode: u32) -> bool {
         path.starts_with("etc/")
     }
-    fn analyze(&self, _path: &str, content: &mut dyn Read, _size: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        _size: u64,
+    ) -> Result<Option<serde_json::Value>, AnalyzeError> {
         let mut text = String::new();
-        content.read_to_string(&mut text).map_err(|e| e.to_string())?;
+        content.read_to_string(&mut text).map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))?;
         Ok(Some(serde_json::json!({"first": text.lines().next(), "lines": text.lines().count()})))
     }
 }
@@ -127,10 +132,15 @@ impl FileAnalyzer for Length {
     fn wants(&self, _path: &str, _size: u64, _mode: u32) -> bool {
         true
     }
-    fn analyze(&self, _path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
-        let n = std::io::copy(content, &mut std::io::sink()).map_err(|e| e.to_string())?;
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> Result<Option<serde_json::Value>, AnalyzeError> {
+        let n = std::io::copy(content, &mut std::io::sink()).map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))?;
         if n != size {
-            return Err(format!("read {n} of {size} bytes"));
+            return Err(AnalyzeCause::parse(format!("read {n} of {size} bytes")).at(self.id(), path));
         }
         Ok(Some(n.into()))
     }

@@ -63,8 +63,15 @@ pub trait FileAnalyzer: Send + Sync + std::fmt::Debug {
     fn version(&self) -> u32;
     /// Whether to read this regular file, decided from its metadata alone.
     fn wants(&self, path: &str, size: u64, mode: u32) -> bool;
-    /// Reads the file. `Ok(None)` stores nothing; `Err` becomes a warning.
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String>;
+    /// Reads the file. `Ok(None)` stores nothing; `Err` becomes a warning about the file
+    /// (and an [`crate::AnalyzeCause::EngineFailed`] also fails the scan, through the
+    /// analyzer's own state).
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> Result<Option<serde_json::Value>, crate::AnalyzeError>;
     /// Whether a link at a path this analyzer wants that cannot be followed (dangling, a
     /// loop, a hard link to nothing) deserves a warning: true for analyzers that read files
     /// at fixed locations (package databases), where such a link would otherwise silently
@@ -90,6 +97,11 @@ pub struct AnalyzeOptions {
     /// may take; what does not fit is not kept and is reported as not checked
     /// ([`crate::LayerIndex::over_budget`]). CLI flag `--max-layer-results`.
     pub max_result_bytes: u64,
+    /// The result budget of the whole image this layer belongs to, shared by the layers
+    /// of one image read: what a layer keeps also comes out of it, and a layer that finds
+    /// it spent stops with a limit error. Set per read (never shared between scans), and
+    /// not part of the cache key: it decides whether a layer is read, not what it holds.
+    pub image_budget: Option<std::sync::Arc<crate::ImageBudget>>,
 }
 
 impl AnalyzeOptions {
@@ -107,6 +119,7 @@ impl Default for AnalyzeOptions {
             capture: Capture::default(),
             analyzers: Vec::new(),
             max_result_bytes: AnalyzeOptions::DEFAULT_MAX_RESULT_BYTES,
+            image_budget: None,
         }
     }
 }
@@ -142,7 +155,7 @@ mod tests {
         fn wants(&self, _: &str, _: u64, _: u32) -> bool {
             false
         }
-        fn analyze(&self, _: &str, _: &mut dyn Read, _: u64) -> Result<Option<serde_json::Value>, String> {
+        fn analyze(&self, _: &str, _: &mut dyn Read, _: u64) -> Result<Option<serde_json::Value>, crate::AnalyzeError> {
             Ok(None)
         }
     }

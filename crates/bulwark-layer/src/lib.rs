@@ -27,15 +27,17 @@
 
 mod analyzer;
 mod config;
+mod error;
 mod image;
 mod model;
 pub mod view;
 
 pub use analyzer::{AnalyzeOptions, Capture, FileAnalyzer};
 pub use config::{ContainerConfig, History, ImageConfig, InvalidConfig, RootFs};
+pub use error::{AnalyzeCause, AnalyzeError};
 pub use image::AnalyzedImage;
 pub use model::{
-    Compression, Content, Entry, EntryKind, LayerIndex, LinkRequest, LinkedRead, OverBudget, ReplacedCopy,
+    Compression, Content, Entry, EntryKind, ImageBudget, LayerIndex, LinkRequest, LinkedRead, OverBudget, ReplacedCopy,
     ResultBudget, normalize_path, stored_bytes,
 };
 pub use view::FileView;

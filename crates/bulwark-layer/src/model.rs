@@ -188,22 +188,39 @@ impl OverBudget {
 /// kept, in tar order, while they fit; what does not fit is counted in
 /// [`LayerIndex::over_budget`] instead. A hostile layer (twenty package databases of
 /// 50,000 stanzas each) otherwise keeps gigabytes of results.
+///
+/// A pass may also draw on the budget of the whole image ([`ImageBudget`]), shared by every
+/// layer read for one scan: what a layer keeps counts against both.
 #[derive(Debug, Clone)]
 pub struct ResultBudget {
     limit: u64,
     used: u64,
+    image: Option<std::sync::Arc<ImageBudget>>,
 }
 
 impl ResultBudget {
     /// A budget of `limit` bytes.
     pub fn new(limit: u64) -> ResultBudget {
-        ResultBudget { limit, used: 0 }
+        ResultBudget { limit, used: 0, image: None }
+    }
+
+    /// A budget of `limit` bytes whose takes also come out of `image`, when given.
+    pub fn within(limit: u64, image: Option<std::sync::Arc<ImageBudget>>) -> ResultBudget {
+        ResultBudget { limit, used: 0, image }
     }
 
     /// Takes `bytes` from the budget when they fit; `false` (and nothing taken) when not.
+    /// When the layer's budget has room but the image's has not, nothing is taken either,
+    /// and [`ResultBudget::image_exhausted`] says so: the read must stop with a limit
+    /// error, since a layer's results can be left out but an image's cannot.
     pub fn take(&mut self, bytes: u64) -> bool {
         match self.used.checked_add(bytes) {
             Some(total) if total <= self.limit => {
+                if let Some(image) = &self.image
+                    && !image.take(bytes)
+                {
+                    return false;
+                }
                 self.used = total;
                 true
             }
@@ -211,9 +228,70 @@ impl ResultBudget {
         }
     }
 
+    /// The image-wide budget this pass draws on, when it was spent.
+    pub fn image_exhausted(&self) -> Option<&ImageBudget> {
+        self.image.as_deref().filter(|i| i.exhausted())
+    }
+
     /// Bytes taken so far.
     pub fn used(&self) -> u64 {
         self.used
+    }
+}
+
+/// The result budget of a whole image (`--max-image-results`): every layer's kept analyzer
+/// results and captured files, counted as they are kept (and, for a layer from the cache,
+/// when it is loaded), shared by the threads that read layers in parallel. Unlike a
+/// layer's budget, reaching it stops the scan: the image as a whole cannot be checked
+/// within the memory allowed, and leaving out whole layers would pass what was not read.
+#[derive(Debug)]
+pub struct ImageBudget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+    exhausted: std::sync::atomic::AtomicBool,
+}
+
+impl ImageBudget {
+    /// A budget of `limit` bytes for one image.
+    pub fn new(limit: u64) -> ImageBudget {
+        ImageBudget {
+            limit,
+            used: std::sync::atomic::AtomicU64::new(0),
+            exhausted: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Takes `bytes` when they fit; otherwise takes nothing, marks the budget exhausted
+    /// and returns `false` (and every later take fails too).
+    pub fn take(&self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.exhausted.load(Ordering::SeqCst) {
+            return false;
+        }
+        let taken = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+            used.checked_add(bytes).filter(|total| *total <= self.limit)
+        });
+        if taken.is_err() {
+            // Record what was asked for, so the error can say how far over it went.
+            self.used.fetch_add(bytes.min(u64::MAX - self.limit), Ordering::SeqCst);
+            self.exhausted.store(true, Ordering::SeqCst);
+        }
+        taken.is_ok()
+    }
+
+    /// Whether a take failed.
+    pub fn exhausted(&self) -> bool {
+        self.exhausted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Bytes taken so far, plus the take that did not fit once exhausted.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The limit, in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
     }
 }
 
@@ -324,6 +402,30 @@ impl LayerIndex {
             Some(r) => r.captured.as_ref().map(|c| c.0.as_slice()),
             None => self.captured.get(&self.entries.get(entry)?.path).map(|c| c.0.as_slice()),
         }
+    }
+
+    /// Memory the kept results of this layer take, estimated as the result budget counted
+    /// them when they were kept ([`stored_bytes`] for analyzer results, path and content
+    /// for captured files): what a layer loaded from the cache takes from an
+    /// [`ImageBudget`].
+    pub fn result_bytes(&self) -> u64 {
+        fn captured(path: &str, c: &Content) -> u64 {
+            (path.len() + c.0.len()) as u64
+        }
+        let mut total: u64 = 0;
+        for results in self.analyses.values() {
+            total = total.saturating_add(results.iter().map(|(p, v)| stored_bytes(p, v)).sum());
+        }
+        total = total.saturating_add(self.captured.iter().map(|(p, c)| captured(p, c)).sum());
+        for r in &self.replaced {
+            total = total.saturating_add(r.analyses.values().map(|v| stored_bytes(&r.path, v)).sum());
+            total = total.saturating_add(r.captured.as_ref().map_or(0, |c| captured(&r.path, c)));
+        }
+        for l in &self.linked {
+            total = total.saturating_add(l.analyses.values().map(|v| stored_bytes(&l.path, v)).sum());
+            total = total.saturating_add(l.captured.as_ref().map_or(0, |c| captured(&l.path, c)));
+        }
+        total
     }
 
     /// The result of reading entry `entry` again as `path` (a path reaching it through links).

@@ -167,7 +167,7 @@ fn compare_findings(a: &Vulnerability, b: &Vulnerability) -> Ordering {
 }
 
 /// The advisories of one package, or why the lookup failed.
-type Lookup = Result<Rc<Vec<Advisory>>, String>;
+type Lookup = Result<Rc<Vec<Advisory>>, SourceError>;
 
 struct Matcher<'a> {
     source: &'a dyn AdvisorySource,
@@ -347,7 +347,7 @@ impl<'a> Matcher<'a> {
         if let Some(found) = self.cache.get(&key) {
             return found.clone();
         }
-        let found = self.source.advisories_for(eco, name).map(Rc::new).map_err(|e| e.to_string());
+        let found = self.source.advisories_for(eco, name).map(Rc::new);
         self.cache.insert(key, found.clone());
         found
     }
@@ -356,13 +356,7 @@ impl<'a> Matcher<'a> {
         let advisories = match self.lookup(&target.ecosystem, &target.name) {
             Ok(a) => a,
             Err(e) => {
-                self.warn(format!("advisory lookup for {} {} failed: {e}", target.ecosystem, target.name));
-                self.gap(
-                    NotCheckedReason::LookupFailed,
-                    &target.ecosystem,
-                    format!("{} {}", package.ecosystem, package.name),
-                    Some(e),
-                );
+                self.lookup_failed(package, target, &e);
                 return;
             }
         };
@@ -459,13 +453,13 @@ impl<'a> Matcher<'a> {
         Some(RecordMatch { advisory, hits, listed, fixed, wont_fix, notes })
     }
 
-    fn lookup_failed(&mut self, package: &Package, target: &Target, error: String) {
+    fn lookup_failed(&mut self, package: &Package, target: &Target, error: &SourceError) {
         self.warn(format!("advisory lookup for {} {} failed: {error}", target.ecosystem, target.name));
         self.gap(
             NotCheckedReason::LookupFailed,
             &target.ecosystem,
             format!("{} {}", package.ecosystem, package.name),
-            Some(error),
+            Some(error.to_string()),
         );
     }
 
@@ -502,7 +496,7 @@ impl<'a> Matcher<'a> {
             for cve in &cves {
                 match self.source.advisories_aliasing(cve) {
                     Ok(found) => others.extend(found.into_iter().filter(|a| !ids.contains(&a.id))),
-                    Err(e) => self.lookup_failed(package, target, e.to_string()),
+                    Err(e) => self.lookup_failed(package, target, &e),
                 }
             }
             // Only vendor-neutral ratings (CVSS, as NVD scores it, and GHSA's word): another
@@ -531,7 +525,7 @@ impl<'a> Matcher<'a> {
                     Ok(Some(t)) => t,
                     Ok(None) => continue,
                     Err(e) => {
-                        self.lookup_failed(package, target, e.to_string());
+                        self.lookup_failed(package, target, &e);
                         continue;
                     }
                 };
@@ -557,13 +551,13 @@ impl<'a> Matcher<'a> {
         for c in &cves {
             match self.source.kev(c) {
                 Ok(found) => kev |= found,
-                Err(e) => self.lookup_failed(package, target, e.to_string()),
+                Err(e) => self.lookup_failed(package, target, &e),
             }
         }
         let epss = match cves.first().map(|c| self.source.epss(c)) {
             Some(Ok(e)) => e.map(|e| (e.epss, e.percentile)),
             Some(Err(e)) => {
-                self.lookup_failed(package, target, e.to_string());
+                self.lookup_failed(package, target, &e);
                 None
             }
             None => None,

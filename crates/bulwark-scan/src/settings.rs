@@ -151,6 +151,8 @@ settings! {
     max_config_entries: u64,
     /// Memory budget of one layer's analyzer results.
     max_layer_results: u64,
+    /// Memory budget of the analyzer results of all of an image's layers together.
+    max_image_results: u64,
 }
 
 impl ScanSettings {

@@ -476,4 +476,7 @@ pub struct SourceArgs {
     /// Most memory, in bytes, the analyzer results and captured files of one layer may take (the rest is counted in a warning and reported as not checked)
     #[arg(long, env = "BULWARK_MAX_LAYER_RESULTS")]
     pub max_layer_results: Option<u64>,
+    /// Most memory, in bytes, the analyzer results and captured files of all layers of one image may take together (over it the scan stops with exit 2)
+    #[arg(long, env = "BULWARK_MAX_IMAGE_RESULTS")]
+    pub max_image_results: Option<u64>,
 }

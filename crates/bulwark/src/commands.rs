@@ -150,6 +150,7 @@ fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
         max_package_files: args.max_package_files.unwrap_or(d.max_package_files),
         max_findings: args.max_findings.unwrap_or(d.max_findings),
         max_config_entries: args.max_config_entries.unwrap_or(d.max_config_entries),
+        max_image_result_bytes: args.max_image_results.unwrap_or(d.max_image_result_bytes),
         ..d
     };
     if let Some(n) = args.max_layer_results {

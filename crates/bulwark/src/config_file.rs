@@ -137,6 +137,7 @@ fn merge(args: &mut ScanArgs, file: ScanSettings, is_set: impl Fn(&str) -> bool)
     take!(max_findings, source.max_findings, Some);
     take!(max_config_entries, source.max_config_entries, Some);
     take!(max_layer_results, source.max_layer_results, Some);
+    take!(max_image_results, source.max_image_results, Some);
     Ok(())
 }
 

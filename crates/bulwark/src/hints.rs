@@ -28,6 +28,7 @@ fn image_hint(e: &bulwark_image::Error) -> Option<String> {
         LimitKind::LayerBytes => "--max-layer-bytes",
         LimitKind::CompressionRatio => "--max-compression-ratio",
         LimitKind::Entries => "--max-entries",
+        LimitKind::ImageResults => "--max-image-results",
         _ => "the matching --max-… flag",
     };
     Some(match e {

@@ -280,3 +280,59 @@ fn an_sbom_of_a_million_components() {
     assert_eq!(r["packages"].as_array().unwrap().len(), 1);
     assert!(has_warning(&limit_warnings(&r), &["--max-packages=50000", "sbom"]));
 }
+
+#[test]
+fn many_layers_each_within_the_layer_budget_stop_at_the_image_budget() {
+    // Issue 10: the per-layer budget bounds one layer, but an image of many layers each
+    // just under it kept layers x budget. Eight layers of 2,000 dpkg packages each, a
+    // layer budget each one fits and an image budget the eight together do not: exit 2,
+    // naming the limit and the flag, never a partial pass.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut layers =
+        vec![Layer { items: vec![dir("etc"), file("etc/os-release", OS_RELEASE)], compression: Compression::Gzip }];
+    for n in 0..8 {
+        let mut status = String::new();
+        for i in 0..2_000 {
+            status.push_str(&format!("Package: l{n}p{i}\nStatus: install ok installed\nVersion: 1.{i}\n\n"));
+        }
+        let items = vec![dir("var"), dir("var/lib"), dir("var/lib/dpkg"), dir("var/lib/dpkg/status.d")];
+        let mut items = items;
+        items.push(file(&format!("var/lib/dpkg/status.d/l{n}"), &status));
+        layers.push(Layer { items, compression: Compression::Gzip });
+    }
+    let built = build_with_config(&layers, "amd64", json!({}));
+    let layout = tmp.path().join("img");
+    write_oci_layout(&layout, &built, "1");
+    let reference = format!("oci:{}:1", layout.display());
+    let layer_budget = "8000000";
+
+    // Every layer within its budget, the image within a raised image budget: all kept.
+    let all =
+        ["scan", &reference, "-f", "json", "--max-layer-results", layer_budget, "--max-image-results", "200000000"];
+    let r = report(&bulwark_limited(tmp.path(), &all));
+    assert_eq!(r["packages"].as_array().unwrap().len(), 16_000);
+    assert!(limit_warnings(&r).is_empty(), "{:?}", limit_warnings(&r));
+
+    // The image budget below what the eight layers keep: exit 2 with the limit named, cold
+    // and from the layer cache the first run filled.
+    let small =
+        ["scan", &reference, "-f", "json", "--max-layer-results", layer_budget, "--max-image-results", "6000000"];
+    for run in ["cold", "warm"] {
+        let args: Vec<&str> = if run == "cold" { [&small[..], &["--no-cache"]].concat() } else { small.to_vec() };
+        let out = bulwark_limited(tmp.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{run}: {stderr}");
+        assert!(out.stdout.is_empty(), "{run}: no report from an image that was not read whole");
+        assert!(
+            stderr.contains("over the image-wide limit of 6000000 bytes") && stderr.contains("--max-image-results"),
+            "{run}: {stderr}"
+        );
+    }
+
+    // The same from bulwark.yaml.
+    let config = tmp.path().join("bulwark.yaml");
+    std::fs::write(&config, "max-image-results: 6000000\nmax-layer-results: 8000000\n").unwrap();
+    let out = bulwark_limited(tmp.path(), &["scan", &reference, "-f", "json", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-image-results"));
+}

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use bulwark_core::glob::{self, Glob, Legacy};
 use bulwark_core::report::{FileLocation, SecretFinding, Severity};
-use bulwark_layer::{AnalyzedImage, FileAnalyzer, ImageConfig};
+use bulwark_layer::{AnalyzeCause, AnalyzeError, AnalyzedImage, FileAnalyzer, ImageConfig};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -511,12 +511,20 @@ impl FileAnalyzer for SecretScanner {
         by_path || (size > 0 && !default_excluded(path))
     }
 
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> Result<Option<serde_json::Value>, AnalyzeError> {
         let abs = absolute(path);
         let mut stored = self.path_hits(&abs);
         if size > 0 && !default_excluded(path) {
             let mut buf = Vec::with_capacity(size.min(self.config.max_file_bytes) as usize);
-            content.take(self.config.max_file_bytes).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            content
+                .take(self.config.max_file_bytes)
+                .read_to_end(&mut buf)
+                .map_err(|e| AnalyzeCause::io(&e).at(self.id(), path))?;
             if self.config.scan_binaries || !is_binary(&buf) {
                 stored.extend(self.content_hits(&abs, &buf));
             }
@@ -524,7 +532,7 @@ impl FileAnalyzer for SecretScanner {
         if stored.is_empty() {
             return Ok(None);
         }
-        serde_json::to_value(&stored).map(Some).map_err(|e| e.to_string())
+        serde_json::to_value(&stored).map(Some).map_err(|e| AnalyzeCause::encode(&e).at(self.id(), path))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Any other executable file that starts with an ELF, PE or Mach-O header.
 #[derive(Debug)]
@@ -29,7 +30,13 @@ impl Cataloger for Executables {
                 .iter()
                 .any(|m| head.starts_with(m))
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(
+        &self,
+        _path: &str,
+        abs: &str,
+        bytes: &[u8],
+        _limits: &Limits,
+    ) -> Result<Option<DbResult>, AnalyzeCause> {
         let (mut packages, mut warnings) = bulwark_catalog::lang::golang::parse_binary(bytes, abs);
         let (p, w) = bulwark_catalog::lang::rust::parse_auditable(bytes, abs);
         packages.extend(p);

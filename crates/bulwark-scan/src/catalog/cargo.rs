@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Cargo lockfiles.
 #[derive(Debug)]
@@ -22,7 +23,13 @@ impl Cataloger for CargoLock {
         let name = path.rsplit('/').next().unwrap_or(path);
         name == "Cargo.lock"
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(
+        &self,
+        _path: &str,
+        abs: &str,
+        bytes: &[u8],
+        _limits: &Limits,
+    ) -> Result<Option<DbResult>, AnalyzeCause> {
         parsed(bulwark_catalog::lang::rust::parse_cargo_lock(bytes, abs))
     }
 }

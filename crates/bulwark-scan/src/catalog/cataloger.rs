@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use bulwark_image::layer::FileAnalyzer;
+use bulwark_image::layer::{AnalyzeCause, AnalyzeError, FileAnalyzer};
 
 use super::{DbResult, LANG_PACKAGES, OS_PACKAGES};
 
@@ -38,14 +38,15 @@ pub trait Cataloger: Send + Sync + std::fmt::Debug {
         true
     }
     /// Parses the file at `path` (`abs` is the same with a leading `/`). `Ok(None)` stores
-    /// nothing; `Err` becomes a warning about the file.
+    /// nothing; `Err` becomes a warning about the file (the analyzer adds which analyzer
+    /// and path).
     fn catalog(
         &self,
         path: &str,
         abs: &str,
         bytes: &[u8],
         limits: &bulwark_catalog::Limits,
-    ) -> Result<Option<DbResult>, String>;
+    ) -> Result<Option<DbResult>, AnalyzeCause>;
 }
 
 /// Every cataloger, in the order a file is offered to them: the first that wants a path
@@ -66,7 +67,7 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
 ];
 
 /// A language cataloger's parse as a result to store (the analyzer applies the limits).
-pub(super) fn parsed((packages, warnings): bulwark_catalog::Parsed) -> Result<Option<DbResult>, String> {
+pub(super) fn parsed((packages, warnings): bulwark_catalog::Parsed) -> Result<Option<DbResult>, AnalyzeCause> {
     Ok(Some(DbResult { packages, owned: None, warnings }))
 }
 
@@ -127,14 +128,20 @@ impl FileAnalyzer for OsPackageAnalyzer {
         true
     }
 
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> Result<Option<serde_json::Value>, AnalyzeError> {
         let Some(cataloger) = cataloger_for(Inventory::Os, path, 0o644) else { return Ok(None) };
+        let at = |cause: AnalyzeCause| cause.at(OS_PACKAGES, path);
         let mut bytes = Vec::with_capacity(size.min(MAX_DB_BYTES) as usize);
-        content.take(MAX_DB_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let Some(result) = cataloger.catalog(path, &format!("/{path}"), &bytes, &self.limits)? else {
+        content.take(MAX_DB_BYTES).read_to_end(&mut bytes).map_err(|e| at(AnalyzeCause::io(&e)))?;
+        let Some(result) = cataloger.catalog(path, &format!("/{path}"), &bytes, &self.limits).map_err(at)? else {
             return Ok(None);
         };
-        serde_json::to_value(result).map(Some).map_err(|e| e.to_string())
+        serde_json::to_value(result).map(Some).map_err(|e| at(AnalyzeCause::encode(&e)))
     }
 }
 
@@ -166,30 +173,37 @@ impl FileAnalyzer for LangPackageAnalyzer {
         true
     }
 
-    fn analyze(&self, path: &str, content: &mut dyn Read, size: u64) -> Result<Option<serde_json::Value>, String> {
+    fn analyze(
+        &self,
+        path: &str,
+        content: &mut dyn Read,
+        size: u64,
+    ) -> Result<Option<serde_json::Value>, AnalyzeError> {
         // Modes are not passed to `analyze`; anything `wants` accepted and that no
         // cataloger reads by name is an executable.
-        let cataloger = cataloger_for(Inventory::Lang, path, 0o755).ok_or("not a language package file")?;
+        let at = |cause: AnalyzeCause| cause.at(LANG_PACKAGES, path);
+        let cataloger = cataloger_for(Inventory::Lang, path, 0o755)
+            .ok_or_else(|| at(AnalyzeCause::parse("not a language package file")))?;
         let mut head = [0u8; 4];
-        let n = content.read(&mut head).map_err(|e| e.to_string())?;
+        let n = content.read(&mut head).map_err(|e| at(AnalyzeCause::io(&e)))?;
         if !cataloger.accepts_head(&head[..n]) {
             return Ok(None);
         }
         // Never read a huge archive or binary whole; say so rather than skip it silently.
         if size > MAX_LANG_BYTES {
-            return Err(format!("{size} bytes, over the {MAX_LANG_BYTES}-byte cataloguing limit; not catalogued"));
+            return Err(at(AnalyzeCause::TooLarge { size, limit: MAX_LANG_BYTES }));
         }
         let mut bytes = Vec::with_capacity(size.min(MAX_LANG_BYTES) as usize);
         bytes.extend_from_slice(&head[..n]);
-        content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        content.take(MAX_LANG_BYTES).read_to_end(&mut bytes).map_err(|e| at(AnalyzeCause::io(&e)))?;
         let abs = format!("/{path}");
-        let Some(result) = cataloger.catalog(path, &abs, &bytes, &self.limits)? else { return Ok(None) };
+        let Some(result) = cataloger.catalog(path, &abs, &bytes, &self.limits).map_err(at)? else { return Ok(None) };
         let (packages, warnings) = self.limits.cap((result.packages, result.warnings), &abs);
         if packages.is_empty() && warnings.is_empty() {
             return Ok(None);
         }
         let result = DbResult { packages, owned: None, warnings };
-        serde_json::to_value(result).map(Some).map_err(|e| e.to_string())
+        serde_json::to_value(result).map(Some).map_err(|e| at(AnalyzeCause::encode(&e)))
     }
 }
 
@@ -234,7 +248,8 @@ mod tests {
         assert!(a.wants("opt/app/huge.jar", size, 0o644));
         let mut never_read = std::io::repeat(0).take(size);
         let err = a.analyze("opt/app/huge.jar", &mut never_read, size).unwrap_err();
-        assert!(err.contains("not catalogued"), "{err}");
+        assert_eq!((err.analyzer.as_str(), err.path.as_str()), (LANG_PACKAGES, "opt/app/huge.jar"));
+        assert_eq!(err.cause, AnalyzeCause::TooLarge { size, limit: MAX_LANG_BYTES });
         assert!(never_read.limit() >= size - 4, "at most the first bytes were read");
         // Scripts marked executable are not binaries: nothing stored, no warning.
         assert_eq!(a.analyze("usr/bin/script", &mut &b"#!/bin/sh\n"[..], 10), Ok(None));

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// .NET applications' dependency manifests.
 #[derive(Debug)]
@@ -22,7 +23,13 @@ impl Cataloger for DepsJson {
         let name = path.rsplit('/').next().unwrap_or(path);
         name.ends_with(".deps.json")
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(
+        &self,
+        _path: &str,
+        abs: &str,
+        bytes: &[u8],
+        _limits: &Limits,
+    ) -> Result<Option<DbResult>, AnalyzeCause> {
         parsed(bulwark_catalog::lang::dotnet::parse_deps_json(bytes, abs))
     }
 }

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 use super::Owned;
 use bulwark_catalog::dpkg;
@@ -28,7 +29,7 @@ impl Cataloger for Status {
             _ => false,
         }
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         let (packages, warnings) = dpkg::parse_status_with(bytes, abs, limits);
         Ok(Some(DbResult { packages, owned: None, warnings }))
     }
@@ -56,7 +57,7 @@ impl Cataloger for Info {
             _ => false,
         }
     }
-    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         let name = path.rsplit('/').next().unwrap_or_default();
         let Some((package, arch, info)) = dpkg::info_file_owner(name) else { return Ok(None) };
         let max = limits.max_files;

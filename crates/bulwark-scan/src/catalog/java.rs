@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Java archives.
 #[derive(Debug)]
@@ -23,7 +24,13 @@ impl Cataloger for Archives {
         let name = path.rsplit('/').next().unwrap_or(path);
         bulwark_catalog::lang::java::is_archive_name(name)
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(
+        &self,
+        _path: &str,
+        abs: &str,
+        bytes: &[u8],
+        _limits: &Limits,
+    ) -> Result<Option<DbResult>, AnalyzeCause> {
         use bulwark_catalog::lang::java;
         parsed(java::parse_archive(bytes, abs, &java::Limits::default()))
     }

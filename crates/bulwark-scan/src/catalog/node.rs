@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Installed npm packages and project lockfiles.
 #[derive(Debug)]
@@ -27,7 +28,7 @@ impl Cataloger for Packages {
             _ => false,
         }
     }
-    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         use bulwark_catalog::lang::node;
         let name = path.rsplit('/').next().unwrap_or(path);
         parsed(match name {

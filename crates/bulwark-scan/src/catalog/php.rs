@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Installed Composer packages and Composer lockfiles.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ impl Cataloger for Composer {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         (name == "installed.json" && dir.ends_with("vendor/composer")) || name == "composer.lock"
     }
-    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         use bulwark_catalog::lang::php;
         parsed(match path.rsplit('/').next() {
             Some("composer.lock") => php::parse_composer_lock(bytes, abs, false),

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Installed Python distributions' metadata.
 #[derive(Debug)]
@@ -26,7 +27,13 @@ impl Cataloger for Metadata {
             n => n.ends_with(".egg-info"),
         }
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(
+        &self,
+        _path: &str,
+        abs: &str,
+        bytes: &[u8],
+        _limits: &Limits,
+    ) -> Result<Option<DbResult>, AnalyzeCause> {
         parsed(bulwark_catalog::lang::python::parse_metadata(bytes, abs))
     }
 }

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 const DATABASES: &[&str] = &[
     "var/lib/rpm/Packages",
@@ -30,9 +31,9 @@ impl Cataloger for Database {
     fn wants(&self, path: &str, _mode: u32) -> bool {
         DATABASES.contains(&path)
     }
-    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, _path: &str, abs: &str, bytes: &[u8], limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         let (packages, warnings) =
-            bulwark_catalog::rpm::parse_rpmdb_with(bytes, abs, limits).map_err(|e| e.to_string())?;
+            bulwark_catalog::rpm::parse_rpmdb_with(bytes, abs, limits).map_err(AnalyzeCause::parse)?;
         Ok(Some(DbResult { packages, owned: None, warnings }))
     }
 }

@@ -3,6 +3,7 @@
 use super::DbResult;
 use super::cataloger::{Cataloger, Inventory, parsed};
 use bulwark_catalog::Limits;
+use bulwark_image::layer::AnalyzeCause;
 
 /// Installed gems and Bundler lockfiles.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ impl Cataloger for Gems {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         (name.ends_with(".gemspec") && dir.ends_with("specifications")) || name == "Gemfile.lock"
     }
-    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, String> {
+    fn catalog(&self, path: &str, abs: &str, bytes: &[u8], _limits: &Limits) -> Result<Option<DbResult>, AnalyzeCause> {
         use bulwark_catalog::lang::ruby;
         parsed(match path.rsplit('/').next() {
             Some("Gemfile.lock") => ruby::parse_gemfile_lock(bytes, abs),
