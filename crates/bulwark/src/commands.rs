@@ -4,8 +4,8 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use bulwark_core::Reference;
 use bulwark_core::report::ScanReport;
-use bulwark_core::{Platform, Reference};
 use bulwark_image::source::ResolvedImage;
 use bulwark_image::{Image, NoProgress, ReadOptions};
 use bulwark_scan::{ScanOptions, ScanSettings};

@@ -150,8 +150,8 @@ mod tests {
         let other = Db::Db { path: PathBuf::from("/d.db"), message: "disk I/O error".into() };
         check(bulwark_scan::Error::Db { path: PathBuf::from("/d.db"), source: other }, "bulwark db build");
         // Reference syntax errors: the library names the scheme, the CLI points at --help.
-        let e = "https://x/y".parse::<bulwark_core::Reference>().unwrap_err().to_string();
-        assert!(e.contains("unknown source scheme \"https\"") && !e.contains("--help"), "{e}");
+        let e = "podman:app".parse::<bulwark_core::Reference>().unwrap_err().to_string();
+        assert!(e.contains("unknown source scheme \"podman\"") && !e.contains("--help"), "{e}");
     }
 
     #[test]
