@@ -234,12 +234,7 @@ impl ScanSettings {
         if let Some(n) = self.max_layer_results {
             read.analyze.max_result_bytes = n;
         }
-        let mut malware = bulwark_detect::malware::MalwareConfig::default();
-        malware.bundled = !self.no_bundled_rules.unwrap_or(false);
-        malware.rule_paths = self.yara_rules.clone().unwrap_or_default();
-        malware.hash_lists = self.malware_hashes.clone().unwrap_or_default();
-        malware.yara = engines.contains(&MalwareEngineName::Yara);
-        malware.clamd = match (clamav && scanners.malware, &self.clamd) {
+        let clamd = match (clamav && scanners.malware, &self.clamd) {
             (true, address) => {
                 let mut config = bulwark_detect::malware::clamd::ClamdConfig::default();
                 if let Some(a) = address {
@@ -254,9 +249,19 @@ impl ScanSettings {
             (false, Some(_)) if !clamav => return Err(SettingsError::ClamdWithoutClamav),
             (false, _) => None,
         };
-        let mut secret = bulwark_detect::secret::SecretConfig::default();
-        secret.rule_files = self.secret_rules.clone().unwrap_or_default();
-        secret.allow_paths = self.secret_allow_path.clone().unwrap_or_default();
+        let mut malware = bulwark_detect::malware::MalwareConfig {
+            bundled: !self.no_bundled_rules.unwrap_or(false),
+            rule_paths: self.yara_rules.clone().unwrap_or_default(),
+            hash_lists: self.malware_hashes.clone().unwrap_or_default(),
+            yara: engines.contains(&MalwareEngineName::Yara),
+            clamd,
+            ..Default::default()
+        };
+        let mut secret = bulwark_detect::secret::SecretConfig {
+            rule_files: self.secret_rules.clone().unwrap_or_default(),
+            allow_paths: self.secret_allow_path.clone().unwrap_or_default(),
+            ..Default::default()
+        };
         for a in self.secret_allow.iter().flatten() {
             // Fingerprints are hex; anything else names a rule.
             if a.len() >= 16 && a.bytes().all(|b| b.is_ascii_hexdigit()) {
