@@ -309,10 +309,7 @@ impl FromStr for Reference {
             && rest.split_once('/').is_none_or(|(first, _)| !first.contains(':'))
             && ["http", "https", "file", "podman", "containerd"].contains(&scheme)
         {
-            return Err(invalid(
-                s,
-                format!("unknown source scheme {scheme:?}; see `bulwark scan --help` for the reference syntax"),
-            ));
+            return Err(invalid(s, format!("unknown source scheme {scheme:?}")));
         }
         let r: DockerRef = rest.parse()?;
         Ok(if explicit { Reference::Registry(r) } else { Reference::Bare(r) })

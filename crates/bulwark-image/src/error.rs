@@ -17,9 +17,8 @@ pub enum Error {
     DigestMismatch { what: String, expected: Digest, actual: Digest },
     #[error("size mismatch for {what}: descriptor says {expected} bytes, got {actual}")]
     SizeMismatch { what: String, expected: u64, actual: u64 },
-    #[error(
-        "{reference}: Docker image manifest schema 1 is unsupported (deprecated since 2017; hint: re-push the image with a current client, e.g. `skopeo copy --format v2s2`)"
-    )]
+    /// A Docker schema 1 manifest (deprecated since 2017): the image must be re-pushed.
+    #[error("{reference}: Docker image manifest schema 1 is unsupported (deprecated since 2017)")]
     Schema1 { reference: String },
     #[error("{reference}: no image for platform {wanted} (available: {available})")]
     NoMatchingPlatform { reference: String, wanted: String, available: String },
@@ -27,6 +26,17 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Unsupported(String),
+    /// Reading the image needs the network and [`ReadOptions::offline`](crate::ReadOptions)
+    /// forbids it; `bare` when the local Docker engine was looked in first.
+    #[error("{reference} {}", if *bare {
+        "is not in the local Docker engine, and offline mode forbids the registry"
+    } else {
+        "is a registry reference and offline mode forbids the network"
+    })]
+    Offline { reference: String, bare: bool },
+    /// An `sbom:` reference where an image is needed: an SBOM has no layers to read.
+    #[error("{reference}: an SBOM holds no image to read")]
+    NotAnImage { reference: String },
     /// A registry request failed: the registry client's typed error (status, object,
     /// limit), for callers (the CLI's hints, a job queue's retry decision) to match on.
     #[error(transparent)]

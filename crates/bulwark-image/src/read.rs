@@ -205,13 +205,8 @@ fn open_at(
         Reference::OciArchive { path, selector } => oci::open_archive(path, selector, &name, platform, &opts.limits)?,
         Reference::Registry(r) | Reference::Bare(r) => {
             if opts.offline {
-                let what = match reference {
-                    Reference::Bare(_) => "is not in the local Docker engine, and --offline forbids the registry",
-                    _ => "is a registry reference and --offline forbids the network",
-                };
-                return Err(Error::Unsupported(format!(
-                    "{reference} {what} (hint: `skopeo copy` it to an `oci:` layout first, or drop --offline)"
-                )));
+                let bare = matches!(reference, Reference::Bare(_));
+                return Err(Error::Offline { reference: reference.to_string(), bare });
             }
             let (store, mut resolved) = source::registry::open(r, &opts.registry, platform, &opts.limits)?;
             // A bare reference read from the registry is reported as one.
@@ -343,10 +338,7 @@ pub fn read_image(
             );
             read_engine_image(&engine, &found, &name, "container", vec![note], opts, cache, progress)
         }
-        Reference::Sbom { path } => Err(Error::Unsupported(format!(
-            "sbom:{}: an SBOM holds no image to read (hint: `bulwark scan sbom:…` matches its packages)",
-            path.display()
-        ))),
+        Reference::Sbom { path } => Err(Error::NotAnImage { reference: format!("sbom:{}", path.display()) }),
         _ => unreachable!("blob-addressed sources are handled by open()"),
     }
 }

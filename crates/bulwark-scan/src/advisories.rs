@@ -31,9 +31,9 @@ impl std::fmt::Debug for AdvisoryDb {
 impl AdvisoryDb {
     /// Opens the database at `path` and reads its metadata once.
     pub fn open(path: &Path) -> Result<AdvisoryDb> {
-        let err = |e: &dyn std::fmt::Display| Error::Db { path: path.to_owned(), message: e.to_string() };
-        let db = bulwark_vulndb::Db::open(path).map_err(|e| err(&e))?;
-        let meta = db.metadata().map_err(|e| err(&e))?;
+        let err = |source| Error::Db { path: path.to_owned(), source };
+        let db = bulwark_vulndb::Db::open(path).map_err(err)?;
+        let meta = db.metadata().map_err(err)?;
         let summary = DatabaseSummary {
             built_at: meta.built_at,
             digest: meta.content_digest,

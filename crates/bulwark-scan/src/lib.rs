@@ -56,8 +56,10 @@ pub enum Error {
     Cache { path: PathBuf, source: std::io::Error },
     #[error("sbom {path}: {message}")]
     Sbom { path: PathBuf, message: String },
-    #[error("advisory database {path}: {message} (hint: build it with `bulwark db build`)")]
-    Db { path: PathBuf, message: String },
+    /// The advisory database could not be opened or read; `source` says why (typed, for
+    /// the caller's advice: a damaged file, another schema version).
+    #[error("advisory database {path}")]
+    Db { path: PathBuf, source: bulwark_vulndb::Error },
     #[error("malware rules: {0}")]
     Malware(#[from] bulwark_detect::malware::Error),
     /// clamd was asked for and could not be used (before or during the scan): the malware

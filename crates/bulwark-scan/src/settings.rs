@@ -8,11 +8,20 @@
 //! # Merge
 //!
 //! From strongest to weakest: command-line flags, then their `BULWARK_*` environment
-//! variables, then the config file (`--config FILE`, else `./bulwark.yaml`), then the
-//! built-in defaults. [`ScanSettings::or`] takes each field from the stronger layer when it
-//! sets it, else from the weaker one; a list set in a stronger layer replaces the weaker
-//! layer's list (it is not appended to), so `--severity critical` on the command line wins
-//! over `severity: [high]` in the file.
+//! variables (`BULWARK_` and the key in upper case with `_`, e.g. `BULWARK_IGNORE_UNFIXED`),
+//! then the config file (`--config FILE`, else `./bulwark.yaml`), then the built-in
+//! defaults. [`ScanSettings::or`] takes each field from the stronger layer when it sets it,
+//! else from the weaker one; a list set in a stronger layer replaces the weaker layer's list
+//! (it is not appended to), so `--severity critical` on the command line wins over
+//! `severity: [high]` in the file. A REST scan request is one more layer, merged the same
+//! way over the server's own settings.
+//!
+//! # Use
+//!
+//! The merged settings become a scan through [`ScanSettings::scan_options`] (the options an
+//! [`crate::Engine`] is built with; defaults fill every unset field) and
+//! [`ScanSettings::finish`] (the display filters and the `fail-on` gate). The CLI, `bulwark
+//! worker` and the server all build their scans this way, so one document means one scan.
 //!
 //! ```
 //! use bulwark_scan::ScanSettings;
@@ -30,6 +39,8 @@ use std::path::PathBuf;
 use bulwark_core::report::Severity;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
+
+use crate::{ScanOptions, Scanners};
 
 /// A scanner, by the name `--scanners` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -157,32 +168,172 @@ settings! {
 
 impl ScanSettings {
     /// Reads a settings document (YAML or JSON): keys with `_` are read as with `-`; an
-    /// unknown key is an error that suggests the closest known one.
-    pub fn from_value(doc: serde_json::Value) -> Result<ScanSettings, String> {
+    /// unknown key is [`SettingsError::UnknownKey`], with the closest known key.
+    pub fn from_value(doc: serde_json::Value) -> Result<ScanSettings, SettingsError> {
         let map = match doc {
             serde_json::Value::Object(m) => m,
             serde_json::Value::Null => return Ok(ScanSettings::default()),
-            _ => return Err("expected a mapping of setting names to values".to_owned()),
+            _ => return Err(SettingsError::NotAMapping),
         };
         let mut normalised = serde_json::Map::new();
         for (key, value) in map {
             let long = key.replace('_', "-");
-            let known = ScanSettings::keys().iter().any(|k| k.replace('_', "-") == long);
-            if !known {
-                let keys: Vec<String> = ScanSettings::keys().iter().map(|k| k.replace('_', "-")).collect();
+            let keys: Vec<String> = ScanSettings::keys().iter().map(|k| k.replace('_', "-")).collect();
+            if !keys.contains(&long) {
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let hint = match bulwark_policy::closest(&long, &keys) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None => {
-                        "keys are the long flags of `bulwark scan --help`, e.g. severity, format, policy".to_owned()
-                    }
-                };
-                return Err(format!("unknown key {key:?}\nhint: {hint}"));
+                let closest = bulwark_policy::closest(&long, &keys).map(str::to_owned);
+                return Err(SettingsError::UnknownKey { key, closest });
             }
             normalised.insert(long, value);
         }
-        serde_json::from_value(serde_json::Value::Object(normalised)).map_err(|e| e.to_string())
+        serde_json::from_value(serde_json::Value::Object(normalised)).map_err(|e| SettingsError::Value(e.to_string()))
     }
+
+    /// The scan options these settings describe, with the built-in default for every
+    /// field that is not set: the one conversion the CLI, `bulwark worker` and the server
+    /// build a scan with. What only the caller can know stays the caller's: the registry
+    /// password, the advisory database's default path (`db` is used as given, and only
+    /// when the vuln scanner runs and `no-db` is not set), and the day.
+    pub fn scan_options(&self) -> Result<ScanOptions, SettingsError> {
+        let scanners = match &self.scanners {
+            Some(list) => Scanners {
+                vuln: list.contains(&ScannerName::Vuln),
+                malware: list.contains(&ScannerName::Malware),
+                secret: list.contains(&ScannerName::Secret),
+                config: list.contains(&ScannerName::Config),
+            },
+            None => Scanners::ALL,
+        };
+        let engines = self.malware_engine.clone().unwrap_or_else(|| vec![MalwareEngineName::Yara]);
+        let clamav = engines.contains(&MalwareEngineName::Clamav);
+        let mut read = bulwark_image::ReadOptions::default();
+        if let Some(p) = &self.platform {
+            read.platform = Some(p.parse::<bulwark_core::Platform>().map_err(SettingsError::Platform)?);
+        }
+        read.platform_fallback = self.platform_fallback.unwrap_or(false);
+        read.offline = self.offline.unwrap_or(false);
+        read.registry.insecure = self.insecure_registry.unwrap_or(false);
+        read.registry.username = self.username.clone();
+        read.registry.docker_config = self.docker_config.clone();
+        if let Some(j) = self.jobs {
+            read.jobs = j.max(1);
+        }
+        let l = bulwark_image::Limits::default();
+        read.limits = bulwark_image::Limits {
+            max_manifest_bytes: self.max_manifest_bytes.unwrap_or(l.max_manifest_bytes),
+            max_config_bytes: self.max_config_bytes.unwrap_or(l.max_config_bytes),
+            max_layer_bytes: self.max_layer_bytes.unwrap_or(l.max_layer_bytes),
+            max_compression_ratio: self.max_compression_ratio.unwrap_or(l.max_compression_ratio),
+            max_entries: self.max_entries.unwrap_or(l.max_entries),
+            max_file_bytes: self.max_file_bytes.unwrap_or(l.max_file_bytes),
+            max_layers: self.max_layers.unwrap_or(l.max_layers),
+            max_packages: self.max_packages.unwrap_or(l.max_packages),
+            max_package_files: self.max_package_files.unwrap_or(l.max_package_files),
+            max_findings: self.max_findings.unwrap_or(l.max_findings),
+            max_config_entries: self.max_config_entries.unwrap_or(l.max_config_entries),
+            max_image_result_bytes: self.max_image_results.unwrap_or(l.max_image_result_bytes),
+            ..l
+        };
+        if let Some(n) = self.max_layer_results {
+            read.analyze.max_result_bytes = n;
+        }
+        let clamd = match (clamav && scanners.malware, &self.clamd) {
+            (true, address) => {
+                let mut config = bulwark_detect::malware::clamd::ClamdConfig::default();
+                if let Some(a) = address {
+                    config.address = a.parse().map_err(SettingsError::ClamdAddress)?;
+                }
+                if let Some(max) = self.clamd_max_stream_bytes {
+                    config.max_stream_bytes = max;
+                }
+                config.timeout = std::time::Duration::from_secs(self.clamd_timeout.unwrap_or(120).max(1));
+                Some(config)
+            }
+            (false, Some(_)) if !clamav => return Err(SettingsError::ClamdWithoutClamav),
+            (false, _) => None,
+        };
+        let mut malware = bulwark_detect::malware::MalwareConfig {
+            bundled: !self.no_bundled_rules.unwrap_or(false),
+            rule_paths: self.yara_rules.clone().unwrap_or_default(),
+            hash_lists: self.malware_hashes.clone().unwrap_or_default(),
+            yara: engines.contains(&MalwareEngineName::Yara),
+            clamd,
+            ..Default::default()
+        };
+        let mut secret = bulwark_detect::secret::SecretConfig {
+            rule_files: self.secret_rules.clone().unwrap_or_default(),
+            allow_paths: self.secret_allow_path.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        for a in self.secret_allow.iter().flatten() {
+            // Fingerprints are hex; anything else names a rule.
+            if a.len() >= 16 && a.bytes().all(|b| b.is_ascii_hexdigit()) {
+                secret.allow_fingerprints.push(a.clone());
+            } else {
+                secret.allow_rules.push(a.clone());
+            }
+        }
+        if let Some(max) = self.max_scan_file_bytes {
+            malware.max_file_bytes = max;
+            secret.max_file_bytes = max;
+        }
+        let no_db = self.no_db.unwrap_or(false);
+        Ok(ScanOptions {
+            read,
+            cache_dir: match self.no_cache.unwrap_or(false) {
+                true => None,
+                false => self.cache_dir.clone().or_else(crate::DiskCache::default_dir),
+            },
+            cache_max_bytes: self.cache_max_bytes.unwrap_or(DEFAULT_CACHE_MAX_BYTES),
+            db: self.db.clone().filter(|_| scanners.vuln && !no_db),
+            scanners,
+            malware,
+            secret,
+            ignore_files: self.ignore_file.clone().unwrap_or_default(),
+            vex_files: self.vex.clone().unwrap_or_default(),
+            ..ScanOptions::default()
+        })
+    }
+
+    /// The display filters and the `fail-on` gate of these settings, for [`crate::finish`]
+    /// (the policy, loaded by the caller, and the day are added there).
+    pub fn finish(&self) -> crate::Finish<'static> {
+        let gated = self.fail_on.is_some() || self.exit_code.is_some();
+        crate::Finish {
+            policy: None,
+            today: None,
+            fail_on: gated.then(|| crate::FailOn { min: self.fail_on.unwrap_or(Severity::Unknown) }),
+            severities: self.severity.clone().unwrap_or_default(),
+            ignore_unfixed: self.ignore_unfixed.unwrap_or(false),
+        }
+    }
+}
+
+/// The layer cache's size bound when `cache-max-bytes` is not set.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 2 << 30;
+
+/// Why a settings document, or settings, cannot describe a scan. Messages name the key;
+/// advice in a caller's own terms (a flag, a form field) is the caller's to add.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The document is not a mapping of keys to values.
+    #[error("expected a mapping of setting names to values")]
+    NotAMapping,
+    /// A key that is no setting; `closest` is the known key it most likely means.
+    #[error("unknown key {key:?}")]
+    UnknownKey { key: String, closest: Option<String> },
+    /// A value of the wrong type or out of range.
+    #[error("{0}")]
+    Value(String),
+    /// `platform` is not `os/arch[/variant]`.
+    #[error(transparent)]
+    Platform(bulwark_core::Error),
+    /// `clamd` is not a socket path or host:port.
+    #[error("clamd: {0}")]
+    ClamdAddress(String),
+    /// `clamd` is set but `malware-engine` does not include `clamav`.
+    #[error("clamd is set but clamav is not among the malware engines")]
+    ClamdWithoutClamav,
 }
 
 /// A value as its serde form, accepting any case and surrounding spaces for names, and a
@@ -216,7 +367,7 @@ fn lenient_list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> Result<ScanSettings, String> {
+    fn parse(json: &str) -> Result<ScanSettings, SettingsError> {
         ScanSettings::from_value(serde_json::from_str(json).unwrap())
     }
 
@@ -246,13 +397,47 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_are_errors() {
-        let e = parse(r#"{"severty": "high"}"#).unwrap_err();
-        assert!(e.contains("unknown key \"severty\"") && e.contains("did you mean `severity`?"), "{e}");
-        let e = parse(r#"{"ignore_unfxed": true}"#).unwrap_err();
-        assert!(e.contains("did you mean `ignore-unfixed`?"), "{e}");
-        assert!(parse(r#"{"colour": "never"}"#).unwrap_err().contains("keys are the long flags"));
-        assert!(parse(r#"["a"]"#).unwrap_err().contains("expected a mapping"));
-        assert!(parse(r#"{"severity": "severe"}"#).is_err());
+        let closest = |json: &str| match parse(json) {
+            Err(SettingsError::UnknownKey { closest, .. }) => closest,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(closest(r#"{"severty": "high"}"#).as_deref(), Some("severity"));
+        assert_eq!(closest(r#"{"ignore_unfxed": true}"#).as_deref(), Some("ignore-unfixed"));
+        assert_eq!(closest(r#"{"colour": "never"}"#), None);
+        assert_eq!(parse(r#"{"severty": "high"}"#).unwrap_err().to_string(), "unknown key \"severty\"");
+        assert!(matches!(parse(r#"["a"]"#), Err(SettingsError::NotAMapping)));
+        assert!(matches!(parse(r#"{"severity": "severe"}"#), Err(SettingsError::Value(_))));
         assert!(parse(r#"{"jobs": "many"}"#).is_err());
+    }
+
+    #[test]
+    fn settings_make_scan_options() {
+        let o = parse(
+            r#"{"scanners": ["vuln", "config"], "platform": "linux/arm64", "max-layers": 3, "no-cache": true,
+                "secret-allow": ["aws-access-key", "0123456789abcdef0123"], "max-scan-file-bytes": 10,
+                "db": "/x.db", "offline": true}"#,
+        )
+        .unwrap()
+        .scan_options()
+        .unwrap();
+        assert_eq!(o.scanners, Scanners { vuln: true, config: true, ..Scanners::default() });
+        assert_eq!(o.read.platform.map(|p| p.to_string()).as_deref(), Some("linux/arm64"));
+        assert_eq!(o.read.limits.max_layers, 3);
+        assert!(o.read.offline && o.cache_dir.is_none());
+        assert_eq!((o.secret.allow_rules.len(), o.secret.allow_fingerprints.len()), (1, 1));
+        assert_eq!((o.malware.max_file_bytes, o.secret.max_file_bytes), (10, 10));
+        assert_eq!(o.db.as_deref(), Some(std::path::Path::new("/x.db")));
+        // `no-db`, or no vuln scanner, means no database.
+        let no_db = parse(r#"{"db": "/x.db", "no-db": true}"#).unwrap().scan_options().unwrap();
+        assert_eq!(no_db.db, None);
+        // clamd only with the clamav engine; a bad address or platform is an error.
+        let clamd = parse(r#"{"malware-engine": ["yara", "clamav"], "clamd": "127.0.0.1:3310"}"#).unwrap();
+        assert!(clamd.scan_options().unwrap().malware.clamd.is_some());
+        let stray = parse(r#"{"clamd": "127.0.0.1:3310"}"#).unwrap().scan_options();
+        assert!(matches!(stray, Err(SettingsError::ClamdWithoutClamav)));
+        assert!(matches!(parse(r#"{"platform": "linux"}"#).unwrap().scan_options(), Err(SettingsError::Platform(_))));
+        let gate = parse(r#"{"exit-code": 3, "severity": "high"}"#).unwrap().finish();
+        assert_eq!(gate.fail_on.map(|f| f.min), Some(Severity::Unknown));
+        assert_eq!(gate.severities, [Severity::High]);
     }
 }

@@ -31,9 +31,7 @@ pub enum Error {
     /// The file is not an intact advisory database: not SQLite, truncated, failing SQLite's
     /// integrity check, tables other than this version's, or content that does not match
     /// the digest its metadata states.
-    #[error(
-        "advisory database {path} is damaged: {message}\nhint: rebuild it (`bulwark db build`, `bulwark db update`) or import a good copy (`bulwark db import FILE`)"
-    )]
+    #[error("advisory database {path} is damaged: {message}")]
     Corrupt { path: PathBuf, message: String },
     /// The path names a directory where a database file was expected.
     #[error(
@@ -41,9 +39,7 @@ pub enum Error {
     )]
     IsDirectory { path: PathBuf },
     /// The file is an advisory DB of another schema version.
-    #[error(
-        "advisory database {path} has schema version {found}, this Bulwark reads {expected}\nhint: rebuild it with `bulwark db build` or `bulwark db update`"
-    )]
+    #[error("advisory database {path} has schema version {found}, this Bulwark reads {expected}")]
     SchemaVersion { path: PathBuf, found: String, expected: u32 },
     /// A download failed; `attempts` is how many were made when the failure was worth
     /// retrying (0: it was not). The reason is typed so that callers act on it rather than

@@ -293,6 +293,10 @@ pub struct ScanArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub sign: crate::sign::ScanSignArgs,
+    /// The scan's settings: flags, environment and config file merged
+    /// (`config_file::settings`); `None` until `main` (or `promote`) fills it in.
+    #[arg(skip)]
+    pub settings: Option<bulwark_scan::ScanSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

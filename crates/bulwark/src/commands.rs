@@ -4,11 +4,11 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use bulwark_core::Reference;
 use bulwark_core::report::ScanReport;
-use bulwark_core::{Platform, Reference};
 use bulwark_image::source::ResolvedImage;
-use bulwark_image::{Image, Limits, NoProgress, ReadOptions};
-use bulwark_scan::ScanOptions;
+use bulwark_image::{Image, NoProgress, ReadOptions};
+use bulwark_scan::{ScanOptions, ScanSettings};
 use serde::Serialize;
 
 use crate::cli::{Cli, Command, Format, ImageArgs, InspectArgs, SourceArgs};
@@ -22,6 +22,9 @@ const ERROR: u8 = 2;
 /// Runs a command and maps the outcome to an exit code. Errors go to stderr with their
 /// causes and a hint where one helps; a closed stdout (`| head`) exits quietly.
 pub fn run(cli: Cli) -> ExitCode {
+    if matches!(cli.command, Command::Scan(_) | Command::Sbom(_) | Command::Promote(_)) {
+        crate::interrupt::install();
+    }
     let result = match cli.command {
         Command::Scan(args) => crate::sign::scan(*args),
         Command::Sign(args) => crate::sign::sign(args),
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(OK),
+        Err(e) if crate::interrupt::cancelled_code(&e).is_some() => crate::interrupt::exit_cancelled(),
         Err(e) => {
             let mut text = render_error(&e);
             if let Some(hint) = crate::hints::hint(&e) {
@@ -122,47 +126,33 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
 }
 
+/// How `inspect` reads an image: the image arguments' settings, through the one
+/// conversion every scan uses.
 fn read_options(args: &SourceArgs) -> Result<ReadOptions> {
-    let mut opts = ReadOptions::default();
-    if let Some(p) = &args.platform {
-        opts.platform = Some(p.parse::<Platform>()?);
-    }
-    opts.platform_fallback = args.platform_fallback;
-    opts.registry.insecure = args.insecure_registry;
-    opts.registry.username = args.username.clone();
-    opts.registry.docker_config = args.docker_config.clone();
+    let settings = crate::config_file::source_settings(args);
+    let mut opts = settings.scan_options().map_err(|e| anyhow::anyhow!(crate::config_file::settings_error(&e)))?.read;
     if args.password_stdin {
         opts.registry.password = Some(stdin_password()?);
-    }
-    if let Some(j) = args.jobs {
-        opts.jobs = j.max(1);
-    }
-    let d = Limits::default();
-    opts.limits = Limits {
-        max_manifest_bytes: args.max_manifest_bytes.unwrap_or(d.max_manifest_bytes),
-        max_config_bytes: args.max_config_bytes.unwrap_or(d.max_config_bytes),
-        max_layer_bytes: args.max_layer_bytes.unwrap_or(d.max_layer_bytes),
-        max_compression_ratio: args.max_compression_ratio.unwrap_or(d.max_compression_ratio),
-        max_entries: args.max_entries.unwrap_or(d.max_entries),
-        max_file_bytes: args.max_file_bytes.unwrap_or(d.max_file_bytes),
-        max_layers: args.max_layers.unwrap_or(d.max_layers),
-        max_packages: args.max_packages.unwrap_or(d.max_packages),
-        max_package_files: args.max_package_files.unwrap_or(d.max_package_files),
-        max_findings: args.max_findings.unwrap_or(d.max_findings),
-        max_config_entries: args.max_config_entries.unwrap_or(d.max_config_entries),
-        max_image_result_bytes: args.max_image_results.unwrap_or(d.max_image_result_bytes),
-        ..d
-    };
-    if let Some(n) = args.max_layer_results {
-        opts.analyze.max_result_bytes = n;
     }
     Ok(opts)
 }
 
-/// The registry part of [`read_options`] (for `scan --sign` and `promote`, which resolve
-/// the tag before the scan reads the image).
+/// The registry options of a scan's settings (for `scan --sign` and `promote`, which
+/// resolve the tag before the scan reads the image).
+pub(crate) fn registry_options_of(settings: &ScanSettings) -> Result<bulwark_registry::RegistryOptions> {
+    let mut opts = ReadOptions::default().registry;
+    opts.insecure = settings.insecure_registry.unwrap_or(false);
+    opts.username = settings.username.clone();
+    opts.docker_config = settings.docker_config.clone();
+    if settings.password_stdin == Some(true) {
+        opts.password = Some(stdin_password()?);
+    }
+    Ok(opts)
+}
+
+/// The registry part of [`read_options`] (`promote`'s source).
 pub(crate) fn registry_options(args: &SourceArgs) -> Result<bulwark_registry::RegistryOptions> {
-    Ok(read_options(args)?.registry)
+    registry_options_of(&crate::config_file::source_settings(args))
 }
 
 /// The `--password-stdin` password, read once: `scan --sign` and `promote` need it before
@@ -213,35 +203,35 @@ pub(crate) fn write_output(
 
 /// Scans the image (or SBOM) `input` names for packages and vulnerabilities only.
 pub(crate) fn run_scan(input: &ImageArgs) -> Result<ScanReport> {
-    run_scan_with(input, true, 7, |opts| opts.scanners = bulwark_scan::Scanners { vuln: true, ..Default::default() })
+    let settings = ScanSettings {
+        scanners: Some(vec![bulwark_scan::settings::ScannerName::Vuln]),
+        ..crate::config_file::image_settings(input)
+    };
+    run_scan_with(&input.image, &settings, |_| {})
 }
 
-/// Scans with options `customize` sets, printing warnings unless quiet. `vuln` says whether
-/// the advisory database is wanted at all.
+/// Scans `image` with `settings` (through `ScanSettings::scan_options`, the conversion the
+/// worker and the server use too) and what `customize` adds, printing warnings unless
+/// quiet. Here, not in the library: the registry password from stdin, the advisory
+/// database's default path and its age check, and the note when there is none.
 pub(crate) fn run_scan_with(
-    input: &ImageArgs,
-    vuln: bool,
-    db_max_age_days: u64,
+    image: &str,
+    settings: &ScanSettings,
     customize: impl FnOnce(&mut ScanOptions),
 ) -> Result<ScanReport> {
-    let reference = parse_reference(&input.image)?;
-    let mut opts = ScanOptions {
-        read: read_options(&input.source)?,
-        cache_dir: if input.no_cache {
-            None
-        } else {
-            input.cache_dir.clone().or_else(bulwark_scan::DiskCache::default_dir)
-        },
-        cache_max_bytes: input.cache_max_bytes,
-        ..ScanOptions::default()
-    };
+    let reference = parse_reference(image)?;
+    let mut opts = settings.scan_options().map_err(|e| anyhow::anyhow!(crate::config_file::settings_error(&e)))?;
+    if settings.password_stdin == Some(true) {
+        opts.read.registry.password = Some(stdin_password()?);
+    }
     customize(&mut opts);
+    let (vuln, no_db, quiet) = (opts.scanners.vuln, settings.no_db.unwrap_or(false), settings.quiet.unwrap_or(false));
     let mut notes = Vec::new();
     let mut missing = None;
-    if vuln && !input.no_db {
-        let path = input.db.clone().unwrap_or_else(crate::db::default_path);
-        if input.db.is_some() || path.exists() {
-            let (_, age_warning) = crate::db::open_for_scan(&path, db_max_age_days)?;
+    if vuln && !no_db {
+        let path = settings.db.clone().unwrap_or_else(crate::db::default_path);
+        if settings.db.is_some() || path.exists() {
+            let (_, age_warning) = crate::db::open_for_scan(&path, settings.db_max_age_days.unwrap_or(7))?;
             notes.extend(age_warning);
             opts.db = Some(path);
         } else {
@@ -253,7 +243,7 @@ pub(crate) fn run_scan_with(
     } else if vuln {
         missing = Some("--no-db: vulnerabilities were not checked".to_owned());
     }
-    let bars = Bars::new(!input.no_progress && !input.quiet);
+    let bars = Bars::new(!settings.no_progress.unwrap_or(false) && !quiet);
     let request = bulwark_scan::ScanRequest {
         scanners: Some(opts.scanners),
         ..bulwark_scan::ScanRequest::new(reference.clone())
@@ -263,7 +253,7 @@ pub(crate) fn run_scan_with(
         opts.scanners = bulwark_scan::Scanners { malware: false, secret: false, ..opts.scanners };
     }
     let engine = bulwark_scan::Engine::new(opts)?;
-    let mut report = engine.scan(&request, &bars, &bulwark_scan::CancelToken::new())?.report;
+    let mut report = engine.scan(&request, &bars, &crate::interrupt::token())?.report;
     report.warnings.extend(notes);
     if let Some(message) = missing {
         // A gate must not read "no database" as "no vulnerabilities".
@@ -275,9 +265,9 @@ pub(crate) fn run_scan_with(
             message,
         });
     }
-    if !input.quiet {
+    if !quiet {
         if let Reference::Bare(_) = &reference {
-            let note = bare_source_note(&input.image, &report);
+            let note = bare_source_note(image, &report);
             let _ = writeln!(io::stderr().lock(), "{}", terminal_safe(&note));
         }
         // The report's warnings are redacted already; they still carry tar paths and

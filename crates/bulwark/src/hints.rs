@@ -1,6 +1,9 @@
 //! The cure for typed library errors, in the flags this binary has. Libraries report
 //! what failed (status, object, limit); only here does that become `--flag` advice.
 //! Matching is on error types and fields, never on message text.
+//!
+//! Also here: the advice for settings errors (`config_file::settings_error`) and for a
+//! reference that does not parse (`commands::parse_reference`), in this binary's terms.
 
 use bulwark_registry::{Error as RegistryError, Limit, TransportKind};
 
@@ -34,6 +37,9 @@ fn image_hint(e: &bulwark_image::Error) -> Option<String> {
     Some(match e {
         Error::TooLarge { kind, .. } | Error::LayerLimit { kind, .. } => format!("raise it with {}", flag(*kind)),
         Error::NoMatchingPlatform { .. } => "--platform-fallback scans what is available instead".to_owned(),
+        Error::Offline { .. } => "`skopeo copy` it to an `oci:` layout first, or drop --offline".to_owned(),
+        Error::NotAnImage { .. } => "`bulwark scan sbom:…` matches its packages".to_owned(),
+        Error::Schema1 { .. } => "re-push the image with a current client, e.g. `skopeo copy --format v2s2`".to_owned(),
         _ => return None,
     })
 }
@@ -47,9 +53,23 @@ fn vulndb_hint(e: &anyhow::Error) -> Option<String> {
             _ => false,
         }
     }
-    e.chain()
-        .find_map(|cause| cause.downcast_ref::<Error>().filter(|e| stalled(e)))
-        .map(|_| "for a slow mirror, raise --stall-timeout".to_owned())
+    let db = e.chain().find_map(|cause| cause.downcast_ref::<Error>())?;
+    Some(match db {
+        e if stalled(e) => "for a slow mirror, raise --stall-timeout".to_owned(),
+        Error::Corrupt { .. } => {
+            "rebuild it (`bulwark db build`, `bulwark db update`) or import a good copy (`bulwark db import FILE`)"
+                .to_owned()
+        }
+        Error::SchemaVersion { .. } => "rebuild it with `bulwark db build` or `bulwark db update`".to_owned(),
+        // The scan engine could not open or read the database it was given.
+        _ if scan_db_error(e) => "build it with `bulwark db build`".to_owned(),
+        _ => return None,
+    })
+}
+
+/// Whether `e` is the scan engine's advisory database error.
+fn scan_db_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| matches!(c.downcast_ref(), Some(bulwark_scan::Error::Db { .. })))
 }
 
 /// The registry error behind `e`: directly, or inside the image or scan error that
@@ -97,4 +117,56 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::hint;
+
+    /// The library says what failed, without this binary's flags or commands; the hint
+    /// says what to do, from the error's type.
+    fn check(e: impl std::error::Error + Send + Sync + 'static, hint_has: &str) {
+        let message = e.to_string();
+        assert!(!message.contains("--") && !message.contains("hint") && !message.contains("`bulwark"), "{message}");
+        let e = anyhow::Error::new(e).context("scanning x");
+        let h = hint(&e).unwrap_or_default();
+        assert!(h.contains(hint_has), "{message}: hint {h:?} lacks {hint_has:?}");
+    }
+
+    #[test]
+    fn hints_come_from_typed_errors() {
+        use bulwark_image::Error as Image;
+        use bulwark_vulndb::Error as Db;
+        check(Image::Offline { reference: "app:1".into(), bare: true }, "drop --offline");
+        check(Image::Offline { reference: "registry:app:1".into(), bare: false }, "drop --offline");
+        check(Image::NotAnImage { reference: "sbom:x.json".into() }, "`bulwark scan sbom:…`");
+        check(Image::Schema1 { reference: "r/a:1".into() }, "skopeo copy --format v2s2");
+        check(Db::Corrupt { path: PathBuf::from("/d.db"), message: "truncated".into() }, "bulwark db import");
+        let schema = || Db::SchemaVersion { path: PathBuf::from("/d.db"), found: "1".into(), expected: 9 };
+        check(schema(), "bulwark db update");
+        // Inside the scan engine's error, the database's cause still decides the hint.
+        check(bulwark_scan::Error::Db { path: PathBuf::from("/d.db"), source: schema() }, "bulwark db update");
+        let other = Db::Db { path: PathBuf::from("/d.db"), message: "disk I/O error".into() };
+        check(bulwark_scan::Error::Db { path: PathBuf::from("/d.db"), source: other }, "bulwark db build");
+        // Reference syntax errors: the library names the scheme, the CLI points at --help.
+        let e = "podman:app".parse::<bulwark_core::Reference>().unwrap_err().to_string();
+        assert!(e.contains("unknown source scheme \"podman\"") && !e.contains("--help"), "{e}");
+    }
+
+    #[test]
+    fn settings_errors_in_cli_terms() {
+        use bulwark_scan::settings::SettingsError;
+        let unknown = SettingsError::UnknownKey { key: "severty".into(), closest: Some("severity".into()) };
+        assert!(!unknown.to_string().contains("hint"));
+        assert_eq!(
+            crate::config_file::settings_error(&unknown),
+            "unknown key \"severty\"\nhint: did you mean `severity`?"
+        );
+        assert_eq!(
+            crate::config_file::settings_error(&SettingsError::ClamdWithoutClamav),
+            "--clamd is set but clamav is not among --malware-engine\nhint: add --malware-engine yara,clamav"
+        );
+    }
 }

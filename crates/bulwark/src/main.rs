@@ -8,6 +8,7 @@ mod commands;
 mod config_file;
 mod db;
 mod hints;
+mod interrupt;
 mod key;
 mod output;
 mod progress;
@@ -25,12 +26,15 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => e.exit(),
     };
-    // `bulwark.yaml` fills in what the command line and environment leave unset.
-    if let (cli::Command::Scan(scan), Some(("scan", sub))) = (&mut args.command, matches.subcommand())
-        && let Err(e) = config_file::apply(scan, sub)
-    {
-        let _ = write!(std::io::stderr(), "{}", commands::render_error(&e));
-        return ExitCode::from(2);
+    // One `ScanSettings` from the command line, the environment and `bulwark.yaml`.
+    if let (cli::Command::Scan(scan), Some(("scan", sub))) = (&mut args.command, matches.subcommand()) {
+        match config_file::settings(scan, sub) {
+            Ok(settings) => scan.settings = Some(settings),
+            Err(e) => {
+                let _ = write!(std::io::stderr(), "{}", commands::render_error(&e));
+                return ExitCode::from(2);
+            }
+        }
     }
     commands::run(args)
 }

@@ -175,10 +175,11 @@ pub(crate) fn after_scan(
     target: &Target,
     report: &ScanReport,
     args: &crate::cli::ScanArgs,
+    quiet: bool,
 ) -> Result<u8> {
     let statements = crate::sign::statements(&target.dst.docker_reference(), &p.subject.digest, &p.given, report)?;
     let promotion = promotion(&p.key, &p.repo, &p.subject, target, statements, p.referrers, args);
-    finish(&promotion, args.input.quiet)
+    finish(&promotion, quiet)
 }
 
 fn finish(p: &Promotion<'_>, quiet: bool) -> Result<u8> {

@@ -16,6 +16,7 @@ use crate::commands::{OK, run_scan, write_output};
 /// Runs `bulwark sbom`.
 pub fn run(args: SbomArgs) -> Result<u8> {
     let report = run_scan(&args.input)?;
+    crate::interrupt::commit()?;
     write_output(args.output.as_deref(), |w| render(w, &report, args.format))?;
     Ok(OK)
 }

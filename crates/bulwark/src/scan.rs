@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bulwark_core::plural::count;
-use bulwark_core::report::{ScanReport, Severity};
+use bulwark_core::report::ScanReport;
 use bulwark_core::time::Date;
-use bulwark_scan::Scanners;
+use bulwark_scan::ScanSettings;
+use bulwark_scan::settings::JunitCases;
 
-use crate::cli::{
-    JunitCases, MalwareEngine, PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs, Scanner, SeverityArg,
-};
+use crate::cli::{PolicyCheckArgs, PolicyLintArgs, ReportFormat, ScanArgs};
 use crate::commands::{OK, write_output};
 use crate::output::{Output, OutputSpec};
 
@@ -22,66 +21,30 @@ pub(crate) const POLICY_FAILED: u8 = 1;
 /// Default ignore file, used when present and no `--ignore-file` is given.
 const DEFAULT_IGNORE_FILE: &str = ".bulwarkignore.yaml";
 
-pub fn scan(args: ScanArgs) -> Result<u8> {
-    let outputs = parse_outputs(&args.output, args.format)?;
+pub fn scan(args: ScanArgs, settings: ScanSettings) -> Result<u8> {
+    let outputs = parse_outputs(&settings)?;
     // A bad policy is an error before any layer is read.
-    let policy = args.policy.as_deref().map(load_policy).transpose()?;
+    let policy = settings.policy.as_deref().map(load_policy).transpose()?;
     let today = today()?;
-    let mut ignore_files = args.ignore_file.clone();
-    if ignore_files.is_empty() && Path::new(DEFAULT_IGNORE_FILE).is_file() {
-        ignore_files.push(PathBuf::from(DEFAULT_IGNORE_FILE));
+    let mut settings = settings;
+    if settings.ignore_file.as_ref().is_none_or(Vec::is_empty) && Path::new(DEFAULT_IGNORE_FILE).is_file() {
+        settings.ignore_file = Some(vec![PathBuf::from(DEFAULT_IGNORE_FILE)]);
     }
-    let scanners = Scanners {
-        vuln: args.scanners.contains(&Scanner::Vuln),
-        malware: args.scanners.contains(&Scanner::Malware),
-        secret: args.scanners.contains(&Scanner::Secret),
-        config: args.scanners.contains(&Scanner::Config),
-    };
-    let clamd = clamd_config(&args)?;
-    let mut report = crate::commands::run_scan_with(&args.input, scanners.vuln, args.db_max_age_days, |opts| {
-        opts.scanners = scanners;
-        opts.read.offline = args.offline;
-        opts.today = today;
-        opts.ignore_files = ignore_files;
-        opts.vex_files = args.vex.clone();
-        opts.malware.bundled = !args.no_bundled_rules;
-        opts.malware.rule_paths = args.yara_rules.clone();
-        opts.malware.hash_lists = args.malware_hashes.clone();
-        opts.secret.rule_files = args.secret_rules.clone();
-        opts.secret.allow_paths = args.secret_allow_path.clone();
-        for a in &args.secret_allow {
-            // Fingerprints are hex; anything else names a rule.
-            if a.len() >= 16 && a.bytes().all(|b| b.is_ascii_hexdigit()) {
-                opts.secret.allow_fingerprints.push(a.clone());
-            } else {
-                opts.secret.allow_rules.push(a.clone());
-            }
-        }
-        if let Some(max) = args.max_scan_file_bytes {
-            opts.malware.max_file_bytes = max;
-            opts.secret.max_file_bytes = max;
-        }
-        opts.malware.yara = args.malware_engine.contains(&MalwareEngine::Yara);
-        opts.malware.clamd = clamd.clone();
-    })?;
+    let quiet = settings.quiet.unwrap_or(false);
+    let mut report = crate::commands::run_scan_with(&args.input.image, &settings, |opts| opts.today = today)?;
     // The gate sees every finding: `--severity` and `--ignore-unfixed` change what is shown,
     // never what passes (a policy denying fixable highs fails whatever is displayed).
-    let gated = args.fail_on.is_some() || args.exit_code.is_some();
-    let how = bulwark_scan::Finish {
-        policy: policy.as_ref(),
-        today: Some(today),
-        fail_on: gated
-            .then(|| bulwark_scan::FailOn { min: args.fail_on.map(severity_of).unwrap_or(Severity::Unknown) }),
-        severities: args.severity.iter().copied().map(severity_of).collect(),
-        ignore_unfixed: args.ignore_unfixed,
-    };
+    let how = bulwark_scan::Finish { policy: policy.as_ref(), today: Some(today), ..settings.finish() };
     let gate = bulwark_scan::finish(&mut report, &how);
-    emit(&report, &outputs, args.junit_cases, args.input.quiet)?;
+    // A signal that came during the scan wins; one that comes now lets the outputs finish.
+    crate::interrupt::commit()?;
+    emit(&report, &outputs, settings.junit_cases.unwrap_or(JunitCases::Rules), quiet)?;
+    crate::interrupt::release();
     let code = match (gate.policy_failed, gate.fail_on) {
         (true, _) => POLICY_FAILED,
         (false, Some(why)) => {
-            let code = args.exit_code.unwrap_or(POLICY_FAILED);
-            if !args.input.quiet {
+            let code = settings.exit_code.unwrap_or(POLICY_FAILED);
+            if !quiet {
                 let _ = writeln!(io::stderr().lock(), "failed: {why} (exit code {code})");
             }
             code
@@ -89,42 +52,12 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         (false, None) => OK,
     };
     // `--sign` / `promote`: sign, attest or promote only what passed.
-    crate::sign::after_scan(&args, &report, code)
-}
-
-/// clamd's settings when `--malware-engine clamav` is chosen (with the malware scanner).
-fn clamd_config(args: &ScanArgs) -> Result<Option<bulwark_detect::malware::clamd::ClamdConfig>> {
-    use bulwark_detect::malware::clamd::ClamdConfig;
-    if !args.malware_engine.contains(&MalwareEngine::Clamav) || !args.scanners.contains(&Scanner::Malware) {
-        if args.clamd.is_some() && !args.malware_engine.contains(&MalwareEngine::Clamav) {
-            bail!("--clamd is set but clamav is not among --malware-engine\nhint: add --malware-engine yara,clamav");
-        }
-        return Ok(None);
-    }
-    let mut config = ClamdConfig::default();
-    if let Some(a) = &args.clamd {
-        config.address = a.parse().map_err(|e: String| anyhow!("--clamd: {e}"))?;
-    }
-    if let Some(max) = args.clamd_max_stream_bytes {
-        config.max_stream_bytes = max;
-    }
-    config.timeout = std::time::Duration::from_secs(args.clamd_timeout.max(1));
-    Ok(Some(config))
-}
-
-fn severity_of(s: SeverityArg) -> Severity {
-    match s {
-        SeverityArg::Critical => Severity::Critical,
-        SeverityArg::High => Severity::High,
-        SeverityArg::Medium => Severity::Medium,
-        SeverityArg::Low => Severity::Low,
-        SeverityArg::Unknown => Severity::Unknown,
-    }
+    crate::sign::after_scan(&args, &report, code, quiet)
 }
 
 /// `bulwark policy check`: the verdict of a saved report under a policy.
 pub fn policy_check(args: PolicyCheckArgs) -> Result<u8> {
-    let outputs = parse_outputs(&args.output, args.format)?;
+    let outputs = crate::output::resolve(&args.output, args.format).map_err(|e| anyhow!(e))?;
     let policy = load_policy(&args.policy)?;
     let today = match &args.date {
         Some(d) => Date::parse(d).ok_or_else(|| anyhow!("--date {d:?} is not a YYYY-MM-DD date"))?,
@@ -212,8 +145,16 @@ fn exit_code(report: &ScanReport) -> u8 {
 
 /// `--output FILE` writes to FILE instead of stdout; `--output FORMAT=FILE` adds a file and
 /// leaves stdout as it is (`crate::output` has the rules).
-fn parse_outputs(specs: &[OutputSpec], format: Option<ReportFormat>) -> Result<Vec<Output>> {
-    crate::output::resolve(specs, format).map_err(|e| anyhow!(e))
+fn parse_outputs(settings: &ScanSettings) -> Result<Vec<Output>> {
+    let specs = settings
+        .output
+        .iter()
+        .flatten()
+        .map(|o| crate::output::parse_output(o))
+        .collect::<Result<Vec<OutputSpec>, String>>()
+        .map_err(|e| anyhow!(e))?;
+    let format = settings.format.map(crate::config_file::report_format);
+    crate::output::resolve(&specs, format).map_err(|e| anyhow!(e))
 }
 
 fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool) -> Result<()> {
@@ -257,20 +198,5 @@ fn render(
             JunitCases::Findings => bulwark_report::junit::Granularity::Findings,
         },
     };
-    bulwark_report::render(report, library_format(format), &opts, w)
-}
-
-/// The library's format for the CLI's.
-fn library_format(f: ReportFormat) -> bulwark_report::Format {
-    use bulwark_report::Format as F;
-    match f {
-        ReportFormat::Table => F::Table,
-        ReportFormat::Json => F::Json,
-        ReportFormat::Sarif => F::Sarif,
-        ReportFormat::Junit => F::Junit,
-        ReportFormat::Cyclonedx => F::Cyclonedx,
-        ReportFormat::Spdx => F::Spdx,
-        ReportFormat::Html => F::Html,
-        ReportFormat::Markdown => F::Markdown,
-    }
+    bulwark_report::render(report, crate::config_file::library_format(format), &opts, w)
 }

@@ -670,18 +670,19 @@ fn check_verdict(
 /// `bulwark scan`: with `--sign`, the key is loaded and the image pinned to its digest
 /// before any layer is read; otherwise the scan as it is.
 pub fn scan(mut args: crate::cli::ScanArgs) -> Result<u8> {
+    let settings = args.settings.take().unwrap_or_else(|| crate::config_file::all_of(&args));
     if args.sign.sign && args.sign.prepared.is_none() {
-        if args.policy.is_none() {
+        if settings.policy.is_none() {
             bail!("--sign needs --policy: only an image that passes a policy is signed");
         }
         let key = crate::key::load_signing_key(args.sign.key.as_deref().unwrap_or(Path::new("")), false)?;
         let reference = registry_ref(&args.input.image)?;
-        let opts = crate::commands::registry_options(&args.input.source)?;
+        let opts = crate::commands::registry_options_of(&settings)?;
         let (repo, subject) = resolve(&reference, &opts)?;
         let given = std::mem::replace(&mut args.input.image, pinned(&reference, &subject.digest));
         args.sign.prepared = Some(Prepared { key, repo, subject, given, promote: None, referrers: true });
     }
-    crate::scan::scan(args)
+    crate::scan::scan(args, settings)
 }
 
 /// `registry:host/repo@digest`: what the scan reads once the tag is resolved.
@@ -691,7 +692,7 @@ pub(crate) fn pinned(reference: &DockerRef, digest: &Digest) -> String {
 
 /// Called by `scan` with its report and exit code: signs and attests (or promotes) when
 /// the scan passed and `--sign` (or `promote`) asked for it. Returns the exit code.
-pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code: u8) -> Result<u8> {
+pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code: u8, quiet: bool) -> Result<u8> {
     let Some(p) = &args.sign.prepared else { return Ok(code) };
     if code != OK {
         let what = if p.promote.is_some() { "not promoted" } else { "not signed" };
@@ -702,23 +703,17 @@ pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code:
         bail!("no passing policy verdict: nothing is signed");
     }
     if let Some(target) = &p.promote {
-        return crate::promote::after_scan(p, target, report, args);
+        return crate::promote::after_scan(p, target, report, args, quiet);
     }
     let name = p.repo.docker_reference();
     let annotations: BTreeMap<_, _> = args.sign.annotations.iter().cloned().collect();
     let layer = cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?;
     let attached = attach::attach(&p.repo, &p.subject, Kind::Signature, &layer, p.referrers)?;
-    report_attached(&p.repo, &p.subject, "signature", &attached, args.input.quiet);
+    report_attached(&p.repo, &p.subject, "signature", &attached, quiet);
     for statement in statements(&name, &p.subject.digest, &p.given, report)? {
         let layer = cosign::attest_image(&p.key, &statement)?;
         let attached = attach::attach(&p.repo, &p.subject, Kind::Attestation, &layer, p.referrers)?;
-        report_attached(
-            &p.repo,
-            &p.subject,
-            &format!("{} attestation", statement.predicate_type),
-            &attached,
-            args.input.quiet,
-        );
+        report_attached(&p.repo, &p.subject, &format!("{} attestation", statement.predicate_type), &attached, quiet);
     }
     Ok(OK)
 }

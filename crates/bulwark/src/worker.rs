@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use bulwark_scan::ScanSettings;
+use bulwark_scan::settings::ScannerName;
 use bulwark_store::jobs::{ClaimedJob, JobFailure};
 use bulwark_store::worker::{CancelFlag, ScanJobOptions, ScanOutput, WorkerConfig, WorkerEvent};
 use clap::{Args, Parser};
@@ -190,54 +192,49 @@ struct JobImage {
 fn scan_job(job: &ClaimedJob, _cancel: &CancelFlag, settings: &JobSettings) -> Result<ScanOutput, JobFailure> {
     let options: ScanJobOptions =
         serde_json::from_value(job.options.clone()).map_err(|e| JobFailure::Permanent(format!("job options: {e}")))?;
-    let mut argv: Vec<String> = vec![job.reference.clone(), "--no-progress".into(), "--quiet".into()];
-    if let Some(p) = &options.platform {
-        argv.extend(["--platform".into(), p.clone()]);
-    }
-    if let Some(dir) = &settings.cache_dir {
-        argv.extend(["--cache-dir".into(), dir.display().to_string()]);
-    }
-    if settings.no_cache {
-        argv.push("--no-cache".into());
-    }
-    if let Some(db) = &settings.db {
-        argv.extend(["--db".into(), db.display().to_string()]);
-    }
-    if settings.no_db {
-        argv.push("--no-db".into());
-    }
-    let input = JobImage::try_parse_from(&argv).map_err(|e| JobFailure::Permanent(format!("job: {e}")))?.input;
-    let scanners = scanners(&options.scanners)?;
+    // The reference alone through `bulwark scan`'s image arguments, so that their
+    // `BULWARK_*` environment applies as it does to `bulwark scan`; the worker's flags and
+    // the job's options are the stronger layer.
+    let input = JobImage::try_parse_from([job.reference.as_str()])
+        .map_err(|e| JobFailure::Permanent(format!("job: {e}")))?
+        .input;
+    let job_settings = ScanSettings {
+        platform: options.platform.clone(),
+        scanners: scanners(&options.scanners)?,
+        cache_dir: settings.cache_dir.clone(),
+        no_cache: settings.no_cache.then_some(true),
+        db: settings.db.clone(),
+        no_db: settings.no_db.then_some(true),
+        no_progress: Some(true),
+        quiet: Some(true),
+        ..ScanSettings::default()
+    };
+    let scan_settings = job_settings.or(crate::config_file::image_settings(&input));
     let today = match std::env::var("BULWARK_TODAY") {
         Ok(d) => bulwark_core::time::Date::parse(&d)
             .ok_or_else(|| JobFailure::Permanent(format!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date")))?,
         Err(_) => bulwark_core::time::Date::today(),
     };
-    let report = crate::commands::run_scan_with(&input, scanners.vuln, 7, |opts| {
-        opts.scanners = scanners;
-        opts.today = today;
-    })
-    .map_err(classify)?;
+    let report =
+        crate::commands::run_scan_with(&job.reference, &scan_settings, |opts| opts.today = today).map_err(classify)?;
     let mut json = serde_json::to_vec_pretty(&report).map_err(|e| JobFailure::Permanent(format!("report: {e}")))?;
     json.push(b'\n');
     Ok(ScanOutput { report, json })
 }
 
-fn scanners(names: &[String]) -> Result<bulwark_scan::Scanners, JobFailure> {
+/// The job's scanners; none named is every scanner.
+fn scanners(names: &[String]) -> Result<Option<Vec<ScannerName>>, JobFailure> {
     if names.is_empty() {
-        return Ok(bulwark_scan::Scanners::ALL);
+        return Ok(None);
     }
-    let mut s = bulwark_scan::Scanners::default();
-    for n in names {
-        match n.as_str() {
-            "vuln" => s.vuln = true,
-            "malware" => s.malware = true,
-            "secret" => s.secret = true,
-            "config" => s.config = true,
-            other => return Err(JobFailure::Permanent(format!("job options: unknown scanner {other:?}"))),
-        }
-    }
-    Ok(s)
+    let name = |n: &String| match n.as_str() {
+        "vuln" => Ok(ScannerName::Vuln),
+        "malware" => Ok(ScannerName::Malware),
+        "secret" => Ok(ScannerName::Secret),
+        "config" => Ok(ScannerName::Config),
+        other => Err(JobFailure::Permanent(format!("job options: unknown scanner {other:?}"))),
+    };
+    names.iter().map(name).collect::<Result<_, _>>().map(Some)
 }
 
 /// Transient: the registry or Docker was unavailable, rate-limited or cut off, or the local

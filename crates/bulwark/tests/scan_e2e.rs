@@ -318,3 +318,98 @@ fn progress_on_a_terminal_and_not_on_a_pipe() {
     let screen = String::from_utf8_lossy(&tty.stdout);
     assert!(screen.contains("layer "), "no progress on a terminal: {screen:?}");
 }
+
+/// An OCI layout whose one uncompressed layer holds `files` files of 64 KiB of
+/// incompressible bytes: a scan of it takes seconds, long enough to be interrupted.
+fn big_layout(root: &Path, files: usize) -> String {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut tar = tar::Builder::new(Vec::new());
+    for i in 0..files {
+        let body: Vec<u8> = (0..64 * 1024 / 8)
+            .flat_map(|_| {
+                // xorshift64: fast, and nothing a decompressor or scanner can shortcut.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()
+            })
+            .collect();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("data/{i:05}.bin"), body.as_slice()).unwrap();
+    }
+    let built = build_from_tars(vec![(tar.into_inner().unwrap(), Compression::None)], "amd64", json!({}));
+    write_oci_layout(root, &built, "big");
+    format!("oci:{}:big", root.display())
+}
+
+/// Bytes the process has read so far (`rchar` of /proc/PID/io): the scan is streaming its
+/// layer once this grows past the manifest and config.
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
+/// Interrupts a scan of `reference` with `signal` once its layer is being read; returns the
+/// exit code and stderr.
+fn interrupted_scan(dir: &Path, reference: &str, cache: &Path, signal: &str) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bulwark"))
+        .args(["scan", reference, "--no-db", "--format", "json", "-o", "json=out.json", "-o", "sarif=out.sarif"])
+        .current_dir(dir)
+        .env("BULWARK_CACHE_DIR", cache)
+        .env("HOME", cache)
+        .env_remove("BULWARK_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    while bytes_read(pid) < 8 << 20 {
+        assert!(child.try_wait().unwrap().is_none(), "the scan ended before it was interrupted");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_signal_cancels_the_scan_and_leaves_nothing_half_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    // 96 MiB in one layer: seconds of streaming and scanning.
+    let reference = big_layout(&tmp.path().join("big"), 1536);
+    let (code, stderr) = interrupted_scan(tmp.path(), &reference, &cache, "INT");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(stderr.lines().last(), Some("scan cancelled"), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+    // No output file was started, and the layer was not cached: a rescan reads it again.
+    for name in ["out.json", "out.sarif"] {
+        assert!(!tmp.path().join(name).exists(), "{name} was written");
+    }
+    let entries: Vec<String> = walk(&cache)
+        .into_iter()
+        .filter(|p| !p.starts_with(cache.join("yara")))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let layer_entries: Vec<&String> =
+        entries.iter().filter(|n| n.ends_with(".json.zst") || n.starts_with(".tmp-")).collect();
+    assert!(layer_entries.is_empty(), "the cancelled layer left cache entries: {entries:?}");
+    // SIGTERM: the same, with 143.
+    let (code, stderr) = interrupted_scan(tmp.path(), &reference, &cache, "TERM");
+    assert_eq!(code, Some(143), "{stderr}");
+    assert_eq!(stderr.lines().last(), Some("scan cancelled"), "{stderr}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() { files.extend(walk(&p)) } else { files.push(p) }
+    }
+    files
+}
