@@ -112,7 +112,7 @@ pub fn run(args: PromoteArgs) -> Result<u8> {
     if !rescan {
         let trust = TrustPolicy { keys: vec![key.public_key()], ..Default::default() };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let found = promote::fresh_verdict(&src_repo, &subject.digest, &trust, &policy_digest, verdict_max_age, now)
+        let found = promote::fresh_subject_verdict(&src_repo, &subject, &trust, &policy_digest, verdict_max_age, now)
             .context("looking for a verdict attestation in SRC")?;
         if let Some((_, verdict)) = found {
             if !scan.input.quiet {

@@ -360,7 +360,7 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
     let trust = args.trust.policy()?;
     let reference = registry_ref(&args.image)?;
     let (repo, subject) = resolve(&reference, &args.registry.options()?)?;
-    let checks = attach::verify_signatures(&repo, &subject.digest, &trust)?;
+    let checks = attach::verify_subject_signatures(&repo, &subject, &trust)?;
     let ok = checks.iter().any(|c| c.result.is_ok());
     match args.format {
         OutputFormat::Json => {
@@ -580,7 +580,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs) -> Result<u8> {
         args.policy.as_deref().map(|p| read(p).map(|b| Digest::sha256_of(&b).to_string())).transpose()?;
     let reference = registry_ref(&args.image)?;
     let (repo, subject) = resolve(&reference, &args.registry.options()?)?;
-    let checks = attach::verify_attestations(&repo, &subject.digest, &trust, Some(args.kind.predicate_type()))?;
+    let checks = attach::verify_subject_attestations(&repo, &subject, &trust, Some(args.kind.predicate_type()))?;
     let now = now_unix();
     let results: Vec<(String, Result<cosign::VerifiedAttestation, String>)> = checks
         .into_iter()
@@ -706,19 +706,21 @@ pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code:
     }
     let name = p.repo.docker_reference();
     let annotations: BTreeMap<_, _> = args.sign.annotations.iter().cloned().collect();
-    let layer = cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?;
-    let attached = attach::attach(&p.repo, &p.subject, Kind::Signature, &layer, p.referrers)?;
-    report_attached(&p.repo, &p.subject, "signature", &attached, args.input.quiet);
+    let mut layers = vec![(
+        "signature".to_owned(),
+        Kind::Signature,
+        cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?,
+    )];
     for statement in statements(&name, &p.subject.digest, &p.given, report)? {
-        let layer = cosign::attest_image(&p.key, &statement)?;
-        let attached = attach::attach(&p.repo, &p.subject, Kind::Attestation, &layer, p.referrers)?;
-        report_attached(
-            &p.repo,
-            &p.subject,
-            &format!("{} attestation", statement.predicate_type),
-            &attached,
-            args.input.quiet,
-        );
+        let what = format!("{} attestation", statement.predicate_type);
+        layers.push((what, Kind::Attestation, cosign::attest_image(&p.key, &statement)?));
+    }
+    // One update of the `.sig` tag, one of `.att` and one of the referrers index for all
+    // four, their uploads in parallel.
+    let items: Vec<_> = layers.iter().map(|(_, kind, layer)| (*kind, layer)).collect();
+    let attached = attach::attach_all(&p.repo, &p.subject, &items, p.referrers)?;
+    for ((what, _, _), attached) in layers.iter().zip(&attached) {
+        report_attached(&p.repo, &p.subject, what, attached, args.input.quiet);
     }
     Ok(OK)
 }
