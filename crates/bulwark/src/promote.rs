@@ -135,8 +135,14 @@ pub fn run(args: PromoteArgs) -> Result<u8> {
         }
     }
     scan.input.image = pinned(&src_ref, &subject.digest);
-    scan.sign.prepared =
-        Some(Prepared { key, repo: src_repo, subject, given: src_ref.to_string(), promote: Some(target), referrers });
+    scan.sign.prepared = Some(Prepared {
+        key: crate::key::PendingKey::ready(key),
+        repo: src_repo,
+        subject,
+        given: src_ref.to_string(),
+        promote: Some(target),
+        referrers,
+    });
     crate::sign::scan(scan)
 }
 
@@ -177,7 +183,7 @@ pub(crate) fn after_scan(
     args: &crate::cli::ScanArgs,
 ) -> Result<u8> {
     let statements = crate::sign::statements(&target.dst.docker_reference(), &p.subject.digest, &p.given, report)?;
-    let promotion = promotion(&p.key, &p.repo, &p.subject, target, statements, p.referrers, args);
+    let promotion = promotion(p.key.get()?, &p.repo, &p.subject, target, statements, p.referrers, args);
     finish(&promotion, args.input.quiet)
 }
 

@@ -16,7 +16,7 @@ use bulwark_core::{Digest, DockerRef, Reference};
 use bulwark_registry::{Client, RegistryOptions};
 use bulwark_sign::cosign::{self, CertificateIdentity, Signer, TrustPolicy};
 use bulwark_sign::intoto::{self, Statement, VerdictPredicate};
-use bulwark_sign::keys::{PublicKey, SigningKey};
+use bulwark_sign::keys::PublicKey;
 use bulwark_sign::trust::TrustedRoot;
 use bulwark_sign::x509::Certificate;
 use clap::{Args, ValueEnum};
@@ -280,7 +280,8 @@ pub struct ScanSignArgs {
 /// What `scan --sign` and `promote` settle before scanning.
 #[derive(Debug)]
 pub struct Prepared {
-    pub key: SigningKey,
+    /// Decrypted while the scan runs (`scan --sign`), or already loaded (`promote`).
+    pub key: crate::key::PendingKey,
     pub repo: Repo,
     pub subject: Subject,
     /// The reference as the user wrote it.
@@ -667,14 +668,15 @@ fn check_verdict(
     Ok(())
 }
 
-/// `bulwark scan`: with `--sign`, the key is loaded and the image pinned to its digest
+/// `bulwark scan`: with `--sign`, the key file and password are read (the key is decrypted
+/// on another thread while the scan runs) and the image pinned to its digest
 /// before any layer is read; otherwise the scan as it is.
 pub fn scan(mut args: crate::cli::ScanArgs) -> Result<u8> {
     if args.sign.sign && args.sign.prepared.is_none() {
         if args.policy.is_none() {
             bail!("--sign needs --policy: only an image that passes a policy is signed");
         }
-        let key = crate::key::load_signing_key(args.sign.key.as_deref().unwrap_or(Path::new("")), false)?;
+        let key = crate::key::PendingKey::load(args.sign.key.as_deref().unwrap_or(Path::new("")), false)?;
         let reference = registry_ref(&args.input.image)?;
         let opts = crate::commands::registry_options(&args.input.source)?;
         let (repo, subject) = resolve(&reference, &opts)?;
@@ -704,16 +706,17 @@ pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code:
     if let Some(target) = &p.promote {
         return crate::promote::after_scan(p, target, report, args);
     }
+    let key = p.key.get()?;
     let name = p.repo.docker_reference();
     let annotations: BTreeMap<_, _> = args.sign.annotations.iter().cloned().collect();
     let mut layers = vec![(
         "signature".to_owned(),
         Kind::Signature,
-        cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?,
+        cosign::sign_image(key, &name, &p.subject.digest.to_string(), &annotations)?,
     )];
     for statement in statements(&name, &p.subject.digest, &p.given, report)? {
         let what = format!("{} attestation", statement.predicate_type);
-        layers.push((what, Kind::Attestation, cosign::attest_image(&p.key, &statement)?));
+        layers.push((what, Kind::Attestation, cosign::attest_image(key, &statement)?));
     }
     // One update of the `.sig` tag, one of `.att` and one of the referrers index for all
     // four, their uploads in parallel.
