@@ -98,21 +98,78 @@ pub struct Attached {
 /// can lose a layer, never corrupt the manifest. An existing manifest that is malformed
 /// or over a limit is an [`Error::ExistingAttachment`], never replaced.
 pub fn attach(repo: &Repo, subject: &Subject, kind: Kind, layer: &Layer, referrer: bool) -> Result<Attached> {
-    repo.client.push_blob_bytes(&repo.name, &layer.content)?;
+    attach_all(repo, subject, &[(kind, layer)], referrer)?
+        .pop()
+        .ok_or_else(|| Error::Internal("nothing attached".into()))
+}
+
+/// Stores several signatures and attestations of `subject` at once, as [`attach`] stores
+/// one, with one update per cosign tag and one of the referrers index for all of them:
+/// the layer blobs and referrer manifests are pushed in parallel, the `.sig` and `.att`
+/// manifests are each read, appended to and written once, and the tag-schema index (for
+/// registries without the referrers API) is read and written once. Returns one
+/// [`Attached`] per item, in order. `scan --sign` attaches a signature and three
+/// attestations this way: about 20 requests, most of them concurrent, instead of 48 one
+/// after another.
+pub fn attach_all(repo: &Repo, subject: &Subject, items: &[(Kind, &Layer)], referrer: bool) -> Result<Vec<Attached>> {
+    // The blobs first: a manifest never names a blob the registry lacks.
+    let mut blobs: Vec<&[u8]> = items.iter().map(|(_, l)| l.content.as_slice()).collect();
+    if referrer {
+        blobs.push(EMPTY_CONTENT);
+    }
+    for pushed in par_map(&blobs, |b| repo.client.push_blob_bytes(&repo.name, b)) {
+        pushed?;
+    }
+    // One read-modify-write per cosign tag (the two tags at once).
+    let kinds: Vec<Kind> =
+        [Kind::Signature, Kind::Attestation].into_iter().filter(|k| items.iter().any(|(kind, _)| kind == k)).collect();
+    let updates = par_map(&kinds, |&kind| {
+        let layers: Vec<&Layer> = items.iter().filter(|(k, _)| *k == kind).map(|(_, l)| *l).collect();
+        update_tag(repo, subject, kind, &layers)
+    });
+    let mut tags = Vec::new();
+    for (kind, update) in kinds.into_iter().zip(updates) {
+        tags.push((kind, update?));
+    }
+    let referrers = if referrer { Some(push_referrers(repo, subject, items)?) } else { None };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (kind, _)) in items.iter().enumerate() {
+        let (tag, tag_manifest, added) = tags
+            .iter_mut()
+            .find(|(k, _)| k == kind)
+            .map(|(_, u)| (u.tag.clone(), u.manifest.clone(), u.added.remove(0)))
+            .ok_or_else(|| Error::Internal("attachment kind not updated".into()))?;
+        let referrer = referrers.as_ref().and_then(|r: &Vec<(Digest, ReferrersSource)>| r.get(i).cloned());
+        out.push(Attached { tag, tag_manifest, added, referrer });
+    }
+    Ok(out)
+}
+
+/// What one cosign tag's update did: the tag, the manifest now under it, and for each
+/// layer (in order) whether it was added.
+struct TagUpdate {
+    tag: String,
+    manifest: Digest,
+    added: Vec<bool>,
+}
+
+fn update_tag(repo: &Repo, subject: &Subject, kind: Kind, layers: &[&Layer]) -> Result<TagUpdate> {
     let tag = kind.tag(&subject.digest)?;
-    let existing = existing_layers(repo, &tag, kind)?;
-    let before = existing.len();
-    let layers = manifest::append(existing, layer.descriptor());
-    let added = layers.len() != before;
-    let tag_manifest = if added {
-        let (config, bytes) = manifest::build(&layers);
+    let mut all = existing_layers(repo, &tag, kind)?;
+    let mut added = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let before = all.len();
+        all = manifest::append(all, layer.descriptor());
+        added.push(all.len() != before);
+    }
+    let manifest = if added.iter().any(|a| *a) {
+        let (config, bytes) = manifest::build(&all);
         repo.client.push_blob_bytes(&repo.name, &config)?;
         repo.client.put_manifest(&repo.name, &tag, OCI_MANIFEST, &bytes)?.digest
     } else {
         repo.client.resolve(&repo.name, &tag)?.digest
     };
-    let referrer = if referrer { Some(push_referrer(repo, subject, kind, layer)?) } else { None };
-    Ok(Attached { tag, tag_manifest, added, referrer })
+    Ok(TagUpdate { tag, manifest, added })
 }
 
 fn existing_layers(repo: &Repo, tag: &str, kind: Kind) -> Result<Vec<manifest::Descriptor>> {
@@ -142,23 +199,37 @@ pub fn referrer_manifest(subject: &Subject, kind: Kind, layer: &Layer) -> Vec<u8
     serde_json::to_vec(&m).unwrap_or_default()
 }
 
-fn push_referrer(repo: &Repo, subject: &Subject, kind: Kind, layer: &Layer) -> Result<(Digest, ReferrersSource)> {
-    repo.client.push_blob_bytes(&repo.name, EMPTY_CONTENT)?;
-    let bytes = referrer_manifest(subject, kind, layer);
-    let digest = Digest::sha256_of(&bytes);
-    let put = repo.client.put_manifest(&repo.name, &digest.to_string(), OCI_MANIFEST, &bytes)?;
-    if put.subject.is_some() {
-        return Ok((put.digest, ReferrersSource::Api));
+/// Pushes one referrer manifest per item (in parallel) and, for those the registry did
+/// not index (no `OCI-Subject` in its answer), adds them all to the tag-schema index in
+/// one update. The OCI empty config blob must be in the repository already.
+fn push_referrers(repo: &Repo, subject: &Subject, items: &[(Kind, &Layer)]) -> Result<Vec<(Digest, ReferrersSource)>> {
+    let puts = par_map(items, |(kind, layer)| {
+        let bytes = referrer_manifest(subject, *kind, layer);
+        let digest = Digest::sha256_of(&bytes);
+        let put = repo.client.put_manifest(&repo.name, &digest.to_string(), OCI_MANIFEST, &bytes)?;
+        Ok::<_, Error>((put, bytes.len() as u64))
+    });
+    let mut out = Vec::with_capacity(items.len());
+    let mut unindexed = Vec::new();
+    for ((kind, _), put) in items.iter().zip(puts) {
+        let (put, size) = put?;
+        if put.subject.is_some() {
+            out.push((put.digest, ReferrersSource::Api));
+            continue;
+        }
+        unindexed.push(bulwark_registry::Descriptor {
+            media_type: OCI_MANIFEST.to_owned(),
+            digest: put.digest.clone(),
+            size,
+            artifact_type: Some(kind.artifact_type().to_owned()),
+            annotations: Default::default(),
+        });
+        out.push((put.digest, ReferrersSource::TagSchema));
     }
-    let descriptor = bulwark_registry::Descriptor {
-        media_type: OCI_MANIFEST.to_owned(),
-        digest: put.digest.clone(),
-        size: bytes.len() as u64,
-        artifact_type: Some(kind.artifact_type().to_owned()),
-        annotations: Default::default(),
-    };
-    repo.client.add_to_referrers_tag(&repo.name, &subject.digest, &descriptor)?;
-    Ok((put.digest, ReferrersSource::TagSchema))
+    if !unindexed.is_empty() {
+        repo.client.add_all_to_referrers_tag(&repo.name, &subject.digest, &unindexed)?;
+    }
+    Ok(out)
 }
 
 /// Where a fetched layer came from.
@@ -206,18 +277,43 @@ pub struct Check<T> {
 /// reached or refuses access is an error (nothing was checked); a bad manifest or layer
 /// is a failed entry with its reason.
 pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Layer>>> {
+    fetch_inner(repo, subject, None, kind)
+}
+
+/// [`fetch`] for a subject whose media type and size are known (as [`Subject::resolve`]
+/// gives them): a referrer that is, byte for byte, the manifest [`attach`] writes for a
+/// layer already fetched under the cosign tag is not fetched again. Its digest is that of
+/// the bytes [`referrer_manifest`] makes, so its one layer is exactly that layer, already
+/// checked. An image signed 50 times by Bulwark is verified with 50 layer requests
+/// instead of 100.
+pub fn fetch_subject(repo: &Repo, subject: &Subject, kind: Kind) -> Result<Vec<Check<Layer>>> {
+    fetch_inner(repo, &subject.digest, Some(subject), kind)
+}
+
+fn fetch_inner(repo: &Repo, digest: &Digest, subject: Option<&Subject>, kind: Kind) -> Result<Vec<Check<Layer>>> {
     let mut out = Vec::new();
     let mut seen = Seen::new();
-    let tag = kind.tag(subject)?;
-    match repo.client.get_manifest(&repo.name, &tag) {
-        Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out, &mut seen)?,
-        Err(bulwark_registry::Error::NotFound { .. }) => {}
-        Err(e) if fatal(&e) => return Err(e.into()),
-        Err(e) => out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) }),
-    }
+    let tag = kind.tag(digest)?;
+    // The referrers are listed while the tag's manifest and layers are fetched.
+    let (tagged, referrers) = std::thread::scope(|s| {
+        let listing = s.spawn(|| repo.client.referrers(&repo.name, digest, None));
+        let tagged = match repo.client.get_manifest(&repo.name, &tag) {
+            Ok(m) => fetch_layers(repo, &m.bytes, |index| Origin::Tag { tag: tag.clone(), index }, &mut out, &mut seen),
+            Err(bulwark_registry::Error::NotFound { .. }) => Ok(()),
+            Err(e) if fatal(&e) => Err(e.into()),
+            Err(e) => {
+                out.push(Check { origin: Origin::Tag { tag: tag.clone(), index: 0 }, result: Err(e.into()) });
+                Ok(())
+            }
+        };
+        let referrers =
+            listing.join().unwrap_or_else(|_| Err(bulwark_registry::Error::invalid("referrers", "panicked")));
+        (tagged, referrers)
+    });
+    tagged?;
     // A broken referrers index (another tool's, or a hostile one) is a failed entry: the
     // signatures under the tag are still checked.
-    let referrers = match repo.client.referrers(&repo.name, subject, None) {
+    let referrers = match referrers {
         Ok(r) => r,
         Err(e) if fatal(&e) => return Err(e.into()),
         Err(e) => {
@@ -225,12 +321,25 @@ pub fn fetch(repo: &Repo, subject: &Digest, kind: Kind) -> Result<Vec<Check<Laye
             return Ok(out);
         }
     };
-    let wanted: Vec<_> = referrers.manifests.iter().filter(|d| kind.reads(d.artifact_type.as_deref())).collect();
+    // The referrer manifests Bulwark would have written for the layers fetched so far.
+    let known: BTreeSet<Digest> = match subject {
+        Some(subject) => out
+            .iter()
+            .filter_map(|c| c.result.as_ref().ok())
+            .map(|layer| Digest::sha256_of(&referrer_manifest(subject, kind, layer)))
+            .collect(),
+        None => BTreeSet::new(),
+    };
+    let wanted: Vec<_> = referrers
+        .manifests
+        .iter()
+        .filter(|d| kind.reads(d.artifact_type.as_deref()) && !known.contains(&d.digest))
+        .collect();
     if wanted.len() > MAX_REFERRERS {
         out.push(Check {
             origin: Origin::Referrers,
             result: Err(Error::Unsupported {
-                what: format!("referrers of {}", repo.display(&subject.to_string())),
+                what: format!("referrers of {}", repo.display(&digest.to_string())),
                 reason: format!("{} referrers; only the first {MAX_REFERRERS} were examined", wanted.len()),
             }),
         });
@@ -349,14 +458,27 @@ fn fetch_layer(repo: &Repo, d: &manifest::Descriptor) -> Result<Layer> {
 /// Fetches and verifies every signature of `subject`. The image is signed if at least
 /// one entry is `Ok`; each failure keeps its reason. An empty list means unsigned.
 pub fn verify_signatures(repo: &Repo, subject: &Digest, trust: &TrustPolicy) -> Result<Vec<Check<VerifiedSignature>>> {
+    Ok(check_signatures(fetch(repo, subject, Kind::Signature)?, subject, trust))
+}
+
+/// [`verify_signatures`] of a resolved subject, fetching as [`fetch_subject`] does.
+pub fn verify_subject_signatures(
+    repo: &Repo,
+    subject: &Subject,
+    trust: &TrustPolicy,
+) -> Result<Vec<Check<VerifiedSignature>>> {
+    Ok(check_signatures(fetch_subject(repo, subject, Kind::Signature)?, &subject.digest, trust))
+}
+
+fn check_signatures(layers: Vec<Check<Layer>>, subject: &Digest, trust: &TrustPolicy) -> Vec<Check<VerifiedSignature>> {
     let digest = subject.to_string();
-    Ok(fetch(repo, subject, Kind::Signature)?
+    layers
         .into_iter()
         .map(|c| Check {
             origin: c.origin,
             result: c.result.and_then(|layer| Ok(trust.verify_signature(&layer, &digest)?)),
         })
-        .collect())
+        .collect()
 }
 
 /// Fetches and verifies every attestation of `subject`; with `predicate_type`, one of
@@ -367,8 +489,27 @@ pub fn verify_attestations(
     trust: &TrustPolicy,
     predicate_type: Option<&str>,
 ) -> Result<Vec<Check<VerifiedAttestation>>> {
+    Ok(check_attestations(fetch(repo, subject, Kind::Attestation)?, subject, trust, predicate_type))
+}
+
+/// [`verify_attestations`] of a resolved subject, fetching as [`fetch_subject`] does.
+pub fn verify_subject_attestations(
+    repo: &Repo,
+    subject: &Subject,
+    trust: &TrustPolicy,
+    predicate_type: Option<&str>,
+) -> Result<Vec<Check<VerifiedAttestation>>> {
+    Ok(check_attestations(fetch_subject(repo, subject, Kind::Attestation)?, &subject.digest, trust, predicate_type))
+}
+
+fn check_attestations(
+    layers: Vec<Check<Layer>>,
+    subject: &Digest,
+    trust: &TrustPolicy,
+    predicate_type: Option<&str>,
+) -> Vec<Check<VerifiedAttestation>> {
     let digest = subject.to_string();
-    Ok(fetch(repo, subject, Kind::Attestation)?
+    layers
         .into_iter()
         .map(|c| Check {
             origin: c.origin,
@@ -385,7 +526,7 @@ pub fn verify_attestations(
                 }
             }),
         })
-        .collect())
+        .collect()
 }
 
 /// cosign's vuln predicate type was written without its scheme by older releases.

@@ -376,13 +376,34 @@ fn copy_blob(p: &Promotion<'_>, digest: &Digest, size: u64, obs: &dyn Observer) 
     {
         BlobCopy::Mounted
     } else {
-        let blob = src.client.open_blob(&src.name, digest, Some(size))?;
-        let mut reader = Progress { inner: blob, obs, digest, done: 0, total: size };
-        dst.client.push_blob(&dst.name, digest, size, &mut reader)?;
+        stream_blob(p, digest, size, obs)?;
         BlobCopy::Streamed
     };
     obs.step(&Step::Blob { digest, size, how });
     Ok(how)
+}
+
+/// Streams a blob from the source to the destination: each read from the source is
+/// written to the upload as it comes (no buffering beyond the HTTP buffers), and the
+/// bytes are hashed once, by the upload, which withholds the last byte unless the size
+/// and digest match, so the destination never commits anything else. The source's
+/// `Content-Length` is checked against the descriptor's size before the upload starts.
+/// A copy cut off by a transient failure (a connection reset, a 5xx) is started again,
+/// twice at most: a streamed request cannot be replayed, the whole blob can.
+fn stream_blob(p: &Promotion<'_>, digest: &Digest, size: u64, obs: &dyn Observer) -> Result<()> {
+    const ATTEMPTS: usize = 3;
+    let (src, dst) = (p.src, p.dst);
+    let mut attempt = 1;
+    loop {
+        let copied = src.client.open_blob_raw(&src.name, digest, Some(size)).and_then(|(blob, _)| {
+            let mut reader = Progress { inner: blob, obs, digest, done: 0, total: size };
+            dst.client.upload_blob(&dst.name, digest, size, &mut reader)
+        });
+        match copied {
+            Err(e) if e.is_transient() && attempt < ATTEMPTS => attempt += 1,
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// A reader that reports how far it got.
@@ -413,24 +434,49 @@ fn sign_and_attest(p: &Promotion<'_>, subject: &Subject, obs: &dyn Observer, don
             .iter()
             .any(|c| c.result.as_ref().is_ok_and(|v| v.payload.critical.identity.docker_reference == docker_reference))
     };
-    if !ours(&attach::verify_signatures(p.dst, &subject.digest, &trust)?) {
+    // What DST has already, signatures and attestations read at once.
+    let (signatures, attestations) = std::thread::scope(|s| {
+        let attestations = (!p.statements.is_empty())
+            .then(|| s.spawn(|| attach::verify_subject_attestations(p.dst, subject, &trust, None)));
+        let signatures = attach::verify_subject_signatures(p.dst, subject, &trust);
+        let attestations = match attestations {
+            Some(h) => h.join().unwrap_or_else(|_| Err(Error::Internal("attestation check panicked".into()))),
+            None => Ok(Vec::new()),
+        };
+        (signatures, attestations)
+    });
+    let mut layers = Vec::new();
+    let sign = !ours(&signatures?);
+    if sign {
         let layer = cosign::sign_image(p.key, &docker_reference, &subject.digest.to_string(), &p.annotations)?;
-        attach::attach(p.dst, subject, Kind::Signature, &layer, p.referrers)?;
-        done.signed = true;
+        layers.push((Kind::Signature, layer));
     }
-    obs.step(&Step::Signed { added: done.signed });
-    for statement in &p.statements {
-        let existing = attach::verify_attestations(p.dst, &subject.digest, &trust, Some(&statement.predicate_type))?;
-        let have = existing.iter().any(|c| c.result.as_ref().is_ok_and(|v| equivalent(&v.statement, statement)));
+    // An attestation of another predicate type never makes one redundant (`equivalent`
+    // compares types), so all of them are read unfiltered, once.
+    let existing: Vec<Statement> =
+        attestations?.into_iter().filter_map(|c| c.result.ok().map(|v| v.statement)).collect();
+    let mut added = Vec::with_capacity(p.statements.len());
+    for (i, statement) in p.statements.iter().enumerate() {
+        let have = existing.iter().chain(&p.statements[..i]).any(|e| equivalent(e, statement));
         if !have {
-            let layer = cosign::attest_image(p.key, statement)?;
-            attach::attach(p.dst, subject, Kind::Attestation, &layer, p.referrers)?;
-            done.attested += 1;
+            layers.push((Kind::Attestation, cosign::attest_image(p.key, statement)?));
         }
-        obs.step(&Step::Attested { predicate_type: &statement.predicate_type, added: !have });
+        added.push(!have);
+    }
+    // The signature and every attestation in one go: one update of `.sig`, one of
+    // `.att`, one of the referrers index.
+    if !layers.is_empty() {
+        let items: Vec<(Kind, &cosign::Layer)> = layers.iter().map(|(k, l)| (*k, l)).collect();
+        attach::attach_all(p.dst, subject, &items, p.referrers)?;
+    }
+    done.signed = sign;
+    obs.step(&Step::Signed { added: done.signed });
+    for (statement, added) in p.statements.iter().zip(added) {
+        done.attested += usize::from(added);
+        obs.step(&Step::Attested { predicate_type: &statement.predicate_type, added });
     }
     // Read back: the tag is set only over a signature that verifies where it is stored.
-    let checks = attach::verify_signatures(p.dst, &subject.digest, &trust)?;
+    let checks = attach::verify_subject_signatures(p.dst, subject, &trust)?;
     if !ours(&checks) {
         let reason = checks
             .iter()
@@ -474,6 +520,29 @@ pub fn fresh_verdict(
     now: u64,
 ) -> Result<Option<(Statement, VerdictPredicate)>> {
     let checks = attach::verify_attestations(repo, digest, trust, Some(intoto::VERDICT_PREDICATE_TYPE))?;
+    Ok(newest_fresh(checks, digest, policy_digest, max_age, now))
+}
+
+/// [`fresh_verdict`] of a resolved subject, fetching as [`attach::fetch_subject`] does.
+pub fn fresh_subject_verdict(
+    repo: &Repo,
+    subject: &Subject,
+    trust: &TrustPolicy,
+    policy_digest: &str,
+    max_age: u64,
+    now: u64,
+) -> Result<Option<(Statement, VerdictPredicate)>> {
+    let checks = attach::verify_subject_attestations(repo, subject, trust, Some(intoto::VERDICT_PREDICATE_TYPE))?;
+    Ok(newest_fresh(checks, &subject.digest, policy_digest, max_age, now))
+}
+
+fn newest_fresh(
+    checks: Vec<attach::Check<cosign::VerifiedAttestation>>,
+    digest: &Digest,
+    policy_digest: &str,
+    max_age: u64,
+    now: u64,
+) -> Option<(Statement, VerdictPredicate)> {
     let mut best: Option<(u64, Statement, VerdictPredicate)> = None;
     for check in checks {
         let Ok(verified) = check.result else { continue };
@@ -491,7 +560,7 @@ pub fn fresh_verdict(
             best = Some((at, verified.statement, verdict));
         }
     }
-    Ok(best.map(|(_, s, v)| (s, v)))
+    best.map(|(_, s, v)| (s, v))
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_REDIRECTS: usize = 10;
 /// Error and token bodies are small; never buffer more than this of them.
 const MAX_SMALL_BODY: u64 = 1 << 20;
+/// Idle connections kept per registry host, for concurrent requests to reuse.
+const POOL_PER_HOST: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scheme {
@@ -84,6 +86,11 @@ impl Transport {
             .timeout_recv_response(Some(opts.read_timeout.unwrap_or(READ_TIMEOUT)))
             .timeout_per_read(Some(opts.read_timeout.unwrap_or(READ_TIMEOUT)))
             .tls_config(tls)
+            // Attachments are fetched 8 at a time and blobs copied up to 16 at a time; the
+            // default of 3 idle connections per host made most of those requests open a
+            // new connection (and, over HTTPS, do a new handshake).
+            .max_idle_connections(64)
+            .max_idle_connections_per_host(POOL_PER_HOST)
             .build()
             .new_agent();
         let api_host = if registry == "docker.io" { "registry-1.docker.io".to_owned() } else { registry.to_owned() };
@@ -143,6 +150,50 @@ impl Transport {
             authorization = Some(self.authenticate(&challenges, req, authorization.as_deref(), detail)?);
             fresh = true;
         }
+    }
+
+    /// Sends a request whose body is streamed from `body` (exactly `len` bytes, sent with
+    /// `Content-Length`), once: a stream cannot be replayed, so there is no retry and no
+    /// second attempt after a 401. The credentials are those the registry asked for
+    /// earlier (the upload session was opened with [`Transport::send`]); a bearer token
+    /// that expired meanwhile is renewed first with a `GET` of `req.target` (for an
+    /// upload, its status). `target` must be on the registry's origin.
+    pub fn send_stream(&self, req: &Req<'_>, body: &mut dyn Read, len: u64) -> Result<Response<Body>> {
+        let url = self.url(req.target);
+        if origin(&url) != origin(&self.url("/")) {
+            return Err(Error::invalid(req.what.to_owned(), format!("{} is not on the registry", strip_query(&url))));
+        }
+        let mut authorization = self.known_authorization(req.scope)?;
+        if authorization.is_none() && matches!(self.tokens.scheme(&self.api_host), Some(AuthScheme::Bearer { .. })) {
+            drop(error_detail(self.send(&Req::new(Method::GET, req.target, req.scope, req.what))?));
+            authorization = self.known_authorization(req.scope)?;
+        }
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(url.as_str());
+        if let Some(a) = &authorization {
+            builder = builder.header("Authorization", a.as_str());
+        }
+        if let Some(c) = req.content_type {
+            builder = builder.header("Content-Type", c);
+        }
+        if let Some(r) = &req.content_range {
+            builder = builder.header("Content-Range", r);
+        }
+        builder = builder.header("Content-Length", len);
+        let request = builder
+            .body(ureq::SendBody::from_reader(body))
+            .map_err(|e| Error::invalid(req.what.to_owned(), e.to_string()))?;
+        let resp = self.agent.run(request).map_err(|e| self.transport_error(req.what, req.target, e))?;
+        if resp.status() == 401 {
+            let anonymous = self.cached_credentials()?.is_none();
+            let detail = error_detail(resp);
+            return Err(Error::Unauthorized {
+                registry: self.registry.clone(),
+                what: req.what.to_owned(),
+                anonymous,
+                detail,
+            });
+        }
+        Ok(resp)
     }
 
     /// The `Authorization` a request can start with: a cached token for its scope, or

@@ -112,7 +112,7 @@ pub fn run(args: PromoteArgs) -> Result<u8> {
     if !rescan {
         let trust = TrustPolicy { keys: vec![key.public_key()], ..Default::default() };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let found = promote::fresh_verdict(&src_repo, &subject.digest, &trust, &policy_digest, verdict_max_age, now)
+        let found = promote::fresh_subject_verdict(&src_repo, &subject, &trust, &policy_digest, verdict_max_age, now)
             .context("looking for a verdict attestation in SRC")?;
         if let Some((_, verdict)) = found {
             if !scan.input.quiet {
@@ -135,8 +135,14 @@ pub fn run(args: PromoteArgs) -> Result<u8> {
         }
     }
     scan.input.image = pinned(&src_ref, &subject.digest);
-    scan.sign.prepared =
-        Some(Prepared { key, repo: src_repo, subject, given: src_ref.to_string(), promote: Some(target), referrers });
+    scan.sign.prepared = Some(Prepared {
+        key: crate::key::PendingKey::ready(key),
+        repo: src_repo,
+        subject,
+        given: src_ref.to_string(),
+        promote: Some(target),
+        referrers,
+    });
     crate::sign::scan(scan)
 }
 
@@ -178,7 +184,7 @@ pub(crate) fn after_scan(
     quiet: bool,
 ) -> Result<u8> {
     let statements = crate::sign::statements(&target.dst.docker_reference(), &p.subject.digest, &p.given, report)?;
-    let promotion = promotion(&p.key, &p.repo, &p.subject, target, statements, p.referrers, args);
+    let promotion = promotion(p.key.get()?, &p.repo, &p.subject, target, statements, p.referrers, args);
     finish(&promotion, quiet)
 }
 

@@ -16,7 +16,7 @@ use bulwark_core::{Digest, DockerRef, Reference};
 use bulwark_registry::{Client, RegistryOptions};
 use bulwark_sign::cosign::{self, CertificateIdentity, Signer, TrustPolicy};
 use bulwark_sign::intoto::{self, Statement, VerdictPredicate};
-use bulwark_sign::keys::{PublicKey, SigningKey};
+use bulwark_sign::keys::PublicKey;
 use bulwark_sign::trust::TrustedRoot;
 use bulwark_sign::x509::Certificate;
 use clap::{Args, ValueEnum};
@@ -280,7 +280,8 @@ pub struct ScanSignArgs {
 /// What `scan --sign` and `promote` settle before scanning.
 #[derive(Debug)]
 pub struct Prepared {
-    pub key: SigningKey,
+    /// Decrypted while the scan runs (`scan --sign`), or already loaded (`promote`).
+    pub key: crate::key::PendingKey,
     pub repo: Repo,
     pub subject: Subject,
     /// The reference as the user wrote it.
@@ -360,7 +361,7 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
     let trust = args.trust.policy()?;
     let reference = registry_ref(&args.image)?;
     let (repo, subject) = resolve(&reference, &args.registry.options()?)?;
-    let checks = attach::verify_signatures(&repo, &subject.digest, &trust)?;
+    let checks = attach::verify_subject_signatures(&repo, &subject, &trust)?;
     let ok = checks.iter().any(|c| c.result.is_ok());
     match args.format {
         OutputFormat::Json => {
@@ -580,7 +581,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs) -> Result<u8> {
         args.policy.as_deref().map(|p| read(p).map(|b| Digest::sha256_of(&b).to_string())).transpose()?;
     let reference = registry_ref(&args.image)?;
     let (repo, subject) = resolve(&reference, &args.registry.options()?)?;
-    let checks = attach::verify_attestations(&repo, &subject.digest, &trust, Some(args.kind.predicate_type()))?;
+    let checks = attach::verify_subject_attestations(&repo, &subject, &trust, Some(args.kind.predicate_type()))?;
     let now = now_unix();
     let results: Vec<(String, Result<cosign::VerifiedAttestation, String>)> = checks
         .into_iter()
@@ -667,7 +668,8 @@ fn check_verdict(
     Ok(())
 }
 
-/// `bulwark scan`: with `--sign`, the key is loaded and the image pinned to its digest
+/// `bulwark scan`: with `--sign`, the key file and password are read (the key is decrypted
+/// on another thread while the scan runs) and the image pinned to its digest
 /// before any layer is read; otherwise the scan as it is.
 pub fn scan(mut args: crate::cli::ScanArgs) -> Result<u8> {
     let settings = args.settings.take().unwrap_or_else(|| crate::config_file::all_of(&args));
@@ -675,7 +677,7 @@ pub fn scan(mut args: crate::cli::ScanArgs) -> Result<u8> {
         if settings.policy.is_none() {
             bail!("--sign needs --policy: only an image that passes a policy is signed");
         }
-        let key = crate::key::load_signing_key(args.sign.key.as_deref().unwrap_or(Path::new("")), false)?;
+        let key = crate::key::PendingKey::load(args.sign.key.as_deref().unwrap_or(Path::new("")), false)?;
         let reference = registry_ref(&args.input.image)?;
         let opts = crate::commands::registry_options_of(&settings)?;
         let (repo, subject) = resolve(&reference, &opts)?;
@@ -705,15 +707,24 @@ pub(crate) fn after_scan(args: &crate::cli::ScanArgs, report: &ScanReport, code:
     if let Some(target) = &p.promote {
         return crate::promote::after_scan(p, target, report, args, quiet);
     }
+    let key = p.key.get()?;
     let name = p.repo.docker_reference();
     let annotations: BTreeMap<_, _> = args.sign.annotations.iter().cloned().collect();
-    let layer = cosign::sign_image(&p.key, &name, &p.subject.digest.to_string(), &annotations)?;
-    let attached = attach::attach(&p.repo, &p.subject, Kind::Signature, &layer, p.referrers)?;
-    report_attached(&p.repo, &p.subject, "signature", &attached, quiet);
+    let mut layers = vec![(
+        "signature".to_owned(),
+        Kind::Signature,
+        cosign::sign_image(key, &name, &p.subject.digest.to_string(), &annotations)?,
+    )];
     for statement in statements(&name, &p.subject.digest, &p.given, report)? {
-        let layer = cosign::attest_image(&p.key, &statement)?;
-        let attached = attach::attach(&p.repo, &p.subject, Kind::Attestation, &layer, p.referrers)?;
-        report_attached(&p.repo, &p.subject, &format!("{} attestation", statement.predicate_type), &attached, quiet);
+        let what = format!("{} attestation", statement.predicate_type);
+        layers.push((what, Kind::Attestation, cosign::attest_image(key, &statement)?));
+    }
+    // One update of the `.sig` tag, one of `.att` and one of the referrers index for all
+    // four, their uploads in parallel.
+    let items: Vec<_> = layers.iter().map(|(_, kind, layer)| (*kind, layer)).collect();
+    let attached = attach::attach_all(&p.repo, &p.subject, &items, p.referrers)?;
+    for ((what, _, _), attached) in layers.iter().zip(&attached) {
+        report_attached(&p.repo, &p.subject, what, attached, quiet);
     }
     Ok(OK)
 }

@@ -148,6 +148,16 @@ fn scan_sign_attests_only_a_passing_image_and_verify_attestation_checks_the_verd
     assert!(stderr(&out).contains("not signed"), "{}", stderr(&out));
     assert!(!tags(&format!("{}/app", reg.host()), None).iter().any(|t| t.ends_with(".sig")));
 
+    // A wrong password (the key is decrypted while the scan runs): exit 2, nothing signed.
+    let out = bulwark_env(
+        &["scan", &image, "--scanners", "config", "--policy", pass.to_str().unwrap(), "--sign", "--key", key, "-q"],
+        home,
+        &[("BULWARK_KEY_PASSWORD", "not the password")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("password"), "{}", stderr(&out));
+    assert!(!tags(&format!("{}/app", reg.host()), None).iter().any(|t| t.ends_with(".sig") || t.ends_with(".att")));
+
     let out = scan(&pass);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(bulwark(&["verify", &image, "--key", public], home).status.code(), Some(0));
