@@ -56,6 +56,9 @@ pub struct WorkerArgs {
     /// Do not match vulnerabilities (inventory only)
     #[arg(long, conflicts_with = "db", env = "BULWARK_NO_DB")]
     pub no_db: bool,
+    /// Key-encryption key file (64 hex characters, mode 0600) that opens the stored registry credentials jobs name [default: $BULWARK_KEK]
+    #[arg(long, value_name = "FILE", env = "BULWARK_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
 }
 
 pub fn run(args: WorkerArgs) -> Result<u8> {
@@ -77,12 +80,7 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         on_event: Some(Arc::new(log_event)),
     };
-    let settings = Arc::new(JobSettings {
-        cache_dir: args.cache_dir.clone(),
-        no_cache: args.no_cache,
-        db: args.db.clone(),
-        no_db: args.no_db,
-    });
+    let kek = bulwark_store::secrets::Kek::configured(args.kek_file.as_deref())?.map(Arc::new);
     let result = runtime.block_on(async {
         let store = match (&args.database_url, &args.data_dir) {
             (Some(url), _) => bulwark_store::Store::open(url).await,
@@ -90,6 +88,13 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
             (None, None) => unreachable!("clap requires one"),
         }
         .context("opening the store")?;
+        let settings = Arc::new(JobSettings {
+            cache_dir: args.cache_dir.clone(),
+            no_cache: args.no_cache,
+            db: args.db.clone(),
+            no_db: args.no_db,
+            secrets: Some(JobSecrets { store: store.clone(), kek }),
+        });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = shutdown_signal();
         tokio::spawn(async move {
@@ -169,6 +174,69 @@ pub(crate) struct JobSettings {
     pub(crate) no_cache: bool,
     pub(crate) db: Option<PathBuf>,
     pub(crate) no_db: bool,
+    /// Where the registry credentials that jobs name are opened.
+    pub(crate) secrets: Option<JobSecrets>,
+}
+
+/// The store and key-encryption key a worker opens a job's registry credential with.
+#[derive(Debug)]
+pub(crate) struct JobSecrets {
+    pub(crate) store: bulwark_store::Store,
+    pub(crate) kek: Option<Arc<bulwark_store::secrets::Kek>>,
+}
+
+/// A registry credential opened for one job.
+pub(crate) struct JobCredential {
+    pub(crate) username: String,
+    pub(crate) password: String,
+}
+
+/// Opens the registry credential `name` for a job of `reference`. Every way this can fail
+/// fails the job: a job that names a credential is never scanned anonymously, and the
+/// password is never sent to a registry other than the credential's own.
+pub(crate) fn open_credential(
+    name: &str,
+    reference: &str,
+    settings: &JobSettings,
+) -> Result<JobCredential, JobFailure> {
+    let permanent = |m: String| JobFailure::Permanent(format!("registry credential {name:?}: {m}"));
+    let Some(secrets) = &settings.secrets else {
+        return Err(permanent("this worker cannot open stored credentials".to_owned()));
+    };
+    let Some(kek) = &secrets.kek else {
+        return Err(permanent(
+            "this worker has no key-encryption key to open it (give --kek-file or BULWARK_KEK, the server's key)"
+                .to_owned(),
+        ));
+    };
+    let opened = tokio::runtime::Handle::current()
+        .block_on(secrets.store.open_secret(kek, bulwark_store::secrets::REGISTRY_CREDENTIAL, name))
+        .map_err(|e| match e {
+            bulwark_store::Error::Sql(_) => JobFailure::Transient(format!("registry credential {name:?}: {e}")),
+            other => permanent(other.to_string()),
+        })?
+        .ok_or_else(|| permanent("no longer stored (deleted after the scan was queued)".to_owned()))?;
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        registry: String,
+        username: String,
+    }
+    let meta: Meta = serde_json::from_str(&opened.info.metadata).map_err(|e| permanent(format!("metadata: {e}")))?;
+    let target = match reference.parse::<bulwark_core::Reference>() {
+        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+        _ => return Err(permanent(format!("{reference:?} is not a registry reference"))),
+    };
+    // The credential's registry as a reference would name it (so `docker.io` and its
+    // aliases compare equal).
+    let own = match format!("{}/x", meta.registry).parse::<bulwark_core::Reference>() {
+        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+        _ => return Err(permanent(format!("stored registry {:?} is not a registry", meta.registry))),
+    };
+    if own != target {
+        return Err(permanent(format!("it is for {own}, not {target}: it is never sent to another registry")));
+    }
+    let password = String::from_utf8(opened.value).map_err(|_| permanent("the password is not UTF-8".to_owned()))?;
+    Ok(JobCredential { username: meta.username, password })
 }
 
 /// The queue's scan runner: what `bulwark worker` and `bulwark server --workers N` run.
@@ -188,11 +256,51 @@ struct JobImage {
 /// Scans one job's image. THE adapter between the queue and the scan pipeline: it calls the
 /// same function as `bulwark scan` and renders the report as `--format json` does.
 fn scan_job(job: &ClaimedJob, _cancel: &CancelFlag, settings: &JobSettings) -> Result<ScanOutput, JobFailure> {
+    if job.kind == bulwark_store::promotions::JOB_KIND {
+        return crate::worker_promote::promote_job(job, settings);
+    }
     let options: ScanJobOptions =
         serde_json::from_value(job.options.clone()).map_err(|e| JobFailure::Permanent(format!("job options: {e}")))?;
-    let mut argv: Vec<String> = vec![job.reference.clone(), "--no-progress".into(), "--quiet".into()];
-    if let Some(p) = &options.platform {
-        argv.extend(["--platform".into(), p.clone()]);
+    let input = job_input(&job.reference, options.platform.as_deref(), settings)?;
+    let credential = match &options.credential {
+        Some(name) => Some(open_credential(name, &job.reference, settings)?),
+        None => None,
+    };
+    let scanners = scanners(&options.scanners)?;
+    let today = today()?;
+    let report = crate::commands::run_scan_with(&input, scanners.vuln, 7, |opts| {
+        opts.scanners = scanners;
+        opts.today = today;
+        if let Some(c) = credential {
+            opts.read.registry.username = Some(c.username);
+            opts.read.registry.password = Some(c.password);
+        }
+    })
+    .map_err(classify)?;
+    let mut json = serde_json::to_vec_pretty(&report).map_err(|e| JobFailure::Permanent(format!("report: {e}")))?;
+    json.push(b'\n');
+    Ok(ScanOutput { report, json })
+}
+
+/// Today, or `BULWARK_TODAY` (YYYY-MM-DD) for reproducible runs.
+pub(crate) fn today() -> Result<bulwark_core::time::Date, JobFailure> {
+    match std::env::var("BULWARK_TODAY") {
+        Ok(d) => bulwark_core::time::Date::parse(&d)
+            .ok_or_else(|| JobFailure::Permanent(format!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date"))),
+        Err(_) => Ok(bulwark_core::time::Date::today()),
+    }
+}
+
+/// The image arguments of a job's scan: its reference plus this worker's settings, parsed
+/// by the same clap definitions as `bulwark scan`.
+pub(crate) fn job_input(
+    reference: &str,
+    platform: Option<&str>,
+    settings: &JobSettings,
+) -> Result<ImageArgs, JobFailure> {
+    let mut argv: Vec<String> = vec![reference.to_owned(), "--no-progress".into(), "--quiet".into()];
+    if let Some(p) = platform {
+        argv.extend(["--platform".into(), p.to_owned()]);
     }
     if let Some(dir) = &settings.cache_dir {
         argv.extend(["--cache-dir".into(), dir.display().to_string()]);
@@ -206,24 +314,10 @@ fn scan_job(job: &ClaimedJob, _cancel: &CancelFlag, settings: &JobSettings) -> R
     if settings.no_db {
         argv.push("--no-db".into());
     }
-    let input = JobImage::try_parse_from(&argv).map_err(|e| JobFailure::Permanent(format!("job: {e}")))?.input;
-    let scanners = scanners(&options.scanners)?;
-    let today = match std::env::var("BULWARK_TODAY") {
-        Ok(d) => bulwark_core::time::Date::parse(&d)
-            .ok_or_else(|| JobFailure::Permanent(format!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date")))?,
-        Err(_) => bulwark_core::time::Date::today(),
-    };
-    let report = crate::commands::run_scan_with(&input, scanners.vuln, 7, |opts| {
-        opts.scanners = scanners;
-        opts.today = today;
-    })
-    .map_err(classify)?;
-    let mut json = serde_json::to_vec_pretty(&report).map_err(|e| JobFailure::Permanent(format!("report: {e}")))?;
-    json.push(b'\n');
-    Ok(ScanOutput { report, json })
+    Ok(JobImage::try_parse_from(&argv).map_err(|e| JobFailure::Permanent(format!("job: {e}")))?.input)
 }
 
-fn scanners(names: &[String]) -> Result<bulwark_scan::Scanners, JobFailure> {
+pub(crate) fn scanners(names: &[String]) -> Result<bulwark_scan::Scanners, JobFailure> {
     if names.is_empty() {
         return Ok(bulwark_scan::Scanners::ALL);
     }
@@ -243,7 +337,7 @@ fn scanners(names: &[String]) -> Result<bulwark_scan::Scanners, JobFailure> {
 /// Transient: the registry or Docker was unavailable, rate-limited or cut off, or the local
 /// cache could not be written. Everything else (a bad reference, auth, a missing image, a
 /// limit, an image that is not what it claims) will fail again the same way.
-fn classify(e: anyhow::Error) -> JobFailure {
+pub(crate) fn classify(e: anyhow::Error) -> JobFailure {
     let message = format!("{e:#}");
     let transient = e.chain().any(|cause| {
         if let Some(r) = cause.downcast_ref::<bulwark_registry::Error>() {
