@@ -69,6 +69,8 @@ pub enum Permission {
     ApproveExceptions,
     /// Read the audit log.
     ReadAudit,
+    /// Registry credentials and signing keys held by the server (admin and security).
+    ManageSecrets,
     /// Users, everyone's tokens, registry credentials.
     Admin,
 }
@@ -154,8 +156,10 @@ pub struct ScanRequest {
     /// An inline policy (YAML), instead of `policy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_yaml: Option<String>,
-    /// A stored registry credential by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A stored registry credential by name (`POST /credentials`): the worker that runs
+    /// the scan opens it for this job only, and only for the credential's own registry.
+    /// Also accepted as `registry_credential`.
+    #[serde(default, alias = "registry_credential", skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
@@ -632,4 +636,159 @@ pub struct Readiness {
     pub ready: bool,
     pub store: String,
     pub schema_version: i64,
+}
+
+/// `POST /credentials`: a registry credential for scans to name. The password is sealed
+/// with the server's key-encryption key and never returned.
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialCreate {
+    /// 1-64 of `a-z 0-9 . _ -`.
+    pub name: String,
+    /// The registry it is for, `host[:port]` (e.g. `registry.example:5000`); it is sent to
+    /// no other registry.
+    pub registry: String,
+    pub username: String,
+    /// The password or token. Write-only.
+    #[schema(write_only)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for CredentialCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialCreate")
+            .field("name", &self.name)
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A stored registry credential, without its password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Credential {
+    pub name: String,
+    pub registry: String,
+    pub username: String,
+    pub created_by: String,
+    pub created_at: String,
+    /// Which key-encryption key sealed it (a fingerprint, never the key).
+    pub kek_id: String,
+}
+
+/// `POST /signing-keys`: a signing key the server holds, so that CI never sees it. Without
+/// `private_key` the server generates an ECDSA P-256 key; with it, the PEM (cosign's
+/// encrypted format with `password`, PKCS#8 or SEC1) is imported. Either way the private
+/// key is sealed with the server's key-encryption key and never returned.
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeyCreate {
+    /// 1-64 of `a-z 0-9 . _ -`.
+    pub name: String,
+    /// A private key PEM to import. Write-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(write_only)]
+    pub private_key: Option<String>,
+    /// The password of an encrypted `private_key`. Write-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(write_only)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SigningKeyCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyCreate")
+            .field("name", &self.name)
+            .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// A signing key the server holds: its public half only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SigningKeyInfo {
+    pub name: String,
+    /// The public key, PEM (`PUBLIC KEY`), for `bulwark verify --key`.
+    pub public_key: String,
+    pub created_by: String,
+    pub created_at: String,
+    /// Which key-encryption key sealed the private key (a fingerprint, never the key).
+    pub kek_id: String,
+}
+
+/// `POST /promotions`: the Image Assertion run by a worker with a signing key the server
+/// holds. SRC is scanned by digest and judged by the stored policy; only when it passes is
+/// it copied to DST (every platform and blob), signed and attested there, and only then is
+/// DST's tag set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionRequest {
+    /// SRC, `registry/repository:tag` (or `@sha256:…`).
+    pub source: String,
+    /// DST, `registry/repository:tag`.
+    pub destination: String,
+    /// A stored policy by name (its latest version).
+    pub policy: String,
+    /// A signing key the server holds (`POST /signing-keys`).
+    pub signing_key: String,
+    /// Let DST's tag move from another digest [default: false].
+    #[serde(default)]
+    pub allow_retag: bool,
+    /// A stored registry credential for SRC's registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_credential: Option<String>,
+    /// A stored registry credential for DST's registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_credential: Option<String>,
+    /// Scanners to run [default: all].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanners: Option<Vec<ScannerName>>,
+}
+
+/// Where a promotion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PromotionState {
+    Queued,
+    Running,
+    /// Copied, signed, attested and tagged.
+    Promoted,
+    /// The policy failed: DST was not touched.
+    Denied,
+    Failed,
+    Cancelled,
+}
+
+impl PromotionState {
+    /// Whether the promotion will not change any more.
+    pub fn is_final(self) -> bool {
+        !matches!(self, PromotionState::Queued | PromotionState::Running)
+    }
+}
+
+/// A promotion and, once done, its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Promotion {
+    pub id: String,
+    pub state: PromotionState,
+    pub source: String,
+    pub destination: String,
+    pub policy: String,
+    pub policy_version: u32,
+    pub signing_key: String,
+    pub allow_retag: bool,
+    pub requested_by: String,
+    pub created_at: String,
+    /// SRC's manifest digest, once resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// What the worker did (blobs copied or mounted, signed, attestations, tag), or the
+    /// policy's violations when denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ScanError>,
 }

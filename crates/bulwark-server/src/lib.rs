@@ -38,9 +38,11 @@ mod metrics;
 pub mod openapi;
 mod ops;
 mod policies;
+mod promotions;
 mod render;
 pub mod routes;
 mod scans;
+pub mod secrets;
 mod util;
 
 pub use admin::bootstrap_admin;
@@ -89,10 +91,17 @@ struct Inner {
     metrics: metrics::Metrics,
     limiter: auth::RateLimiter,
     openapi: OnceLock<String>,
+    /// The key-encryption key secrets are sealed with; without one, none can be stored.
+    kek: Option<Arc<bulwark_store::secrets::Kek>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
+        AppState::with_kek(store, config, None)
+    }
+
+    /// A state whose secrets (registry credentials) are sealed with `kek`.
+    pub fn with_kek(store: Store, config: ServerConfig, kek: Option<Arc<bulwark_store::secrets::Kek>>) -> AppState {
         let limiter = auth::RateLimiter::new(config.rate_per_second, config.rate_burst);
         AppState(Arc::new(Inner {
             store,
@@ -100,6 +109,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             limiter,
             openapi: OnceLock::new(),
+            kek,
         }))
     }
 
@@ -109,6 +119,11 @@ impl AppState {
 
     pub fn config(&self) -> &ServerConfig {
         &self.0.config
+    }
+
+    /// The key-encryption key, if the server was given one.
+    pub fn kek(&self) -> Option<&bulwark_store::secrets::Kek> {
+        self.0.kek.as_deref()
     }
 }
 

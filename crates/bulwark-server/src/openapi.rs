@@ -7,13 +7,13 @@
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
-use crate::{admin, images, ops, policies, routes, scans};
+use crate::{admin, images, ops, policies, promotions, routes, scans, secrets};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Bulwark API",
-        description = "Scans, images, inventory, policies, exceptions, users and audit of a Bulwark server."
+        description = "Scans, images, inventory, policies, exceptions, users, audit, secrets (registry credentials, signing keys) and promotions of a Bulwark server."
     ),
     paths(
         ops::healthz,
@@ -47,6 +47,16 @@ use crate::{admin, images, ops, policies, routes, scans};
         admin::create_token,
         admin::revoke_token,
         admin::audit,
+        secrets::list_credentials,
+        secrets::create_credential,
+        secrets::delete_credential,
+        secrets::list_signing_keys,
+        secrets::create_signing_key,
+        secrets::get_signing_key,
+        secrets::delete_signing_key,
+        promotions::create,
+        promotions::list,
+        promotions::get,
     ),
     components(schemas(bulwark_api::Problem, bulwark_api::FieldError, bulwark_api::Role, bulwark_api::Permission))
 )]

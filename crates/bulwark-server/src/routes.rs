@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use bulwark_api::Permission;
 
-use crate::{AppState, admin, images, ops, policies, scans};
+use crate::{AppState, admin, images, ops, policies, promotions, scans, secrets};
 
 /// One route of the API.
 #[derive(Debug)]
@@ -56,6 +56,16 @@ pub fn table() -> Vec<Route> {
         route(Method::POST, "/api/v1/tokens", P::Read, post(admin::create_token)),
         route(Method::DELETE, "/api/v1/tokens/{id}", P::Read, delete(admin::revoke_token)),
         route(Method::GET, "/api/v1/audit", P::ReadAudit, get(admin::audit)),
+        route(Method::GET, "/api/v1/credentials", P::ManageSecrets, get(secrets::list_credentials)),
+        route(Method::POST, "/api/v1/credentials", P::ManageSecrets, post(secrets::create_credential)),
+        route(Method::DELETE, "/api/v1/credentials/{name}", P::ManageSecrets, delete(secrets::delete_credential)),
+        route(Method::GET, "/api/v1/signing-keys", P::Read, get(secrets::list_signing_keys)),
+        route(Method::POST, "/api/v1/signing-keys", P::ManageSecrets, post(secrets::create_signing_key)),
+        route(Method::GET, "/api/v1/signing-keys/{name}", P::Read, get(secrets::get_signing_key)),
+        route(Method::DELETE, "/api/v1/signing-keys/{name}", P::ManageSecrets, delete(secrets::delete_signing_key)),
+        route(Method::POST, "/api/v1/promotions", P::Submit, post(promotions::create)),
+        route(Method::GET, "/api/v1/promotions", P::Read, get(promotions::list)),
+        route(Method::GET, "/api/v1/promotions/{id}", P::Read, get(promotions::get)),
     ]
 }
 

@@ -47,15 +47,20 @@ pub async fn create(
     let policy = resolve_policy(&state, req.policy.as_deref(), req.policy_yaml.as_deref()).await?;
     if let Some(c) = &req.credential {
         check_name("/credential", c)?;
-        if state.store().credential(c).await?.is_none() {
+        let stored = state.store().secret_info(bulwark_store::secrets::REGISTRY_CREDENTIAL, c).await?;
+        if stored.is_none() {
             return Err(invalid("/credential", "no stored registry credential of this name"));
         }
     }
     let mut names: Vec<&str> = scanners.iter().map(|s| s.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    let options =
-        ScanJobOptions { platform: req.platform.clone(), scanners: names.iter().map(|s| s.to_string()).collect() };
+    // The job carries the credential's name only; the worker opens it when it runs the job.
+    let options = ScanJobOptions {
+        platform: req.platform.clone(),
+        scanners: names.iter().map(|s| s.to_string()).collect(),
+        credential: req.credential.clone(),
+    };
     let priority = req.priority.unwrap_or_default();
     let mut job = NewJob::scan(
         &req.reference,

@@ -51,7 +51,18 @@ impl Answer {
     }
 }
 
+/// The key-encryption key of the test servers (a fixed test value).
+const KEK: &str = "8f1c2a7d9e03b4c5a6f7e8d9c0b1a29384756657a8b9cadbecfd0e1f20314253";
+
 fn start(pg: Option<&bulwark_store::testing::TempPostgres>, config: ServerConfig) -> Api {
+    start_with(pg, config, None)
+}
+
+fn start_with(
+    pg: Option<&bulwark_store::testing::TempPostgres>,
+    config: ServerConfig,
+    kek: Option<bulwark_store::secrets::Kek>,
+) -> Api {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let store = rt.block_on(async {
@@ -62,7 +73,7 @@ fn start(pg: Option<&bulwark_store::testing::TempPostgres>, config: ServerConfig
     });
     let store = store.unwrap();
     let (listener, addr) = rt.block_on(listen::bind("127.0.0.1:0")).unwrap();
-    let app = router(AppState::new(store.clone(), config));
+    let app = router(AppState::with_kek(store.clone(), config, kek.map(std::sync::Arc::new)));
     rt.spawn(listen::serve(listener, app, None, std::future::pending(), Duration::from_secs(1)));
     let mut tokens = BTreeMap::new();
     let day = 86_400_000;
@@ -142,7 +153,7 @@ impl Api {
             "policy_versions",
             "policy_exceptions",
             "scan_requests",
-            "registry_credentials",
+            "secrets",
         ];
         self.rt.block_on(async {
             let mut out = Vec::new();
@@ -637,14 +648,126 @@ fn audit_and_operations(api: &Api) {
     api.call("PATCH", "/api/v1/images", Some("admin"), None).problem(405);
 }
 
+/// Registry credentials: stored sealed, listed and deleted by admin and security only, the
+/// password never in an answer, the store or the audit log; a scan may name one.
+fn credentials(api: &Api) {
+    const PASSWORD: &str = "pa55-w0rd-never-shown";
+    let body =
+        json!({"name": "ci-pull", "registry": "registry.example:5000", "username": "puller", "password": PASSWORD});
+    let a = api.send("POST", "/api/v1/credentials", "security", body.clone());
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(!a.body.contains(PASSWORD), "{}", a.body);
+    let created = a.json();
+    assert_eq!(created["registry"], "registry.example:5000");
+    assert_eq!(created["username"], "puller");
+    assert_eq!(created["created_by"], "security");
+    assert_eq!(created["kek_id"].as_str().unwrap().len(), 16);
+    api.send("POST", "/api/v1/credentials", "admin", body.clone()).problem(409);
+    api.send("POST", "/api/v1/credentials", "ci", body.clone()).problem(403);
+    let mut bad = body.clone();
+    bad["registry"] = json!("https://evil.example/x");
+    assert_eq!(api.send("POST", "/api/v1/credentials", "admin", bad).problem(422)["errors"][0]["field"], "/registry");
+    let mut bad = body.clone();
+    bad["password"] = json!("");
+    assert_eq!(api.send("POST", "/api/v1/credentials", "admin", bad).problem(422)["errors"][0]["field"], "/password");
+    let list = api.get("/api/v1/credentials", "admin");
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains(PASSWORD));
+    assert_eq!(list.json()["items"][0]["name"], "ci-pull");
+    api.get("/api/v1/credentials", "viewer").problem(403);
+    // A scan names it (also as `registry_credential`); the job carries the name only.
+    let a = api.send(
+        "POST",
+        "/api/v1/scans",
+        "ci",
+        json!({"reference": "registry.example:5000/app:1", "registry_credential": "ci-pull"}),
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    api.send("POST", "/api/v1/scans", "ci", json!({"reference": "registry.example:5000/app:1", "credential": "nope"}))
+        .problem(422);
+    // Nowhere in the store in plaintext: not in the secrets, not in any job or request.
+    let dump = api.rt.block_on(async {
+        let mut text = String::new();
+        for q in [
+            "SELECT options FROM jobs",
+            "SELECT COALESCE(credential, '') FROM scan_requests",
+            "SELECT metadata FROM secrets",
+        ] {
+            for row in sqlx::query(q).fetch_all(api.store.pool()).await.unwrap() {
+                text.push_str(&sqlx::Row::get::<String, _>(&row, 0));
+            }
+        }
+        for row in sqlx::query("SELECT ciphertext FROM secrets").fetch_all(api.store.pool()).await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&sqlx::Row::get::<Vec<u8>, _>(&row, 0)));
+        }
+        text
+    });
+    assert!(dump.contains("ci-pull") && !dump.contains(PASSWORD), "{dump}");
+    let audit = api.get("/api/v1/audit?limit=500", "admin");
+    assert!(audit.body.contains("POST /api/v1/credentials") && !audit.body.contains(PASSWORD));
+    api.call("DELETE", "/api/v1/credentials/ci-pull", Some("ci"), None).problem(403);
+    assert_eq!(api.call("DELETE", "/api/v1/credentials/ci-pull", Some("admin"), None).status, 204);
+    api.call("DELETE", "/api/v1/credentials/ci-pull", Some("admin"), None).problem(404);
+    api.call("DELETE", "/api/v1/credentials/..%2Fx", Some("admin"), None).problem(400);
+}
+
+/// Signing keys held by the server: generated or imported (sealed), the public key for
+/// everyone who reads, the private key for nobody.
+fn signing_keys(api: &Api) {
+    let a = api.send("POST", "/api/v1/signing-keys", "security", json!({"name": "release"}));
+    assert_eq!(a.status, 201, "{}", a.body);
+    let generated = a.json();
+    assert!(generated["public_key"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(!a.body.contains("PRIVATE"), "{}", a.body);
+    api.send("POST", "/api/v1/signing-keys", "security", json!({"name": "release"})).problem(409);
+    api.send("POST", "/api/v1/signing-keys", "ci", json!({"name": "mine"})).problem(403);
+    // An OpenSSL SEC1 key is imported; its public key is the one OpenSSL derives.
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.pem");
+    let ok = std::process::Command::new("openssl")
+        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .arg(&key)
+        .status()
+        .expect("openssl is installed by scripts/setup-dev.sh");
+    assert!(ok.success());
+    let public = std::process::Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&key).output().unwrap();
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let a = api.send("POST", "/api/v1/signing-keys", "admin", json!({"name": "imported", "private_key": pem}));
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.json()["public_key"].as_str().unwrap().trim(), String::from_utf8_lossy(&public.stdout).trim());
+    let p = api
+        .send(
+            "POST",
+            "/api/v1/signing-keys",
+            "admin",
+            json!({"name": "bad", "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}),
+        )
+        .problem(422);
+    assert_eq!(p["errors"][0]["field"], "/private_key");
+    // Readers get public keys; nobody gets a private key.
+    let one = api.get("/api/v1/signing-keys/release", "viewer");
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["public_key"], generated["public_key"]);
+    let list = api.get("/api/v1/signing-keys", "ci");
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 2);
+    assert!(!list.body.contains("PRIVATE"));
+    let audit = api.get("/api/v1/audit?limit=500", "admin");
+    assert!(audit.body.contains("POST /api/v1/signing-keys") && !audit.body.contains("PRIVATE"));
+    api.call("DELETE", "/api/v1/signing-keys/imported", Some("viewer"), None).problem(403);
+    assert_eq!(api.call("DELETE", "/api/v1/signing-keys/imported", Some("security"), None).status, 204);
+    api.get("/api/v1/signing-keys/imported", "viewer").problem(404);
+}
+
 fn suite(pg: Option<&bulwark_store::testing::TempPostgres>) {
-    let api = start(pg, ServerConfig::default());
+    let api = start_with(pg, ServerConfig::default(), Some(bulwark_store::secrets::Kek::from_hex(KEK).unwrap()));
     authorization(&api);
     hostile_input(&api);
     tokens(&api);
     uploads_policies_and_exceptions(&api);
     scans(&api);
     audit_and_operations(&api);
+    credentials(&api);
+    signing_keys(&api);
     // The per-token rate limit: a 429 with Retry-After, never a 500.
     let limited = start(pg, ServerConfig { rate_per_second: 1, rate_burst: 3, ..ServerConfig::default() });
     let statuses: Vec<u16> = (0..6).map(|_| limited.get("/api/v1/images", "viewer").status).collect();
@@ -653,6 +776,12 @@ fn suite(pg: Option<&bulwark_store::testing::TempPostgres>) {
     a.problem(429);
     assert!(a.headers.contains_key("retry-after"));
     assert_eq!(limited.get("/api/v1/images", "ci").status, 200, "another token has its own bucket");
+    // Without a key-encryption key no secret is stored, in plaintext or otherwise.
+    let plain = start(pg, ServerConfig::default());
+    let body = json!({"name": "x", "registry": "r.example", "username": "u", "password": "p"});
+    let p = plain.send("POST", "/api/v1/credentials", "admin", body).problem(409);
+    assert_eq!(p["type"].as_str().map(|t| t.ends_with("no-key-encryption-key")), Some(true), "{p}");
+    assert_eq!(plain.counts().iter().find(|(t, _)| t == "secrets").unwrap().1, 0);
 }
 
 /// HTTPS with a certificate and key from files: a client that trusts the certificate gets

@@ -1,4 +1,5 @@
-//! Users, API tokens and registry credentials of the server (tables of migration 0100).
+//! Users and API tokens of the server (tables of migration 0100; registry credentials are
+//! encrypted secrets, [`crate::secrets`]).
 //!
 //! Tokens are stored as the SHA-256 of their secret only; the server generates the secret,
 //! shows it once and gives this module its hash.
@@ -29,17 +30,6 @@ pub struct TokenRecord {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
-}
-
-/// A registry credential, with its secret (for the worker that uses it; never for the API).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialRecord {
-    pub name: String,
-    pub registry: String,
-    pub username: String,
-    pub secret: String,
-    pub created_by: String,
-    pub created_at: i64,
 }
 
 const TOKEN_COLUMNS: &str = "t.id, t.name, t.user_id, u.name, u.role, t.created_at, t.expires_at, t.revoked_at";
@@ -168,45 +158,5 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Stores or replaces a registry credential.
-    pub async fn put_credential(&self, c: &CredentialRecord) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM registry_credentials WHERE name = $1").bind(&c.name).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO registry_credentials (name, registry, username, secret, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&c.name)
-        .bind(&c.registry)
-        .bind(&c.username)
-        .bind(&c.secret)
-        .bind(&c.created_by)
-        .bind(crate::unix_ms())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The registry credential called `name`.
-    pub async fn credential(&self, name: &str) -> Result<Option<CredentialRecord>> {
-        let row = sqlx::query(
-            "SELECT name, registry, username, secret, created_by, created_at FROM registry_credentials WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| {
-            Ok(CredentialRecord {
-                name: r.try_get(0)?,
-                registry: r.try_get(1)?,
-                username: r.try_get(2)?,
-                secret: r.try_get(3)?,
-                created_by: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
     }
 }

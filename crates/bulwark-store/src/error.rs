@@ -34,6 +34,12 @@ pub enum Error {
     /// A query parameter that is not valid (names the parameter).
     #[error("{parameter}: {message}")]
     InvalidQuery { parameter: &'static str, message: String },
+    /// A key-encryption key that cannot be used (bad file mode, bad format).
+    #[error("key-encryption key: {0}")]
+    Kek(String),
+    /// A stored secret that cannot be opened (another KEK sealed it, or it was altered).
+    #[error("secret {purpose} {name:?}: {reason}")]
+    Secret { purpose: String, name: String, reason: String },
     #[error("job {0} not found")]
     JobNotFound(i64),
     /// The worker no longer holds the job's lease (it expired and another worker took the

@@ -30,10 +30,15 @@
 //!   `cancel`, `job`, `list_jobs`, `queue_depth`.
 //! - [`worker`]: [`worker::run`], the claim → scan → record loop over a caller's
 //!   [`worker::ScanRunner`], with heartbeats and graceful shutdown.
+//! - [`secrets`]: `put_secret`, `secrets`, `secret_info`, `open_secret`, `delete_secret`,
+//!   `rotate_secrets` — registry credentials and signing keys sealed with AES-256-GCM under
+//!   a key-encryption key ([`secrets::Kek`]) the store never holds.
+//! - [`promotions`]: `add_promotion`, `promotion`, `promotions`, `record_promotion_outcome`,
+//!   `promotion_outcome` — promotions requested through the server, run as `promote` jobs.
 //! - `testing` (feature `testing`): a throwaway PostgreSQL server for test suites.
 //!
 //! Adding tables: put `NNNN_name.sql` in `migrations/` (versions 0001–0099 belong to this
-//! crate's core tables, 0100 and up to the server's auth, policy and audit tables). The file
+//! crate's core tables, 0100 and up to the server's auth, policy and audit tables, 0200 and up to its secrets). The file
 //! is embedded by `build.rs`; `${ID}` and `${BLOB}` are replaced per backend (see
 //! [`migrate`]). Never edit an applied migration: its checksum is recorded and checked.
 
@@ -53,7 +58,9 @@ pub mod inventory;
 pub mod jobs;
 pub mod migrate;
 pub mod policies;
+pub mod promotions;
 pub mod requests;
+pub mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod worker;

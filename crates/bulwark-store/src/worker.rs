@@ -33,6 +33,11 @@ pub struct ScanJobOptions {
     /// `vuln`, `malware`, `secret`, `config`; empty: the default set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scanners: Vec<String>,
+    /// The name of a stored registry credential ([`crate::secrets::REGISTRY_CREDENTIAL`]);
+    /// the worker opens it when it runs the job. Never the secret itself: job rows are
+    /// plaintext and listed by the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// Set when the job was cancelled, its lease lost, or the worker is shutting down: a runner

@@ -538,6 +538,81 @@ async fn the_worker_loop_runs_jobs_and_shuts_down_gracefully(url: String) {
     assert_eq!((job.state, job.attempts), (JobState::Queued, 0), "released without using an attempt");
 }
 
+async fn secrets_are_sealed_bound_to_their_row_and_rotated(url: String) {
+    use bulwark_store::secrets::{Kek, NewSecret, REGISTRY_CREDENTIAL, SIGNING_KEY};
+    let store = Store::open(&url).await.unwrap();
+    let old = Kek::from_hex(&format!("{}07", "5a".repeat(31))).unwrap();
+    let new = Kek::from_hex(&format!("{}11", "c3".repeat(31))).unwrap();
+    let put = |name: &'static str, registry: &'static str, value: &'static [u8]| {
+        let metadata = format!("{{\"registry\":\"{registry}\",\"username\":\"ci\"}}");
+        let store = store.clone();
+        let old = &old;
+        async move {
+            store
+                .put_secret(
+                    old,
+                    &NewSecret { purpose: REGISTRY_CREDENTIAL, name, metadata: &metadata, value, created_by: "admin" },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let a = put("reg-a", "a.example", b"password-of-a").await.expect("stored");
+    assert_eq!(a.kek_id, old.id());
+    put("reg-b", "b.example", b"password-of-b").await.expect("stored");
+    assert!(put("reg-a", "a.example", b"other").await.is_none(), "an existing secret is never replaced");
+    // Never in plaintext, anywhere in the row.
+    let raw: Vec<u8> = sqlx::Row::get(
+        &sqlx::query("SELECT ciphertext FROM secrets WHERE name = 'reg-a'").fetch_one(store.pool()).await.unwrap(),
+        0,
+    );
+    assert!(!raw.windows(13).any(|w| w == b"password-of-a"));
+    let opened = store.open_secret(&old, REGISTRY_CREDENTIAL, "reg-a").await.unwrap().unwrap();
+    assert_eq!(opened.value, b"password-of-a");
+    assert!(!format!("{opened:?}").contains("password-of-a"));
+    assert!(store.open_secret(&old, SIGNING_KEY, "reg-a").await.unwrap().is_none(), "purposes are separate");
+    // The wrong KEK is an error, never a value.
+    let err = store.open_secret(&new, REGISTRY_CREDENTIAL, "reg-a").await.unwrap_err();
+    assert!(matches!(err, Error::Secret { .. }), "{err}");
+
+    // Swapping ciphertexts between rows, or pointing a credential at another registry,
+    // makes it fail to open.
+    sqlx::query(
+        "UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE name = 'reg-b'), \
+         ciphertext = (SELECT ciphertext FROM secrets WHERE name = 'reg-b') WHERE name = 'reg-a'",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let err = store.open_secret(&old, REGISTRY_CREDENTIAL, "reg-a").await.unwrap_err().to_string();
+    assert!(err.contains("does not decrypt"), "{err}");
+    sqlx::query(
+        "UPDATE secrets SET metadata = '{\"registry\":\"evil.example\",\"username\":\"ci\"}' WHERE name = 'reg-b'",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(store.open_secret(&old, REGISTRY_CREDENTIAL, "reg-b").await.is_err());
+    assert!(store.delete_secret(REGISTRY_CREDENTIAL, "reg-a").await.unwrap());
+    assert!(store.delete_secret(REGISTRY_CREDENTIAL, "reg-b").await.unwrap());
+    assert!(!store.delete_secret(REGISTRY_CREDENTIAL, "reg-b").await.unwrap());
+
+    // Rotation: every row moves to the new KEK in one go, and a re-run has nothing to do.
+    put("one", "a.example", b"first").await.unwrap();
+    put("two", "b.example", b"second").await.unwrap();
+    let err = store.rotate_secrets(&[&new], &new).await;
+    assert!(matches!(err, Err(Error::Secret { .. })), "rotation without the old key must fail: {err:?}");
+    assert_eq!(store.open_secret(&old, REGISTRY_CREDENTIAL, "one").await.unwrap().unwrap().value, b"first");
+    assert_eq!(store.rotate_secrets(&[&old], &new).await.unwrap(), 2);
+    assert_eq!(store.rotate_secrets(&[&old], &new).await.unwrap(), 0);
+    assert_eq!(store.open_secret(&new, REGISTRY_CREDENTIAL, "two").await.unwrap().unwrap().value, b"second");
+    assert!(store.open_secret(&old, REGISTRY_CREDENTIAL, "two").await.is_err());
+    let listed = store.secrets(REGISTRY_CREDENTIAL, None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    assert!(listed.iter().all(|s| s.kek_id == new.id()));
+    assert_eq!(store.secrets(REGISTRY_CREDENTIAL, Some("one"), 10).await.unwrap().len(), 1);
+}
+
 macro_rules! on_both_stores {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -572,4 +647,5 @@ on_both_stores!(
     cancelled_jobs_stop_and_record_nothing,
     concurrent_claimers_never_share_a_job,
     the_worker_loop_runs_jobs_and_shuts_down_gracefully,
+    secrets_are_sealed_bound_to_their_row_and_rotated,
 );

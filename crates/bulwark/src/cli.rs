@@ -65,6 +65,9 @@ pub enum Command {
     Worker(Box<crate::worker::WorkerArgs>),
     /// Serve the REST API (/api/v1) over a store, with scan workers in the same process
     Server(Box<crate::server::ServerArgs>),
+    /// Manage the secrets the server holds (key-encryption key rotation)
+    #[command(subcommand)]
+    Secrets(crate::secrets::SecretsCommand),
 }
 
 #[derive(Debug, Subcommand)]

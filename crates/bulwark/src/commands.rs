@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Key(command) => crate::key::run(command),
         Command::Worker(args) => crate::worker::run(*args),
         Command::Server(args) => crate::server::run(*args),
+        Command::Secrets(command) => crate::secrets::run(command),
         Command::Sbom(args) => crate::sbom::run(args),
         Command::Db(crate::cli::DbCommand::Build(args)) => crate::db::build(args),
         Command::Db(crate::cli::DbCommand::Status(args)) => crate::db::status(args),

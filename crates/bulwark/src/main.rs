@@ -15,10 +15,12 @@ mod progress;
 mod promote;
 mod sbom;
 mod scan;
+mod secrets;
 mod server;
 mod sign;
 mod terminal;
 mod worker;
+mod worker_promote;
 
 fn main() -> ExitCode {
     let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();

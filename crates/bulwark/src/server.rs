@@ -55,6 +55,9 @@ pub struct ServerArgs {
     /// Layer cache directory of the workers [default: ~/.cache/bulwark/layers]
     #[arg(long, env = "BULWARK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Key-encryption key file (64 hex characters, mode 0600) sealing stored registry credentials [default: $BULWARK_KEK; without either, none can be stored]
+    #[arg(long, value_name = "FILE", env = "BULWARK_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
     /// Configuration file (YAML) with these flags' long names as keys
     #[arg(long, value_name = "FILE", env = "BULWARK_SERVER_CONFIG")]
     pub config: Option<PathBuf>,
@@ -77,6 +80,7 @@ struct FileConfig {
     shutdown_grace: Option<u64>,
     db: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    kek_file: Option<PathBuf>,
 }
 
 fn read_config(path: &Path) -> Result<FileConfig> {
@@ -112,6 +116,7 @@ fn merge(args: ServerArgs) -> Result<ServerArgs> {
         shutdown_grace: args.shutdown_grace.or(f.shutdown_grace),
         db: args.db.or(f.db),
         cache_dir: args.cache_dir.or(f.cache_dir),
+        kek_file: args.kek_file.or(f.kek_file),
         config: Some(path),
     })
 }
@@ -143,6 +148,9 @@ async fn serve(args: ServerArgs) -> Result<()> {
         }
     };
     announce_bootstrap(&store, data_dir.as_deref()).await?;
+    // Secrets (registry credentials) are sealed with this key; without one the API refuses
+    // to store any.
+    let kek = bulwark_store::secrets::Kek::configured(args.kek_file.as_deref())?.map(std::sync::Arc::new);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(c), Some(k)) => Some(bulwark_server::listen::tls_config(c, k)?),
         _ => None,
@@ -171,6 +179,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             no_cache: false,
             db: args.db.clone(),
             no_db: false,
+            secrets: Some(crate::worker::JobSecrets { store: store.clone(), kek: kek.clone() }),
         });
         let config = bulwark_store::worker::WorkerConfig {
             name: format!("server-{}", std::process::id()),
@@ -180,7 +189,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         };
         tokio::spawn(bulwark_store::worker::run(store.clone(), runner, config, stop_rx.clone()))
     });
-    let state = bulwark_server::AppState::new(store.clone(), config);
+    let state = bulwark_server::AppState::with_kek(store.clone(), config, kek);
     let mut stop_http = stop_rx.clone();
     let shutdown = async move {
         let _ = stop_http.wait_for(|s| *s).await;

@@ -58,6 +58,9 @@ pub struct WorkerArgs {
     /// Do not match vulnerabilities (inventory only)
     #[arg(long, conflicts_with = "db", env = "BULWARK_NO_DB")]
     pub no_db: bool,
+    /// Key-encryption key file (64 hex characters, mode 0600) that opens the stored registry credentials jobs name [default: $BULWARK_KEK]
+    #[arg(long, value_name = "FILE", env = "BULWARK_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
 }
 
 pub fn run(args: WorkerArgs) -> Result<u8> {
@@ -79,12 +82,7 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         on_event: Some(Arc::new(log_event)),
     };
-    let settings = Arc::new(JobSettings {
-        cache_dir: args.cache_dir.clone(),
-        no_cache: args.no_cache,
-        db: args.db.clone(),
-        no_db: args.no_db,
-    });
+    let kek = bulwark_store::secrets::Kek::configured(args.kek_file.as_deref())?.map(Arc::new);
     let result = runtime.block_on(async {
         let store = match (&args.database_url, &args.data_dir) {
             (Some(url), _) => bulwark_store::Store::open(url).await,
@@ -92,6 +90,13 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
             (None, None) => unreachable!("clap requires one"),
         }
         .context("opening the store")?;
+        let settings = Arc::new(JobSettings {
+            cache_dir: args.cache_dir.clone(),
+            no_cache: args.no_cache,
+            db: args.db.clone(),
+            no_db: args.no_db,
+            secrets: Some(JobSecrets { store: store.clone(), kek }),
+        });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = shutdown_signal();
         tokio::spawn(async move {
@@ -171,6 +176,69 @@ pub(crate) struct JobSettings {
     pub(crate) no_cache: bool,
     pub(crate) db: Option<PathBuf>,
     pub(crate) no_db: bool,
+    /// Where the registry credentials that jobs name are opened.
+    pub(crate) secrets: Option<JobSecrets>,
+}
+
+/// The store and key-encryption key a worker opens a job's registry credential with.
+#[derive(Debug)]
+pub(crate) struct JobSecrets {
+    pub(crate) store: bulwark_store::Store,
+    pub(crate) kek: Option<Arc<bulwark_store::secrets::Kek>>,
+}
+
+/// A registry credential opened for one job.
+pub(crate) struct JobCredential {
+    pub(crate) username: String,
+    pub(crate) password: String,
+}
+
+/// Opens the registry credential `name` for a job of `reference`. Every way this can fail
+/// fails the job: a job that names a credential is never scanned anonymously, and the
+/// password is never sent to a registry other than the credential's own.
+pub(crate) fn open_credential(
+    name: &str,
+    reference: &str,
+    settings: &JobSettings,
+) -> Result<JobCredential, JobFailure> {
+    let permanent = |m: String| JobFailure::Permanent(format!("registry credential {name:?}: {m}"));
+    let Some(secrets) = &settings.secrets else {
+        return Err(permanent("this worker cannot open stored credentials".to_owned()));
+    };
+    let Some(kek) = &secrets.kek else {
+        return Err(permanent(
+            "this worker has no key-encryption key to open it (give --kek-file or BULWARK_KEK, the server's key)"
+                .to_owned(),
+        ));
+    };
+    let opened = tokio::runtime::Handle::current()
+        .block_on(secrets.store.open_secret(kek, bulwark_store::secrets::REGISTRY_CREDENTIAL, name))
+        .map_err(|e| match e {
+            bulwark_store::Error::Sql(_) => JobFailure::Transient(format!("registry credential {name:?}: {e}")),
+            other => permanent(other.to_string()),
+        })?
+        .ok_or_else(|| permanent("no longer stored (deleted after the scan was queued)".to_owned()))?;
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        registry: String,
+        username: String,
+    }
+    let meta: Meta = serde_json::from_str(&opened.info.metadata).map_err(|e| permanent(format!("metadata: {e}")))?;
+    let target = match reference.parse::<bulwark_core::Reference>() {
+        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+        _ => return Err(permanent(format!("{reference:?} is not a registry reference"))),
+    };
+    // The credential's registry as a reference would name it (so `docker.io` and its
+    // aliases compare equal).
+    let own = match format!("{}/x", meta.registry).parse::<bulwark_core::Reference>() {
+        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+        _ => return Err(permanent(format!("stored registry {:?} is not a registry", meta.registry))),
+    };
+    if own != target {
+        return Err(permanent(format!("it is for {own}, not {target}: it is never sent to another registry")));
+    }
+    let password = String::from_utf8(opened.value).map_err(|_| permanent("the password is not UTF-8".to_owned()))?;
+    Ok(JobCredential { username: meta.username, password })
 }
 
 /// The queue's scan runner: what `bulwark worker` and `bulwark server --workers N` run.
@@ -190,17 +258,45 @@ struct JobImage {
 /// Scans one job's image. THE adapter between the queue and the scan pipeline: it calls the
 /// same function as `bulwark scan` and renders the report as `--format json` does.
 fn scan_job(job: &ClaimedJob, _cancel: &CancelFlag, settings: &JobSettings) -> Result<ScanOutput, JobFailure> {
+    if job.kind == bulwark_store::promotions::JOB_KIND {
+        return crate::worker_promote::promote_job(job, settings);
+    }
     let options: ScanJobOptions =
         serde_json::from_value(job.options.clone()).map_err(|e| JobFailure::Permanent(format!("job options: {e}")))?;
-    // The reference alone through `bulwark scan`'s image arguments, so that their
-    // `BULWARK_*` environment applies as it does to `bulwark scan`; the worker's flags and
-    // the job's options are the stronger layer.
-    let input = JobImage::try_parse_from([job.reference.as_str()])
+    let credential = match &options.credential {
+        Some(name) => Some(open_credential(name, &job.reference, settings)?),
+        None => None,
+    };
+    let scan_settings = job_scan_settings(&job.reference, options.platform.clone(), &options.scanners, settings)?;
+    let today = today()?;
+    let report = crate::commands::run_scan_with(&job.reference, &scan_settings, |opts| {
+        opts.today = today;
+        if let Some(c) = credential {
+            opts.read.registry.username = Some(c.username);
+            opts.read.registry.password = Some(c.password);
+        }
+    })
+    .map_err(classify)?;
+    let mut json = serde_json::to_vec_pretty(&report).map_err(|e| JobFailure::Permanent(format!("report: {e}")))?;
+    json.push(b'\n');
+    Ok(ScanOutput { report, json })
+}
+
+/// The settings of a job's scan. The reference alone goes through `bulwark scan`'s image
+/// arguments, so that their `BULWARK_*` environment applies as it does to `bulwark scan`;
+/// the worker's flags and the job's options are the stronger layer.
+pub(crate) fn job_scan_settings(
+    reference: &str,
+    platform: Option<String>,
+    scanner_names: &[String],
+    settings: &JobSettings,
+) -> Result<ScanSettings, JobFailure> {
+    let input = JobImage::try_parse_from([reference])
         .map_err(|e| JobFailure::Permanent(format!("job: {e}")))?
         .input;
     let job_settings = ScanSettings {
-        platform: options.platform.clone(),
-        scanners: scanners(&options.scanners)?,
+        platform,
+        scanners: scanners(scanner_names)?,
         cache_dir: settings.cache_dir.clone(),
         no_cache: settings.no_cache.then_some(true),
         db: settings.db.clone(),
@@ -209,17 +305,16 @@ fn scan_job(job: &ClaimedJob, _cancel: &CancelFlag, settings: &JobSettings) -> R
         quiet: Some(true),
         ..ScanSettings::default()
     };
-    let scan_settings = job_settings.or(crate::config_file::image_settings(&input));
-    let today = match std::env::var("BULWARK_TODAY") {
+    Ok(job_settings.or(crate::config_file::image_settings(&input)))
+}
+
+/// Today, or `BULWARK_TODAY` (YYYY-MM-DD) for reproducible runs.
+pub(crate) fn today() -> Result<bulwark_core::time::Date, JobFailure> {
+    match std::env::var("BULWARK_TODAY") {
         Ok(d) => bulwark_core::time::Date::parse(&d)
-            .ok_or_else(|| JobFailure::Permanent(format!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date")))?,
-        Err(_) => bulwark_core::time::Date::today(),
-    };
-    let report =
-        crate::commands::run_scan_with(&job.reference, &scan_settings, |opts| opts.today = today).map_err(classify)?;
-    let mut json = serde_json::to_vec_pretty(&report).map_err(|e| JobFailure::Permanent(format!("report: {e}")))?;
-    json.push(b'\n');
-    Ok(ScanOutput { report, json })
+            .ok_or_else(|| JobFailure::Permanent(format!("BULWARK_TODAY={d:?} is not a YYYY-MM-DD date"))),
+        Err(_) => Ok(bulwark_core::time::Date::today()),
+    }
 }
 
 /// The job's scanners; none named is every scanner.
@@ -240,7 +335,7 @@ fn scanners(names: &[String]) -> Result<Option<Vec<ScannerName>>, JobFailure> {
 /// Transient: the registry or Docker was unavailable, rate-limited or cut off, or the local
 /// cache could not be written. Everything else (a bad reference, auth, a missing image, a
 /// limit, an image that is not what it claims) will fail again the same way.
-fn classify(e: anyhow::Error) -> JobFailure {
+pub(crate) fn classify(e: anyhow::Error) -> JobFailure {
     let message = format!("{e:#}");
     let transient = e.chain().any(|cause| {
         if let Some(r) = cause.downcast_ref::<bulwark_registry::Error>() {
