@@ -23,6 +23,7 @@ if [ -z "$bin" ]; then
   bin="${CARGO_TARGET_DIR:-target}/release/bulwark"
 fi
 [ -x "$bin" ] || { echo "build-image: $bin is not an executable" >&2; exit 2; }
+bin_sha=$(sha256sum "$bin" | cut -d' ' -f1)
 
 base_tag="bulwark-base:bookworm-minbase"
 minbase=$(scripts/minbase.sh)
@@ -68,6 +69,7 @@ LABEL org.opencontainers.image.title=bulwark \\
       org.opencontainers.image.description="Container image scanner: vulnerabilities, malware, secrets, misconfigurations" \\
       org.opencontainers.image.version="$version" \\
       org.opencontainers.image.licenses=Apache-2.0 \\
+      dev.bulwark.binary-sha256="$bin_sha" \\
       dev.bulwark.sbom="/usr/share/doc/bulwark/sbom.cdx.json /usr/share/doc/bulwark/sbom.spdx.json"
 ENTRYPOINT ["/usr/local/bin/bulwark"]
 CMD ["--help"]

@@ -17,6 +17,9 @@ packages=(
   clamav-daemon     # clamd, the second malware engine; tests start their own on a temp socket
   postgresql        # the store's PostgreSQL backend: tests start their own server (initdb on a temp dir)
   wrk               # HTTP load for the server benchmark (bench/server.sh)
+  docker-compose    # runs deploy/compose/docker-compose.yml (scripts/compose-up.sh, compose-check.sh)
+  curl              # scripts/compose-check.sh calls the API servers
+  jq                # … and reads their answers
 )
 missing=()
 for p in "${packages[@]}"; do

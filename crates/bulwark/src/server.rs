@@ -58,6 +58,9 @@ pub struct ServerArgs {
     /// Key-encryption key file (64 hex characters, mode 0600) sealing stored registry credentials [default: $BULWARK_KEK; without either, none can be stored]
     #[arg(long, value_name = "FILE", env = "BULWARK_KEK_FILE")]
     pub kek_file: Option<PathBuf>,
+    /// Where the first admin token goes when this server creates it (mode 0600) [default: <data-dir>/admin-token; on stderr with --database-url]
+    #[arg(long, value_name = "FILE", env = "BULWARK_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
     /// Configuration file (YAML) with these flags' long names as keys
     #[arg(long, value_name = "FILE", env = "BULWARK_SERVER_CONFIG")]
     pub config: Option<PathBuf>,
@@ -81,6 +84,7 @@ struct FileConfig {
     db: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
     kek_file: Option<PathBuf>,
+    admin_token_file: Option<PathBuf>,
 }
 
 fn read_config(path: &Path) -> Result<FileConfig> {
@@ -117,6 +121,7 @@ fn merge(args: ServerArgs) -> Result<ServerArgs> {
         db: args.db.or(f.db),
         cache_dir: args.cache_dir.or(f.cache_dir),
         kek_file: args.kek_file.or(f.kek_file),
+        admin_token_file: args.admin_token_file.or(f.admin_token_file),
         config: Some(path),
     })
 }
@@ -147,7 +152,8 @@ async fn serve(args: ServerArgs) -> Result<()> {
             (bulwark_store::Store::open_data_dir(&dir).await?, Some(dir))
         }
     };
-    announce_bootstrap(&store, data_dir.as_deref()).await?;
+    let token_file = args.admin_token_file.clone().or_else(|| data_dir.map(|d| d.join("admin-token")));
+    announce_bootstrap(&store, token_file.as_deref()).await?;
     // Secrets (registry credentials) are sealed with this key; without one the API refuses
     // to store any.
     let kek = bulwark_store::secrets::Kek::configured(args.kek_file.as_deref())?.map(std::sync::Arc::new);
@@ -208,15 +214,17 @@ async fn serve(args: ServerArgs) -> Result<()> {
     Ok(())
 }
 
-/// On a store without users: creates `admin` with a token, shown once, and (with a data
-/// dir) also written to `admin-token` there, readable by the owner only.
-async fn announce_bootstrap(store: &bulwark_store::Store, data_dir: Option<&Path>) -> Result<()> {
+/// On a store without users: creates `admin` with a token, shown once: written to
+/// `token_file` (`--admin-token-file`, else `admin-token` in the data dir), readable by the
+/// owner only, or printed on stderr when there is no such file (PostgreSQL without the flag).
+/// Servers that share a store and one token file (e.g. a volume in docker-compose) all
+/// find it there, whichever of them created the user.
+async fn announce_bootstrap(store: &bulwark_store::Store, token_file: Option<&Path>) -> Result<()> {
     let Some(secret) = bulwark_server::bootstrap_admin(store, 30).await? else { return Ok(()) };
     let mut err = std::io::stderr().lock();
-    match data_dir {
-        Some(dir) => {
-            let path = dir.join("admin-token");
-            write_private(&path, &secret)?;
+    match token_file {
+        Some(path) => {
+            write_private(path, &secret)?;
             let _ = writeln!(
                 err,
                 "bulwark server: created user admin; its token (valid 30 days) is in {}\nhint: create your own tokens with POST /api/v1/tokens, then delete that file",
