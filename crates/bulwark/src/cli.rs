@@ -293,6 +293,8 @@ pub struct ScanArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub sign: crate::sign::ScanSignArgs,
+    #[command(flatten)]
+    pub server: crate::client::ServerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

@@ -20,9 +20,12 @@ use crate::output::{Output, OutputSpec};
 pub(crate) const POLICY_FAILED: u8 = 1;
 
 /// Default ignore file, used when present and no `--ignore-file` is given.
-const DEFAULT_IGNORE_FILE: &str = ".bulwarkignore.yaml";
+pub(crate) const DEFAULT_IGNORE_FILE: &str = ".bulwarkignore.yaml";
 
 pub fn scan(args: ScanArgs) -> Result<u8> {
+    if args.server.server.is_some() && !args.server.upload {
+        return crate::client::scan_remote(&args);
+    }
     let outputs = parse_outputs(&args.output, args.format)?;
     // A bad policy is an error before any layer is read.
     let policy = args.policy.as_deref().map(load_policy).transpose()?;
@@ -75,8 +78,13 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         severities: args.severity.iter().copied().map(severity_of).collect(),
         ignore_unfixed: args.ignore_unfixed,
     };
+    // `--upload` sends the whole report, before display filters: the server judges it itself.
+    let unfiltered = args.server.upload.then(|| report.clone());
     let gate = bulwark_scan::finish(&mut report, &how);
     emit(&report, &outputs, args.junit_cases, args.input.quiet)?;
+    if let Some(full) = &unfiltered {
+        crate::client::upload(&args, full)?;
+    }
     let code = match (gate.policy_failed, gate.fail_on) {
         (true, _) => POLICY_FAILED,
         (false, Some(why)) => {
@@ -221,6 +229,12 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
         let tty = path.is_none() && io::stdout().is_terminal();
         write_output(path.as_deref(), |w| render(w, report, *format, junit, tty))?;
     }
+    print_verdict(report, quiet);
+    Ok(())
+}
+
+/// The policy's verdict line on stderr (unless quiet).
+pub(crate) fn print_verdict(report: &ScanReport, quiet: bool) {
     if !quiet && let Some(v) = &report.policy {
         let mut err = io::stderr().lock();
         let failed = v.failures().count();
@@ -231,10 +245,9 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
             writeln!(err, "policy {name}: FAILED ({} violated)", count(failed, "rule", "rules"))
         };
     }
-    Ok(())
 }
 
-fn render(
+pub(crate) fn render(
     w: &mut dyn Write,
     report: &ScanReport,
     format: ReportFormat,
