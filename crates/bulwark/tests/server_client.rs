@@ -233,7 +233,21 @@ fn the_client_suite(store: StoreKind) {
     let digest = report["image"]["manifest_digest"].as_str().unwrap().to_owned();
     assert!(!String::from_utf8_lossy(&json_server.stdout).contains(&planted_token()));
 
-    // The verdict of the server-run scan is on the image, with the policy's name and version.
+    // A stored policy by name: its version is named in the scan's verdict.
+    let (status, body) = call(&server, "PUT", "/api/v1/policies/release", Some(json!({"yaml": POLICY})));
+    assert_eq!(status, 201, "{body}");
+    let out = bulwark(
+        tmp,
+        &home,
+        Some(&server.token),
+        &["scan", &reference, "--quiet", "-f", "json", "--server", &server.base, "--server-policy", "release"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let served: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(served["policy"]["passed"], false);
+
+    // The verdict of the server-run scan is on the image (its latest result), with the
+    // policy's name and version, and in the image's scan history.
     let mut image = Value::Null;
     for _ in 0..50 {
         let (status, body) = call(&server, "GET", &format!("/api/v1/images/{digest}"), None);
@@ -249,18 +263,8 @@ fn the_client_suite(store: StoreKind) {
     assert!(image["policy_version"].as_str().is_some_and(|v| v.starts_with("sha256:")), "{image}");
     let (_, failing) = call(&server, "GET", "/api/v1/images?verdict=fail", None);
     assert!(failing["items"].as_array().unwrap().iter().any(|i| i["digest"] == digest.as_str()), "{failing}");
-    // A stored policy by name: its version is named in the scan's verdict.
-    let (status, body) = call(&server, "PUT", "/api/v1/policies/release", Some(json!({"yaml": POLICY})));
-    assert_eq!(status, 201, "{body}");
-    let out = bulwark(
-        tmp,
-        &home,
-        Some(&server.token),
-        &["scan", &reference, "--quiet", "-f", "json", "--server", &server.base, "--server-policy", "release"],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let served: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(served["policy"]["passed"], false);
+    let history = image["scans"].as_array().unwrap();
+    assert!(history.iter().any(|s| s["origin"] == "worker" && s["verdict"] == "fail"), "{image}");
 
     // Could not check: exit 2 with a clear message, never 0.
     let missing = reference.replace("app:1.0", "nothing:here");
