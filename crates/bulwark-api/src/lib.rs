@@ -127,6 +127,32 @@ impl ScannerName {
     }
 }
 
+/// A finding severity, as `bulwark scan --severity` and `--fail-on` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Unknown,
+}
+
+impl SeverityName {
+    pub const ALL: [SeverityName; 5] =
+        [SeverityName::Critical, SeverityName::High, SeverityName::Medium, SeverityName::Low, SeverityName::Unknown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityName::Critical => "critical",
+            SeverityName::High => "high",
+            SeverityName::Medium => "medium",
+            SeverityName::Low => "low",
+            SeverityName::Unknown => "unknown",
+        }
+    }
+}
+
 /// How urgent a job is: CI requests go ahead of background work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -163,6 +189,19 @@ pub struct ScanRequest {
     pub credential: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// Display filter, as `bulwark scan --severity`: the report in every format keeps only
+    /// findings of these severities (the verdict and `fail_on` still see every finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Vec<SeverityName>>,
+    /// Display filter, as `bulwark scan --ignore-unfixed`: leave out vulnerabilities without
+    /// a fixed version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_unfixed: Option<bool>,
+    /// As `bulwark scan --fail-on`: the scan's `fail_on` names why it fails when a finding
+    /// of this severity or worse (or of unknown severity) was found, or a check could not
+    /// complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<SeverityName>,
 }
 
 /// Where a scan is.
@@ -213,6 +252,10 @@ pub struct Scan {
     pub error: Option<ScanError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// With the request's `fail_on`, once the scan succeeded: why it fails the gate, as
+    /// `bulwark scan --fail-on` prints it (absent when it passes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<String>,
 }
 
 /// Why a scan failed, and whether it was retried.

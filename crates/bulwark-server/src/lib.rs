@@ -127,6 +127,21 @@ impl AppState {
     }
 }
 
+/// Records the verdicts of finished server-run scans on their images as their jobs finish
+/// (every second), until `stop` turns true: `bulwark server` runs it beside the HTTP server.
+/// Several servers may run it against one store; each verdict is recorded once.
+pub async fn record_verdicts(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = scans::judge_finished(&state).await {
+            util::log(&format!("recording verdicts: {e}"));
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}
+
 /// The whole application: every route of [`routes::table`] behind its permission check,
 /// wrapped in the gate (authentication, rate limit, body limit, metrics, audit).
 pub fn router(state: AppState) -> Router {

@@ -51,13 +51,18 @@ pub fn today() -> Date {
 /// Parses a policy text, or a 422 naming `field` with every problem's line and column.
 fn parse(field: &str, yaml: &str) -> Result<bulwark_policy::Policy> {
     check_len(field, yaml, MAX_POLICY_BYTES)?;
-    bulwark_policy::parse(yaml).map_err(|diagnostics| {
-        let mut p = Problem::new(422, "invalid-policy", "the policy has problems");
-        for d in diagnostics {
-            p = p.with_field(field, format!("{}:{}: {}", d.line, d.column, d.message));
-        }
-        Error::from(p)
-    })
+    let config_checks: Vec<&str> = bulwark_detect::config::checks().iter().map(|c| c.id).collect();
+    // The same known ids as `bulwark scan --policy`: a rule naming a config check parses
+    // here exactly as it does in the CLI.
+    bulwark_policy::parse_with(yaml, bulwark_policy::KnownIds { config_checks: &config_checks }).map_err(
+        |diagnostics| {
+            let mut p = Problem::new(422, "invalid-policy", "the policy has problems");
+            for d in diagnostics {
+                p = p.with_field(field, format!("{}:{}: {}", d.line, d.column, d.message));
+            }
+            Error::from(p)
+        },
+    )
 }
 
 /// The policy a request names: a stored one by name (its latest version) or inline text.

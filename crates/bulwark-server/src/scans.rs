@@ -9,13 +9,14 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bulwark_api::{
-    Priority, Problem, ReportFormat, ReportUpload, Scan, ScanError, ScanRequest, ScanState, ScannerName, UploadResult,
+    Priority, Problem, ReportFormat, ReportUpload, Scan, ScanError, ScanRequest, ScanState, ScannerName, SeverityName,
+    UploadResult,
 };
 use bulwark_core::report::ScanReport;
 use bulwark_store::jobs::{Job, JobState, NewJob};
-use bulwark_store::requests::ScanRequestRecord;
+use bulwark_store::requests::{ImageVerdict, ScanRequestRecord};
 use bulwark_store::worker::ScanJobOptions;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, conflict, invalid, not_found};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, query};
@@ -52,6 +53,11 @@ pub async fn create(
             return Err(invalid("/credential", "no stored registry credential of this name"));
         }
     }
+    let settings = RequestSettings {
+        severity: req.severity.clone().unwrap_or_default(),
+        ignore_unfixed: req.ignore_unfixed.unwrap_or(false),
+        fail_on: req.fail_on,
+    };
     let mut names: Vec<&str> = scanners.iter().map(|s| s.as_str()).collect();
     names.sort_unstable();
     names.dedup();
@@ -94,6 +100,7 @@ pub async fn create(
             created_at: 0,
             verdict: None,
             evaluated_at: None,
+            settings: settings.to_text()?,
         })
         .await?;
     let scan = view(&state, &record).await?;
@@ -248,9 +255,11 @@ pub async fn report(
         return Err(conflict(format!("the scan is {}: no report yet", job.state.as_str())));
     };
     let mut report = load_report(&state, scan_id).await?;
-    if let Some(v) = ensure_verdict(&state, &record, &report).await? {
+    if let Some(v) = ensure_verdict(&state, &record, scan_id, &report).await? {
         report.policy = Some(v);
     }
+    // The request's display filters, applied after the verdict, as `bulwark scan` does.
+    RequestSettings::of(&record)?.finish(&mut report);
     let format = q.format.unwrap_or_default();
     let mut res = (StatusCode::OK, crate::render::render(&report, format)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
@@ -283,6 +292,10 @@ pub async fn upload(
         report.image.reference = r.clone();
     }
     report.policy = None;
+    // The report comes from a client the server does not control (an older Bulwark, or a
+    // hostile one): it goes through this server's own redaction before anything reads or
+    // stores it, so no whole secret it carries reaches the store or a policy message.
+    redactor()?.redact_report(&mut report);
     let policy = resolve_policy(&state, body.policy.as_deref(), None).await?;
     let mut verdict = None;
     if let Some(p) = &policy {
@@ -314,9 +327,10 @@ async fn load_report(state: &AppState, scan_id: i64) -> Result<ScanReport> {
 }
 
 /// The request's verdict: evaluated once, when its job first has a result, then kept.
-async fn ensure_verdict(
+pub(crate) async fn ensure_verdict(
     state: &AppState,
     record: &ScanRequestRecord,
+    scan_id: i64,
     report: &ScanReport,
 ) -> Result<Option<bulwark_core::report::PolicyVerdict>> {
     if let Some(v) = &record.verdict {
@@ -327,7 +341,15 @@ async fn ensure_verdict(
     let (verdict, applied) = evaluate(state, &policy, report).await?;
     let stored = StoredVerdict { summary: verdict_of(&verdict, &policy, &applied), verdict };
     let text = serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
-    let kept = state.store().set_scan_verdict(record.id, &text).await?;
+    // The image row and the result carry the verdict as they do for an upload: the policy's
+    // name and the digest of its exact text.
+    let image = ImageVerdict {
+        scan_id,
+        passed: stored.verdict.passed,
+        policy: stored.verdict.policy.clone(),
+        policy_version: stored.verdict.policy_digest.clone(),
+    };
+    let (kept, _) = state.store().judge_scan_request(record.id, &text, Some(&image)).await?;
     let kept: StoredVerdict = serde_json::from_str(&kept).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Some(kept.verdict))
 }
@@ -351,10 +373,14 @@ async fn view(state: &AppState, record: &ScanRequestRecord) -> Result<Scan> {
     };
     let mut digest = None;
     let mut verdict = None;
+    let mut fail_on = None;
     if let (JobState::Succeeded, Some(scan_id)) = (job.state, job.scan_id) {
-        let report = load_report(state, scan_id).await?;
+        let mut report = load_report(state, scan_id).await?;
         digest = report.image.manifest_digest.as_ref().or(report.image.config_digest.as_ref()).map(ToString::to_string);
-        if ensure_verdict(state, record, &report).await?.is_some() {
+        let judged = ensure_verdict(state, record, scan_id, &report).await?;
+        report.policy = judged.clone();
+        fail_on = RequestSettings::of(record)?.finish(&mut report).fail_on;
+        if judged.is_some() {
             let fresh = state.store().scan_request(record.id).await?;
             verdict = fresh
                 .and_then(|r| r.verdict)
@@ -383,5 +409,87 @@ async fn view(state: &AppState, record: &ScanRequestRecord) -> Result<Scan> {
             message,
         }),
         verdict,
+        fail_on,
     })
+}
+
+/// A request's display filters and gate (`severity`, `ignore_unfixed`, `fail_on`), kept
+/// with it as JSON: they change what its reports show and how its gate is judged, never
+/// the scan, so requests that differ only here share one job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestSettings {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    severity: Vec<SeverityName>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ignore_unfixed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail_on: Option<SeverityName>,
+}
+
+impl RequestSettings {
+    fn of(record: &ScanRequestRecord) -> Result<RequestSettings> {
+        match &record.settings {
+            None => Ok(RequestSettings::default()),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| Error::Internal(format!("scan request {}: settings: {e}", record.id))),
+        }
+    }
+
+    fn to_text(&self) -> Result<Option<String>> {
+        if *self == RequestSettings::default() {
+            return Ok(None);
+        }
+        serde_json::to_string(self).map(Some).map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    /// The CLI's end of a scan with the verdict already in `report`: the `fail_on` gate over
+    /// every finding, then the display filters (`bulwark_scan::finish`, the one
+    /// implementation).
+    fn finish(&self, report: &mut ScanReport) -> bulwark_scan::Gate {
+        let how = bulwark_scan::Finish {
+            policy: None,
+            today: None,
+            fail_on: self.fail_on.map(|s| bulwark_scan::FailOn { min: severity(s) }),
+            severities: self.severity.iter().copied().map(severity).collect(),
+            ignore_unfixed: self.ignore_unfixed,
+        };
+        bulwark_scan::finish(report, &how)
+    }
+}
+
+fn severity(s: SeverityName) -> bulwark_core::report::Severity {
+    use bulwark_core::report::Severity as S;
+    match s {
+        SeverityName::Critical => S::Critical,
+        SeverityName::High => S::High,
+        SeverityName::Medium => S::Medium,
+        SeverityName::Low => S::Low,
+        SeverityName::Unknown => S::Unknown,
+    }
+}
+
+/// The built-in secret redactor, compiled once.
+fn redactor() -> Result<&'static bulwark_scan::Redactor> {
+    static REDACTOR: std::sync::OnceLock<std::result::Result<bulwark_scan::Redactor, String>> =
+        std::sync::OnceLock::new();
+    REDACTOR
+        .get_or_init(|| bulwark_scan::Redactor::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("the secret redactor: {e}")))
+}
+
+/// Records the verdicts of requests whose job has finished, without waiting for a client to
+/// ask: the image row then shows it for every server-run scan. Returns how many it judged.
+pub(crate) async fn judge_finished(state: &AppState) -> Result<usize> {
+    let pending = state.store().unjudged_scan_requests(50).await?;
+    let mut judged = 0;
+    for record in pending {
+        let job = job_of(state, &record).await?;
+        let Some(scan_id) = job.scan_id.filter(|_| job.state == JobState::Succeeded) else { continue };
+        let report = load_report(state, scan_id).await?;
+        ensure_verdict(state, &record, scan_id, &report).await?;
+        judged += 1;
+    }
+    Ok(judged)
 }

@@ -4,6 +4,9 @@
 //! policies with versions and the exception workflow, report uploads and the inventory
 //! questions, limits, audit and operations.
 
+#[path = "../../bulwark/tests/support/planted.rs"]
+mod planted;
+
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -586,6 +589,19 @@ fn uploads_policies_and_exceptions(api: &Api) {
     let v = a.json();
     assert_eq!(v["verdict"]["passed"], true, "{v}");
     assert_eq!(v["verdict"]["exceptions"], json!([id]));
+    // An upload from an old or hostile client with a whole secret in its text: the server's
+    // own redaction removes it before the report is stored.
+    let secret = planted::github_token("abcdefghijklmnopqrstuvwxyz0123");
+    let mut leaky = report("app-leaky", false);
+    leaky["warnings"] = json!([format!("found GITHUB_TOKEN={secret} in /app/.env")]);
+    leaky["image"]["reference"] = json!(format!("r.example/team/leaky:{secret}"));
+    let a = api.send("POST", "/api/v1/reports", "ci", json!({"report": leaky}));
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id: i64 = a.json()["result"].as_str().unwrap().parse().unwrap();
+    let stored = api.rt.block_on(api.store.scan_report(id)).unwrap().unwrap();
+    let text = String::from_utf8_lossy(&stored.json);
+    assert!(text.contains("found GITHUB_TOKEN="), "the warning is kept, redacted: {text}");
+    assert!(!text.contains(&secret), "a whole secret from an upload reached the store");
 }
 
 fn scans(api: &Api) {
@@ -605,6 +621,48 @@ fn scans(api: &Api) {
         .send("POST", "/api/v1/scans", "ci", json!({"reference": "registry.example/team/app:3", "scanners": ["vuln"]}))
         .json();
     assert_eq!(again["job"], scan["job"]);
+    // Display filters and the gate are the request's own: the same job again.
+    let filtered = api.send(
+        "POST",
+        "/api/v1/scans",
+        "ci",
+        json!({"reference": "registry.example/team/app:3", "scanners": ["vuln"], "severity": ["critical", "high"],
+               "ignore_unfixed": true, "fail_on": "high"}),
+    );
+    assert_eq!(filtered.status, 202, "{}", filtered.body);
+    assert_eq!(filtered.json()["job"], scan["job"]);
+    let p = api
+        .send(
+            "POST",
+            "/api/v1/scans",
+            "ci",
+            json!({"reference": "registry.example/team/app:3", "severity": ["severe"]}),
+        )
+        .problem(422);
+    assert!(p["errors"][0]["field"].as_str().unwrap().starts_with("/severity"), "{p}");
+    // A policy is parsed with the config check ids the CLI knows: a real one is accepted,
+    // a misspelt one is an error that names the field (as `bulwark scan --policy` says).
+    let with_ids = |id: &str| {
+        format!(
+            "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: cfg\nrules:\n  - id: cfg\n    description: d\n    action: deny\n    deny_config: {{ids: [{id}]}}\n"
+        )
+    };
+    let ok = api.send(
+        "POST",
+        "/api/v1/scans",
+        "ci",
+        json!({"reference": "registry.example/team/app:4", "policy_yaml": with_ids("BW-CFG-001")}),
+    );
+    assert_eq!(ok.status, 202, "{}", ok.body);
+    let p = api
+        .send(
+            "POST",
+            "/api/v1/scans",
+            "ci",
+            json!({"reference": "registry.example/team/app:4", "policy_yaml": with_ids("BW-CFG-999")}),
+        )
+        .problem(422);
+    assert_eq!(p["errors"][0]["field"], "/policy_yaml", "{p}");
     api.get(&format!("{loc}/report"), "viewer").problem(409);
     let waited = api.get(&format!("{loc}?wait=1"), "viewer").json();
     assert_eq!(waited["state"], "queued");

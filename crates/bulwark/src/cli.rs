@@ -300,6 +300,8 @@ pub struct ScanArgs {
     /// (`config_file::settings`); `None` until `main` (or `promote`) fills it in.
     #[arg(skip)]
     pub settings: Option<bulwark_scan::ScanSettings>,
+    #[command(flatten)]
+    pub server: crate::client::ServerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod cli;
+mod client;
 mod commands;
 mod config_file;
 mod db;

@@ -19,9 +19,12 @@ use crate::output::{Output, OutputSpec};
 pub(crate) const POLICY_FAILED: u8 = 1;
 
 /// Default ignore file, used when present and no `--ignore-file` is given.
-const DEFAULT_IGNORE_FILE: &str = ".bulwarkignore.yaml";
+pub(crate) const DEFAULT_IGNORE_FILE: &str = ".bulwarkignore.yaml";
 
 pub fn scan(args: ScanArgs, settings: ScanSettings) -> Result<u8> {
+    if args.server.server.is_some() && !args.server.upload {
+        return crate::client::scan_remote(&args, &settings);
+    }
     let outputs = parse_outputs(&settings)?;
     // A bad policy is an error before any layer is read.
     let policy = settings.policy.as_deref().map(load_policy).transpose()?;
@@ -35,11 +38,16 @@ pub fn scan(args: ScanArgs, settings: ScanSettings) -> Result<u8> {
     // The gate sees every finding: `--severity` and `--ignore-unfixed` change what is shown,
     // never what passes (a policy denying fixable highs fails whatever is displayed).
     let how = bulwark_scan::Finish { policy: policy.as_ref(), today: Some(today), ..settings.finish() };
+    // `--upload` sends the whole report, before display filters: the server judges it itself.
+    let unfiltered = args.server.upload.then(|| report.clone());
     let gate = bulwark_scan::finish(&mut report, &how);
     // A signal that came during the scan wins; one that comes now lets the outputs finish.
     crate::interrupt::commit()?;
     emit(&report, &outputs, settings.junit_cases.unwrap_or(JunitCases::Rules), quiet)?;
     crate::interrupt::release();
+    if let Some(full) = &unfiltered {
+        crate::client::upload(&args, quiet, full)?;
+    }
     let code = match (gate.policy_failed, gate.fail_on) {
         (true, _) => POLICY_FAILED,
         (false, Some(why)) => {
@@ -145,7 +153,7 @@ fn exit_code(report: &ScanReport) -> u8 {
 
 /// `--output FILE` writes to FILE instead of stdout; `--output FORMAT=FILE` adds a file and
 /// leaves stdout as it is (`crate::output` has the rules).
-fn parse_outputs(settings: &ScanSettings) -> Result<Vec<Output>> {
+pub(crate) fn parse_outputs(settings: &ScanSettings) -> Result<Vec<Output>> {
     let specs = settings
         .output
         .iter()
@@ -162,6 +170,12 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
         let tty = path.is_none() && io::stdout().is_terminal();
         write_output(path.as_deref(), |w| render(w, report, *format, junit, tty))?;
     }
+    print_verdict(report, quiet);
+    Ok(())
+}
+
+/// The policy's verdict line on stderr (unless quiet).
+pub(crate) fn print_verdict(report: &ScanReport, quiet: bool) {
     if !quiet && let Some(v) = &report.policy {
         let mut err = io::stderr().lock();
         let failed = v.failures().count();
@@ -172,10 +186,9 @@ fn emit(report: &ScanReport, outputs: &[Output], junit: JunitCases, quiet: bool)
             writeln!(err, "policy {name}: FAILED ({} violated)", count(failed, "rule", "rules"))
         };
     }
-    Ok(())
 }
 
-fn render(
+pub(crate) fn render(
     w: &mut dyn Write,
     report: &ScanReport,
     format: ReportFormat,

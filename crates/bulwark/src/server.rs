@@ -196,6 +196,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         tokio::spawn(bulwark_store::worker::run(store.clone(), runner, config, stop_rx.clone()))
     });
     let state = bulwark_server::AppState::with_kek(store.clone(), config, kek);
+    let verdicts = tokio::spawn(bulwark_server::record_verdicts(state.clone(), stop_rx.clone()));
     let mut stop_http = stop_rx.clone();
     let shutdown = async move {
         let _ = stop_http.wait_for(|s| *s).await;
@@ -210,6 +211,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         // The loop releases what it could not finish within the grace time.
         let _ = tokio::time::timeout(grace + Duration::from_secs(5), task).await;
     }
+    let _ = verdicts.await;
     store.close().await;
     Ok(())
 }
