@@ -77,12 +77,12 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         on_event: Some(Arc::new(log_event)),
     };
-    let settings = Arc::new(JobSettings {
+    let settings = JobSettings {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         db: args.db.clone(),
         no_db: args.no_db,
-    });
+    };
     let result = runtime.block_on(async {
         let store = match (&args.database_url, &args.data_dir) {
             (Some(url), _) => bulwark_store::Store::open(url).await,
@@ -98,8 +98,7 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
             let _ = stop.send(true);
         });
         let _ = writeln!(std::io::stderr(), "worker {name}: waiting for jobs ({} at once)", config.concurrency);
-        let runner = move |job: &ClaimedJob, cancel: &CancelFlag| scan_job(job, cancel, &settings);
-        let stats = bulwark_store::worker::run(store.clone(), Arc::new(runner), config, stopped).await?;
+        let stats = bulwark_store::worker::run(store.clone(), runner(settings), config, stopped).await?;
         store.close().await;
         anyhow::Ok(stats)
     });
@@ -171,10 +170,32 @@ pub(crate) struct JobSettings {
     pub(crate) no_db: bool,
 }
 
+/// The nice value scans run at (at least; a worker started nicer stays nicer).
+const SCAN_NICE: i32 = 10;
+
 /// The queue's scan runner: what `bulwark worker` and `bulwark server --workers N` run.
+/// Each scan runs on a thread of its own at [`SCAN_NICE`], and the threads it starts (one
+/// per layer) inherit that: on a host where the API and the scans share the cores, the
+/// kernel gives the API's requests the CPU first, so reads stay fast while workers scan.
 pub(crate) fn runner(settings: JobSettings) -> Arc<dyn bulwark_store::worker::ScanRunner> {
     let settings = Arc::new(settings);
-    Arc::new(move |job: &ClaimedJob, cancel: &CancelFlag| scan_job(job, cancel, &settings))
+    Arc::new(move |job: &ClaimedJob, cancel: &CancelFlag| at_scan_priority(|| scan_job(job, cancel, &settings)))
+}
+
+/// Runs `f` on a new thread at [`SCAN_NICE`] (a thread of tokio's blocking pool would keep
+/// the lower priority for whatever it runs next, and an unprivileged process cannot raise it
+/// back). If the priority cannot be changed the scan still runs, at the normal one.
+fn at_scan_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        let scan = s.spawn(|| {
+            // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value.
+            let tid = rustix::thread::gettid();
+            let now = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
+            let _ = rustix::process::setpriority_process(Some(tid), now.max(SCAN_NICE));
+            f()
+        });
+        scan.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The image arguments of a job, parsed by the same clap definitions as `bulwark scan`.
@@ -257,4 +278,22 @@ fn classify(e: anyhow::Error) -> JobFailure {
         }
     });
     if transient { JobFailure::Transient(message) } else { JobFailure::Permanent(message) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nice() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+    }
+
+    #[test]
+    fn scans_and_the_threads_they_start_run_at_the_scan_priority() {
+        let before = nice();
+        let (scan, layer) = at_scan_priority(|| (nice(), std::thread::spawn(nice).join().unwrap()));
+        assert_eq!(scan, before.max(SCAN_NICE));
+        assert_eq!(layer, scan, "a layer thread inherits the scan's priority");
+        assert_eq!(nice(), before, "the caller's thread keeps its own");
+    }
 }
