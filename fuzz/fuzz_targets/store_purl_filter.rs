@@ -3,8 +3,8 @@
 //! own type, and an exact version matches itself and nothing else.
 #![no_main]
 
-use bulwark_store::inventory::VersionMatch;
 use bulwark_store::PackageQuery;
+use bulwark_store::inventory::VersionMatch;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
