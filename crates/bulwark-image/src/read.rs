@@ -59,6 +59,15 @@ pub trait LayerCache: Send + Sync {
     }
     /// Stores a small document under `key`; a cache may ignore it.
     fn put_doc(&self, _key: &str, _doc: &[u8]) {}
+    /// Called after a miss, before the layer is read: waits while another scan sharing
+    /// this cache (another thread or process on the host) reads the same layer, then
+    /// returns a guard held until the layer's entry is written (or the read fails). The
+    /// reader looks again once it holds the guard, so scans of images that share a base
+    /// layer read that layer once between them. `None`: no coordination (or `cancelled`
+    /// turned true while waiting).
+    fn read_guard(&self, _key: &str, _cancelled: &dyn Fn() -> bool) -> Option<Box<dyn std::any::Any + Send>> {
+        None
+    }
 }
 
 /// A cache that keeps nothing.
@@ -728,6 +737,14 @@ fn read_one(
     let key = cache_key(&layer.diff_id, &opts.analyze);
     if let Some(hit) = cache.get(&key) {
         charge(&hit, &desc.digest.to_string(), opts)?;
+        progress.layer_finished(i, true);
+        return Ok(Arc::new(hit));
+    }
+    // Dropped when this function returns: after the entry is written, or on an error.
+    let guard = cache.read_guard(&key, &|| progress.cancelled());
+    if guard.is_some()
+        && let Some(hit) = cache.get(&key)
+    {
         progress.layer_finished(i, true);
         return Ok(Arc::new(hit));
     }

@@ -39,6 +39,9 @@ pub const KEY_ENV: &str = "BULWARK_CACHE_KEY";
 /// The per-installation integrity key file, beside the entries.
 const KEY_FILE: &str = "integrity.key";
 
+/// Lock files of layers being read (see `read_guard`), below the entries' directory.
+const READING_DIR: &str = ".reading";
+
 /// Largest entry read (a layer analysis of a huge image is a few tens of MB).
 const MAX_ENTRY_BYTES: u64 = 1 << 30;
 
@@ -330,6 +333,27 @@ impl LayerCache for DiskCache {
             self.store(key, &text);
         }
     }
+
+    /// An exclusive `flock` on `.reading/<key>` beside the entries: it coordinates every
+    /// scan using this directory, in this process (each open is its own lock) and in others
+    /// (`bulwark worker` processes on one host), and the kernel drops it when its holder
+    /// dies. The lock files stay (a few bytes of directory each): removing one while
+    /// another scan waits on it would let two scans read the layer.
+    fn read_guard(&self, key: &str, cancelled: &dyn Fn() -> bool) -> Option<Box<dyn std::any::Any + Send>> {
+        let dir = self.dir.join(READING_DIR);
+        fs::create_dir_all(&dir).ok()?;
+        let path = dir.join(self.path(key).file_name()?);
+        let file = File::options().create(true).truncate(false).write(true).open(path).ok()?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Some(Box::new(file)),
+                Err(fs::TryLockError::WouldBlock) if !cancelled() => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(_) => return None,
+            }
+        }
+    }
 }
 
 /// Reads the per-installation key at `path`, or creates it (32 random bytes, mode 0600,
@@ -383,6 +407,32 @@ mod tests {
     /// The key of `index(n)`'s layer, with options fingerprint `fp`.
     fn key(n: usize, fp: &str) -> String {
         format!("sha256-{}-{fp}", diff_id(n).hex())
+    }
+
+    #[test]
+    fn a_layer_another_scan_is_reading_is_waited_for_then_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path(), 1 << 30).unwrap();
+        let k = key(3, "x");
+        let first = cache.read_guard(&k, &|| false).expect("the first reader holds the layer");
+        let (other, k2) = (cache.fork(), k.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let guard = other.read_guard(&k2, &|| false);
+            tx.send(()).unwrap();
+            (guard.is_some(), other.get(&k2))
+        });
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "the second reader must wait");
+        cache.put(&k, &index(3));
+        drop(first);
+        let (held, found) = waiter.join().unwrap();
+        assert!(held);
+        assert_eq!(found, Some(index(3)), "the waiter finds the entry instead of reading the layer");
+        // A scan cancelled while it waits stops waiting.
+        let _held = cache.read_guard(&k, &|| false).unwrap();
+        assert!(cache.fork().read_guard(&k, &|| true).is_none());
+        // Lock files are not entries: eviction and lookups never see them.
+        assert!(cache.take_warnings().is_empty());
     }
 
     #[test]

@@ -271,6 +271,9 @@ impl bulwark_image::LayerCache for ClamavGuardedCache<'_> {
             self.inner.put_doc(key, doc);
         }
     }
+    fn read_guard(&self, key: &str, cancelled: &dyn Fn() -> bool) -> Option<Box<dyn std::any::Any + Send>> {
+        self.inner.read_guard(key, cancelled)
+    }
 }
 
 /// Keeps at most `max` findings per rule of each scanner, the first in report order, and

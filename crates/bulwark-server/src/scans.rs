@@ -161,7 +161,8 @@ pub async fn get(
         if scan.state.is_final() || tokio::time::Instant::now() >= deadline {
             return Ok(Json(scan));
         }
-        tokio::time::sleep(POLL).await;
+        // An in-process worker finishing a job ends the wait at once; others are seen at POLL.
+        state.store().job_finished_or(POLL).await;
     }
 }
 

@@ -702,7 +702,7 @@ impl Store {
             format!("${}", args.len())
         };
         if let Some(c) = &page.cursor {
-            let id: i64 = c.parse().map_err(|_| bad_cursor())?;
+            let id: i64 = crate::cursor::decode_id(c)?;
             wheres.push(format!("id < {}", arg(Val::I(id), &mut args)));
         }
         if filter.registry.is_some() || filter.repository.is_some() || filter.tag.is_some() {
@@ -729,7 +729,7 @@ impl Store {
         let sql = format!("SELECT {IMAGE_COLUMNS} FROM images {where_sql} ORDER BY id DESC LIMIT {}", limit + 1);
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), args).fetch_all(self.pool()).await?;
         let mut items = rows.iter().map(image_summary).collect::<Result<Vec<_>>>()?;
-        let next_cursor = next_cursor(&mut items, limit, |i| i.id.to_string());
+        let next_cursor = next_cursor(&mut items, limit, |i| crate::cursor::encode_id(i.id));
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         let mut refs = self.refs_of(&ids).await?;
         for item in &mut items {

@@ -10,9 +10,7 @@ use bulwark_version::Ecosystem;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row as _};
 
-use crate::images::{
-    ImageRef, Page, PageRequest, Val, bad_cursor, bind_all, next_cursor, placeholders, severity_from_rank,
-};
+use crate::images::{ImageRef, Page, PageRequest, Val, bind_all, next_cursor, placeholders, severity_from_rank};
 use crate::{Error, Result, Store};
 
 /// One image that has the vulnerability asked about, in one package.
@@ -133,6 +131,14 @@ fn scheme(purl_type: &str) -> Ecosystem {
     }
 }
 
+impl PackageQuery {
+    /// Whether a package of purl type `purl_type` at `version` is one this query asks for
+    /// (its name and type are matched by the store).
+    pub fn matches_version(&self, purl_type: &str, version: &str) -> bool {
+        version_matches(&self.versions, purl_type, version)
+    }
+}
+
 fn version_matches(m: &VersionMatch, purl_type: &str, version: &str) -> bool {
     match m {
         VersionMatch::Any => true,
@@ -168,12 +174,6 @@ pub struct PackageHit {
     pub location: String,
 }
 
-/// Parses an `a.b` cursor of two ids.
-fn pair_cursor(c: &str) -> Result<(i64, i64)> {
-    let (a, b) = c.split_once('.').ok_or_else(bad_cursor)?;
-    Ok((a.parse().map_err(|_| bad_cursor())?, b.parse().map_err(|_| bad_cursor())?))
-}
-
 impl Store {
     /// Images whose latest scan has vulnerability `id` (a primary id or any alias), one item
     /// per image and package, ordered by image then package.
@@ -195,7 +195,7 @@ impl Store {
         let mut args: Vec<Val> = vuln_ids.iter().map(|v| Val::I(*v)).collect();
         let mut after = String::new();
         if let Some(c) = &page.cursor {
-            let (image, package) = pair_cursor(c)?;
+            let (image, package) = crate::cursor::decode_pair(c)?;
             let n = args.len();
             after = format!("AND (f.image_id > ${} OR (f.image_id = ${} AND f.package_id > ${}))", n + 1, n + 1, n + 2);
             args.extend([Val::I(image), Val::I(package)]);
@@ -232,7 +232,7 @@ impl Store {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let next_cursor = next_cursor(&mut keyed, limit, |((i, p), _)| format!("{i}.{p}"));
+        let next_cursor = next_cursor(&mut keyed, limit, |((i, p), _)| crate::cursor::encode_pair(*i, *p));
         let image_ids: Vec<i64> = keyed.iter().map(|((i, _), _)| *i).collect();
         let mut refs = self.refs_of(&image_ids).await?;
         let items = keyed
@@ -273,7 +273,7 @@ impl Store {
         let mut args: Vec<Val> = package_ids.iter().map(|v| Val::I(*v)).collect();
         let mut after = String::new();
         if let Some(c) = &page.cursor {
-            let (package, image) = pair_cursor(c)?;
+            let (package, image) = crate::cursor::decode_pair(c)?;
             let n = args.len();
             after = format!(
                 "AND (ip.package_id > ${} OR (ip.package_id = ${} AND ip.image_id > ${}))",
@@ -313,7 +313,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         // An image with two copies of a package (two locations) is listed once per copy.
-        let more = next_cursor(&mut keyed, limit, |((p, i), _)| format!("{p}.{i}")).is_some();
+        let more = next_cursor(&mut keyed, limit, |((p, i), _)| crate::cursor::encode_pair(*p, *i)).is_some();
         // The cursor skips past a whole (package, image): when the page may have cut one
         // image's copies short, that image starts the next page instead.
         if more && let Some(((p, i), _)) = keyed.last().cloned() {
@@ -322,7 +322,8 @@ impl Store {
                 keyed.truncate(first);
             }
         }
-        let next_cursor = more.then(|| keyed.last().map(|((p, i), _)| format!("{p}.{i}")).unwrap_or_default());
+        let next_cursor =
+            more.then(|| keyed.last().map(|((p, i), _)| crate::cursor::encode_pair(*p, *i)).unwrap_or_default());
         let image_ids: Vec<i64> = keyed.iter().map(|((_, i), _)| *i).collect();
         let refs = self.refs_of(&image_ids).await?;
         let items = keyed

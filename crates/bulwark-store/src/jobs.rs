@@ -23,7 +23,7 @@ use bulwark_core::report::ScanReport;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row as _};
 
-use crate::images::{Page, PageRequest, ScanOrigin, bad_cursor, next_cursor};
+use crate::images::{Page, PageRequest, ScanOrigin, next_cursor};
 use crate::{Backend, Error, Result, Store};
 
 /// Job priorities: higher runs first.
@@ -271,6 +271,7 @@ impl Store {
         .bind(job.submitted_by.clone())
         .fetch_one(self.pool())
         .await?;
+        self.signals.queued.notify_waiters();
         Ok(Enqueued { id: row.try_get(0)?, attached: row.try_get::<i64, _>(1)? > 0 })
     }
 
@@ -432,6 +433,7 @@ impl Store {
         .await?;
         self.end_attempt(&mut tx, job, "succeeded", None).await?;
         tx.commit().await?;
+        self.signals.finished.notify_waiters();
         Ok(recorded.scan_id)
     }
 
@@ -493,6 +495,7 @@ impl Store {
         };
         self.end_attempt(&mut tx, job, kind, Some(message)).await?;
         tx.commit().await?;
+        self.signals.finished.notify_waiters();
         Ok(if retry { FailOutcome::Retry { run_after: row.try_get(0)? } } else { FailOutcome::Failed })
     }
 
@@ -552,7 +555,7 @@ impl Store {
     pub async fn list_jobs(&self, state: Option<JobState>, page: &PageRequest) -> Result<Page<Job>> {
         let limit = page.checked_limit()?;
         let before = match &page.cursor {
-            Some(c) => c.parse::<i64>().map_err(|_| bad_cursor())?,
+            Some(c) => crate::cursor::decode_id(c)?,
             None => i64::MAX,
         };
         let mut q = sqlx::query(AssertSqlSafe(format!(
@@ -565,7 +568,7 @@ impl Store {
             q = q.bind(s.as_str());
         }
         let mut items = q.fetch_all(self.pool()).await?.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
-        let next_cursor = next_cursor(&mut items, limit, |j| j.id.to_string());
+        let next_cursor = next_cursor(&mut items, limit, |j| crate::cursor::encode_id(j.id));
         Ok(Page { items, next_cursor })
     }
 

@@ -24,7 +24,8 @@
 //! - [`images`]: `record_scan` (a report → image, refs, layers, inventory, findings, verdict
 //!   and the compressed report), `image`, `list_images`, `scan_report`, `scan_history`.
 //! - [`inventory`]: `images_with_vulnerability`, `find_packages` — the inventory questions,
-//!   answered from the store without rescanning, cursor-paginated.
+//!   answered from the store without rescanning, cursor-paginated ([`cursor`]: the
+//!   cursors' one strict form).
 //! - [`jobs`]: `enqueue` (priority, dedup), `claim` (lease), `heartbeat`, `complete`
 //!   (exactly one result per job), `fail` (retry with backoff, or permanent), `release`,
 //!   `cancel`, `job`, `list_jobs`, `queue_depth`.
@@ -43,6 +44,7 @@
 //! [`migrate`]). Never edit an applied migration: its checksum is recorded and checked.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -53,6 +55,7 @@ mod error;
 // exceptions, and the API's scan requests.
 pub mod audit;
 pub mod auth;
+pub mod cursor;
 pub mod images;
 pub mod inventory;
 pub mod jobs;
@@ -110,6 +113,19 @@ impl Default for OpenOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    signals: Arc<Signals>,
+}
+
+/// Wake-ups between the tasks of one process sharing a [`Store`] (its clones): a server's
+/// in-process workers claim a job as soon as the API queues it, and a long-polling request
+/// answers as soon as its job ends, instead of at their next poll. Processes elsewhere
+/// still poll; these only shorten the wait.
+#[derive(Debug, Default)]
+struct Signals {
+    /// A job was queued (or attached to) through this store.
+    queued: tokio::sync::Notify,
+    /// A job finished or failed an attempt through this store.
+    finished: tokio::sync::Notify,
 }
 
 impl Store {
@@ -151,7 +167,7 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|source| Error::Connect { url: redact_url(&url), source })?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, signals: Arc::default() };
         if options.migrate {
             migrate::apply(&store).await?;
         } else {
@@ -173,6 +189,13 @@ impl Store {
     /// The schema versions applied and known (for readiness checks).
     pub async fn schema(&self) -> Result<migrate::SchemaStatus> {
         migrate::status(self).await
+    }
+
+    /// Waits until a job run through this store (or a clone of it, in this process)
+    /// finishes or fails an attempt, or `at_most` passes: for long polls, which look at
+    /// the job again either way.
+    pub async fn job_finished_or(&self, at_most: Duration) {
+        let _ = tokio::time::timeout(at_most, self.signals.finished.notified()).await;
     }
 
     /// Closes every connection (waits for those in use to be returned).

@@ -220,11 +220,16 @@ fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
 
 async fn slot_loop(slot: Slot, mut shutdown: watch::Receiver<bool>) {
     while !stopping(&shutdown) {
+        // Registered before claiming, so a job queued in between still wakes this slot.
+        let queued = slot.store.signals.queued.notified();
+        tokio::pin!(queued);
+        queued.as_mut().enable();
         match slot.store.claim(&slot.config.name, slot.config.lease).await {
             Ok(Some(job)) => run_job(&slot, job, &mut shutdown).await,
             Ok(None) => {
                 tokio::select! {
                     _ = tokio::time::sleep(slot.config.poll) => {}
+                    _ = &mut queued => {}
                     _ = shutdown.changed() => {}
                 }
             }

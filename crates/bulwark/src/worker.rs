@@ -105,8 +105,7 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
             let _ = stop.send(true);
         });
         let _ = writeln!(std::io::stderr(), "worker {name}: waiting for jobs ({} at once)", config.concurrency);
-        let runner = move |job: &ClaimedJob, cancel: &CancelFlag| scan_job(job, cancel, &settings);
-        let stats = bulwark_store::worker::run(store.clone(), Arc::new(runner), config, stopped).await?;
+        let stats = bulwark_store::worker::run(store.clone(), runner(settings), config, stopped).await?;
         store.close().await;
         anyhow::Ok(stats)
     });
@@ -241,10 +240,32 @@ pub(crate) fn open_credential(
     Ok(JobCredential { username: meta.username, password })
 }
 
+/// The nice value scans run at (at least; a worker started nicer stays nicer).
+const SCAN_NICE: i32 = 10;
+
 /// The queue's scan runner: what `bulwark worker` and `bulwark server --workers N` run.
+/// Each scan runs on a thread of its own at [`SCAN_NICE`], and the threads it starts (one
+/// per layer) inherit that: on a host where the API and the scans share the cores, the
+/// kernel gives the API's requests the CPU first, so reads stay fast while workers scan.
 pub(crate) fn runner(settings: JobSettings) -> Arc<dyn bulwark_store::worker::ScanRunner> {
     let settings = Arc::new(settings);
-    Arc::new(move |job: &ClaimedJob, cancel: &CancelFlag| scan_job(job, cancel, &settings))
+    Arc::new(move |job: &ClaimedJob, cancel: &CancelFlag| at_scan_priority(|| scan_job(job, cancel, &settings)))
+}
+
+/// Runs `f` on a new thread at [`SCAN_NICE`] (a thread of tokio's blocking pool would keep
+/// the lower priority for whatever it runs next, and an unprivileged process cannot raise it
+/// back). If the priority cannot be changed the scan still runs, at the normal one.
+fn at_scan_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        let scan = s.spawn(|| {
+            // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value.
+            let tid = rustix::thread::gettid();
+            let now = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
+            let _ = rustix::process::setpriority_process(Some(tid), now.max(SCAN_NICE));
+            f()
+        });
+        scan.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The image arguments of a job, parsed by the same clap definitions as `bulwark scan`.
@@ -349,4 +370,22 @@ pub(crate) fn classify(e: anyhow::Error) -> JobFailure {
         }
     });
     if transient { JobFailure::Transient(message) } else { JobFailure::Permanent(message) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nice() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+    }
+
+    #[test]
+    fn scans_and_the_threads_they_start_run_at_the_scan_priority() {
+        let before = nice();
+        let (scan, layer) = at_scan_priority(|| (nice(), std::thread::spawn(nice).join().unwrap()));
+        assert_eq!(scan, before.max(SCAN_NICE));
+        assert_eq!(layer, scan, "a layer thread inherits the scan's priority");
+        assert_eq!(nice(), before, "the caller's thread keeps its own");
+    }
 }

@@ -1,8 +1,10 @@
-//! `bulwark worker` processes against a real store: three workers, 50 submissions, one
-//! worker SIGKILLed mid-scan. Every job must end with exactly one result, the killed
-//! worker's job must be finished by another, SIGTERM must stop the others with exit 0, and a
-//! stored report must equal `bulwark scan --format json` byte for byte. Runs on SQLite (three
-//! processes on one WAL file) and on a real PostgreSQL server.
+//! `bulwark worker` processes against a real store: three workers, 50 submissions through a
+//! `bulwark server`'s API, one worker SIGKILLed mid-scan and the server SIGKILLed and started
+//! again mid-run (the second half of the submissions go to the new server). Every job must
+//! end with exactly one result, the killed worker's job must be finished by another, every
+//! submission must read back as succeeded from the restarted server, SIGTERM must stop the
+//! workers with exit 0, and a stored report must equal `bulwark scan --format json` byte for
+//! byte. Runs on SQLite (four processes on one WAL file) and on a real PostgreSQL server.
 //!
 //! The images are the real Debian minbase root filesystem (`BULWARK_MINBASE_TAR`, required
 //! in CI) with a small top layer of their own, so each worker's first scan reads ~200 MB and
@@ -10,15 +12,16 @@
 
 use bulwark_testkit::image as fixture;
 
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bulwark_image::spec::Compression;
-use bulwark_store::jobs::{JobState, NewJob, Priority};
+use bulwark_store::jobs::JobState;
 use bulwark_store::{Store, images::PageRequest};
 use fixture::*;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::Row as _;
 
 const JOBS: usize = 50;
@@ -90,6 +93,62 @@ fn start_worker(url: &str, name: &str, tmp: &Path) -> Child {
         .unwrap()
 }
 
+/// A `bulwark server` with no workers of its own on the store at `url`.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+/// Starts a server; the first one on a store prints the admin token, which `token` receives.
+fn start_server(url: &str, tmp: &Path, name: &str, token: &mut Option<String>) -> Server {
+    let mut child = bulwark(tmp)
+        .args(["server", "--database-url", url, "--listen", "127.0.0.1:0", "--workers", "0"])
+        .args(["--allow-local-sources", "--shutdown-grace", "5"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = Vec::new();
+    let base = loop {
+        let line = lines.next().unwrap_or_else(|| panic!("server {name} exited before listening: {log:?}")).unwrap();
+        if log.last().is_some_and(|l: &String| l.contains("created user admin with this token")) {
+            *token = Some(line.trim().to_owned());
+        }
+        if let Some(u) = line.strip_prefix("bulwark server: listening on ") {
+            break u.to_owned();
+        }
+        log.push(line);
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn call(server: &Server, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", server.base))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .body(body.map(|b| b.to_string()).unwrap_or_default())
+        .unwrap();
+    let mut res = agent.run(req).unwrap();
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Submits `reference` through the API; returns the request id and its job id.
+fn submit(server: &Server, token: &str, reference: &str) -> (String, i64) {
+    let (status, scan) = call(server, token, "POST", "/api/v1/scans", Some(json!({"reference": reference})));
+    assert_eq!(status, 202, "{scan}");
+    let id = scan["id"].as_str().unwrap().to_owned();
+    let job = scan["job"].as_str().and_then(|j| j.parse().ok()).unwrap_or_else(|| panic!("job id in {scan}"));
+    (id, job)
+}
+
 async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -104,12 +163,11 @@ where
 
 async fn kill_test(url: String, tmp: &Path, references: &[String]) {
     let store = Store::open(&url).await.unwrap();
-    let mut ids = Vec::new();
-    for r in references {
-        let job = store.enqueue(&NewJob::scan(r, json!({}), Priority::CI)).await.unwrap();
-        assert!(!job.attached);
-        ids.push(job.id);
-    }
+    let mut token = None;
+    let mut server = start_server(&url, tmp, "s1", &mut token);
+    let token = token.expect("the first server prints the admin token");
+    let (first_half, second_half) = references.split_at(references.len() / 2);
+    let mut submitted: Vec<(String, i64)> = first_half.iter().map(|r| submit(&server, &token, r)).collect();
     let mut workers: Vec<Child> = ["w0", "w1", "w2"].iter().map(|n| start_worker(&url, n, tmp)).collect();
 
     // SIGKILL w0 while it holds a job.
@@ -127,6 +185,17 @@ async fn kill_test(url: String, tmp: &Path, references: &[String]) {
     };
     workers[0].kill().unwrap();
     workers[0].wait().unwrap();
+
+    // The server dies too (SIGKILL, mid-run) and comes back on the same store; the rest of
+    // the submissions go to the new one.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut server = start_server(&url, tmp, "s2", &mut None);
+    submitted.extend(second_half.iter().map(|r| submit(&server, &token, r)));
+    let mut ids: Vec<i64> = submitted.iter().map(|(_, job)| *job).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), references.len(), "every reference is a job of its own");
 
     wait_for("every job to finish", Duration::from_secs(600), || {
         let store = store.clone();
@@ -150,6 +219,13 @@ async fn kill_test(url: String, tmp: &Path, references: &[String]) {
         let job = store.job(*id).await.unwrap().unwrap();
         assert_eq!(job.state, JobState::Succeeded, "job {id}: {:?}", job.error);
     }
+    // Every submission, to either server, reads back as done from the one running now.
+    for (id, _) in &submitted {
+        let (status, scan) = call(&server, &token, "GET", &format!("/api/v1/scans/{id}"), None);
+        assert_eq!((status, scan["state"].as_str()), (200, Some("succeeded")), "{scan}");
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
     // Exactly one result per job, and nothing else.
     let per_job: Vec<(i64, i64)> = sqlx::query("SELECT job_id, COUNT(*) FROM scans GROUP BY job_id ORDER BY job_id")
         .fetch_all(store.pool())
@@ -174,7 +250,7 @@ async fn kill_test(url: String, tmp: &Path, references: &[String]) {
     assert_ne!(attempts.last().unwrap().0, "w0");
 
     // What the worker stored is what `bulwark scan --format json` prints.
-    let first = store.job(ids[0]).await.unwrap().unwrap();
+    let first = store.job(submitted[0].1).await.unwrap().unwrap();
     let stored = store.scan_report(first.scan_id.unwrap()).await.unwrap().unwrap();
     let cli = bulwark(tmp)
         .args(["scan", &references[0], "--format", "json", "--quiet", "--no-progress", "--no-db", "--cache-dir"])
