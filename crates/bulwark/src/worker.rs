@@ -90,13 +90,13 @@ pub fn run(args: WorkerArgs) -> Result<u8> {
             (None, None) => unreachable!("clap requires one"),
         }
         .context("opening the store")?;
-        let settings = Arc::new(JobSettings {
+        let settings = JobSettings {
             cache_dir: args.cache_dir.clone(),
             no_cache: args.no_cache,
             db: args.db.clone(),
             no_db: args.no_db,
             secrets: Some(JobSecrets { store: store.clone(), kek }),
-        });
+        };
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = shutdown_signal();
         tokio::spawn(async move {
