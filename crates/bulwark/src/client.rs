@@ -67,7 +67,9 @@ pub struct ServerArgs {
 pub fn scan_remote(args: &ScanArgs, settings: &ScanSettings) -> Result<u8> {
     refuse_local_only(settings)?;
     if args.sign.sign || args.sign.key.is_some() || !args.sign.annotations.is_empty() {
-        bail!("--sign, --key and --annotation apply only to local scans, not with --server\nhint: use --upload to scan and sign here, or POST /api/v1/promotions with a key the server holds");
+        bail!(
+            "--sign, --key and --annotation apply only to local scans, not with --server\nhint: use --upload to scan and sign here, or POST /api/v1/promotions with a key the server holds"
+        );
     }
     let outputs = crate::scan::parse_outputs(settings)?;
     let client = Client::new(&args.server)?;
@@ -82,7 +84,10 @@ pub fn scan_remote(args: &ScanArgs, settings: &ScanSettings) -> Result<u8> {
         }
         None => None,
     };
-    if settings.ignore_file.as_ref().is_none_or(Vec::is_empty) && Path::new(crate::scan::DEFAULT_IGNORE_FILE).is_file() && !quiet {
+    if settings.ignore_file.as_ref().is_none_or(Vec::is_empty)
+        && Path::new(crate::scan::DEFAULT_IGNORE_FILE).is_file()
+        && !quiet
+    {
         let _ = writeln!(
             io::stderr().lock(),
             "warning: {} is not applied to --server scans (the server applies its approved exceptions)",

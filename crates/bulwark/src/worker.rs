@@ -312,9 +312,7 @@ pub(crate) fn job_scan_settings(
     scanner_names: &[String],
     settings: &JobSettings,
 ) -> Result<ScanSettings, JobFailure> {
-    let input = JobImage::try_parse_from([reference])
-        .map_err(|e| JobFailure::Permanent(format!("job: {e}")))?
-        .input;
+    let input = JobImage::try_parse_from([reference]).map_err(|e| JobFailure::Permanent(format!("job: {e}")))?.input;
     let job_settings = ScanSettings {
         platform,
         scanners: scanners(scanner_names)?,
