@@ -4,8 +4,7 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd`; fails (never skips) without them.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 #[path = "support/sign.rs"]
 mod sign_support;
 
