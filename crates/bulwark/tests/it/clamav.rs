@@ -4,8 +4,8 @@
 //! network). Samples are ClamAV's own test files (`../shared/malware/clamav-testfiles`) and
 //! the EICAR files, read in place and packed into test images in memory.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

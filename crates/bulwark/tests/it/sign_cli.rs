@@ -4,9 +4,8 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd`; fails (never skips) without them.
 
+use crate::support::sign as sign_support;
 use bulwark_testkit::registry as harness;
-#[path = "support/sign.rs"]
-mod sign_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -4,8 +4,8 @@
 //! for byte. Then schemathesis fuzzes the running server against its own OpenAPI document
 //! (no 5xx, no answer outside the schema), and SIGTERM stops it with exit code 0.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;

@@ -4,8 +4,8 @@
 //! Entrypoint, labels, Env, a file's content (two secrets on one line) and a file path.
 //! Also: the redaction leaves a real Debian report alone, and what it costs.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::path::Path;
 
