@@ -4,6 +4,7 @@
 //!   `../shared` beside the repository), with a clear failure when it is missing;
 //! - [`image`] (feature `image`): builds real images (tar layers with long names, links,
 //!   whiteouts; gzip/zstd; OCI layouts and archives, `docker save` archives);
+//! - [`report`] (feature `report`): builders for packages, vulnerabilities and reports;
 //! - [`registry`] (feature `registry`): real `docker-registry` processes, `skopeo` pushes,
 //!   a token server and a hostile in-process HTTP server.
 //!
@@ -18,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub mod image;
 #[cfg(feature = "registry")]
 pub mod registry;
+#[cfg(feature = "report")]
+pub mod report;
 
 /// The shared test data folder: `BULWARK_SHARED`, else `../shared` beside the repository.
 /// Panics with what to set when it is missing, so a test never passes without its data.
