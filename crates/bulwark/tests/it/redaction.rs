@@ -304,9 +304,8 @@ fn terminal_controls_from_the_image_never_reach_the_terminal() {
 /// one-layer image; `None` outside CI when it is not set.
 fn minbase(tmp: &Path) -> Option<bulwark_core::Reference> {
     let Some(tar) = std::env::var_os("BULWARK_MINBASE_TAR") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "BULWARK_MINBASE_TAR is not set (scripts/test.sh sets it from scripts/minbase.sh)"
+        bulwark_testkit::skip_unless_ci(
+            "BULWARK_MINBASE_TAR is not set (scripts/test.sh sets it from scripts/minbase.sh)",
         );
         return None;
     };
