@@ -2,7 +2,7 @@
 # Downloads Debian 12's packages of well-known Java libraries, most of which ship jars
 # without META-INF/maven/**/pom.properties, and unpacks their jars into a cache directory
 # (never into the repository). Prints the directory. Idempotent: a filled directory is
-# reused. Used by the Java coordinate tests (crates/bulwark-catalog/tests/java_debian.rs),
+# reused. Used by the Java coordinate tests (crates/bulwark-catalog/tests/it/java_debian.rs),
 # the Syft comparison (docs/syft-differences.md) and bench/java-coords.sh.
 #
 #   JARS=$(scripts/debian-jars.sh)          # default: ${XDG_CACHE_HOME:-~/.cache}/bulwark-test/debian-jars

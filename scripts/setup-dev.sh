@@ -51,7 +51,7 @@ if ! command -v syft >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 # Schemathesis (PyPI): fuzzes the server's API against its own OpenAPI document
-# (crates/bulwark/tests/server_e2e.rs).
+# (crates/bulwark/tests/it/server_e2e.rs).
 if ! command -v st >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check schemathesis==4.32.5
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true

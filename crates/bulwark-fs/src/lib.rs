@@ -9,7 +9,7 @@
 //!
 //! This crate touches only the local filesystem: no network, no processes. That is why the
 //! detectors may use it for their compiled-rule cache while the pure crates may not (the
-//! dependency rules in `crates/bulwark/tests/architecture.rs`).
+//! dependency rules in `crates/bulwark/tests/it/architecture.rs`).
 //!
 //! ```
 //! let dir = tempfile::tempdir().unwrap();

@@ -2,8 +2,7 @@
 //! would also accept, a warning), never a panic, and nothing is written outside temp dirs.
 
 use bulwark_testkit::image as fixture;
-#[path = "support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 
 use std::io::{self, Read, Write};
 

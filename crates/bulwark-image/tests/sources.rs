@@ -4,8 +4,7 @@
 //! filesystem the test materialises itself. All must give the same squashed view.
 
 use bulwark_testkit::image as fixture;
-#[path = "support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 
 use std::collections::BTreeMap;
 use std::io::Read;

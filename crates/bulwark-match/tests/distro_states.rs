@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 use bulwark_advisory::csaf::{parse_csaf, to_records};
 use bulwark_advisory::debian_tracker::parse_tracker_json;
 use bulwark_advisory::{MemorySource, parse_record};
-use bulwark_core::report::{FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
+use bulwark_core::report::{FixState, OsRelease, Package, Severity, Vulnerability};
 use bulwark_match::match_packages;
+use bulwark_testkit::report;
 
 /// The shared data folder, checked to hold `advisories`.
 fn shared() -> PathBuf {
@@ -78,20 +79,7 @@ fn os(id: &str, version: &str, eco: &str) -> OsRelease {
 
 /// A binary rpm built from `source` at `source_version` (SOURCERPM carries no epoch).
 fn rpm(name: &str, version: &str, source: &str, source_version: &str) -> Package {
-    Package {
-        ecosystem: "rpm".into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:rpm/redhat/{name}@{version}"),
-        arch: Some("x86_64".into()),
-        source: Some(SourcePackage { name: source.into(), version: Some(source_version.into()) }),
-        license: None,
-        locations: vec!["/var/lib/rpm/rpmdb.sqlite".into()],
-        layer: Some(0),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
-    }
+    report::rpm(name, version, source, source_version).layer(0).build()
 }
 
 fn scan(packages: &[Package], os: &OsRelease) -> (Vec<Vulnerability>, Vec<String>) {
@@ -220,20 +208,7 @@ fn rhel_without_csaf_data_warns() {
 }
 
 fn deb(name: &str, version: &str, source: &str) -> Package {
-    Package {
-        ecosystem: "deb".into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:deb/debian/{name}@{version}"),
-        arch: None,
-        source: Some(SourcePackage { name: source.into(), version: None }),
-        license: None,
-        locations: vec!["/var/lib/dpkg/status".into()],
-        layer: Some(0),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
-    }
+    report::deb(name, version, source).layer(0).build()
 }
 
 #[test]

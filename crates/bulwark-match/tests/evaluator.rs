@@ -154,20 +154,7 @@ impl AdvisorySource for Memory {
 }
 
 fn package(ecosystem: &str, name: &str, version: &str) -> Package {
-    Package {
-        ecosystem: ecosystem.into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:{ecosystem}/{name}@{version}"),
-        arch: None,
-        source: None,
-        license: None,
-        locations: vec!["/app".into()],
-        layer: None,
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
-    }
+    bulwark_testkit::report::package(ecosystem, name, version).location("/app").build()
 }
 
 const RECORDS: &[&str] = &[

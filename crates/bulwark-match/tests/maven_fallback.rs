@@ -24,26 +24,17 @@ fn db() -> &'static Path {
 
 /// A jar identified without a group, as the Java cataloger reports it.
 fn jar(name: &str, version: &str) -> Package {
-    Package {
-        ecosystem: "maven".into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:maven/{name}@{version}"),
-        arch: None,
-        source: None,
-        license: None,
-        locations: vec![format!("/opt/app/lib/{name}-{version}.jar")],
-        layer: Some(1),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: Some(Identification {
+    bulwark_testkit::report::package("maven", name, version)
+        .location(&format!("/opt/app/lib/{name}-{version}.jar"))
+        .layer(1)
+        .identification(Identification {
             confidence: Confidence::Low,
             group: None,
             artifact: "file-name".into(),
             version: "file-name".into(),
             alternatives: Vec::new(),
-        }),
-    }
+        })
+        .build()
 }
 
 #[test]

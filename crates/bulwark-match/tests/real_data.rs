@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use bulwark_core::report::{FixState, OsRelease, Package, Severity, SourcePackage, Vulnerability};
 use bulwark_match::match_packages;
+use bulwark_testkit::report;
 use bulwark_vulndb::{Db, DbBuilder};
 
 /// The shared data folder, checked to hold `advisories`.
@@ -39,27 +40,11 @@ fn db() -> &'static Path {
 }
 
 fn package(ecosystem: &str, name: &str, version: &str) -> Package {
-    Package {
-        ecosystem: ecosystem.into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:{ecosystem}/{name}@{version}"),
-        arch: None,
-        source: None,
-        license: None,
-        locations: vec![format!("/fake/{name}")],
-        layer: Some(0),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
-    }
+    report::package(ecosystem, name, version).location(&format!("/fake/{name}")).layer(0).build()
 }
 
 fn deb(name: &str, version: &str, source: &str) -> Package {
-    let mut p = package("deb", name, version);
-    p.source = Some(SourcePackage { name: source.into(), version: None });
-    p.locations = vec!["/var/lib/dpkg/status".into()];
-    p
+    report::package("deb", name, version).source(source).location("/var/lib/dpkg/status").layer(0).build()
 }
 
 fn debian(release: &str, osv: Option<&str>) -> OsRelease {

@@ -48,20 +48,7 @@ fn source() -> &'static MemorySource {
 }
 
 fn package(ty: &str, name: &str, version: &str, purl: &str, location: &str) -> Package {
-    Package {
-        ecosystem: ty.into(),
-        name: name.into(),
-        version: version.into(),
-        purl: purl.into(),
-        arch: None,
-        source: None,
-        license: None,
-        locations: vec![location.into()],
-        layer: Some(1),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
-    }
+    bulwark_testkit::report::package(ty, name, version).purl(purl).location(location).layer(1).build()
 }
 
 /// A report with the five findings of the records above.

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use bulwark_core::report::{
-    AffectedPackage, ConfigFinding, ExceptionStatus, FileLocation, FixState, ImageSummary, MalwareFinding, OsRelease,
-    PolicyVerdict, ScanReport, SecretFinding, Severity, Vulnerability,
+    ConfigFinding, ExceptionStatus, FileLocation, FixState, ImageSummary, MalwareFinding, OsRelease, PolicyVerdict,
+    ScanReport, SecretFinding, Severity, Vulnerability,
 };
 use bulwark_core::time::Date;
 use bulwark_policy::{DiagnosticSeverity, parse};
+use bulwark_testkit::report::{deb, vulnerability};
 
 fn repo() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -20,29 +21,13 @@ fn day(s: &str) -> Date {
 const HEADER: &str = "apiVersion: bulwark.dev/v1\nkind: ImageAssertion\nname: test\n";
 
 fn vuln(id: &str, severity: Severity, state: FixState) -> Vulnerability {
-    Vulnerability {
-        id: id.into(),
-        aliases: vec![format!("GHSA-{}", id.to_lowercase())],
-        package: AffectedPackage {
-            ecosystem: "deb".into(),
-            name: "openssl".into(),
-            version: "3.0.2".into(),
-            purl: "pkg:deb/debian/openssl@3.0.2".into(),
-            matched_as: None,
-            layer: Some(0),
-            locations: vec!["/var/lib/dpkg/status".into()],
-        },
-        state,
-        fixed_versions: if state == FixState::Fixed { vec!["3.0.13".into()] } else { vec![] },
-        severity,
-        severity_source: None,
-        cvss: None,
-        kev: false,
-        epss: None,
-        title: None,
-        sources: vec![],
-        explanation: String::new(),
-    }
+    let openssl = deb("openssl", "3.0.2", "openssl").layer(0).build();
+    let v = vulnerability(id, &openssl)
+        .alias(&format!("GHSA-{}", id.to_lowercase()))
+        .severity(severity)
+        .state(state)
+        .sources(&[]);
+    if state == FixState::Fixed { v.fixed("3.0.13").build() } else { v.build() }
 }
 
 fn loc(path: &str) -> FileLocation {

@@ -6,9 +6,7 @@
 //! Needs `docker-registry`, `skopeo`, `htpasswd` (apache2-utils) and `openssl`; the tests
 //! fail (never skip) when they are missing: run scripts/setup-dev.sh.
 
-// The harness is shared with bulwark-image's registry tests, which built it first.
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 
 use std::io::Read;
 use std::path::Path;

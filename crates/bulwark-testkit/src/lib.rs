@@ -3,7 +3,10 @@
 //! - [`shared`] and [`shared_dir`]: the shared test data folder (`BULWARK_SHARED`, default
 //!   `../shared` beside the repository), with a clear failure when it is missing;
 //! - [`image`] (feature `image`): builds real images (tar layers with long names, links,
-//!   whiteouts; gzip/zstd; OCI layouts and archives, `docker save` archives).
+//!   whiteouts; gzip/zstd; OCI layouts and archives, `docker save` archives);
+//! - [`report`] (feature `report`): builders for packages, vulnerabilities and reports;
+//! - [`registry`] (feature `registry`): real `docker-registry` processes, `skopeo` pushes,
+//!   a token server and a hostile in-process HTTP server.
 //!
 //! A dev-dependency only (`publish = false`); tests that need a tool never skip quietly:
 //! they are `#[ignore = "needs …"]` or the tool is installed by `scripts/setup-dev.sh`.
@@ -14,6 +17,10 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "image")]
 pub mod image;
+#[cfg(feature = "registry")]
+pub mod registry;
+#[cfg(feature = "report")]
+pub mod report;
 
 /// The shared test data folder: `BULWARK_SHARED`, else `../shared` beside the repository.
 /// Panics with what to set when it is missing, so a test never passes without its data.

@@ -793,7 +793,7 @@ fn db_and_memory_source_answer_alike() {
 #[test]
 fn db_and_memory_source_match_alike_on_vendor_states() {
     use bulwark_advisory::csaf::{parse_csaf, to_records};
-    use bulwark_core::report::{OsRelease, Package, SourcePackage};
+    use bulwark_core::report::{OsRelease, Package};
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
@@ -834,19 +834,8 @@ fn db_and_memory_source_match_alike_on_vendor_states() {
         osv_ecosystem: Some(eco.into()),
         distroless: false,
     };
-    let package = |ty: &str, name: &str, version: &str, source: &str| Package {
-        ecosystem: ty.into(),
-        name: name.into(),
-        version: version.into(),
-        purl: format!("pkg:{ty}/{name}@{version}"),
-        arch: None,
-        source: Some(SourcePackage { name: source.into(), version: None }),
-        license: None,
-        locations: vec!["/var/lib/pkgdb".into()],
-        layer: Some(0),
-        removed_in: None,
-        dependencies: Vec::new(),
-        identification: None,
+    let package = |ty: &str, name: &str, version: &str, source: &str| -> Package {
+        bulwark_testkit::report::package(ty, name, version).source(source).location("/var/lib/pkgdb").layer(0).build()
     };
     // Names and versions from the documents: cve-2024-0727-openssl.json (RHEL 7 no_fix_planned,
     // RHEL 9 fixed in 1:3.0.7-27.el9, compat-openssl11 none_available), cve-2023-38545.json

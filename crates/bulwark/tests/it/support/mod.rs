@@ -23,3 +23,6 @@ pub fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
 
 /// Real-format secrets planted in test images.
 pub mod planted;
+
+/// Signing and promotion helpers shared by `sign_cli` and `promote`.
+pub mod sign;

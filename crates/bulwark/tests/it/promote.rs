@@ -5,10 +5,8 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd`; fails (never skips) without them.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
-#[path = "support/sign.rs"]
-mod sign_support;
+use crate::support::sign as sign_support;
+use bulwark_testkit::registry as harness;
 
 use std::path::Path;
 

@@ -2,8 +2,6 @@
 //! pushed with `skopeo`, an in-process token server and an in-process hostile HTTP
 //! server. Everything listens on 127.0.0.1 only.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -50,6 +48,7 @@ fn hex_string(bytes: &[u8]) -> String {
 // docker-registry
 
 /// How a test registry authenticates clients.
+#[derive(Debug)]
 pub enum RegistryAuth {
     None,
     /// A bcrypt htpasswd file.
@@ -63,6 +62,7 @@ pub enum RegistryAuth {
 }
 
 /// A `docker-registry serve` process, killed on drop.
+#[derive(Debug)]
 pub struct RegistryProcess {
     child: Child,
     pub port: u16,
@@ -373,6 +373,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// What a handler answers.
+#[derive(Debug)]
 pub enum Reply {
     /// A complete response; `Content-Length` is added unless `no_length`.
     Full { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, no_length: bool },
@@ -418,6 +419,7 @@ impl Reply {
 type Handler = dyn Fn(&SeenRequest) -> Reply + Send + Sync;
 
 /// A hand-written HTTP/1.1 server: one request per connection, `Connection: close`.
+#[derive(Debug)]
 pub struct TestServer {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<SeenRequest>>>,
@@ -559,6 +561,7 @@ fn reason(status: u16) -> &'static str {
 
 /// Key material for the token server: an RSA key and a self-signed certificate that the
 /// registry trusts as its `rootcertbundle`.
+#[derive(Debug)]
 pub struct TokenKeys {
     pub dir: tempfile::TempDir,
     pub key: PathBuf,

@@ -3,8 +3,7 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd`; fails (never skips) without them.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 
 use std::io::Write;
 use std::path::Path;

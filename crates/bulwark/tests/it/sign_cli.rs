@@ -4,10 +4,8 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd`; fails (never skips) without them.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
-#[path = "support/sign.rs"]
-mod sign_support;
+use crate::support::sign as sign_support;
+use bulwark_testkit::registry as harness;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! type"), through the real binary: each test first does what the user did and checks the
 //! answer they should have had instead of the one they got.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

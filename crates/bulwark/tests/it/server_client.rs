@@ -14,10 +14,8 @@
 //! Needs `docker-registry` and `skopeo` (scripts/setup-dev.sh), and PostgreSQL's
 //! `initdb`/`postgres` for the second store; fails (never skips) without them.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
-#[path = "support/planted.rs"]
-mod planted;
+use crate::support::planted;
+use bulwark_testkit::registry as harness;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};

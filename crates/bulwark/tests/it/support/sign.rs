@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::harness::*;
+use bulwark_testkit::registry::*;
 
 pub const KEY_PASSWORD: &str = "correct horse";
 

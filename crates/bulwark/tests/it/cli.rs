@@ -1,8 +1,8 @@
 //! The `bulwark` binary end to end: exit codes, output formats, the layer cache, and the
 //! real Docker engine.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};

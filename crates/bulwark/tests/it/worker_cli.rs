@@ -31,7 +31,7 @@ const IMAGES: usize = 5;
 /// Returns the references, or `None` outside CI without the minbase tar.
 fn images(root: &Path) -> Option<Vec<String>> {
     let Some(tar) = std::env::var_os("BULWARK_MINBASE_TAR") else {
-        assert!(std::env::var_os("CI").is_none(), "BULWARK_MINBASE_TAR is not set (scripts/test.sh sets it)");
+        bulwark_testkit::skip_unless_ci("BULWARK_MINBASE_TAR is not set (scripts/test.sh sets it)");
         return None;
     };
     let base = std::fs::read(Path::new(&tar)).unwrap();

@@ -22,8 +22,8 @@
 //! `${BULWARK_FIXTURE_CACHE:-$HOME/.cache/bulwark-fixtures}`; the first run needs PyPI and
 //! crates.io, and fails (never skips) if they cannot be fetched.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

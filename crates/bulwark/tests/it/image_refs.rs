@@ -18,8 +18,7 @@
 //! can run without busybox). Every image and container is removed on drop.
 
 use bulwark_testkit::image as fixture;
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
+use bulwark_testkit::registry as harness;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! links and symbolic links, within a layer and across layers; and a layer cache entry
 //! copied under another layer's key.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::path::{Path, PathBuf};
 

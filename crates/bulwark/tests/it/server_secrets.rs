@@ -16,10 +16,8 @@
 //!
 //! Needs `docker-registry`, `skopeo` and `htpasswd` (scripts/setup-dev.sh); fails without.
 
-#[path = "../../bulwark-image/tests/support/registry_harness.rs"]
-mod harness;
-#[path = "support/sign.rs"]
-mod sign_support;
+use crate::support::sign as sign_support;
+use bulwark_testkit::registry as harness;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};

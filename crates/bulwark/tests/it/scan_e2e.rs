@@ -3,8 +3,8 @@
 //! and its three exit codes; several outputs in one run; `bulwark.yaml`; `policy check`
 //! and `policy lint`; progress on a terminal and not on a pipe.
 
+use crate::support;
 use bulwark_testkit::image as fixture;
-mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

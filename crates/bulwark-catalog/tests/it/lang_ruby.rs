@@ -29,7 +29,7 @@ fn ruby_in(script: &str, gemfile: Option<&Path>) -> Option<String> {
     }
     let out = cmd.arg("-e").arg(script).output();
     let Ok(out) = out else {
-        assert!(std::env::var_os("CI").is_none(), "ruby is not installed (hint: scripts/setup-dev.sh)");
+        bulwark_testkit::skip_unless_ci("ruby is not installed (hint: scripts/setup-dev.sh)");
         return None;
     };
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

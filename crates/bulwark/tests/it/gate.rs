@@ -7,7 +7,7 @@
 //! the image's ecosystem, a scanner left out, a display filter) and then checks that the
 //! answer is no longer a silent clean.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
