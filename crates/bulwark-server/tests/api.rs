@@ -4,9 +4,6 @@
 //! policies with versions and the exception workflow, report uploads and the inventory
 //! questions, limits, audit and operations.
 
-#[path = "../../bulwark/tests/support/planted.rs"]
-mod planted;
-
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -591,7 +588,7 @@ fn uploads_policies_and_exceptions(api: &Api) {
     assert_eq!(v["verdict"]["exceptions"], json!([id]));
     // An upload from an old or hostile client with a whole secret in its text: the server's
     // own redaction removes it before the report is stored.
-    let secret = planted::github_token("abcdefghijklmnopqrstuvwxyz0123");
+    let secret = bulwark_testkit::planted::github_token("abcdefghijklmnopqrstuvwxyz0123");
     let mut leaky = report("app-leaky", false);
     leaky["warnings"] = json!([format!("found GITHUB_TOKEN={secret} in /app/.env")]);
     leaky["image"]["reference"] = json!(format!("r.example/team/leaky:{secret}"));

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "image")]
 pub mod image;
+/// Secrets in their real formats (a GitHub token with a valid checksum, a private key).
+pub mod planted;
 #[cfg(feature = "registry")]
 pub mod registry;
 #[cfg(feature = "report")]

@@ -22,7 +22,7 @@ pub fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
 }
 
 /// Real-format secrets planted in test images.
-pub mod planted;
+pub use bulwark_testkit::planted;
 
 /// Signing and promotion helpers shared by `sign_cli` and `promote`.
 pub mod sign;

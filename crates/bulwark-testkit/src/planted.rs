@@ -1,6 +1,5 @@
 //! Secrets in their real formats, for tests that plant them in an image and check what the
-//! outputs show. Not every test binary that includes `support` uses them.
-#![allow(dead_code)]
+//! outputs show.
 
 use std::path::Path;
 use std::process::Command;
