@@ -100,24 +100,37 @@ for i in $(seq 1 "$images"); do
 done
 echo "compose-check: submitted ${#ids[@]} scans (jobs ${jobs[*]})" >&2
 
-# Kill the first worker seen scanning a job it has not finished.
+# Kill the first worker seen scanning a job it has not finished. The log can lag behind the
+# worker: the store says which job the killed worker really held (an attempt with no outcome
+# yet). If it had already finished, it is started again and another job is tried.
 victim=""
 victim_job=""
-for _ in $(seq 1 300); do
-  for w in worker1 worker2 worker3; do
-    log=$(docker-compose logs --no-color "$w")
-    for j in "${jobs[@]}"; do
-      if grep -q "job $j: scanning" <<<"$log" && ! grep -q "job $j: done" <<<"$log"; then
-        docker kill "$(docker-compose ps -q "$w")" >/dev/null
-        victim=$w
-        victim_job=$j
-        break 3
-      fi
+for _ in $(seq 1 5); do
+  seen=""
+  for _ in $(seq 1 300); do
+    for w in worker1 worker2 worker3; do
+      log=$(docker-compose logs --no-color "$w")
+      for j in "${jobs[@]}"; do
+        if grep -q "job $j: scanning" <<<"$log" && ! grep -q "job $j: done" <<<"$log"; then
+          docker kill "$(docker-compose ps -q "$w")" >/dev/null
+          seen=$w
+          break 3
+        fi
+      done
     done
+    sleep 0.2
   done
-  sleep 0.2
+  [ -n "$seen" ] || break
+  held=$(sql "SELECT job_id FROM job_attempts WHERE worker LIKE 'worker-$seen-%' AND outcome IS NULL ORDER BY job_id LIMIT 1")
+  if [ -n "$held" ]; then
+    victim=$seen
+    victim_job=$held
+    break
+  fi
+  echo "compose-check: $seen finished its job before the kill; starting it again" >&2
+  docker-compose start "$seen" >/dev/null
 done
-[ -n "$victim" ] || fail "no worker started a job within a minute"
+[ -n "$victim" ] || fail "no worker was killed while it held a job (5 tries)"
 echo "compose-check: killed $victim (SIGKILL) while it scanned job $victim_job" >&2
 
 # Every scan must succeed; the long poll returns as soon as one is final.

@@ -334,7 +334,7 @@ impl LayerCache for DiskCache {
         }
     }
 
-    /// An exclusive `flock` on `.reading/<key>` beside the entries: it coordinates every
+    /// An exclusive `flock` on `.reading/<entry>.lock` beside the entries: it coordinates every
     /// scan using this directory, in this process (each open is its own lock) and in others
     /// (`bulwark worker` processes on one host), and the kernel drops it when its holder
     /// dies. The lock files stay (a few bytes of directory each): removing one while
@@ -342,7 +342,10 @@ impl LayerCache for DiskCache {
     fn read_guard(&self, key: &str, cancelled: &dyn Fn() -> bool) -> Option<Box<dyn std::any::Any + Send>> {
         let dir = self.dir.join(READING_DIR);
         fs::create_dir_all(&dir).ok()?;
-        let path = dir.join(self.path(key).file_name()?);
+        // `<entry name>.lock`: never mistaken for an entry by a walk of the cache.
+        let mut name = self.path(key).file_name()?.to_os_string();
+        name.push(".lock");
+        let path = dir.join(name);
         let file = File::options().create(true).truncate(false).write(true).open(path).ok()?;
         loop {
             match file.try_lock() {

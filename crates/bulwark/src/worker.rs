@@ -255,9 +255,13 @@ pub(crate) fn runner(settings: JobSettings) -> Arc<dyn bulwark_store::worker::Sc
 /// Runs `f` on a new thread at [`SCAN_NICE`] (a thread of tokio's blocking pool would keep
 /// the lower priority for whatever it runs next, and an unprivileged process cannot raise it
 /// back). If the priority cannot be changed the scan still runs, at the normal one.
+/// The scan thread runs inside the caller's tokio runtime context, if any (opening a job's
+/// stored credential blocks on the store through it).
 fn at_scan_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let runtime = tokio::runtime::Handle::try_current().ok();
     std::thread::scope(|s| {
         let scan = s.spawn(|| {
+            let _context = runtime.as_ref().map(tokio::runtime::Handle::enter);
             // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value.
             let tid = rustix::thread::gettid();
             let now = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
