@@ -590,7 +590,8 @@ fn open_rejects_other_files() {
     .unwrap();
     drop(conn);
     let err = Db::open(dir.path().join("old.db")).unwrap_err();
-    assert!(matches!(err, Error::SchemaVersion { .. }) && err.to_string().contains("hint:"), "{err}");
+    // The advice (rebuild with `bulwark db update`) is the CLI's, from the variant (hints.rs).
+    assert!(matches!(err, Error::SchemaVersion { .. }), "{err}");
 }
 
 #[test]
