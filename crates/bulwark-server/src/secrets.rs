@@ -116,15 +116,7 @@ pub async fn list_credentials(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Credential>>> {
-    let limit = page_size(q.limit)?;
-    let after = decode_cursor("credentials", q.cursor.as_deref())?;
-    let mut rows = state.store().secrets(REGISTRY_CREDENTIAL, after.as_deref(), limit + 1).await?;
-    let next = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        cursor("credentials", &rows[rows.len() - 1].name)
-    });
-    let items = rows.into_iter().map(credential).collect::<Result<Vec<_>>>()?;
-    Ok(Json(Page { items, next_cursor: next }))
+    Ok(Json(secret_page(&state, REGISTRY_CREDENTIAL, "credentials", &q, credential).await?))
 }
 
 /// Deletes a registry credential. Scans queued with it fail with a clear cause (they are
@@ -217,15 +209,27 @@ pub async fn list_signing_keys(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<SigningKeyInfo>>> {
+    Ok(Json(secret_page(&state, SIGNING_KEY, "signing-keys", &q, signing_key).await?))
+}
+
+/// One page of the secrets of `purpose`, by name, each as its public view; `kind` names
+/// the list in its cursors.
+async fn secret_page<T>(
+    state: &AppState,
+    purpose: &str,
+    kind: &str,
+    q: &PageQuery,
+    view: fn(SecretInfo) -> Result<T>,
+) -> Result<Page<T>> {
     let limit = page_size(q.limit)?;
-    let after = decode_cursor("signing-keys", q.cursor.as_deref())?;
-    let mut rows = state.store().secrets(SIGNING_KEY, after.as_deref(), limit + 1).await?;
+    let after = decode_cursor(kind, q.cursor.as_deref())?;
+    let mut rows = state.store().secrets(purpose, after.as_deref(), limit + 1).await?;
     let next = (rows.len() > limit as usize).then(|| {
         rows.truncate(limit as usize);
-        cursor("signing-keys", &rows[rows.len() - 1].name)
+        cursor(kind, &rows[rows.len() - 1].name)
     });
-    let items = rows.into_iter().map(signing_key).collect::<Result<Vec<_>>>()?;
-    Ok(Json(Page { items, next_cursor: next }))
+    let items = rows.into_iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, next_cursor: next })
 }
 
 /// One signing key's public key (for `bulwark verify --key`).

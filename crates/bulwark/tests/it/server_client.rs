@@ -25,19 +25,7 @@ use std::time::Duration;
 use harness::*;
 use serde_json::{Value, json};
 
-const POLICY: &str = "apiVersion: bulwark.dev/v1
-kind: ImageAssertion
-name: release
-rules:
-  - id: no-secrets
-    description: no credentials in the image
-    action: deny
-    deny_secrets: true
-  - id: no-root
-    description: no misconfiguration
-    action: warn
-    deny_config: true
-";
+use crate::support::RELEASE_POLICY as POLICY;
 
 const FORMATS: [&str; 7] = ["json", "sarif", "junit", "cyclonedx", "spdx", "html", "markdown"];
 

@@ -17,19 +17,7 @@ use fixture::*;
 use serde_json::{Value, json};
 use support::bulwark_in;
 
-const POLICY: &str = "apiVersion: bulwark.dev/v1
-kind: ImageAssertion
-name: release
-rules:
-  - id: no-secrets
-    description: no credentials in the image
-    action: deny
-    deny_secrets: true
-  - id: no-root
-    description: no misconfiguration
-    action: warn
-    deny_config: true
-";
+use crate::support::RELEASE_POLICY as POLICY;
 
 /// An image with an OS, a planted secret and a misconfiguration, so every format has
 /// findings to render.

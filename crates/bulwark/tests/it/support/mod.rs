@@ -24,5 +24,21 @@ pub fn bulwark_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
 /// Real-format secrets planted in test images.
 pub use bulwark_testkit::planted;
 
+/// A policy named `release` that denies secrets and warns on misconfigurations: the one the
+/// server tests store and the CLI reads, so their verdicts can be compared.
+pub const RELEASE_POLICY: &str = "apiVersion: bulwark.dev/v1
+kind: ImageAssertion
+name: release
+rules:
+  - id: no-secrets
+    description: no credentials in the image
+    action: deny
+    deny_secrets: true
+  - id: no-root
+    description: no misconfiguration
+    action: warn
+    deny_config: true
+";
+
 /// Signing and promotion helpers shared by `sign_cli` and `promote`.
 pub mod sign;
