@@ -75,10 +75,14 @@ if [ ! -d "$pycache" ]; then
   mv "$pycache.tmp" "$pycache"
 fi
 cp -a "$pycache" "$ctx/site-packages"
+# 48 MiB of random bytes in each image's top layer: every scanner reads it, so a scan lasts
+# long enough for the kill below to land while a worker holds the job.
+head -c $((48 << 20)) /dev/urandom >"$ctx/noise.bin"
 for i in $(seq 1 "$images"); do
   echo "compose-check image $i" >"$ctx/check.txt"
   printf '%s\n' 'FROM bulwark-base:bookworm-minbase' \
-    'COPY site-packages /usr/local/lib/python3.11/dist-packages/' 'COPY check.txt /etc/bulwark-check.txt' |
+    'COPY site-packages /usr/local/lib/python3.11/dist-packages/' 'COPY noise.bin /opt/noise.bin' \
+    'COPY check.txt /etc/bulwark-check.txt' |
     DOCKER_BUILDKIT=0 docker build --quiet --pull=false -t "bulwark-check/app:$i" -f - "$ctx" >/dev/null
   for _ in $(seq 1 20); do
     skopeo copy --quiet --insecure-policy --dest-tls-verify=false \
@@ -108,8 +112,12 @@ victim_job=""
 for _ in $(seq 1 5); do
   seen=""
   for _ in $(seq 1 300); do
+    all=$(docker-compose logs --no-color worker1 worker2 worker3)
+    open=0
+    for j in "${jobs[@]}"; do grep -q "job $j: done" <<<"$all" || open=$((open + 1)); done
+    [ "$open" -gt 0 ] || break # every job is done: nothing left to kill a worker over
     for w in worker1 worker2 worker3; do
-      log=$(docker-compose logs --no-color "$w")
+      log=$(grep "^${w}_" <<<"$all" || true)
       for j in "${jobs[@]}"; do
         if grep -q "job $j: scanning" <<<"$log" && ! grep -q "job $j: done" <<<"$log"; then
           docker kill "$(docker-compose ps -q "$w")" >/dev/null

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read at run time, not with `env!`: a build script compiled in one checkout may be reused
+    // for another (a shared target dir), and must read that checkout's migrations.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("migrations");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut found: Vec<(u32, String, String)> = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("migrations/ is readable") {
