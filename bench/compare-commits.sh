@@ -30,16 +30,13 @@ for img in $images; do
   [ -f "$cache/oci-$img/layers.txt" ] || { log "no $cache/oci-$img: run BULWARK_BENCH_SETUP_ONLY=1 bench/run.sh first"; exit 2; }
 done
 
-a="$shared/advisories"
-db_args=()
-for d in go-vulndb rustsec-osv pypa-advisory-db debian-elts-osv k8s-cve-feed-osv; do db_args+=(--osv "$a/$d"); done
-db_args+=(--kev "$a/cisa-kev/known_exploited_vulnerabilities.json")
+# shellcheck source=bench/lib/advisories.sh
+. bench/lib/advisories.sh
 for which in base new; do
   bin_var="${which}_bin"
   log "building the $which database"
   rm -f "$out/$which.db"
-  "${!bin_var}" db build --db "$out/$which.db" "${db_args[@]}" >/dev/null 2>&1 \
-    || { log "$which: db build failed"; exit 2; }
+  bench_db_build "${!bin_var}" "$out/$which.db" "$shared" "$out/$which-db.log" || { log "$which: db build failed"; exit 2; }
 done
 
 {

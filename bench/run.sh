@@ -28,6 +28,8 @@ with_syft="${BULWARK_BENCH_SYFT:-1}"
 out="${BULWARK_BENCH_OUT:-$bench/results}"
 mkdir -p "$cache" "$out"
 log() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib/advisories.sh
+. "$bench/lib/advisories.sh"
 
 # Packages added on top of minbase for the larger image (with their Recommends), giving
 # ~330 packages in total, like a typical "build" or "dev" base image.
@@ -128,10 +130,7 @@ shared="${BULWARK_SHARED:-$(cd "$repo/.." && pwd)/shared}"
 db="$cache/bench.db"
 if [ ! -s "$db" ] || [ "$bulwark" -nt "$db" ]; then
   log "building the advisory database $db from $shared/advisories"
-  a="$shared/advisories"
-  osv=()
-  for d in go-vulndb rustsec-osv pypa-advisory-db debian-elts-osv k8s-cve-feed-osv; do osv+=(--osv "$a/$d"); done
-  "$bulwark" db build --db "$db" "${osv[@]}" --kev "$a/cisa-kev/known_exploited_vulnerabilities.json" >/dev/null 2>&1
+  bench_db_build "$bulwark" "$db" "$shared"
 fi
 
 [ "${BULWARK_BENCH_SETUP_ONLY:-0}" = 1 ] && exit 0

@@ -29,6 +29,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# shellcheck source=bench/lib/advisories.sh
+. "$repo/bench/lib/advisories.sh"
 bin=$(readlink -f "${BULWARK_BIN:-$repo/target/release/bulwark}")
 tags="${BULWARK_BENCH_TAGS:-200}"
 rounds="${BULWARK_BENCH_ROUNDS:-3}"
@@ -134,12 +136,8 @@ fi
 shared="${BULWARK_SHARED:-$(cd "$repo/.." && pwd)/shared}"
 db="$work/advisories.db"
 if [ -n "${BULWARK_BENCH_DB:-}" ]; then cp "$BULWARK_BENCH_DB" "$db"; else
-osv=()
-for d in go-vulndb rustsec-osv pypa-advisory-db debian-elts-osv k8s-cve-feed-osv; do osv+=(--osv "$shared/advisories/$d"); done
-[ -d "$shared/advisories" ] || { echo "bench: no $shared/advisories: set BULWARK_SHARED" >&2; exit 2; }
 log "building the advisory database from $shared/advisories"
-"$bin" db build --db "$db" "${osv[@]}" --kev "$shared/advisories/cisa-kev/known_exploited_vulnerabilities.json" >"$work/db.log" 2>&1 ||
-  { cat "$work/db.log" >&2; exit 2; }
+bench_db_build "$bin" "$db" "$shared" "$work/db.log" || exit 2
 fi
 
 # ---- helpers ---------------------------------------------------------------------------------

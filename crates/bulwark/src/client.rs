@@ -184,10 +184,8 @@ pub fn scan_remote(args: &ScanArgs, settings: &ScanSettings) -> Result<u8> {
 /// the server. An upload that fails is an error (exit 2): the pipeline asked for it.
 pub fn upload(args: &ScanArgs, quiet: bool, report: &ScanReport) -> Result<()> {
     let client = Client::new(&args.server)?;
-    let mut json = serde_json::to_vec_pretty(report)?;
-    json.push(b'\n');
     let body = ReportUpload {
-        report: serde_json::from_slice(&json)?,
+        report: serde_json::to_value(report)?,
         reference: None,
         policy: args.server.server_policy.clone(),
     };
