@@ -75,11 +75,12 @@ if [ ! -d "$pycache" ]; then
   mv "$pycache.tmp" "$pycache"
 fi
 cp -a "$pycache" "$ctx/site-packages"
-# 48 MiB of random bytes in each image's top layer: every scanner reads it, so a scan lasts
-# long enough for the kill below to land while a worker holds the job.
-head -c $((48 << 20)) /dev/urandom >"$ctx/noise.bin"
 for i in $(seq 1 "$images"); do
   echo "compose-check image $i" >"$ctx/check.txt"
+  # 48 MiB of random bytes of its own in each image: every scanner reads them, and no layer
+  # cache has them yet, so each scan lasts long enough for the kill below to land while a
+  # worker holds the job.
+  head -c $((48 << 20)) /dev/urandom >"$ctx/noise.bin"
   printf '%s\n' 'FROM bulwark-base:bookworm-minbase' \
     'COPY site-packages /usr/local/lib/python3.11/dist-packages/' 'COPY noise.bin /opt/noise.bin' \
     'COPY check.txt /etc/bulwark-check.txt' |
