@@ -373,49 +373,62 @@ struct Acc {
     product_ids: Vec<String>,
 }
 
-/// Converts a CSAF VEX document into records, one per vulnerability with RHEL main-stream
-/// entries. `source` (e.g. `csaf:cve-2024-0727.json`) is written into each record's
-/// `database_specific.source`.
-pub fn to_records(doc: &Document, source: &str) -> (Vec<Record>, Stats) {
-    let mut products: HashMap<&str, &FullProductName> = HashMap::new();
-    fn walk<'a>(branches: &'a [Branch], products: &mut HashMap<&'a str, &'a FullProductName>) {
-        for b in branches {
-            if let Some(p) = &b.product {
-                products.insert(p.product_id.as_str(), p);
-            }
-            walk(&b.branches, products);
-        }
-    }
-    walk(&doc.product_tree.branches, &mut products);
-    for p in &doc.product_tree.full_product_names {
-        products.insert(p.product_id.as_str(), p);
-    }
-    let relationships: HashMap<&str, &Relationship> =
-        doc.product_tree.relationships.iter().map(|r| (r.full_product_name.product_id.as_str(), r)).collect();
+/// What a status product id stands for: (major, rpm), or why it is skipped.
+enum Resolved {
+    Rhel(u32, Rpm),
+    OtherPlatform,
+    Modular,
+    Unresolved,
+}
 
-    let mut stats = Stats::default();
-    // What a status product id stands for: (major, rpm), or why it is skipped.
-    enum Resolved {
-        Rhel(u32, Rpm),
-        OtherPlatform,
-        Modular,
-        Unresolved,
+/// The product tree of one document, indexed by product id.
+struct ProductIndex<'a> {
+    products: HashMap<&'a str, &'a FullProductName>,
+    relationships: HashMap<&'a str, &'a Relationship>,
+}
+
+impl<'a> ProductIndex<'a> {
+    fn new(doc: &'a Document) -> ProductIndex<'a> {
+        fn walk<'a>(branches: &'a [Branch], products: &mut HashMap<&'a str, &'a FullProductName>) {
+            for b in branches {
+                if let Some(p) = &b.product {
+                    products.insert(p.product_id.as_str(), p);
+                }
+                walk(&b.branches, products);
+            }
+        }
+        let mut products = HashMap::new();
+        walk(&doc.product_tree.branches, &mut products);
+        for p in &doc.product_tree.full_product_names {
+            products.insert(p.product_id.as_str(), p);
+        }
+        let relationships =
+            doc.product_tree.relationships.iter().map(|r| (r.full_product_name.product_id.as_str(), r)).collect();
+        ProductIndex { products, relationships }
     }
-    let resolve = |pid: &str| -> Resolved {
-        let Some(rel) = relationships.get(pid) else { return Resolved::Unresolved };
-        let platform = products.get(rel.relates_to_product_reference.as_str());
+
+    fn resolve(&self, pid: &str) -> Resolved {
+        let Some(rel) = self.relationships.get(pid) else { return Resolved::Unresolved };
+        let platform = self.products.get(rel.relates_to_product_reference.as_str());
         let Some(major) = platform.and_then(|p| p.product_identification_helper.cpe.as_deref()).and_then(rhel_major)
         else {
             return Resolved::OtherPlatform;
         };
-        let component = products.get(rel.product_reference.as_str());
+        let component = self.products.get(rel.product_reference.as_str());
         match component.and_then(|c| c.product_identification_helper.purl.as_deref()).and_then(rpm_of_purl) {
             Some(rpm) if rpm.modular => Resolved::Modular,
             Some(rpm) => Resolved::Rhel(major, rpm),
             None => Resolved::Unresolved,
         }
-    };
+    }
+}
 
+/// Converts a CSAF VEX document into records, one per vulnerability with RHEL main-stream
+/// entries. `source` (e.g. `csaf:cve-2024-0727.json`) is written into each record's
+/// `database_specific.source`.
+pub fn to_records(doc: &Document, source: &str) -> (Vec<Record>, Stats) {
+    let index = ProductIndex::new(doc);
+    let mut stats = Stats::default();
     let tracking_id = doc.document.tracking.id.trim();
     let mut records = Vec::new();
     let many = doc.vulnerabilities.len() > 1;
@@ -426,155 +439,13 @@ pub fn to_records(doc: &Document, source: &str) -> (Vec<Record>, Stats) {
             (None, false) if !tracking_id.is_empty() => format!("REDHAT-{tracking_id}"),
             (None, _) => format!("REDHAT-{}-{vi}", if tracking_id.is_empty() { "CSAF" } else { tracking_id }),
         };
-        let mut remediations: HashMap<&str, Vec<&Remediation>> = HashMap::new();
-        for r in &vuln.remediations {
-            for p in &r.product_ids {
-                remediations.entry(p.as_str()).or_default().push(r);
-            }
-        }
-        let mut acc: BTreeMap<(u32, String), Acc> = BTreeMap::new();
-        let ps = &vuln.product_status;
-        let fixed = ps.fixed.iter().chain(&ps.first_fixed).map(|p| (p, "fixed"));
-        let affected = ps.known_affected.iter().map(|p| (p, "known_affected"));
-        let investigating = ps.under_investigation.iter().map(|p| (p, "under_investigation"));
-        for (pid, status) in fixed.chain(affected).chain(investigating) {
-            let (major, rpm) = match resolve(pid) {
-                Resolved::Rhel(m, r) => (m, r),
-                Resolved::OtherPlatform => {
-                    stats.other_platform += 1;
-                    continue;
-                }
-                Resolved::Modular => {
-                    stats.modular += 1;
-                    continue;
-                }
-                Resolved::Unresolved => {
-                    stats.unresolved += 1;
-                    continue;
-                }
-            };
-            let a = acc.entry((major, rpm.name.clone())).or_default();
-            a.product_ids.push(pid.clone());
-            match status {
-                "fixed" => match rpm.evr {
-                    Some(evr) => {
-                        a.fixed.insert(evr);
-                    }
-                    None => stats.unresolved += 1,
-                },
-                "known_affected" => {
-                    let rems = remediations.get(pid.as_str()).map(Vec::as_slice).unwrap_or_default();
-                    let reason = |cat: &str| {
-                        rems.iter().find(|r| r.category == cat).map(|r| {
-                            r.details.as_deref().map(str::trim).filter(|d| !d.is_empty()).unwrap_or(cat).to_owned()
-                        })
-                    };
-                    let state = if let Some(why) = reason("no_fix_planned") {
-                        (RedHatState::WontFix, why)
-                    } else if let Some(why) = reason("none_available") {
-                        (RedHatState::Affected, why)
-                    } else {
-                        (RedHatState::Affected, "Affected".to_owned())
-                    };
-                    // "will not fix" is the strongest statement for one name; keep it.
-                    if a.affected.as_ref().is_none_or(|(s, _)| *s != RedHatState::WontFix) {
-                        a.affected = Some(state);
-                    }
-                }
-                _ => {
-                    if a.affected.is_none() {
-                        a.affected = Some((RedHatState::UnderInvestigation, "Under investigation".to_owned()));
-                    }
-                }
-            }
-        }
-
-        // Severities per product id.
-        let vector_of = |v: &Option<Value>| {
-            v.as_ref().and_then(|v| v.get("vectorString")).and_then(Value::as_str).map(str::to_owned)
-        };
-        let mut impact: HashMap<&str, &str> = HashMap::new();
-        for t in vuln.threats.iter().filter(|t| t.category == "impact") {
-            if let Some(d) = t.details.as_deref() {
-                for p in &t.product_ids {
-                    impact.insert(p.as_str(), d);
-                }
-            }
-        }
-
-        let mut affected_entries = Vec::new();
-        for ((major, name), a) in acc {
-            let mut specific = serde_json::Map::new();
-            let (state, ranges) = if !a.fixed.is_empty() {
-                RedHatStatement { state: RedHatState::Fixed, reason: None }.write_into(&mut specific);
-                let ranges: Vec<Range> = a
-                    .fixed
-                    .iter()
-                    .map(|f| Range {
-                        kind: "ECOSYSTEM".into(),
-                        repo: None,
-                        events: vec![Event::Introduced("0".into()), Event::Fixed(f.clone())],
-                        database_specific: None,
-                    })
-                    .collect();
-                (RedHatState::Fixed, ranges)
-            } else if let Some((state, reason)) = &a.affected {
-                RedHatStatement { state: *state, reason: Some(reason.clone()) }.write_into(&mut specific);
-                let ranges = vec![Range {
-                    kind: "ECOSYSTEM".into(),
-                    repo: None,
-                    events: vec![Event::Introduced("0".into())],
-                    database_specific: None,
-                }];
-                (*state, ranges)
-            } else {
-                continue;
-            };
-            *stats.entries.entry(state.as_str().to_owned()).or_default() += 1;
-            let ids: BTreeSet<&str> = a.product_ids.iter().map(String::as_str).collect();
-            let mut severity: Vec<SeverityEntry> = Vec::new();
-            for s in vuln.scores.iter().filter(|s| s.products.iter().any(|p| ids.contains(p.as_str()))) {
-                for (kind, v) in [("CVSS_V3", &s.cvss_v3), ("CVSS_V2", &s.cvss_v2)] {
-                    if let Some(vector) = vector_of(v) {
-                        let e = SeverityEntry { kind: kind.into(), score: vector };
-                        if !severity.contains(&e) {
-                            severity.push(e);
-                        }
-                    }
-                }
-            }
-            if let Some(word) = ids.iter().find_map(|p| impact.get(p)) {
-                specific.insert("redhat_impact".into(), json!(word));
-            }
-            affected_entries.push(Affected {
-                package: Some(Package { ecosystem: redhat_ecosystem(major), name, purl: None }),
-                severity,
-                ranges,
-                versions: Vec::new(),
-                ecosystem_specific: Some(Value::Object(specific)),
-                database_specific: None,
-            });
-        }
+        let acc = product_states(vuln, &index, &mut stats);
+        let affected_entries = affected_entries(vuln, acc, &mut stats);
         if affected_entries.is_empty() {
             stats.empty += 1;
             continue;
         }
-
-        let mut related = BTreeSet::new();
-        let mut references = Vec::new();
-        for r in &doc.document.references {
-            if r.category == "self" && !r.url.trim().is_empty() {
-                references.push(Reference { kind: "ADVISORY".into(), url: r.url.trim().to_owned() });
-            }
-        }
-        for r in vuln.remediations.iter().filter(|r| r.category == "vendor_fix") {
-            if let Some(url) = r.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-                let last = url.rsplit('/').next().unwrap_or_default();
-                if ["RHSA-", "RHBA-", "RHEA-"].iter().any(|p| last.starts_with(p)) && related.insert(last.to_owned()) {
-                    references.push(Reference { kind: "ADVISORY".into(), url: url.to_owned() });
-                }
-            }
-        }
+        let (related, references) = references_of(doc, vuln);
         let details = vuln
             .notes
             .iter()
@@ -595,7 +466,7 @@ pub fn to_records(doc: &Document, source: &str) -> (Vec<Record>, Stats) {
             withdrawn: None,
             aliases: cve.map(|c| vec![c.to_owned()]).unwrap_or_default(),
             upstream: Vec::new(),
-            related: related.into_iter().collect(),
+            related,
             summary,
             details,
             severity: Vec::new(),
@@ -605,6 +476,151 @@ pub fn to_records(doc: &Document, source: &str) -> (Vec<Record>, Stats) {
         });
     }
     (records, stats)
+}
+
+/// One vulnerability's product statuses, folded per (RHEL major, package name): the fixed
+/// versions, and otherwise the strongest "affected" statement with its reason.
+fn product_states(vuln: &Vulnerability, index: &ProductIndex<'_>, stats: &mut Stats) -> BTreeMap<(u32, String), Acc> {
+    let mut remediations: HashMap<&str, Vec<&Remediation>> = HashMap::new();
+    for r in &vuln.remediations {
+        for p in &r.product_ids {
+            remediations.entry(p.as_str()).or_default().push(r);
+        }
+    }
+    let mut acc: BTreeMap<(u32, String), Acc> = BTreeMap::new();
+    let ps = &vuln.product_status;
+    let fixed = ps.fixed.iter().chain(&ps.first_fixed).map(|p| (p, "fixed"));
+    let affected = ps.known_affected.iter().map(|p| (p, "known_affected"));
+    let investigating = ps.under_investigation.iter().map(|p| (p, "under_investigation"));
+    for (pid, status) in fixed.chain(affected).chain(investigating) {
+        let (major, rpm) = match index.resolve(pid) {
+            Resolved::Rhel(m, r) => (m, r),
+            Resolved::OtherPlatform => {
+                stats.other_platform += 1;
+                continue;
+            }
+            Resolved::Modular => {
+                stats.modular += 1;
+                continue;
+            }
+            Resolved::Unresolved => {
+                stats.unresolved += 1;
+                continue;
+            }
+        };
+        let a = acc.entry((major, rpm.name.clone())).or_default();
+        a.product_ids.push(pid.clone());
+        match status {
+            "fixed" => match rpm.evr {
+                Some(evr) => {
+                    a.fixed.insert(evr);
+                }
+                None => stats.unresolved += 1,
+            },
+            "known_affected" => {
+                let rems = remediations.get(pid.as_str()).map(Vec::as_slice).unwrap_or_default();
+                let reason = |cat: &str| {
+                    rems.iter().find(|r| r.category == cat).map(|r| {
+                        r.details.as_deref().map(str::trim).filter(|d| !d.is_empty()).unwrap_or(cat).to_owned()
+                    })
+                };
+                let state = if let Some(why) = reason("no_fix_planned") {
+                    (RedHatState::WontFix, why)
+                } else if let Some(why) = reason("none_available") {
+                    (RedHatState::Affected, why)
+                } else {
+                    (RedHatState::Affected, "Affected".to_owned())
+                };
+                // "will not fix" is the strongest statement for one name; keep it.
+                if a.affected.as_ref().is_none_or(|(s, _)| *s != RedHatState::WontFix) {
+                    a.affected = Some(state);
+                }
+            }
+            _ => {
+                if a.affected.is_none() {
+                    a.affected = Some((RedHatState::UnderInvestigation, "Under investigation".to_owned()));
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// The OSV `affected` entries of one vulnerability: ranges from the fixed versions (or an
+/// open range for an affected statement), the Red Hat state, and the CVSS vectors and impact
+/// word of the products behind each entry.
+fn affected_entries(vuln: &Vulnerability, acc: BTreeMap<(u32, String), Acc>, stats: &mut Stats) -> Vec<Affected> {
+    let vector_of =
+        |v: &Option<Value>| v.as_ref().and_then(|v| v.get("vectorString")).and_then(Value::as_str).map(str::to_owned);
+    let mut impact: HashMap<&str, &str> = HashMap::new();
+    for t in vuln.threats.iter().filter(|t| t.category == "impact") {
+        if let Some(d) = t.details.as_deref() {
+            for p in &t.product_ids {
+                impact.insert(p.as_str(), d);
+            }
+        }
+    }
+    let range = |events: Vec<Event>| Range { kind: "ECOSYSTEM".into(), repo: None, events, database_specific: None };
+    let mut entries = Vec::new();
+    for ((major, name), a) in acc {
+        let mut specific = serde_json::Map::new();
+        let (state, ranges) = if !a.fixed.is_empty() {
+            RedHatStatement { state: RedHatState::Fixed, reason: None }.write_into(&mut specific);
+            let ranges = a.fixed.iter().map(|f| range(vec![Event::Introduced("0".into()), Event::Fixed(f.clone())]));
+            (RedHatState::Fixed, ranges.collect())
+        } else if let Some((state, reason)) = &a.affected {
+            RedHatStatement { state: *state, reason: Some(reason.clone()) }.write_into(&mut specific);
+            (*state, vec![range(vec![Event::Introduced("0".into())])])
+        } else {
+            continue;
+        };
+        *stats.entries.entry(state.as_str().to_owned()).or_default() += 1;
+        let ids: BTreeSet<&str> = a.product_ids.iter().map(String::as_str).collect();
+        let mut severity: Vec<SeverityEntry> = Vec::new();
+        for s in vuln.scores.iter().filter(|s| s.products.iter().any(|p| ids.contains(p.as_str()))) {
+            for (kind, v) in [("CVSS_V3", &s.cvss_v3), ("CVSS_V2", &s.cvss_v2)] {
+                if let Some(vector) = vector_of(v) {
+                    let e = SeverityEntry { kind: kind.into(), score: vector };
+                    if !severity.contains(&e) {
+                        severity.push(e);
+                    }
+                }
+            }
+        }
+        if let Some(word) = ids.iter().find_map(|p| impact.get(p)) {
+            specific.insert("redhat_impact".into(), json!(word));
+        }
+        entries.push(Affected {
+            package: Some(Package { ecosystem: redhat_ecosystem(major), name, purl: None }),
+            severity,
+            ranges,
+            versions: Vec::new(),
+            ecosystem_specific: Some(Value::Object(specific)),
+            database_specific: None,
+        });
+    }
+    entries
+}
+
+/// The document's own URL and the vendor-fix errata (RHSA/RHBA/RHEA) of one vulnerability:
+/// (the errata ids, the references).
+fn references_of(doc: &Document, vuln: &Vulnerability) -> (Vec<String>, Vec<Reference>) {
+    let mut related = BTreeSet::new();
+    let mut references = Vec::new();
+    for r in &doc.document.references {
+        if r.category == "self" && !r.url.trim().is_empty() {
+            references.push(Reference { kind: "ADVISORY".into(), url: r.url.trim().to_owned() });
+        }
+    }
+    for r in vuln.remediations.iter().filter(|r| r.category == "vendor_fix") {
+        if let Some(url) = r.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            let last = url.rsplit('/').next().unwrap_or_default();
+            if ["RHSA-", "RHBA-", "RHEA-"].iter().any(|p| last.starts_with(p)) && related.insert(last.to_owned()) {
+                references.push(Reference { kind: "ADVISORY".into(), url: url.to_owned() });
+            }
+        }
+    }
+    (related.into_iter().collect(), references)
 }
 
 #[cfg(test)]

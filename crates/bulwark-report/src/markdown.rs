@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use bulwark_core::report::{FixState, ScanReport};
+use bulwark_core::report::{FixState, ScanReport, Vulnerability};
 
 use crate::common::{self, SEVERITIES, fixed_text, layer_label, location_text, one_line, severity_word, vuln_target};
 
@@ -47,13 +47,25 @@ pub fn to_string(report: &ScanReport) -> String {
 /// [`to_string`] with a chosen row cap.
 pub fn render(r: &ScanReport, max_rows: usize) -> String {
     let mut s = String::new();
+    heading(&mut s, r);
+    counts(&mut s, r);
+    policy(&mut s, r, max_rows);
+    let vulns = common::vulnerabilities(r);
+    top_vulnerabilities(&mut s, r, &vulns, max_rows);
+    details(&mut s, r, &vulns, max_rows);
+    let _ = writeln!(s, "<sub>Bulwark {}</sub>", esc(&r.bulwark_version));
+    s
+}
+
+/// The verdict line, the image's facts and what was not checked.
+fn heading(s: &mut String, r: &ScanReport) {
     let image = code(&r.image.reference);
     match &r.policy {
         Some(p) if p.passed => {
             let w = p.warnings().count();
-            let _ = write!(s, "### ✅ Bulwark: {image} passed policy {}", esc(&p.policy));
+            let _ = write!(*s, "### ✅ Bulwark: {image} passed policy {}", esc(&p.policy));
             if w > 0 {
-                let _ = write!(s, " with {w} warning{}", if w == 1 { "" } else { "s" });
+                let _ = write!(*s, " with {w} warning{}", if w == 1 { "" } else { "s" });
             }
             s.push('\n');
         }
@@ -67,7 +79,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
             );
         }
         None => {
-            let _ = writeln!(s, "### Bulwark scan of {image}");
+            let _ = writeln!(*s, "### Bulwark scan of {image}");
         }
     }
     s.push('\n');
@@ -82,15 +94,18 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         Some(db) => facts.push(format!("advisory database built {}", esc(&db.built_at))),
         None => facts.push("**no advisory database: vulnerabilities not checked**".into()),
     }
-    let _ = writeln!(s, "{}\n", facts.join(" · "));
+    let _ = writeln!(*s, "{}\n", facts.join(" · "));
     if !r.not_checked.is_empty() {
         s.push_str("**Not checked:**\n\n");
         for n in &r.not_checked {
-            let _ = writeln!(s, "- {} ({}): {}", esc(&n.scanner), n.reason.code(), esc(&n.message));
+            let _ = writeln!(*s, "- {} ({}): {}", esc(&n.scanner), n.reason.code(), esc(&n.message));
         }
         s.push('\n');
     }
+}
 
+/// Findings per severity and kind.
+fn counts(s: &mut String, r: &ScanReport) {
     // Counts.
     let c = common::vuln_counts(r);
     let per_kind = |sev| {
@@ -106,7 +121,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         if c.total[i] + m + k + g == 0 {
             continue;
         }
-        let _ = writeln!(s, "| {} | {} | {} | {m} | {k} | {g} |", severity_word(*sev), c.total[i], c.fixable[i]);
+        let _ = writeln!(*s, "| {} | {} | {} | {m} | {k} | {g} |", severity_word(*sev), c.total[i], c.fixable[i]);
     }
     let _ = writeln!(
         s,
@@ -117,18 +132,22 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         r.secrets.len(),
         r.misconfigurations.len()
     );
+}
 
+/// The rules that failed or warned, with their violations, and exceptions that did not apply.
+fn policy(s: &mut String, r: &ScanReport, max_rows: usize) {
     // Policy.
     if let Some(p) = &r.policy {
         for rule in p.failures().chain(p.warnings()) {
             let mark = if rule.action == bulwark_core::report::PolicyAction::Deny { "❌" } else { "⚠️" };
-            let _ = writeln!(s, "- {mark} {} — {} ({})", code(&rule.id), esc(&rule.description), rule.violations.len());
+            let _ =
+                writeln!(*s, "- {mark} {} — {} ({})", code(&rule.id), esc(&rule.description), rule.violations.len());
             // A violation's message names the finding (id, package or path) itself.
             for v in rule.violations.iter().take(max_rows) {
-                let _ = writeln!(s, "  - {}", esc(&v.message));
+                let _ = writeln!(*s, "  - {}", esc(&v.message));
             }
             if rule.violations.len() > max_rows {
-                let _ = writeln!(s, "  - … and {} more", rule.violations.len() - max_rows);
+                let _ = writeln!(*s, "  - … and {} more", rule.violations.len() - max_rows);
             }
         }
         for e in &p.exceptions {
@@ -138,13 +157,15 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 bulwark_core::report::ExceptionStatus::Unused => "matched nothing",
             };
             let _ =
-                writeln!(s, "- ⏰ exception {} ({}) {what} (expires {})", code(&e.id), esc(&e.owner), esc(&e.expires));
+                writeln!(*s, "- ⏰ exception {} ({}) {what} (expires {})", code(&e.id), esc(&e.owner), esc(&e.expires));
         }
         s.push('\n');
     }
+}
 
+/// The first `max_rows` vulnerabilities, most severe first.
+fn top_vulnerabilities(s: &mut String, r: &ScanReport, vulns: &[&Vulnerability], max_rows: usize) {
     // Top vulnerabilities.
-    let vulns = common::vulnerabilities(r);
     if !vulns.is_empty() {
         s.push_str("#### Top vulnerabilities\n\n");
         s.push_str("| severity | id | package | installed | fixed | layer | |\n|---|---|---|---|---|---|---|\n");
@@ -170,15 +191,18 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
             );
         }
         if vulns.len() > max_rows {
-            let _ = writeln!(s, "\n… and {} more", vulns.len() - max_rows);
+            let _ = writeln!(*s, "\n… and {} more", vulns.len() - max_rows);
         }
         s.push('\n');
     }
+}
 
+/// Collapsed lists of every finding kind, suppressions and layers.
+fn details(s: &mut String, r: &ScanReport, vulns: &[&Vulnerability], max_rows: usize) {
     // Details.
-    let mut details = |title: String, body: String| {
+    let mut section = |title: String, body: String| {
         if !body.is_empty() {
-            let _ = write!(s, "<details><summary>{title}</summary>\n\n{body}\n</details>\n\n");
+            let _ = write!(*s, "<details><summary>{title}</summary>\n\n{body}\n</details>\n\n");
         }
     };
     let list = |lines: Vec<String>| -> String {
@@ -189,7 +213,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
         }
         b
     };
-    details(
+    section(
         format!("Malware ({})", r.malware.len()),
         list(
             common::malware(r)
@@ -205,7 +229,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 .collect(),
         ),
     );
-    details(
+    section(
         format!("Secrets ({})", r.secrets.len()),
         list(
             common::secrets(r)
@@ -222,7 +246,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 .collect(),
         ),
     );
-    details(
+    section(
         format!("Misconfigurations ({})", r.misconfigurations.len()),
         list(
             common::misconfigurations(r)
@@ -233,7 +257,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 .collect(),
         ),
     );
-    details(
+    section(
         format!("All vulnerabilities by package ({})", r.vulnerabilities.len()),
         list(
             vulns
@@ -250,7 +274,7 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 .collect(),
         ),
     );
-    details(
+    section(
         format!("Suppressed ({})", r.suppressed.len()),
         list(
             r.suppressed
@@ -267,10 +291,8 @@ pub fn render(r: &ScanReport, max_rows: usize) -> String {
                 .collect(),
         ),
     );
-    details(
+    section(
         format!("Layers ({})", r.layers.len()),
         list(r.layers.iter().map(|l| code(&layer_label(r, l.index))).collect()),
     );
-    let _ = writeln!(s, "<sub>Bulwark {}</sub>", esc(&r.bulwark_version));
-    s
 }

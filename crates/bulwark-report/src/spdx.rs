@@ -20,12 +20,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_core::Digest;
-use bulwark_core::report::ScanReport;
+use bulwark_core::report::{OsRelease, ScanReport};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::license::{self, License};
-use crate::{ImageIdentity, entries, resolve_dependencies, sanitize_spdx_id, time};
+use crate::{Entry, ImageIdentity, entries, resolve_dependencies, sanitize_spdx_id, time};
 
 /// SPDXID of the image package.
 pub const IMAGE_ID: &str = "SPDXRef-Image";
@@ -205,18 +205,59 @@ impl LicenseRefs {
 
 fn build(report: &ScanReport) -> Document {
     let image = ImageIdentity::of(report);
-    let layer = |i: usize| match report.layers.iter().find(|l| l.index == i) {
-        Some(l) => format!("layer {i} (diff_id {})", l.diff_id),
-        None => format!("layer {i}"),
-    };
-    let mut packages = Vec::new();
+    let mut packages = vec![image_package(report, &image)];
     let mut relationships = vec![Relationship {
         spdx_element_id: "SPDXRef-DOCUMENT".to_owned(),
         relationship_type: "DESCRIBES",
         related_spdx_element: IMAGE_ID.to_owned(),
         comment: None,
     }];
+    if let Some(os) = &report.os {
+        packages.push(os_package(os));
+        relationships.push(Relationship {
+            spdx_element_id: IMAGE_ID.to_owned(),
+            relationship_type: "CONTAINS",
+            related_spdx_element: OS_ID.to_owned(),
+            comment: None,
+        });
+    }
+    let entries = entries(report);
+    let mut licenses = LicenseRefs::default();
+    let contains = package_entries(report, &entries, &mut licenses, &mut packages);
+    relationships.extend(contains);
+    relationships.extend(dependencies(&entries));
 
+    Document {
+        spdx_version: "SPDX-2.3",
+        data_license: "CC0-1.0",
+        spdx_id: "SPDXRef-DOCUMENT",
+        name: image.name.clone(),
+        document_namespace: String::new(),
+        creation_info: CreationInfo {
+            created: report
+                .image
+                .created
+                .as_deref()
+                .and_then(time::normalise)
+                .unwrap_or_else(|| time::EPOCH.to_owned()),
+            creators: vec![format!("Tool: bulwark-{}", report.bulwark_version)],
+            comment: format!(
+                "created is the image's creation time ({}), not the time of the scan, so that the same image gives the same document",
+                if report.image.created.is_some() {
+                    "from its config"
+                } else {
+                    "unknown: the Unix epoch stands for it"
+                }
+            ),
+        },
+        packages,
+        relationships,
+        has_extracted_licensing_infos: licenses.infos(),
+    }
+}
+
+/// The image itself: its name, manifest digest, purl and layers.
+fn image_package(report: &ScanReport, image: &ImageIdentity) -> SpdxPackage {
     let layers_comment = (!report.layers.is_empty()).then(|| {
         let lines: Vec<String> = report
             .layers
@@ -228,7 +269,7 @@ fn build(report: &ScanReport) -> Document {
             .collect();
         lines.join("\n")
     });
-    packages.push(SpdxPackage {
+    SpdxPackage {
         spdx_id: IMAGE_ID.to_owned(),
         name: image.name.clone(),
         version_info: image.digest.as_ref().map(ToString::to_string),
@@ -253,34 +294,40 @@ fn build(report: &ScanReport) -> Document {
         external_refs: image.purl.iter().map(|p| purl_ref(p)).collect(),
         primary_package_purpose: "CONTAINER",
         ..SpdxPackage::default()
-    });
-
-    if let Some(os) = &report.os {
-        packages.push(SpdxPackage {
-            spdx_id: OS_ID.to_owned(),
-            name: os.id.clone(),
-            version_info: os.version_id.clone(),
-            download_location: "NOASSERTION",
-            license_concluded: "NOASSERTION",
-            license_declared: "NOASSERTION".to_owned(),
-            copyright_text: "NOASSERTION",
-            description: os.pretty_name.clone(),
-            source_info: Some(format!("found in: {}", os.source)),
-            primary_package_purpose: "OPERATING_SYSTEM",
-            ..SpdxPackage::default()
-        });
-        relationships.push(Relationship {
-            spdx_element_id: IMAGE_ID.to_owned(),
-            relationship_type: "CONTAINS",
-            related_spdx_element: OS_ID.to_owned(),
-            comment: None,
-        });
     }
+}
 
-    let entries = entries(report);
-    let mut licenses = LicenseRefs::default();
+/// The operating system the image is based on.
+fn os_package(os: &OsRelease) -> SpdxPackage {
+    SpdxPackage {
+        spdx_id: OS_ID.to_owned(),
+        name: os.id.clone(),
+        version_info: os.version_id.clone(),
+        download_location: "NOASSERTION",
+        license_concluded: "NOASSERTION",
+        license_declared: "NOASSERTION".to_owned(),
+        copyright_text: "NOASSERTION",
+        description: os.pretty_name.clone(),
+        source_info: Some(format!("found in: {}", os.source)),
+        primary_package_purpose: "OPERATING_SYSTEM",
+        ..SpdxPackage::default()
+    }
+}
+
+/// One package per inventory entry (appended to `packages`), and the image's CONTAINS (or,
+/// for a package a later layer removed, OTHER) relationship to each, sorted.
+fn package_entries(
+    report: &ScanReport,
+    entries: &[Entry<'_>],
+    licenses: &mut LicenseRefs,
+    packages: &mut Vec<SpdxPackage>,
+) -> Vec<Relationship> {
+    let layer = |i: usize| match report.layers.iter().find(|l| l.index == i) {
+        Some(l) => format!("layer {i} (diff_id {})", l.diff_id),
+        None => format!("layer {i}"),
+    };
     let mut contains = Vec::new();
-    for e in &entries {
+    for e in entries {
         let p = e.pkg;
         let id = e.spdx_id();
         let mut comment = Vec::new();
@@ -328,9 +375,13 @@ fn build(report: &ScanReport) -> Document {
     contains.sort_by(|a, b| {
         (a.relationship_type, &a.related_spdx_element).cmp(&(b.relationship_type, &b.related_spdx_element))
     });
-    relationships.extend(contains);
+    contains
+}
+
+/// DEPENDS_ON relationships between inventory entries, sorted.
+fn dependencies(entries: &[Entry<'_>]) -> Vec<Relationship> {
     let mut depends = Vec::new();
-    for (i, deps) in resolve_dependencies(&entries) {
+    for (i, deps) in resolve_dependencies(entries) {
         for j in deps {
             depends.push(Relationship {
                 spdx_element_id: entries[i].spdx_id(),
@@ -343,35 +394,7 @@ fn build(report: &ScanReport) -> Document {
     depends.sort_by(|a, b| {
         (&a.spdx_element_id, &a.related_spdx_element).cmp(&(&b.spdx_element_id, &b.related_spdx_element))
     });
-    relationships.extend(depends);
-
-    Document {
-        spdx_version: "SPDX-2.3",
-        data_license: "CC0-1.0",
-        spdx_id: "SPDXRef-DOCUMENT",
-        name: image.name.clone(),
-        document_namespace: String::new(),
-        creation_info: CreationInfo {
-            created: report
-                .image
-                .created
-                .as_deref()
-                .and_then(time::normalise)
-                .unwrap_or_else(|| time::EPOCH.to_owned()),
-            creators: vec![format!("Tool: bulwark-{}", report.bulwark_version)],
-            comment: format!(
-                "created is the image's creation time ({}), not the time of the scan, so that the same image gives the same document",
-                if report.image.created.is_some() {
-                    "from its config"
-                } else {
-                    "unknown: the Unix epoch stands for it"
-                }
-            ),
-        },
-        packages,
-        relationships,
-        has_extracted_licensing_infos: licenses.infos(),
-    }
+    depends
 }
 
 #[cfg(test)]

@@ -248,15 +248,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_connect(Some(opts.timeout))
-        .timeout_recv_response(Some(opts.timeout))
-        // ureq 3 restarts this timer on every transport read: a stall watchdog, not a total.
-        .timeout_per_read(Some(opts.stall_timeout))
-        .user_agent(concat!("bulwark/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = agent(opts);
 
     // An old DB that does not open (other schema, corrupt) just means a full update with
     // nothing to carry over.
@@ -276,25 +268,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         attempted += 1;
         let name = osv_source_name(eco);
         let prev = prev_state.get(eco).filter(|_| has_old(&name));
-        let plan = (|| {
-            let reason = if opts.force_full {
-                Err("full download requested".to_owned())
-            } else if old.is_none() {
-                Err("no previous database".to_owned())
-            } else if let Some(watermark) = prev.and_then(|p| p.watermark.as_deref()) {
-                plan_incremental(&agent, eco, watermark, &dir, opts)?
-            } else {
-                Err("no previous update state".to_owned())
-            };
-            Ok::<_, Error>(match reason {
-                Ok(plan) => plan,
-                Err(reason) => {
-                    let url = osv_zip_url(&opts.osv_base, eco);
-                    Plan::Full { file: download(&agent, &url, &dir, ".zip", opts)?, url, reason }
-                }
-            })
-        })();
-        match plan {
+        match plan(&agent, eco, old.is_some(), prev, &dir, opts) {
             Ok(p) => plans.push((eco, Some(p))),
             Err(e) => {
                 failed.push((name, e.to_string()));
@@ -357,28 +331,7 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             }
             Plan::Incremental { csv_url, changed, watermark } => {
                 let old = old.as_ref().expect("incremental updates need the old DB");
-                let idx = builder.begin_source(&name, "osv", &csv_url)?;
-                let changed_ids: HashSet<&str> = changed.iter().map(|(id, _, _)| id.as_str()).collect();
-                let mut listing: Vec<(String, String)> = Vec::new();
-                let old_location = target.display().to_string();
-                old.for_each_raw_record(&name, |id, format, bytes| {
-                    if changed_ids.contains(id.as_str()) {
-                        return Ok(());
-                    }
-                    builder.add_osv_record(idx, &format!("{old_location}!/{id}"), &bytes, format)?;
-                    listing.push((id, hex::encode(Sha256::digest(&bytes))));
-                    Ok(())
-                })?;
-                for (id, url, bytes) in &changed {
-                    builder.add_osv_record(idx, url, bytes, Format::Json)?;
-                    listing.push((id.clone(), hex::encode(Sha256::digest(bytes))));
-                }
-                listing.sort();
-                let mut h = Sha256::new();
-                for (id, digest) in &listing {
-                    h.update(format!("{id}\0sha256:{digest}\n").as_bytes());
-                }
-                builder.source_mut(idx).sha256 = format!("sha256:{}", hex::encode(h.finalize()));
+                apply_incremental(&mut builder, old, target, &name, &csv_url, &changed)?;
                 let prev = &prev_state[eco];
                 new_state.insert(
                     eco.clone(),
@@ -400,52 +353,25 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         done.push(entry);
     }
     // A feed that downloads but does not parse counts as failed, like one that did not download.
-    if let Some((file, url)) = &kev {
-        match builder.add_kev(KEV_SOURCE_NAME, file.path()) {
-            Ok(_) => {
-                builder.set_source_location(KEV_SOURCE_NAME, url);
-                fresh.insert(KEV_SOURCE_NAME.to_owned());
+    let feeds: [(&str, _, AddFeed); 2] = [
+        (KEV_SOURCE_NAME, &kev, |b, n, p| b.add_kev(n, p).map(drop)),
+        (EPSS_SOURCE_NAME, &epss, |b, n, p| b.add_epss(n, p).map(drop)),
+    ];
+    for (name, feed, add) in feeds {
+        let Some((file, url)) = feed else { continue };
+        match add(&mut builder, name, file.path()) {
+            Ok(()) => {
+                builder.set_source_location(name, url);
+                fresh.insert(name.to_owned());
             }
-            Err(e) => failed.push((KEV_SOURCE_NAME.to_owned(), relocate(e, file.path(), url).to_string())),
-        }
-    }
-    if let Some((file, url)) = &epss {
-        match builder.add_epss(EPSS_SOURCE_NAME, file.path()) {
-            Ok(_) => {
-                builder.set_source_location(EPSS_SOURCE_NAME, url);
-                fresh.insert(EPSS_SOURCE_NAME.to_owned());
-            }
-            Err(e) => failed.push((EPSS_SOURCE_NAME.to_owned(), relocate(e, file.path(), url).to_string())),
+            Err(e) => failed.push((name.to_owned(), relocate(e, file.path(), url).to_string())),
         }
     }
     // Everything else the previous database held stays, with its fetch time.
-    let mut carried = Vec::new();
-    if let Some(old) = &old {
-        for source in old_sources.iter().filter(|s| !fresh.contains(&s.name)) {
-            // A source whose every record came again with this update (the same advisory
-            // published under another ecosystem, say) has nothing left to carry.
-            if matches!(source.kind.as_str(), "osv" | "csaf") {
-                let times = old.record_times(&source.name)?;
-                if !times.is_empty() && times.iter().all(|(id, m)| builder.supersedes(id, m)) {
-                    continue;
-                }
-            }
-            if carry(&mut builder, old, source)? {
-                if let Some(t) = old_fetched.get(&source.name) {
-                    builder.set_fetched(&source.name, t.clone());
-                }
-                carried.push(source.name.clone());
-            } else {
-                builder.push_warning(Warning {
-                    location: target.display().to_string(),
-                    message: format!(
-                        "source {} ({}) of the previous database could not be carried over; add it again with `bulwark db build`",
-                        source.name, source.kind
-                    ),
-                });
-            }
-        }
-    }
+    let carried = match &old {
+        Some(old) => carry_over(&mut builder, old, target, &old_sources, &old_fetched, &fresh)?,
+        None => Vec::new(),
+    };
     // Carried ecosystems keep their update state, so their next update can be incremental.
     for (eco, st) in &prev_state {
         if carried.contains(&osv_source_name(eco)) {
@@ -456,6 +382,126 @@ pub fn update(target: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     drop(old);
     failed.sort();
     Ok(UpdateReport { build: builder.finish()?, ecosystems: done, carried, failed })
+}
+
+/// The plan for one ecosystem, with its downloads done: incremental when the previous
+/// database has this ecosystem's update state, else a full download (with the reason).
+fn plan(
+    agent: &ureq::Agent,
+    eco: &str,
+    have_old: bool,
+    prev: Option<&EcosystemState>,
+    dir: &Path,
+    opts: &UpdateOptions,
+) -> Result<Plan> {
+    let reason = if opts.force_full {
+        Err("full download requested".to_owned())
+    } else if !have_old {
+        Err("no previous database".to_owned())
+    } else if let Some(watermark) = prev.and_then(|p| p.watermark.as_deref()) {
+        plan_incremental(agent, eco, watermark, dir, opts)?
+    } else {
+        Err("no previous update state".to_owned())
+    };
+    Ok(match reason {
+        Ok(plan) => plan,
+        Err(reason) => {
+            let url = osv_zip_url(&opts.osv_base, eco);
+            Plan::Full { file: download(agent, &url, dir, ".zip", opts)?, url, reason }
+        }
+    })
+}
+
+/// Adds a downloaded KEV or EPSS file to the build under a source name.
+type AddFeed = fn(&mut DbBuilder, &str, &Path) -> Result<()>;
+
+/// The HTTP agent of one update: `timeout` to connect and for a response, `stall_timeout`
+/// between two reads of a body.
+fn agent(opts: &UpdateOptions) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(opts.timeout))
+        .timeout_recv_response(Some(opts.timeout))
+        // ureq 3 restarts this timer on every transport read: a stall watchdog, not a total.
+        .timeout_per_read(Some(opts.stall_timeout))
+        .user_agent(concat!("bulwark/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// An incremental update of source `name`: every record of the previous database that did
+/// not change, then the changed ones as downloaded; the source's digest is over the sorted
+/// `(id, record digest)` listing, as a full download's would be.
+fn apply_incremental(
+    builder: &mut DbBuilder,
+    old: &Db,
+    target: &Path,
+    name: &str,
+    csv_url: &str,
+    changed: &[(String, String, Vec<u8>)],
+) -> Result<()> {
+    let idx = builder.begin_source(name, "osv", csv_url)?;
+    let changed_ids: HashSet<&str> = changed.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut listing: Vec<(String, String)> = Vec::new();
+    let old_location = target.display().to_string();
+    old.for_each_raw_record(name, |id, format, bytes| {
+        if changed_ids.contains(id.as_str()) {
+            return Ok(());
+        }
+        builder.add_osv_record(idx, &format!("{old_location}!/{id}"), &bytes, format)?;
+        listing.push((id, hex::encode(Sha256::digest(&bytes))));
+        Ok(())
+    })?;
+    for (id, url, bytes) in changed {
+        builder.add_osv_record(idx, url, bytes, Format::Json)?;
+        listing.push((id.clone(), hex::encode(Sha256::digest(bytes))));
+    }
+    listing.sort();
+    let mut h = Sha256::new();
+    for (id, digest) in &listing {
+        h.update(format!("{id}\0sha256:{digest}\n").as_bytes());
+    }
+    builder.source_mut(idx).sha256 = format!("sha256:{}", hex::encode(h.finalize()));
+    Ok(())
+}
+
+/// Carries every source of the previous database that this update did not download
+/// (`fresh`) into the new one, with its fetch time; returns the names carried. A source that
+/// cannot be carried is a warning in the build report.
+fn carry_over(
+    builder: &mut DbBuilder,
+    old: &Db,
+    target: &Path,
+    old_sources: &[SourceInfo],
+    old_fetched: &BTreeMap<String, String>,
+    fresh: &BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let mut carried = Vec::new();
+    for source in old_sources.iter().filter(|s| !fresh.contains(&s.name)) {
+        // A source whose every record came again with this update (the same advisory
+        // published under another ecosystem, say) has nothing left to carry.
+        if matches!(source.kind.as_str(), "osv" | "csaf") {
+            let times = old.record_times(&source.name)?;
+            if !times.is_empty() && times.iter().all(|(id, m)| builder.supersedes(id, m)) {
+                continue;
+            }
+        }
+        if carry(builder, old, source)? {
+            if let Some(t) = old_fetched.get(&source.name) {
+                builder.set_fetched(&source.name, t.clone());
+            }
+            carried.push(source.name.clone());
+        } else {
+            builder.push_warning(Warning {
+                location: target.display().to_string(),
+                message: format!(
+                    "source {} ({}) of the previous database could not be carried over; add it again with `bulwark db build`",
+                    source.name, source.kind
+                ),
+            });
+        }
+    }
+    Ok(carried)
 }
 
 /// Copies one source of the previous database into the new one; `false` for a kind this

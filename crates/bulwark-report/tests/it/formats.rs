@@ -2,7 +2,7 @@
 //! dpkg status file (`../shared/fixtures/os-pkgdb`), vulnerabilities built from real Debian
 //! ELTS advisories (`../shared/advisories/debian-elts-osv`: id, CVE, package, fixed
 //! version read from each record), the real EICAR file's hash, and hand-built secret,
-//! config findings and policy verdict. Snapshots under `tests/snapshots/`; SARIF,
+//! config findings and policy verdict. Snapshots under `tests/it/snapshots/`; SARIF,
 //! CycloneDX and our JSON validated against their schemas.
 
 use std::path::{Path, PathBuf};
