@@ -2,7 +2,7 @@
 # Advisory-database benchmark (issue 4): `bulwark db build` over all the advisory data in
 # ../shared/advisories (every OSV directory, CISA KEV, the NVD 2.0 sample), timed with
 # hyperfine; the size of the DB it writes; then opening that DB and matching 1,000 real
-# packages with bulwark-match's `match_bench` example (packages/s).
+# packages with the `match_bench` example (bulwark-vulndb: the matcher over the database) (packages/s).
 # See bench/README.md ("Advisory database") for the latest results.
 #
 #   bench/db.sh                      # 5 runs
@@ -25,7 +25,7 @@ mkdir -p "$out"
 
 log "building release binaries"
 cargo build --release --quiet -p bulwark
-cargo build --release --quiet -p bulwark-match --example match_bench
+cargo build --release --quiet -p bulwark-vulndb --example match_bench
 bulwark="$repo/target/release/bulwark"
 match_bench="$repo/target/release/examples/match_bench"
 

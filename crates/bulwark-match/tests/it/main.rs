@@ -3,6 +3,4 @@
 
 mod distro_states;
 mod evaluator;
-mod maven_fallback;
-mod real_data;
 mod suppress;

@@ -3,3 +3,7 @@
 
 mod update;
 mod vulndb;
+// The matcher (bulwark-match) over a real database built from ../shared: they live here so
+// that bulwark-match, a pure crate, has no SQLite or HTTP crate even among its dev-dependencies.
+mod match_maven_fallback;
+mod match_real_data;

@@ -159,3 +159,25 @@ fn dependency_rules_hold() {
     assert!(new.is_empty(), "dependency rules of ARCHITECTURE.md broken by: {new:?}");
     assert!(gone.is_empty(), "these known violations are fixed: remove them from KNOWN_VIOLATIONS: {gone:?}");
 }
+
+/// The matcher has no SQLite, HTTP or archive crate even among its dev-dependencies, so
+/// `cargo tree -p bulwark-match` (which shows them) lists none: its end-to-end tests over a
+/// real database live in bulwark-vulndb.
+#[test]
+fn the_matcher_tree_has_no_storage_or_http_crate_even_for_tests() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "-p", "bulwark-match", "--locked", "--prefix", "none", "--edges", "normal,build,dev"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let names: BTreeSet<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(names.contains("bulwark-advisory"), "unexpected cargo tree output: {tree}");
+    // Tests may write temporary files (tempfile); nothing that reaches a database or the network.
+    let storage = ["rusqlite", "libsqlite3-sys", "zip"];
+    let found: Vec<&&str> =
+        IO_CRATES.iter().chain(IO_EXTERNAL).chain(&storage).filter(|c| names.contains(**c)).collect();
+    assert!(found.is_empty(), "cargo tree -p bulwark-match shows {found:?}");
+}

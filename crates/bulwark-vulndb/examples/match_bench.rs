@@ -4,7 +4,7 @@
 //! version its first record names, so that older advisories still match).
 //!
 //! ```text
-//! cargo run --release -p bulwark-match --example match_bench [-- <existing.db>]
+//! cargo run --release -p bulwark-vulndb --example match_bench [-- <existing.db>]
 //! ```
 //!
 //! `BULWARK_SHARED` overrides the shared folder (default `<crate>/../../../shared`).
