@@ -73,14 +73,14 @@ pub static SOURCES: &[&dyn ImageSource] = &[
 /// The source that reads `reference`'s scheme.
 pub fn source_for(reference: &Reference) -> Result<&'static dyn ImageSource> {
     SOURCES.iter().find(|s| s.scheme() == reference.scheme()).copied().ok_or_else(|| {
-        Error::invalid(&reference.to_string(), format!("no source reads {}: references", reference.scheme()))
+        Error::invalid(reference.to_string(), format!("no source reads {}: references", reference.scheme()))
     })
 }
 
 /// A source given a reference of another shape than its scheme's (a caller's bug: a
 /// reference's target always has its scheme's shape).
 pub(crate) fn wrong_shape(source: &dyn ImageSource, reference: &Reference) -> Error {
-    Error::invalid(&reference.to_string(), format!("not a {}: reference", source.scheme()))
+    Error::invalid(reference.to_string(), format!("not a {}: reference", source.scheme()))
 }
 
 /// Content-addressed blob access: an OCI layout, a tar file, a registry.
