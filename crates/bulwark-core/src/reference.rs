@@ -455,8 +455,8 @@ impl FromStr for Reference {
                 else {
                     continue;
                 };
-                // An explicit `registry:` with nothing after it reads as before: an invalid
-                // reference, not a missing operand.
+                // `registry:` with nothing after it fails the registry grammar ("empty"),
+                // like an empty bare reference.
                 if scheme.shape != Shape::Registry {
                     nonempty(s, rest, scheme.operand)?;
                 }
