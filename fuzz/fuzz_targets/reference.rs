@@ -1,10 +1,10 @@
-//! `Reference`, `DockerRef`, `Digest` and `Platform` parsing. Must never panic, and
+//! `Reference`, `ScanInput`, `DockerRef`, `Digest` and `Platform` parsing. Must never panic, and
 //! whatever parses must print to a string that parses back to the same value
 //! (`parse(display(parse(s))) == parse(s)`): reports and cache keys print references.
 
 #![no_main]
 
-use bulwark_core::{Digest, DockerRef, Platform, Reference};
+use bulwark_core::{Digest, DockerRef, Platform, Reference, ScanInput};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,6 +13,11 @@ fuzz_target!(|data: &[u8]| {
         let shown = r.to_string();
         let again = shown.parse::<Reference>();
         assert_eq!(again.as_ref().ok(), Some(&r), "{s:?} -> {r:?} -> {shown:?} -> {again:?}");
+    }
+    if let Ok(i) = s.parse::<ScanInput>() {
+        let shown = i.to_string();
+        let again = shown.parse::<ScanInput>();
+        assert_eq!(again.as_ref().ok(), Some(&i), "{s:?} -> {i:?} -> {shown:?} -> {again:?}");
     }
     if let Ok(r) = s.parse::<DockerRef>() {
         let shown = r.to_string();

@@ -7,6 +7,9 @@ pub enum Error {
     /// An image reference cannot be parsed.
     #[error("invalid image reference {value:?}: {reason}")]
     InvalidReference { value: String, reason: String },
+    /// An `sbom:` input where an image is needed: an SBOM has no layers to read.
+    #[error("{reference}: an SBOM holds no image to read")]
+    NotAnImage { reference: String },
     /// A package URL cannot be parsed.
     #[error("invalid purl {value:?}: {reason}")]
     InvalidPurl { value: String, reason: String },

@@ -28,7 +28,9 @@ pub use digest::{Algorithm, Digest};
 pub use error::{Error, Result};
 pub use platform::Platform;
 pub use purl::Purl;
-pub use reference::{ArchiveSelector, DEFAULT_REGISTRY, DockerRef, Reference};
+pub use reference::{
+    ArchiveSelector, DEFAULT_REGISTRY, DockerRef, Reference, SBOM_SCHEME, SCHEMES, ScanInput, Scheme, Shape, Target,
+};
 
 /// Shortens untrusted text (a value from an image, a feed, an SBOM) for quoting in an error
 /// or warning: at most 120 bytes, cut at a character boundary, with `…` when cut.

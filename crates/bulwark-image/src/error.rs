@@ -34,9 +34,6 @@ pub enum Error {
         "is a registry reference and offline mode forbids the network"
     })]
     Offline { reference: String, bare: bool },
-    /// An `sbom:` reference where an image is needed: an SBOM has no layers to read.
-    #[error("{reference}: an SBOM holds no image to read")]
-    NotAnImage { reference: String },
     /// A registry request failed: the registry client's typed error (status, object,
     /// limit), for callers (the CLI's hints, a job queue's retry decision) to match on.
     #[error(transparent)]

@@ -11,6 +11,7 @@ pub use bulwark_layer::view;
 
 pub use error::{Error, LimitKind, Result};
 pub use limits::Limits;
+pub use source::{ImageSource, SOURCES};
 
 pub use read::{
     Image, LayerCache, LinkedPath, NoCache, NoProgress, Progress, ReadOptions, cache_key, open, read_image, read_layers,

@@ -8,7 +8,7 @@ use bulwark_core::{Platform, Reference};
 
 use crate::layer::{self, AnalyzeOptions, Expected, ImageBudget, LayerIndex, LinkRequest};
 use crate::source::registry::RegistryOptions;
-use crate::source::{self, BlobStore, LayerRef, ResolvedImage, docker, oci};
+use crate::source::{self, BlobStore, LayerRef, ResolvedImage, docker};
 use crate::spec::Compression;
 use crate::view::{Body, FileView};
 use crate::{Error, LimitKind, Limits, Result};
@@ -208,34 +208,13 @@ fn open_at(
     opts: &ReadOptions,
     platform: Option<&Platform>,
 ) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
-    let name = reference.to_string();
-    Ok(Some(match reference {
-        Reference::OciLayout { path, selector } => oci::open_dir(path, selector, &name, platform, &opts.limits)?,
-        Reference::OciArchive { path, selector } => oci::open_archive(path, selector, &name, platform, &opts.limits)?,
-        Reference::Registry(r) | Reference::Bare(r) => {
-            if opts.offline {
-                let bare = matches!(reference, Reference::Bare(_));
-                return Err(Error::Offline { reference: reference.to_string(), bare });
-            }
-            let (store, mut resolved) = source::registry::open(r, &opts.registry, platform, &opts.limits)?;
-            // A bare reference read from the registry is reported as one.
-            resolved.reference = format!("registry:{r}");
-            (store, resolved)
-        }
-        Reference::DockerArchive { .. }
-        | Reference::Docker { .. }
-        | Reference::Container { .. }
-        | Reference::Dir { .. }
-        | Reference::Sbom { .. } => {
-            return Ok(None);
-        }
-    }))
+    source::source_for(reference)?.open(reference, opts, platform)
 }
 
 /// A single-platform image (a manifest, not an index, or an image from the Docker
 /// engine) whose config names another platform than the one asked for: an error, or a
 /// warning with `--platform-fallback`. Nothing is checked when no platform was asked for.
-fn check_platform(
+pub(crate) fn check_platform(
     warnings: &mut Vec<String>,
     reference: &str,
     have: Option<&Platform>,
@@ -256,7 +235,8 @@ fn check_platform(
     Ok(())
 }
 
-/// Reads an image from any source.
+/// Reads an image from any source: the one registered for its scheme
+/// ([`source::SOURCES`]).
 pub fn read_image(
     reference: &Reference,
     opts: &ReadOptions,
@@ -266,147 +246,43 @@ pub fn read_image(
     // One image-wide result budget per read, shared by the layers read in parallel.
     let mut fresh = opts.clone();
     fresh.analyze.image_budget = Some(Arc::new(ImageBudget::new(opts.limits.max_image_result_bytes)));
-    let opts = &fresh;
-    let name = reference.to_string();
-    if let Reference::Bare(r) = reference
-        && let Some(image) = read_bare_from_engine(r, opts, cache, progress)?
-    {
-        return Ok(image);
-    }
-    if let Some((store, resolved)) = open(reference, opts)? {
-        let layers = read_layers(store.as_ref(), &resolved.layers, opts, cache, progress)?;
-        let source = match reference {
-            Reference::OciLayout { .. } => "oci",
-            Reference::OciArchive { .. } => "oci-archive",
-            _ => "registry",
-        };
-        let refs = resolved.layers.clone();
-        let mut image = assemble(resolved.reference.clone(), source, Some(resolved), layers);
-        let reread = |i: usize, requests: &[LinkRequest]| -> Result<Option<Vec<layer::LinkedRead>>> {
-            let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
-            let expected = layer.expected();
-            let blob = store.open_blob(&layer.descriptor)?;
-            Ok(Some(layer::read_linked_bodies(blob, &expected, requests, &opts.analyze, &opts.limits)?))
-        };
-        let updated = follow_links(&mut image, opts, &mut { reread })?;
-        // Keep what was read again with the layer, so the next scan needs no second read.
-        for i in updated {
-            cache.put(&cache_key(&refs[i].diff_id, &opts.analyze), &image.layers[i]);
-        }
-        return Ok(image);
-    }
-    match reference {
-        Reference::Dir { path } => {
-            progress.layer_started(0, 0);
-            let index = source::dir::read_rootfs(path, &opts.analyze, &opts.limits)?;
-            charge(&index, &name, opts)?;
-            progress.layer_finished(0, false);
-            let mut image = assemble(name, "dir", None, vec![Arc::new(index)]);
-            let layer0 = Arc::clone(&image.layers[0]);
-            follow_links(&mut image, opts, &mut |_, requests: &[LinkRequest]| {
-                Ok(Some(source::dir::read_linked(path, &layer0, requests, &opts.analyze, &opts.limits)))
-            })?;
-            Ok(image)
-        }
-        Reference::DockerArchive { path, tag } => {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let reopen = || -> Result<Box<dyn std::io::Read>> {
-                let f = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-                Ok(Box::new(f))
-            };
-            let mut image = read_saved(file, size, &name, tag.as_deref(), None, opts, cache, progress, &reopen)?;
-            let platform = image.resolved.as_ref().and_then(|r| r.platform.clone());
-            check_platform(&mut image.warnings, &name, platform.as_ref(), opts)?;
-            Ok(image)
-        }
-        Reference::Docker { name: wanted } => {
-            let engine = docker::Engine::from_env()?;
-            let found = engine.inspect_image(wanted)?.ok_or_else(|| not_in_engine(wanted))?;
-            read_engine_image(&engine, &found, &name, "docker", Vec::new(), opts, cache, progress)
-        }
-        Reference::Container { name: wanted } => {
-            let engine = docker::Engine::from_env()?;
-            let container = engine.inspect_container(wanted)?.ok_or_else(|| {
-                Error::NotFound(format!(
-                    "container:{wanted}: the Docker engine has no container by this name or id (hint: `docker ps -a` lists them; `docker:` names images)"
-                ))
-            })?;
-            let found = engine.inspect_image(&container.image)?.ok_or_else(|| {
-                Error::NotFound(format!("container:{wanted}: its image {} is gone from the engine", container.image))
-            })?;
-            let named = container.config.as_ref().map(|c| c.image.as_str()).filter(|i| !i.is_empty());
-            let image_name = match named {
-                Some(n) if n != found.id => format!("{n} ({})", found.id),
-                _ => found.id.clone(),
-            };
-            let note = format!(
-                "container {} ({}): scanned its image {image_name}; files the container changed or added since it started are not included (that needs the Bulwark sensor)",
-                container.name.trim_start_matches('/'),
-                &container.id[..container.id.len().min(12)],
-            );
-            read_engine_image(&engine, &found, &name, "container", vec![note], opts, cache, progress)
-        }
-        Reference::Sbom { path } => Err(Error::NotAnImage { reference: format!("sbom:{}", path.display()) }),
-        _ => unreachable!("blob-addressed sources are handled by open()"),
-    }
+    source::source_for(reference)?.read(reference, &fresh, cache, progress)
 }
 
-fn not_in_engine(name: &str) -> Error {
-    let latest = if !name.contains(['@', ':']) || name.rsplit_once(':').is_some_and(|(_, t)| t.contains('/')) {
-        format!(" (a name without a tag means {name}:latest)")
-    } else {
-        String::new()
-    };
-    Error::NotFound(format!(
-        "docker:{name}: the Docker engine has no such image{latest} (hint: `docker images` lists local images)"
-    ))
-}
-
-/// A bare reference in the local Docker engine: `Ok(None)` when the engine does not have
-/// it or cannot be reached (then the registry is tried), as Trivy does. Only an image the
-/// engine has and that then fails to read is an error.
-fn read_bare_from_engine(
-    r: &bulwark_core::DockerRef,
+/// Reads an image of a blob-addressed source (one whose [`source::ImageSource::open`]
+/// resolves it): opens it, reads its layers through the cache, squashes it and follows its
+/// links, reading a layer's blob again for bodies reached only through links.
+pub(crate) fn read_blob_addressed(
+    reference: &Reference,
+    source: &'static str,
     opts: &ReadOptions,
     cache: &dyn LayerCache,
     progress: &dyn Progress,
-) -> Result<Option<Image>> {
-    // The engine knows `app:1` as `docker.io/library/app:1` too; the short form is what
-    // `docker images` shows, and what the user most likely typed.
-    let name = engine_name(r);
-    let Ok(engine) = docker::Engine::from_env() else { return Ok(None) };
-    let found = match engine.inspect_image(&name) {
-        Ok(Some(found)) => found,
-        Ok(None) => return Ok(None),
-        // An engine that is not running, or answers with an error, is not this image's
-        // source; the registry is tried next, as for an image the engine does not have.
-        Err(Error::Docker(_)) => return Ok(None),
-        Err(e) => return Err(e),
+) -> Result<Image> {
+    let Some((store, resolved)) = open(reference, opts)? else {
+        return Err(Error::invalid(reference.to_string(), "this source resolves no manifest"));
     };
-    read_engine_image(&engine, &found, &format!("docker:{name}"), "docker", Vec::new(), opts, cache, progress).map(Some)
-}
-
-/// How `docker images` spells a registry reference: no `docker.io/library/` prefix.
-fn engine_name(r: &bulwark_core::DockerRef) -> String {
-    let mut name = if r.registry == bulwark_core::DEFAULT_REGISTRY {
-        r.repository.strip_prefix("library/").unwrap_or(&r.repository).to_owned()
-    } else {
-        format!("{}/{}", r.registry, r.repository)
+    let layers = read_layers(store.as_ref(), &resolved.layers, opts, cache, progress)?;
+    let refs = resolved.layers.clone();
+    let mut image = assemble(resolved.reference.clone(), source, Some(resolved), layers);
+    let reread = |i: usize, requests: &[LinkRequest]| -> Result<Option<Vec<layer::LinkedRead>>> {
+        let layer = refs.get(i).ok_or_else(|| Error::invalid("image", "no such layer"))?;
+        let expected = layer.expected();
+        let blob = store.open_blob(&layer.descriptor)?;
+        Ok(Some(layer::read_linked_bodies(blob, &expected, requests, &opts.analyze, &opts.limits)?))
     };
-    if let Some(t) = &r.tag {
-        name = format!("{name}:{t}");
+    let updated = follow_links(&mut image, opts, &mut { reread })?;
+    // Keep what was read again with the layer, so the next scan needs no second read.
+    for i in updated {
+        cache.put(&cache_key(&refs[i].diff_id, &opts.analyze), &image.layers[i]);
     }
-    if let Some(d) = &r.digest {
-        name = format!("{name}@{d}");
-    }
-    name
+    Ok(image)
 }
 
 /// Exports the engine's image by its id (so exactly the image inspected is read, never
 /// every tag of a repository) and checks its platform first.
 #[allow(clippy::too_many_arguments)]
-fn read_engine_image(
+pub(crate) fn read_engine_image(
     engine: &docker::Engine,
     found: &docker::EngineImage,
     reference: &str,
@@ -463,7 +339,7 @@ fn read_engine_warm(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn read_saved(
+pub(crate) fn read_saved(
     stream: impl std::io::Read,
     size: u64,
     name: &str,
@@ -553,7 +429,7 @@ type Reread<'a> = dyn FnMut(usize, &[LinkRequest]) -> Result<Option<Vec<layer::L
 /// path; reads those bodies again (once per layer, only the bodies needed), records the
 /// paths in [`Image::linked`], and turns every link that cannot be followed at a wanted
 /// path into a warning. Returns the layers whose analysis gained linked reads.
-fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) -> Result<Vec<usize>> {
+pub(crate) fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) -> Result<Vec<usize>> {
     let analyze = &opts.analyze;
     let mut linked: Vec<LinkedPath> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -645,7 +521,7 @@ fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) 
     Ok(updated)
 }
 
-fn assemble(
+pub(crate) fn assemble(
     reference: String,
     source: &'static str,
     resolved: Option<ResolvedImage>,
@@ -704,7 +580,7 @@ pub fn read_layers(
 /// Takes what a layer analysis made elsewhere (the layer cache, a directory walk) keeps
 /// from the image-wide result budget of this read; a layer analysed here took it as it
 /// kept each result.
-fn charge(index: &LayerIndex, layer: &str, opts: &ReadOptions) -> Result<()> {
+pub(crate) fn charge(index: &LayerIndex, layer: &str, opts: &ReadOptions) -> Result<()> {
     match &opts.analyze.image_budget {
         Some(image) if !image.take(index.result_bytes()) => Err(Error::LayerLimit {
             layer: layer.to_owned(),

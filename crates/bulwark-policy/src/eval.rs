@@ -8,7 +8,7 @@ use bulwark_core::report::{
     PolicyAction, PolicyVerdict, RuleOutcome, ScanReport, Severity, Violation, Vulnerability,
 };
 use bulwark_core::time::Date;
-use bulwark_core::{DockerRef, Reference};
+use bulwark_core::{DockerRef, Reference, Target};
 
 use crate::eol::{self, Support};
 
@@ -505,11 +505,12 @@ fn end_of_life(report: &ScanReport, today: Date) -> Option<Finding<'static>> {
 
 fn registry(report: &ScanReport, allowed: &[String]) -> Option<Finding<'static>> {
     let reference = report.image.reference.as_str();
-    let docker_ref: Option<DockerRef> = match reference.parse::<Reference>() {
-        Ok(Reference::Registry(r)) => Some(r),
+    let parsed = reference.parse::<Reference>().ok();
+    let docker_ref: Option<DockerRef> = match parsed.as_ref().map(Reference::target) {
+        Some(Target::Registry { reference: r, bare: false }) => Some(r.clone()),
         // An image in the local engine is named like a registry image (`nginx:1` is
         // `docker.io/library/nginx:1`); where it was pulled from is what the name says.
-        Ok(Reference::Docker { name }) => name.parse::<DockerRef>().ok(),
+        Some(Target::LocalImage(name)) => name.parse::<DockerRef>().ok(),
         _ => None,
     };
     let list = allowed.join(", ");

@@ -63,7 +63,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_core::report::{Package, ScanReport};
-use bulwark_core::{ArchiveSelector, Digest, Reference};
+use bulwark_core::{ArchiveSelector, Digest, ScanInput, Target};
 
 mod common;
 pub mod cyclonedx;
@@ -214,14 +214,18 @@ pub(crate) struct ImageIdentity {
 impl ImageIdentity {
     pub(crate) fn of(report: &ScanReport) -> ImageIdentity {
         let img = &report.image;
-        let reference: Option<Reference> = img.reference.parse().ok();
+        let input: Option<ScanInput> = img.reference.parse().ok();
+        let target = match &input {
+            Some(ScanInput::Image(r)) => Some(r.target()),
+            _ => None,
+        };
         let stem = |p: &std::path::Path| {
             let s = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             s.trim_end_matches(".tar").trim_end_matches(".tgz").to_owned()
         };
         // (display name, purl name, repository_url, tag)
-        let (name, purl_name, repository_url, tag) = match &reference {
-            Some(Reference::Registry(r)) => {
+        let (name, purl_name, repository_url, tag) = match (&input, target) {
+            (_, Some(Target::Registry { reference: r, bare: false })) => {
                 let last = r.repository.rsplit('/').next().unwrap_or(&r.repository).to_owned();
                 (
                     format!("{}/{}", r.registry, r.repository),
@@ -230,28 +234,28 @@ impl ImageIdentity {
                     r.tag.clone(),
                 )
             }
-            Some(Reference::OciLayout { path, selector } | Reference::OciArchive { path, selector }) => {
+            (_, Some(Target::Layout { path, selector })) => {
                 let tag = match selector {
                     ArchiveSelector::Tag(t) => Some(t.clone()),
                     _ => None,
                 };
                 (path.display().to_string(), stem(path), None, tag)
             }
-            Some(Reference::DockerArchive { path, tag }) => {
+            (_, Some(Target::Archive { path, tag })) => {
                 let (n, t) = match tag.as_deref().and_then(|t| t.rsplit_once(':')) {
                     Some((repo, t)) => (repo.rsplit('/').next().unwrap_or(repo).to_owned(), Some(t.to_owned())),
                     None => (stem(path), None),
                 };
                 (path.display().to_string(), n, None, t)
             }
-            Some(Reference::Docker { name }) => {
+            (_, Some(Target::LocalImage(name))) => {
                 let (repo, t) = match name.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
                     Some((repo, t)) => (repo, Some(t.to_owned())),
                     None => (name.as_str(), None),
                 };
                 (name.clone(), repo.rsplit('/').next().unwrap_or(repo).to_owned(), None, t)
             }
-            Some(Reference::Dir { path } | Reference::Sbom { path }) => {
+            (_, Some(Target::Path(path))) | (Some(ScanInput::Sbom(path)), _) => {
                 (path.display().to_string(), stem(path), None, None)
             }
             // Unparsable (or, later, new kinds of) references: named as given, no purl.

@@ -4,7 +4,7 @@
 //! A CLI run builds one engine for one scan; a server builds one at start-up and runs N
 //! workers on it. What is built once: the disk layer cache, the compiled malware and secret
 //! rules, the ignore files and VEX documents, and the advisory database handle. What comes
-//! with each scan ([`ScanRequest`]): the reference, the platform, the scanners wanted (a
+//! with each scan ([`ScanRequest`]): the image or SBOM, the platform, the scanners wanted (a
 //! subset of the engine's), and the day. What a scan tells its caller as it goes
 //! ([`Events`]): stages with their timings, per-layer progress, and warnings as values. A
 //! scan stops early, with [`Error::Cancelled`], when its [`CancelToken`] is cancelled:
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bulwark_core::report::{NotRun, ScanReport};
 use bulwark_core::time::Date;
-use bulwark_core::{Platform, Reference};
+use bulwark_core::{Platform, Reference, ScanInput};
 use bulwark_detect::malware::MalwareScanner;
 use bulwark_detect::malware::clamd::ClamavScanner;
 use bulwark_detect::secret::SecretScanner;
@@ -136,10 +136,10 @@ impl CancelToken {
     }
 }
 
-/// One scan: the reference and what may differ from one scan to the next.
+/// One scan: the image or SBOM and what may differ from one scan to the next.
 #[derive(Debug, Clone)]
 pub struct ScanRequest {
-    pub reference: Reference,
+    pub input: ScanInput,
     /// Overrides the engine's platform.
     pub platform: Option<Platform>,
     /// The scanners to run; `None` runs every scanner the engine was built with. A
@@ -150,9 +150,10 @@ pub struct ScanRequest {
 }
 
 impl ScanRequest {
-    /// A request with the engine's settings for everything but the reference.
-    pub fn new(reference: Reference) -> ScanRequest {
-        ScanRequest { reference, platform: None, scanners: None, today: None }
+    /// A request with the engine's settings for everything but the input (an image
+    /// [`Reference`] converts into one).
+    pub fn new(input: impl Into<ScanInput>) -> ScanRequest {
+        ScanRequest { input: input.into(), platform: None, scanners: None, today: None }
     }
 }
 
@@ -246,17 +247,17 @@ impl Engine {
         &self.redactor
     }
 
-    /// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no
+    /// Reads and analyses an image, or reads an SBOM (an `sbom:` input, which has no
     /// image). Every enabled scanner runs in the same single pass over the layers. The
     /// report is redacted before it is returned.
     pub fn scan(&self, request: &ScanRequest, events: &dyn Events, cancel: &CancelToken) -> Result<ScanOutcome> {
         let mut run = Run { events, cancel, timings: Vec::new() };
         let scanners = request.scanners.unwrap_or(self.opts.scanners);
         let today = request.today.unwrap_or(self.opts.today);
-        let (mut report, image) = match &request.reference {
-            Reference::Sbom { path } => (self.scan_sbom(&mut run, &request.reference, path, scanners)?, None),
-            _ => {
-                let (report, image) = self.scan_image(&mut run, request, scanners, today)?;
+        let (mut report, image) = match &request.input {
+            ScanInput::Sbom(path) => (self.scan_sbom(&mut run, &request.input, path, scanners)?, None),
+            ScanInput::Image(reference) => {
+                let (report, image) = self.scan_image(&mut run, reference, request, scanners, today)?;
                 (report, Some(image))
             }
         };
@@ -273,12 +274,12 @@ impl Engine {
     fn scan_sbom(
         &self,
         run: &mut Run<'_>,
-        reference: &Reference,
+        input: &ScanInput,
         path: &std::path::Path,
         scanners: Scanners,
     ) -> Result<ScanReport> {
         let max_packages = self.opts.read.limits.max_packages;
-        let mut report = run.stage(Stage::Read, || crate::sbom_report(reference, path, max_packages))?;
+        let mut report = run.stage(Stage::Read, || crate::sbom_report(input, path, max_packages))?;
         report.scanners = Scanners { vuln: scanners.vuln, ..Scanners::default() }.names();
         let no_files = Scanners { vuln: false, ..scanners };
         report.not_run.extend(no_files.names().into_iter().map(|scanner| NotRun {
@@ -301,6 +302,7 @@ impl Engine {
     fn scan_image(
         &self,
         run: &mut Run<'_>,
+        reference: &Reference,
         request: &ScanRequest,
         scanners: Scanners,
         today: Date,
@@ -350,7 +352,7 @@ impl Engine {
         };
         let progress = ReadProgress { events: run.events, cancel: run.cancel };
         let image = run.stage(Stage::Read, || {
-            let image = bulwark_image::read_image(&request.reference, &read, cache, &progress);
+            let image = bulwark_image::read_image(reference, &read, cache, &progress);
             if let Some(e) = clamav.as_ref().and_then(|c| c.failure()) {
                 return Err(Error::Clamd(e));
             }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bulwark_core::Reference;
+use bulwark_core::ScanInput;
 use bulwark_core::report::{FileCounts, ImageSummary, LayerSummary, NotRun, REPORT_SCHEMA_VERSION, ScanReport};
 use bulwark_core::time::Date;
 use bulwark_detect::config::ConfigOptions;
@@ -155,18 +155,18 @@ impl Default for ScanOptions {
 /// Largest SBOM file read.
 const MAX_SBOM_BYTES: u64 = 256 << 20;
 
-/// Reads and analyses an image, or reads an SBOM (`sbom:` references, which have no image),
+/// Reads and analyses an image, or reads an SBOM (an `sbom:` input, which has no image),
 /// on an [`Engine`] built for this one scan: the one-shot form of [`Engine::scan`]. The
 /// report is redacted ([`Redactor::redact_report`]) before it is returned; the [`Image`] is
 /// not, so whatever shows its config or paths must go through a [`Redactor`] too.
-pub fn scan(reference: &Reference, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
+pub fn scan(input: &ScanInput, opts: &ScanOptions, progress: &dyn Progress) -> Result<(ScanReport, Option<Image>)> {
     let mut settings = opts.clone();
-    if let Reference::Sbom { .. } = reference {
+    if let ScanInput::Sbom(_) = input {
         // An SBOM has no files: its scan needs no malware or secret rules compiled.
         settings.scanners = Scanners { malware: false, secret: false, ..settings.scanners };
     }
     let engine = Engine::new(settings)?;
-    let request = ScanRequest { scanners: Some(opts.scanners), ..ScanRequest::new(reference.clone()) };
+    let request = ScanRequest { scanners: Some(opts.scanners), ..ScanRequest::new(input.clone()) };
     let outcome = engine.scan(&request, &engine::ProgressEvents(progress), &CancelToken::new())?;
     Ok((outcome.report, outcome.image))
 }
@@ -390,7 +390,7 @@ pub(crate) fn rematch_unredacted(inventory: &ScanReport, advisories: &AdvisoryDb
 }
 
 /// The report for an SBOM given as input: its packages and OS, no layers or files.
-pub(crate) fn sbom_report(reference: &Reference, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
+pub(crate) fn sbom_report(input: &ScanInput, path: &std::path::Path, max_packages: u64) -> Result<ScanReport> {
     use std::io::Read;
     let io_err = |source| Error::Sbom { path: path.to_owned(), message: format!("reading: {source}") };
     let mut bytes = Vec::new();
@@ -410,7 +410,7 @@ pub(crate) fn sbom_report(reference: &Reference, path: &std::path::Path, max_pac
         schema_version: REPORT_SCHEMA_VERSION,
         bulwark_version: env!("CARGO_PKG_VERSION").to_owned(),
         image: ImageSummary {
-            reference: reference.to_string(),
+            reference: input.to_string(),
             source: Some("sbom".to_owned()),
             manifest_digest: None,
             config_digest: None,

@@ -16,7 +16,7 @@ use fixture::*;
 fn run(reference: &str) -> ScanReport {
     let r: Reference = reference.parse().unwrap();
     let opts = ScanOptions { cache_dir: None, ..Default::default() };
-    scan(&r, &opts, &NoProgress).unwrap_or_else(|e| panic!("{reference}: {e}")).0
+    scan(&r.into(), &opts, &NoProgress).unwrap_or_else(|e| panic!("{reference}: {e}")).0
 }
 
 fn fixtures() -> std::path::PathBuf {

@@ -258,7 +258,7 @@ fn a_warm_rescan_of_a_docker_image_reads_no_export() {
     let _cleanup = RemoveImage(tag.clone());
     let cache = tmp.path().join("cache");
     let engine = Engine::new(options(Some(cache.clone()), None)).unwrap();
-    let request = ScanRequest::new(format!("docker:{tag}").parse().unwrap());
+    let request = ScanRequest::new(format!("docker:{tag}").parse::<Reference>().unwrap());
     let scan = |events: &LayerEvents| {
         let report = engine.scan(&request, events, &CancelToken::new()).unwrap().report;
         serde_json::to_vec(&report).unwrap()

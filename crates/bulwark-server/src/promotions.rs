@@ -28,10 +28,11 @@ fn registry_ref(field: &str, s: &str) -> Result<bulwark_core::DockerRef> {
     if s.is_empty() || s.len() > 1024 || s.chars().any(char::is_control) {
         return Err(invalid(field, "expected an image reference of 1 to 1024 printable characters"));
     }
-    match s.parse::<bulwark_core::Reference>() {
-        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => Ok(r),
-        Ok(_) => Err(invalid(field, "expected an image in a registry (registry/repository:tag)")),
-        Err(e) => Err(invalid(field, e.to_string())),
+    // Parsed as a scan input, so that an `sbom:` names no registry rather than no image.
+    let parsed = s.parse::<bulwark_core::ScanInput>().map_err(|e| invalid(field, e.to_string()))?;
+    match parsed.image().and_then(bulwark_core::Reference::docker_ref) {
+        Some(r) => Ok(r.clone()),
+        None => Err(invalid(field, "expected an image in a registry (registry/repository:tag)")),
     }
 }
 

@@ -117,10 +117,9 @@ fn check_reference(reference: &str, allow_local: bool) -> Result<()> {
     if reference.is_empty() || reference.len() > 1024 || reference.chars().any(char::is_control) {
         return Err(invalid("/reference", "expected an image reference of 1 to 1024 printable characters"));
     }
-    let parsed = reference.parse::<bulwark_core::Reference>().map_err(|e| invalid("/reference", e.to_string()))?;
-    use bulwark_core::Reference as R;
-    match parsed {
-        R::Registry(_) | R::Bare(_) => Ok(()),
+    let parsed = reference.parse::<bulwark_core::ScanInput>().map_err(|e| invalid("/reference", e.to_string()))?;
+    match parsed.image().map(bulwark_core::Reference::target) {
+        Some(bulwark_core::Target::Registry { .. }) => Ok(()),
         _ if allow_local => Ok(()),
         _ => Err(invalid(
             "/reference",

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bulwark_core::Reference;
 use bulwark_core::report::{FixState, ScanReport, Severity};
+use bulwark_core::{SBOM_SCHEME, ScanInput, Target};
 use serde::Serialize;
 use sqlx::{Any, AssertSqlSafe, Row as _, Transaction};
 
@@ -251,29 +251,31 @@ pub fn image_ref(reference: &str) -> ImageRef {
         repository: path,
         tag: tag_of(tag),
     };
-    match reference.parse::<Reference>() {
-        Ok(Reference::Registry(r) | Reference::Bare(r)) => {
+    // Local sources are named by their scheme (`oci`, `docker-archive`, …), whatever their shape.
+    let image = match reference.parse::<ScanInput>() {
+        Ok(ScanInput::Image(image)) => image,
+        Ok(ScanInput::Sbom(path)) => return local(SBOM_SCHEME, path.display().to_string(), None),
+        Err(_) => return local("", reference.to_owned(), None),
+    };
+    let kind = image.scheme();
+    match image.target() {
+        Target::Registry { reference: r, .. } => {
             ImageRef { registry: r.registry.clone(), repository: r.repository.clone(), tag: tag_of(r.tag.as_deref()) }
         }
-        Ok(Reference::OciLayout { path, selector } | Reference::OciArchive { path, selector }) => {
-            let kind = if reference.starts_with("oci-archive:") { "oci-archive" } else { "oci" };
-            let tag = match &selector {
+        Target::Layout { path, selector } => {
+            let tag = match selector {
                 bulwark_core::ArchiveSelector::Tag(t) => Some(t.as_str()),
                 _ => None,
             };
             local(kind, path.display().to_string(), tag)
         }
-        Ok(Reference::DockerArchive { path, tag }) => {
-            local("docker-archive", path.display().to_string(), tag.as_deref())
-        }
-        Ok(Reference::Dir { path }) => local("dir", path.display().to_string(), None),
-        Ok(Reference::Sbom { path }) => local("sbom", path.display().to_string(), None),
-        Ok(Reference::Docker { name }) => match name.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
-            Some((repo, tag)) => local("docker", repo.to_owned(), Some(tag)),
-            None => local("docker", name, None),
+        Target::Archive { path, tag } => local(kind, path.display().to_string(), tag.as_deref()),
+        Target::Path(path) => local(kind, path.display().to_string(), None),
+        Target::LocalImage(name) => match name.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
+            Some((repo, tag)) => local(kind, repo.to_owned(), Some(tag)),
+            None => local(kind, name.clone(), None),
         },
-        Ok(Reference::Container { name }) => local("container", name, None),
-        Err(_) => local("", reference.to_owned(), None),
+        Target::LocalContainer(name) => local(kind, name.clone(), None),
     }
 }
 

@@ -4,8 +4,8 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use bulwark_core::Reference;
 use bulwark_core::report::ScanReport;
+use bulwark_core::{Reference, ScanInput, Target};
 use bulwark_image::source::ResolvedImage;
 use bulwark_image::{Image, NoProgress, ReadOptions};
 use bulwark_scan::{ScanOptions, ScanSettings};
@@ -172,14 +172,23 @@ fn stdin_password() -> Result<String> {
     Ok(PASSWORD.get_or_init(|| password).clone())
 }
 
+/// An image reference from the command line. An `sbom:` input is refused as no image, with
+/// its own hint (`hints.rs`); other errors point at the syntax.
 fn parse_reference(s: &str) -> Result<Reference> {
-    s.parse::<Reference>()
-        .with_context(|| "hint: see `bulwark scan --help` for the reference syntax".to_owned())
-        .map_err(|e| {
-            // Put the parse error first and the hint last.
-            let root = e.root_cause().to_string();
-            anyhow::anyhow!("{root}\nhint: see `bulwark scan --help` for the reference syntax")
-        })
+    s.parse::<Reference>().map_err(|e| match e {
+        bulwark_core::Error::NotAnImage { .. } => anyhow::Error::new(e),
+        e => syntax_error(&e),
+    })
+}
+
+/// What a scan reads, from the command line: an image reference or `sbom:<file>`.
+fn parse_input(s: &str) -> Result<ScanInput> {
+    s.parse::<ScanInput>().map_err(|e| syntax_error(&e))
+}
+
+/// A reference that does not parse: the parse error first and the hint last.
+fn syntax_error(e: &bulwark_core::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}\nhint: see `bulwark scan --help` for the reference syntax")
 }
 
 pub(crate) fn write_output(
@@ -220,7 +229,7 @@ pub(crate) fn run_scan_with(
     settings: &ScanSettings,
     customize: impl FnOnce(&mut ScanOptions),
 ) -> Result<ScanReport> {
-    let reference = parse_reference(image)?;
+    let input = parse_input(image)?;
     let mut opts = settings.scan_options().map_err(|e| anyhow::anyhow!(crate::config_file::settings_error(&e)))?;
     if settings.password_stdin == Some(true) {
         opts.read.registry.password = Some(stdin_password()?);
@@ -245,11 +254,9 @@ pub(crate) fn run_scan_with(
         missing = Some("--no-db: vulnerabilities were not checked".to_owned());
     }
     let bars = Bars::new(!settings.no_progress.unwrap_or(false) && !quiet);
-    let request = bulwark_scan::ScanRequest {
-        scanners: Some(opts.scanners),
-        ..bulwark_scan::ScanRequest::new(reference.clone())
-    };
-    if let Reference::Sbom { .. } = reference {
+    let request =
+        bulwark_scan::ScanRequest { scanners: Some(opts.scanners), ..bulwark_scan::ScanRequest::new(input.clone()) };
+    if let ScanInput::Sbom(_) = input {
         // An SBOM has no files: its scan needs no malware or secret rules compiled.
         opts.scanners = bulwark_scan::Scanners { malware: false, secret: false, ..opts.scanners };
     }
@@ -267,7 +274,7 @@ pub(crate) fn run_scan_with(
         });
     }
     if !quiet {
-        if let Reference::Bare(_) = &reference {
+        if let Some(Target::Registry { bare: true, .. }) = input.image().map(Reference::target) {
             let note = bare_source_note(image, &report);
             let _ = writeln!(io::stderr().lock(), "{}", terminal_safe(&note));
         }

@@ -9,7 +9,19 @@ use bulwark_registry::{Error as RegistryError, Limit, TransportKind};
 
 /// A hint for `e`, if one of its causes is an error we know the cure for.
 pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
-    registry_error(e).and_then(registry_hint).or_else(|| image_error(e).and_then(image_hint)).or_else(|| vulndb_hint(e))
+    registry_error(e)
+        .and_then(registry_hint)
+        .or_else(|| image_error(e).and_then(image_hint))
+        .or_else(|| vulndb_hint(e))
+        .or_else(|| reference_hint(e))
+}
+
+/// An `sbom:` input given where an image is needed.
+fn reference_hint(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|cause| match cause.downcast_ref() {
+        Some(bulwark_core::Error::NotAnImage { .. }) => Some("`bulwark scan sbom:…` matches its packages".to_owned()),
+        _ => None,
+    })
 }
 
 /// The image error behind `e`: directly or inside the scan error that carries it.
@@ -38,7 +50,6 @@ fn image_hint(e: &bulwark_image::Error) -> Option<String> {
         Error::TooLarge { kind, .. } | Error::LayerLimit { kind, .. } => format!("raise it with {}", flag(*kind)),
         Error::NoMatchingPlatform { .. } => "--platform-fallback scans what is available instead".to_owned(),
         Error::Offline { .. } => "`skopeo copy` it to an `oci:` layout first, or drop --offline".to_owned(),
-        Error::NotAnImage { .. } => "`bulwark scan sbom:…` matches its packages".to_owned(),
         Error::Schema1 { .. } => "re-push the image with a current client, e.g. `skopeo copy --format v2s2`".to_owned(),
         _ => return None,
     })
@@ -141,7 +152,7 @@ mod tests {
         use bulwark_vulndb::Error as Db;
         check(Image::Offline { reference: "app:1".into(), bare: true }, "drop --offline");
         check(Image::Offline { reference: "registry:app:1".into(), bare: false }, "drop --offline");
-        check(Image::NotAnImage { reference: "sbom:x.json".into() }, "`bulwark scan sbom:…`");
+        check(bulwark_core::Error::NotAnImage { reference: "sbom:x.json".into() }, "`bulwark scan sbom:…`");
         check(Image::Schema1 { reference: "r/a:1".into() }, "skopeo copy --format v2s2");
         check(Db::Corrupt { path: PathBuf::from("/d.db"), message: "truncated".into() }, "bulwark db import");
         let schema = || Db::SchemaVersion { path: PathBuf::from("/d.db"), found: "1".into(), expected: 9 };

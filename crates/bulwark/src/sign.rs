@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use bulwark_assert::attach::{self, Check, Kind};
 use bulwark_assert::{Repo, Subject};
 use bulwark_core::report::{ExceptionStatus, ScanReport, Severity};
-use bulwark_core::{Digest, DockerRef, Reference};
+use bulwark_core::{Digest, DockerRef, Reference, ScanInput};
 use bulwark_registry::{Client, RegistryOptions};
 use bulwark_sign::cosign::{self, CertificateIdentity, Signer, TrustPolicy};
 use bulwark_sign::intoto::{self, Statement, VerdictPredicate};
@@ -313,9 +313,10 @@ pub(crate) fn parse_duration(s: &str) -> Result<u64, String> {
 
 /// A registry reference from the command line (`registry:` prefix allowed).
 pub(crate) fn registry_ref(s: &str) -> Result<DockerRef> {
-    let r: Reference =
+    // A scan input, so that `sbom:` is refused as no registry image, like `docker:`.
+    let input: ScanInput =
         s.parse().map_err(|e| anyhow!("{e}\nhint: see `bulwark scan --help` for the reference syntax"))?;
-    match r.docker_ref() {
+    match input.image().and_then(Reference::docker_ref) {
         Some(d) => Ok(d.clone()),
         None => bail!("{s} is not an image in a registry; signatures are stored in registries"),
     }

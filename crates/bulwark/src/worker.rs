@@ -223,14 +223,15 @@ pub(crate) fn open_credential(
         username: String,
     }
     let meta: Meta = serde_json::from_str(&opened.info.metadata).map_err(|e| permanent(format!("metadata: {e}")))?;
-    let target = match reference.parse::<bulwark_core::Reference>() {
-        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+    let registry_of = |s: &str| s.parse::<bulwark_core::Reference>().ok()?.docker_ref().map(|r| r.registry.clone());
+    let target = match registry_of(reference) {
+        Some(registry) => registry,
         _ => return Err(permanent(format!("{reference:?} is not a registry reference"))),
     };
     // The credential's registry as a reference would name it (so `docker.io` and its
     // aliases compare equal).
-    let own = match format!("{}/x", meta.registry).parse::<bulwark_core::Reference>() {
-        Ok(bulwark_core::Reference::Registry(r) | bulwark_core::Reference::Bare(r)) => r.registry,
+    let own = match registry_of(&format!("{}/x", meta.registry)) {
+        Some(registry) => registry,
         _ => return Err(permanent(format!("stored registry {:?} is not a registry", meta.registry))),
     };
     if own != target {

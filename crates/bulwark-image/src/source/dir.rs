@@ -4,10 +4,46 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::Arc;
 
+use bulwark_core::{Reference, Target};
+
+use super::{ImageSource, wrong_shape};
 use crate::layer::{AnalyzeOptions, Entry, EntryKind, LayerIndex, LinkRequest, LinkedRead};
+use crate::read::{self, Image, LayerCache, Progress, ReadOptions};
 use crate::spec::Compression;
 use crate::{Error, Limits, Result};
+
+/// The `dir:` source.
+#[derive(Debug)]
+pub struct Dir;
+
+impl ImageSource for Dir {
+    fn scheme(&self) -> &'static str {
+        "dir"
+    }
+
+    fn read(
+        &self,
+        reference: &Reference,
+        opts: &ReadOptions,
+        _cache: &dyn LayerCache,
+        progress: &dyn Progress,
+    ) -> Result<Image> {
+        let Target::Path(path) = reference.target() else { return Err(wrong_shape(self, reference)) };
+        let name = reference.to_string();
+        progress.layer_started(0, 0);
+        let index = read_rootfs(path, &opts.analyze, &opts.limits)?;
+        read::charge(&index, &name, opts)?;
+        progress.layer_finished(0, false);
+        let mut image = read::assemble(name, self.scheme(), None, vec![Arc::new(index)]);
+        let layer0 = Arc::clone(&image.layers[0]);
+        read::follow_links(&mut image, opts, &mut |_, requests: &[LinkRequest]| {
+            Ok(Some(read_linked(path, &layer0, requests, &opts.analyze, &opts.limits)))
+        })?;
+        Ok(image)
+    }
+}
 
 /// Walks a root filesystem without following symlinks or leaving its filesystem (like
 /// `find -xdev`), in sorted order so the result is deterministic. Hard-linked files

@@ -1,19 +1,87 @@
 //! Image sources. Every source ends in the same place: a [`ResolvedImage`] (manifest,
 //! config, layer descriptors) plus a way to stream each layer blob, or, for sources that
 //! can only be read front to back (`docker save` streams), the analysed layers directly.
+//!
+//! Each scheme of `bulwark_core::SCHEMES` is read by one [`ImageSource`], a module here
+//! registered once in [`SOURCES`]; [`crate::open`] and [`crate::read_image`] look the
+//! source up by the reference's scheme. The machinery sources share (reading layers
+//! through the cache, `docker save` streams, following links, the platform check, the
+//! image-wide budget) is in `read.rs`. Modules without a source of their own (`oci`,
+//! `docker`) hold what several sources read with.
 
 use std::io::Read;
+use std::sync::Arc;
 
-use bulwark_core::{Digest, Platform};
+use bulwark_core::{Digest, Platform, Reference};
 use sha2::{Digest as _, Sha256, Sha512};
 
+use crate::read::{Image, LayerCache, Progress, ReadOptions};
 use crate::spec::{self, Descriptor, Document, ImageConfig, LayerKind, Manifest};
 use crate::{Error, Limits, Result};
 
+pub mod bare;
+pub mod container;
 pub mod dir;
 pub mod docker;
+pub mod docker_archive;
+pub mod docker_engine;
 pub mod oci;
+pub mod oci_archive;
+pub mod oci_layout;
 pub mod registry;
+
+/// Reads the images of one scheme of the reference syntax.
+pub trait ImageSource: Send + Sync {
+    /// The scheme read (a name of `bulwark_core::SCHEMES`).
+    fn scheme(&self) -> &'static str;
+
+    /// For blob-addressed sources: resolves the manifest and config for `platform` without
+    /// reading layers (`bulwark inspect`, and [`crate::open`]'s platform fallback). `None`
+    /// for sources that can only be read whole.
+    fn open(
+        &self,
+        _reference: &Reference,
+        _opts: &ReadOptions,
+        _platform: Option<&Platform>,
+    ) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
+        Ok(None)
+    }
+
+    /// Reads, analyses and squashes the image. Called by [`crate::read_image`], which gives
+    /// `opts` this read's own image-wide result budget.
+    fn read(
+        &self,
+        reference: &Reference,
+        opts: &ReadOptions,
+        cache: &dyn LayerCache,
+        progress: &dyn Progress,
+    ) -> Result<Image>;
+}
+
+/// Every image source, one per scheme of `bulwark_core::SCHEMES`.
+pub static SOURCES: &[&dyn ImageSource] = &[
+    &oci_layout::OciLayout,
+    &oci_archive::OciArchive,
+    &docker_archive::DockerArchive,
+    &dir::Dir,
+    &docker_engine::DockerEngine,
+    &container::Container,
+    &registry::Registry,
+    &bare::Bare,
+];
+
+/// The source that reads `reference`'s scheme.
+pub fn source_for(reference: &Reference) -> Result<&'static dyn ImageSource> {
+    SOURCES.iter().find(|s| s.scheme() == reference.scheme()).copied().ok_or_else(|| {
+        Error::invalid(reference.to_string(), format!("no source reads {}: references", reference.scheme()))
+    })
+}
+
+/// A source given a reference of another shape than its scheme's (a caller's bug: a
+/// reference's target always has its scheme's shape).
+pub(crate) fn wrong_shape(source: &dyn ImageSource, reference: &Reference) -> Error {
+    Error::invalid(reference.to_string(), format!("not a {}: reference", source.scheme()))
+}
 
 /// Content-addressed blob access: an OCI layout, a tar file, a registry.
 pub trait BlobStore: Send + Sync {
@@ -260,4 +328,23 @@ fn resolve_manifest(
         layers,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scheme of the reference syntax has exactly one source, and every source reads
+    /// a scheme of it.
+    #[test]
+    fn one_source_per_scheme() {
+        for scheme in bulwark_core::SCHEMES {
+            let n = SOURCES.iter().filter(|s| s.scheme() == scheme.name).count();
+            assert_eq!(n, 1, "{} has {n} sources", scheme.name);
+        }
+        for source in SOURCES {
+            assert!(bulwark_core::Scheme::named(source.scheme()).is_some(), "{} is no scheme", source.scheme());
+        }
+        assert_eq!(SOURCES.len(), bulwark_core::SCHEMES.len());
+    }
 }

@@ -1,18 +1,69 @@
 //! Images in registries: fetches the manifest by tag or digest through
 //! [`bulwark_registry::Client`], walks an index down to one platform's image, and
 //! streams layer blobs. Transport, auth, retries and limits live in `bulwark-registry`.
+//! The `registry:<ref>` source; the bare form ([`super::bare`]) opens with it too.
 
 use std::fmt;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
-use bulwark_core::{DockerRef, Platform};
+use bulwark_core::{DockerRef, Platform, Reference, Target};
 use bulwark_registry::Client;
 pub use bulwark_registry::RegistryOptions;
 
-use super::{BlobStore, ResolvedImage};
+use super::{BlobStore, ImageSource, ResolvedImage};
+use crate::read::{self, Image, LayerCache, Progress, ReadOptions};
 use crate::spec::{self, Descriptor};
 use crate::{Error, Limits, Result};
+
+/// The `registry:` source.
+#[derive(Debug)]
+pub struct Registry;
+
+impl ImageSource for Registry {
+    fn scheme(&self) -> &'static str {
+        "registry"
+    }
+
+    fn open(
+        &self,
+        reference: &Reference,
+        opts: &ReadOptions,
+        platform: Option<&Platform>,
+    ) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
+        open_reference(reference, opts, platform).map(Some)
+    }
+
+    fn read(
+        &self,
+        reference: &Reference,
+        opts: &ReadOptions,
+        cache: &dyn LayerCache,
+        progress: &dyn Progress,
+    ) -> Result<Image> {
+        read::read_blob_addressed(reference, self.scheme(), opts, cache, progress)
+    }
+}
+
+/// Opens a reference of the registry shape (`registry:` or bare) from its registry, unless
+/// offline. The image is named `registry:<ref>`, as a bare reference read from the
+/// registry is reported.
+pub(crate) fn open_reference(
+    reference: &Reference,
+    opts: &ReadOptions,
+    platform: Option<&Platform>,
+) -> Result<(Arc<dyn BlobStore>, ResolvedImage)> {
+    let Target::Registry { reference: r, bare } = reference.target() else {
+        return Err(Error::invalid(reference.to_string(), "not a registry reference"));
+    };
+    if opts.offline {
+        return Err(Error::Offline { reference: reference.to_string(), bare: *bare });
+    }
+    let (store, mut resolved) = open(r, &opts.registry, platform, &opts.limits)?;
+    // A bare reference read from the registry is reported as one.
+    resolved.reference = format!("registry:{r}");
+    Ok((store, resolved))
+}
 
 /// Fetches the manifest for `reference`, selects `platform` from an index, fetches the
 /// config, and returns a blob store that streams layers from the registry.

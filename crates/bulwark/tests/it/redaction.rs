@@ -322,7 +322,7 @@ fn redaction_leaves_a_real_debian_report_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let Some(reference) = minbase(tmp.path()) else { return };
     let opts = bulwark_scan::ScanOptions { cache_dir: None, ..Default::default() };
-    let (scanned, image) = bulwark_scan::scan(&reference, &opts, &bulwark_image::NoProgress).unwrap();
+    let (scanned, image) = bulwark_scan::scan(&reference.clone().into(), &opts, &bulwark_image::NoProgress).unwrap();
     let image = image.unwrap();
     let raw = bulwark_scan::report(&image);
     assert!(raw.packages.len() > 80);
