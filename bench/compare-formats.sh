@@ -47,13 +47,13 @@ for ref in "${refs[@]}"; do
       cp "$work/base.$f" "$work/new.$f" "$keep/$n/"
     fi
     if ! cmp -s "$work/base.err" "$work/new.err"; then
-      echo "DIFFERENT $ref $f (stderr)"; diff "$work/base.err" "$work/new.err" | head -20
+      echo "DIFFERENT $ref $f (stderr)"; diff "$work/base.err" "$work/new.err" | head -20 || true
       status=1
     fi
     if cmp -s "$work/base.$f" "$work/new.$f"; then
       echo "same      $ref $f ($(wc -c < "$work/new.$f") bytes)"
     else
-      echo "DIFFERENT $ref $f"; diff <(head -c 200000 "$work/base.$f") <(head -c 200000 "$work/new.$f") | head -20
+      echo "DIFFERENT $ref $f"; diff <(head -c 200000 "$work/base.$f") <(head -c 200000 "$work/new.$f") | head -20 || true
       status=1
     fi
   done

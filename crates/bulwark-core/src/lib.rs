@@ -2,7 +2,7 @@
 //!
 //! This crate does no IO. It defines what the other crates exchange: content
 //! [`Digest`]s, image [`Reference`]s in Bulwark's one reference syntax, [`Platform`]s,
-//! and the [`report`] a scan produces.
+//! the [`report`] a scan produces and its [`Warning`]s.
 //!
 //! ```
 //! use bulwark_core::{Reference, Digest};
@@ -23,6 +23,7 @@ mod reference;
 pub mod report;
 pub mod term;
 pub mod time;
+mod warning;
 
 pub use digest::{Algorithm, Digest};
 pub use error::{Error, Result};
@@ -31,6 +32,7 @@ pub use purl::Purl;
 pub use reference::{
     ArchiveSelector, DEFAULT_REGISTRY, DockerRef, Reference, SBOM_SCHEME, SCHEMES, ScanInput, Scheme, Shape, Target,
 };
+pub use warning::{Warning, WarningKind};
 
 /// Shortens untrusted text (a value from an image, a feed, an SBOM) for quoting in an error
 /// or warning: at most 120 bytes, cut at a character boundary, with `…` when cut.

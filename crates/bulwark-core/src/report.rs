@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, Platform};
+use crate::{Digest, Platform, Warning};
 
 /// Version of the JSON report layout; bumped on incompatible changes.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -60,9 +60,10 @@ pub struct ScanReport {
     /// The policy verdict, when a policy was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyVerdict>,
-    /// Things that were wrong with the image but did not stop the scan.
+    /// Things that were wrong with the image but did not stop the scan, each with its kind
+    /// and the layer and path it is about (a plain string in reports written before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Checks the scan was asked for and could not complete, with why: a missing or broken
     /// advisory database, an ecosystem the database does not cover, files skipped for a
     /// limit. Empty means every enabled scanner saw everything it should have. A policy

@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use bulwark_core::{Algorithm, Digest};
+use bulwark_core::{Algorithm, Digest, Warning, WarningKind};
 pub use bulwark_layer::{
     AnalyzeCause, AnalyzeError, AnalyzeOptions, Capture, Content, Entry, EntryKind, FileAnalyzer, ImageBudget,
     LayerIndex, LinkRequest, LinkedRead, OverBudget, ReplacedCopy, ResultBudget, normalize_path,
@@ -18,6 +18,12 @@ use sha2::{Digest as _, Sha256};
 
 use crate::spec::Compression;
 use crate::{Error, LimitKind, Limits, Result};
+
+/// A warning about something odd in the layer whose text names no path up front (the
+/// image reader adds the layer's index).
+fn odd(message: String) -> Warning {
+    Warning::new(WarningKind::Layer, message)
+}
 
 /// Reads one regular file for everyone that wants it: the file digest, the capture list and
 /// the analyzers. The content is read once: streamed when at most one analyzer wants it,
@@ -36,7 +42,7 @@ pub(crate) fn read_file_content(
     let capture = opts.capture.wants(path);
     let capture_limit = opts.capture.max_bytes.min(limits.max_file_bytes);
     if capture && size > capture_limit {
-        index.warnings.push(format!("{path} is {size} bytes, too large to read; skipped"));
+        index.warnings.push(odd(format!("{path} is {size} bytes, too large to read; skipped")));
     }
     let keep = capture && size <= capture_limit;
     let wanted: Vec<&std::sync::Arc<dyn FileAnalyzer>> =
@@ -46,9 +52,9 @@ pub(crate) fn read_file_content(
     }
     let buffer = keep || wanted.len() > 1;
     if buffer && size > limits.max_file_bytes {
-        index
-            .warnings
-            .push(format!("{path} is {size} bytes, over --max-file-bytes; only the first interested analyzer read it"));
+        index.warnings.push(odd(format!(
+            "{path} is {size} bytes, over --max-file-bytes; only the first interested analyzer read it"
+        )));
     }
     let buffer = buffer && size <= limits.max_file_bytes;
     let mut tee = Tee {
@@ -88,7 +94,7 @@ pub(crate) fn read_file_content(
                 }
             }
             Ok(None) => {}
-            Err(e) => index.warnings.push(e.to_string()),
+            Err(e) => index.warnings.push(e.warning()),
         }
     }
     Ok(tee.hasher.map(|h| Digest::from_hasher_output(Algorithm::Sha256, &h.finalize())))
@@ -528,7 +534,7 @@ fn walk_entry(
     let raw = String::from_utf8_lossy(&raw_path).into_owned();
     let (path, escaped) = normalize_path(&raw);
     if escaped {
-        index.warnings.push(format!("entry {raw:?} climbs above the image root; read as {path:?}"));
+        index.warnings.push(odd(format!("entry {raw:?} climbs above the image root; read as {path:?}")));
     }
     if path.is_empty() {
         return Ok(());
@@ -543,7 +549,7 @@ fn walk_entry(
         } else if hidden.starts_with(".wh.") {
             // Other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`), not whiteouts.
         } else if hidden.is_empty() {
-            index.warnings.push(format!("whiteout entry {raw:?} names nothing; ignored"));
+            index.warnings.push(odd(format!("whiteout entry {raw:?} names nothing; ignored")));
         } else {
             let target = if parent.is_empty() { hidden.to_owned() } else { format!("{parent}/{hidden}") };
             index.whiteouts.push(target);
@@ -568,10 +574,10 @@ fn walk_entry(
                 entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
             let (target, escaped) = normalize_path(&raw_target);
             if escaped {
-                index.warnings.push(format!("hard link {raw:?} targets {raw_target:?} above the image root"));
+                index.warnings.push(odd(format!("hard link {raw:?} targets {raw_target:?} above the image root")));
             }
             if target.is_empty() || target == path {
-                index.warnings.push(format!("hard link {raw:?} has an invalid target {raw_target:?}; ignored"));
+                index.warnings.push(odd(format!("hard link {raw:?} has an invalid target {raw_target:?}; ignored")));
                 return Ok(());
             }
             EntryKind::Hardlink { target }
@@ -602,9 +608,9 @@ fn walk_entry(
             Some((requests, _)) => requests.is_some(),
         };
     if read && sparse && sparse_bytes.saturating_add(size) > limits.max_layer_bytes {
-        index.warnings.push(format!(
+        index.warnings.push(odd(format!(
             "{path} is a sparse file of {size} bytes, more than --max-layer-bytes allows; contents not read"
-        ));
+        )));
     } else if is_file {
         if read && sparse {
             *sparse_bytes += size;
@@ -664,7 +670,7 @@ pub(crate) fn read_linked(
             over_budget: Vec::new(),
         };
         if too_big {
-            read.warnings.push(format!("{} is {size} bytes, over --max-file-bytes; not read", r.path));
+            read.warnings.push(odd(format!("{} is {size} bytes, over --max-file-bytes; not read", r.path)));
             out.push(read);
             continue;
         }
@@ -679,13 +685,13 @@ pub(crate) fn read_linked(
                     }
                 }
                 Ok(None) => {}
-                Err(e) => read.warnings.push(e.to_string()),
+                Err(e) => read.warnings.push(e.warning()),
             }
         }
         if r.capture {
             let bytes = (r.path.len() + content.len()) as u64;
             if size > capture_limit {
-                read.warnings.push(format!("{} is {size} bytes, too large to read; skipped", r.path));
+                read.warnings.push(odd(format!("{} is {size} bytes, too large to read; skipped", r.path)));
             } else if budget.take(bytes) {
                 read.captured = Some(Content(content.clone()));
             } else {
@@ -728,7 +734,7 @@ mod tests {
         let ix = analyze_layer(&tar[..], &Expected::default(), &opts, &limits, &mut |_| {}).unwrap();
         assert_eq!(ix.entries[0].sha256, Some(Digest::sha256_of(&[0u8; 1000])));
         assert_eq!((ix.entries[1].path.as_str(), ix.entries[1].size, &ix.entries[1].sha256), ("huge", 64 << 20, &None));
-        assert!(ix.warnings.iter().any(|w| w.contains("huge is a sparse file")), "{:?}", ix.warnings);
+        assert!(ix.warnings.iter().any(|w| w.message.starts_with("huge is a sparse file")), "{:?}", ix.warnings);
     }
 
     #[test]

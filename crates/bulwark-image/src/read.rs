@@ -145,7 +145,7 @@ pub struct Image {
     /// [`FileView::analysis`] and [`FileView::read_captured`] at `path`.
     pub linked: Vec<LinkedPath>,
     /// Non-fatal problems, from the source and from every layer.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<bulwark_core::Warning>,
 }
 
 /// A path that reaches a body through links, and who wants it (see [`Image::linked`]).
@@ -183,9 +183,9 @@ pub fn open(reference: &Reference, opts: &ReadOptions) -> Result<Option<(Arc<dyn
             })?;
             if let Some((_, resolved)) = &mut opened {
                 let read = resolved.platform.as_ref().map_or_else(|| Platform::host().to_string(), |p| p.to_string());
-                resolved.warnings.push(format!(
+                resolved.warnings.push(bulwark_core::Warning::source(format!(
                     "the image has no {wanted} (available: {available}); --platform-fallback read {read} instead"
-                ));
+                )));
             }
             return Ok(opened);
         }
@@ -215,7 +215,7 @@ fn open_at(
 /// engine) whose config names another platform than the one asked for: an error, or a
 /// warning with `--platform-fallback`. Nothing is checked when no platform was asked for.
 pub(crate) fn check_platform(
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<bulwark_core::Warning>,
     reference: &str,
     have: Option<&Platform>,
     opts: &ReadOptions,
@@ -231,7 +231,9 @@ pub(crate) fn check_platform(
             available: have.to_string(),
         });
     }
-    warnings.push(format!("the image is for {have}, not the requested {want}; --platform-fallback read it anyway"));
+    warnings.push(bulwark_core::Warning::source(format!(
+        "the image is for {have}, not the requested {want}; --platform-fallback read it anyway"
+    )));
     Ok(())
 }
 
@@ -287,7 +289,7 @@ pub(crate) fn read_engine_image(
     found: &docker::EngineImage,
     reference: &str,
     source: &'static str,
-    mut warnings: Vec<String>,
+    mut warnings: Vec<bulwark_core::Warning>,
     opts: &ReadOptions,
     cache: &dyn LayerCache,
     progress: &dyn Progress,
@@ -432,7 +434,7 @@ type Reread<'a> = dyn FnMut(usize, &[LinkRequest]) -> Result<Option<Vec<layer::L
 pub(crate) fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut Reread<'_>) -> Result<Vec<usize>> {
     let analyze = &opts.analyze;
     let mut linked: Vec<LinkedPath> = Vec::new();
-    let mut warnings: Vec<String> = Vec::new();
+    let mut warnings: Vec<bulwark_core::Warning> = Vec::new();
     let layers = &image.layers;
     let complete = image.view.for_each_link_path(|lp| match lp.body {
         Ok((bl, be, bp)) => {
@@ -464,14 +466,20 @@ pub(crate) fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut R
             let wanted = analyze.capture.wants(lp.path)
                 || analyze.analyzers.iter().any(|a| a.follows_links() && a.wants(lp.path, 1, 0o644));
             if wanted {
-                warnings.push(format!("/{}: a link that cannot be followed ({e}); nothing read there", lp.path));
+                warnings.push(bulwark_core::Warning::file(
+                    format!("/{}", lp.path),
+                    format!("a link that cannot be followed ({e}); nothing read there"),
+                ));
             }
         }
     });
     if !complete {
-        warnings.push(format!(
-            "more than {} paths below linked directories; files reached only through the rest were not read",
-            crate::view::MAX_LINK_PATHS
+        warnings.push(bulwark_core::Warning::new(
+            bulwark_core::WarningKind::Limit,
+            format!(
+                "more than {} paths below linked directories; files reached only through the rest were not read",
+                crate::view::MAX_LINK_PATHS
+            ),
         ));
     }
     // A request is served when this or an earlier scan (through the cache) read that body
@@ -503,9 +511,9 @@ pub(crate) fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut R
             }
             None => {
                 for r in &requests {
-                    warnings.push(format!(
-                        "/{}: reached through a link to a file of layer {i} that this source cannot read again; not read (hint: scan the image as an OCI layout or from a registry)",
-                        r.path
+                    warnings.push(bulwark_core::Warning::file(
+                        format!("/{}", r.path),
+                        format!("reached through a link to a file of layer {i} that this source cannot read again; not read (hint: scan the image as an OCI layout or from a registry)"),
                     ));
                 }
             }
@@ -513,7 +521,7 @@ pub(crate) fn follow_links(image: &mut Image, opts: &ReadOptions, reread: &mut R
     }
     for l in &linked {
         if let Some(r) = image.layers.get(l.body.layer).and_then(|ix| ix.linked_read(l.body.entry, &l.path)) {
-            warnings.extend(r.warnings.iter().map(|w| format!("layer {}: {w}", l.body.layer)));
+            warnings.extend(r.warnings.iter().map(|w| w.clone().in_layer(l.body.layer)));
         }
     }
     image.linked = linked;
@@ -527,9 +535,9 @@ pub(crate) fn assemble(
     resolved: Option<ResolvedImage>,
     layers: Vec<Arc<LayerIndex>>,
 ) -> Image {
-    let mut warnings: Vec<String> = resolved.iter().flat_map(|r| r.warnings.iter().cloned()).collect();
+    let mut warnings: Vec<bulwark_core::Warning> = resolved.iter().flat_map(|r| r.warnings.iter().cloned()).collect();
     for (i, layer) in layers.iter().enumerate() {
-        warnings.extend(layer.warnings.iter().map(|w| format!("layer {i}: {w}")));
+        warnings.extend(layer.warnings.iter().map(|w| w.clone().in_layer(i)));
     }
     let view = FileView::build(layers.iter().map(|l| l.as_ref()));
     Image { reference, source, resolved, layers, view, linked: Vec::new(), warnings }
@@ -606,7 +614,7 @@ fn read_one(
             diff_id: Some(layer.diff_id.clone()),
             blob_digest: Some(desc.digest.clone()),
             compressed_size: desc.size(),
-            warnings: vec![format!("foreign layer {} not read", desc.digest)],
+            warnings: vec![bulwark_core::Warning::source(format!("foreign layer {} not read", desc.digest))],
             ..LayerIndex::empty(layer.kind.compression.unwrap_or(Compression::Gzip))
         }));
     }

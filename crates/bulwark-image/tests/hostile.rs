@@ -33,7 +33,7 @@ fn path_traversal_entries_are_clamped_to_the_root_with_a_warning() {
     let image = read_layout(&[layer], Limits::default()).unwrap();
     let paths: Vec<&str> = image.view.iter().map(|(p, _)| p).collect();
     assert_eq!(paths, ["abs/path", "b", "etc/evil"]);
-    let climbing = image.warnings.iter().filter(|w| w.contains("climbs above the image root")).count();
+    let climbing = image.warnings.iter().filter(|w| w.message.contains("climbs above the image root")).count();
     assert_eq!(climbing, 2, "{:?}", image.warnings);
 }
 

@@ -315,7 +315,7 @@ fn foreign_layers_are_skipped_with_a_warning() {
     assert!(image.layers[0].entries.is_empty());
     assert!(image.view.get("app").is_some());
     assert!(
-        image.warnings.iter().any(|w| w.contains("foreign") && w.contains(&foreign.to_string())),
+        image.warnings.iter().any(|w| w.message.contains("foreign") && w.message.contains(&foreign.to_string())),
         "{:?}",
         image.warnings
     );

@@ -128,8 +128,14 @@ impl AnalyzeOptions {
     /// A short stable fingerprint of these options, for cache keys.
     pub fn fingerprint(&self) -> String {
         let analyzers: Vec<(&str, u32)> = self.analyzers.iter().map(|a| (a.id(), a.version())).collect();
-        let json = serde_json::to_vec(&(self.file_digests, &self.capture, analyzers, self.max_result_bytes))
-            .unwrap_or_default();
+        let json = serde_json::to_vec(&(
+            crate::model::LAYER_INDEX_LAYOUT,
+            self.file_digests,
+            &self.capture,
+            analyzers,
+            self.max_result_bytes,
+        ))
+        .unwrap_or_default();
         hex_prefix(&Sha256::digest(&json), 8)
     }
 }

@@ -20,6 +20,12 @@ impl AnalyzeError {
     pub fn new(analyzer: &str, path: &str, cause: AnalyzeCause) -> AnalyzeError {
         AnalyzeError { analyzer: analyzer.to_owned(), path: path.to_owned(), cause }
     }
+
+    /// The warning a layer records for it: about its path, reading `{analyzer}: {cause}`
+    /// (so its text is this error's `Display`).
+    pub fn warning(&self) -> bulwark_core::Warning {
+        bulwark_core::Warning::file(self.path.clone(), format!("{}: {}", self.analyzer, self.cause))
+    }
 }
 
 /// What went wrong in an analyzer, by kind.
@@ -84,6 +90,12 @@ mod tests {
         );
         let e = AnalyzeCause::io(&std::io::Error::other("boom")).at("malware", "x");
         assert_eq!(e.to_string(), "x: malware: cannot read: boom");
+        let w = e.warning();
+        assert_eq!(
+            (w.kind, w.path.as_deref(), w.message.as_str()),
+            (bulwark_core::WarningKind::Layer, Some("x"), "malware: cannot read: boom")
+        );
+        assert_eq!(w.to_string(), e.to_string(), "the warning reads as the error");
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["cause"]["kind"], "io");
         assert_eq!(serde_json::from_value::<AnalyzeError>(json).unwrap(), e);

@@ -37,7 +37,7 @@ pub use config::{ContainerConfig, History, ImageConfig, InvalidConfig, RootFs};
 pub use error::{AnalyzeCause, AnalyzeError};
 pub use image::AnalyzedImage;
 pub use model::{
-    Compression, Content, Entry, EntryKind, ImageBudget, LayerIndex, LinkRequest, LinkedRead, OverBudget, ReplacedCopy,
-    ResultBudget, normalize_path, stored_bytes,
+    Compression, Content, Entry, EntryKind, ImageBudget, LAYER_INDEX_LAYOUT, LayerIndex, LinkRequest, LinkedRead,
+    OverBudget, ReplacedCopy, ResultBudget, normalize_path, stored_bytes,
 };
 pub use view::FileView;

@@ -4,8 +4,14 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use bulwark_core::Digest;
+use bulwark_core::{Digest, Warning};
 use serde::{Deserialize, Serialize};
+
+/// The version of the stored shape of a [`LayerIndex`] (the layer cache keeps analyses as
+/// JSON). Part of [`crate::AnalyzeOptions::fingerprint`], so entries written in an older
+/// shape are cache misses, not read in a shape they were not written in. 2: warnings are
+/// [`Warning`] values, not strings.
+pub const LAYER_INDEX_LAYOUT: u32 = 2;
 
 /// How a layer blob is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,9 +124,10 @@ pub struct LayerIndex {
     /// What each [`FileAnalyzer`] found, by analyzer id, then path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub analyses: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-    /// Odd or hostile entries that were normalised or skipped.
+    /// Odd or hostile entries that were normalised or skipped. They name no layer: the
+    /// image reader adds the layer's index ([`Warning::in_layer`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Earlier copies of a path that a later entry of this same layer replaced. Their
     /// bytes still ship in the blob (and a hard link written before the replacement still
     /// points at them), so what the analyzers found in them is kept, by entry.
@@ -360,7 +367,7 @@ pub struct LinkedRead {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured: Option<Content>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Results of this read not kept because the pass's result budget was spent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub over_budget: Vec<OverBudget>,

@@ -19,7 +19,8 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use bulwark_core::report::{OsRelease, Package, SourcePackage, limit_warning};
+use bulwark_core::Warning;
+use bulwark_core::report::{OsRelease, Package, SourcePackage};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -44,7 +45,7 @@ pub struct Sbom {
     pub packages: Vec<Package>,
     pub os: Option<OsRelease>,
     /// Components that were skipped or only partly understood.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Most packages kept from an SBOM by [`parse`]; see [`parse_with`].
@@ -76,11 +77,11 @@ pub fn parse_with(bytes: &[u8], max_packages: u64) -> Result<Sbom> {
     let mut sbom = parse_doc(&doc, max_packages)?;
     if budget.over_list.get() > 0 {
         let what = "sbom: elements of lists (components, packages, dependencies, properties…) longer than the limit";
-        sbom.warnings.push(limit_warning("max-packages", max_packages, what, budget.over_list.get()));
+        sbom.warnings.push(Warning::limit("max-packages", max_packages, what, budget.over_list.get()));
     }
     if budget.over_nodes.get() > 0 {
         let what = format!("sbom: entries beyond {NODES_PER_PACKAGE} per package allowed");
-        sbom.warnings.push(limit_warning("max-packages", max_packages, &what, budget.over_nodes.get()));
+        sbom.warnings.push(Warning::limit("max-packages", max_packages, &what, budget.over_nodes.get()));
     }
     Ok(sbom)
 }
@@ -200,7 +201,7 @@ fn parse_doc(doc: &Value, max_packages: u64) -> Result<Sbom> {
         if sbom.packages.len() > max {
             let dropped = (sbom.packages.len() - max) as u64;
             sbom.packages.truncate(max);
-            sbom.warnings.push(limit_warning("max-packages", max_packages, "sbom: packages", dropped));
+            sbom.warnings.push(Warning::limit("max-packages", max_packages, "sbom: packages", dropped));
         }
         sbom
     };
@@ -223,7 +224,7 @@ fn parse_doc(doc: &Value, max_packages: u64) -> Result<Sbom> {
 struct Partial {
     packages: Vec<Package>,
     os: Option<OsRelease>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 fn finish(mut p: Partial, format: Format) -> Sbom {
@@ -412,7 +413,7 @@ fn cyclonedx(doc: &Value) -> Partial {
             continue;
         }
         let Some(purl) = str_of(c, "purl") else {
-            out.warnings.push(format!("component {:?} ({ty}) has no purl; skipped", excerpt(name)));
+            out.warnings.push(Warning::source(format!("component {:?} ({ty}) has no purl; skipped", excerpt(name))));
             continue;
         };
         let declared = match (str_of(c, "group"), name) {
@@ -427,7 +428,7 @@ fn cyclonedx(doc: &Value) -> Partial {
             Ok(Some(p)) => p,
             Ok(None) => continue,
             Err(e) => {
-                out.warnings.push(format!("component {:?}: {e}; skipped", excerpt(name)));
+                out.warnings.push(Warning::source(format!("component {:?}: {e}; skipped", excerpt(name))));
                 continue;
             }
         };
@@ -535,7 +536,11 @@ fn spdx(doc: &Value) -> Partial {
         });
         let Some(purl) = purl else {
             if !described.contains(id) && !matches!(purpose, "CONTAINER" | "FILE" | "SOURCE" | "ARCHIVE") {
-                out.warnings.push(format!("package {:?} ({}) has no purl; skipped", excerpt(name), excerpt(id)));
+                out.warnings.push(Warning::source(format!(
+                    "package {:?} ({}) has no purl; skipped",
+                    excerpt(name),
+                    excerpt(id)
+                )));
             }
             continue;
         };
@@ -544,7 +549,7 @@ fn spdx(doc: &Value) -> Partial {
                 Ok(Some(pkg)) => pkg,
                 Ok(None) => continue,
                 Err(e) => {
-                    out.warnings.push(format!("package {:?}: {e}; skipped", excerpt(name)));
+                    out.warnings.push(Warning::source(format!("package {:?}: {e}; skipped", excerpt(name))));
                     continue;
                 }
             };
@@ -695,9 +700,9 @@ mod tests {
         assert!(all.warnings.is_empty());
         let few = parse_with(&bytes, 3).unwrap();
         assert_eq!(few.packages.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2"]);
-        assert!(
-            few.warnings.iter().any(|w| w.starts_with("limit reached: --max-packages=3: sbom") && w.contains("7 more"))
-        );
+        assert!(few.warnings.iter().any(|w| w.kind == bulwark_core::WarningKind::Limit
+            && w.message.starts_with("limit reached: --max-packages=3: sbom")
+            && w.message.contains("7 more")));
         // Trailing garbage is still an error, as with a plain parse.
         assert!(matches!(parse_with(b"{} x", 3), Err(Error::NotJson(_))));
     }

@@ -814,7 +814,7 @@ fn summary(r: &ScanReport, out: &mut Out<'_>) {
         out.line(&format!("Warnings: {}", r.warnings.len()), Some(YELLOW));
         let (ws, more) = cap(r.warnings.iter().collect(), out.opt.max_rows.or(Some(5)));
         for w in ws {
-            out.line(&format!("  {}", one_line(w)), None);
+            out.line(&format!("  {}", one_line(&w.to_string())), None);
         }
         if more > 0 {
             out.line(&format!("  … and {more} more"), Some(DIM));

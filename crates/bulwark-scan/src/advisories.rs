@@ -58,9 +58,9 @@ impl AdvisoryDb {
     pub(crate) fn match_into(&self, report: &mut ScanReport) {
         let matched = bulwark_match::match_packages_checked(&report.packages, report.os.as_ref(), &*self.source);
         report.vulnerabilities = matched.vulnerabilities;
-        report.warnings.extend(matched.warnings);
+        report.warnings.extend(matched.warnings.into_iter().map(bulwark_core::Warning::matching));
         // Said twice on purpose: `warnings` for people reading the log, `not_checked` for gates.
-        report.warnings.extend(matched.not_checked.iter().map(|n| n.message.clone()));
+        report.warnings.extend(matched.not_checked.iter().map(|n| bulwark_core::Warning::matching(n.message.clone())));
         for n in matched.not_checked {
             report.add_not_checked(n);
         }

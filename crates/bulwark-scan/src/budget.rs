@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use bulwark_core::report::{NotChecked, NotCheckedReason, ScanReport, limit_warning};
+use bulwark_core::Warning;
+use bulwark_core::report::{NotChecked, NotCheckedReason, ScanReport};
 use bulwark_image::Image;
 
 /// Adds the warnings and `not_checked` entries for every result a layer did not keep.
@@ -21,7 +22,7 @@ pub fn record(image: &Image, limit: u64, report: &mut ScanReport) {
                 o.analyzer,
                 bulwark_core::excerpt(first)
             );
-            report.warnings.push(limit_warning("max-layer-results", limit, &what, o.files));
+            report.warnings.push(Warning::limit("max-layer-results", limit, &what, o.files));
             let slot = by_scanner.entry(o.scanner.as_str()).or_insert((0, first));
             slot.0 += o.files;
         }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use bulwark_core::Warning;
 use bulwark_image::LayerCache;
 use bulwark_image::layer::LayerIndex;
 use serde::{Deserialize, Serialize};
@@ -87,8 +88,8 @@ pub struct DiskCache {
     mac: Option<ring::hmac::Key>,
     /// Said when the cache was opened (a missing integrity key): repeated by every
     /// [`DiskCache::fork`], so each scan's report says it.
-    opened_with: Vec<String>,
-    warnings: Arc<Mutex<Vec<String>>>,
+    opened_with: Vec<Warning>,
+    warnings: Arc<Mutex<Vec<Warning>>>,
 }
 
 impl std::fmt::Debug for DiskCache {
@@ -116,10 +117,10 @@ impl DiskCache {
                 None => match installation_key(&dir.join(KEY_FILE)) {
                     Ok(k) => Some(k),
                     Err(e) => {
-                        warnings.push(format!(
+                        warnings.push(Warning::cache(format!(
                             "layer cache {}: no integrity key ({e}); entries are bound to their key but not authenticated",
                             dir.display()
-                        ));
+                        )));
                         None
                     }
                 },
@@ -139,7 +140,7 @@ impl DiskCache {
     }
 
     /// Warnings since the last call: entries rejected on read, a missing integrity key.
-    pub fn take_warnings(&self) -> Vec<String> {
+    pub fn take_warnings(&self) -> Vec<Warning> {
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -151,7 +152,7 @@ impl DiskCache {
     }
 
     fn warn(&self, message: String) {
-        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(Warning::cache(message));
     }
 
     /// Removes temporary files left by scans that crashed mid-write. Only old ones: a
@@ -455,21 +456,21 @@ mod tests {
         fs::copy(cache.path(&a), cache.path(&b)).unwrap();
         assert_eq!(cache.get(&b), None);
         let w = cache.take_warnings();
-        assert!(w.len() == 1 && w[0].contains("another key"), "{w:?}");
+        assert!(w.len() == 1 && w[0].message.contains("another key"), "{w:?}");
         assert!(!cache.path(&b).exists());
 
         // The same layer under other analysis options.
         cache.put(&b, &index(2));
         fs::copy(cache.path(&b), cache.path(&key(2, "y"))).unwrap();
         assert_eq!(cache.get(&key(2, "y")), None);
-        assert!(cache.take_warnings()[0].contains("another key"));
+        assert!(cache.take_warnings()[0].message.contains("another key"));
 
         // An entry forged under the right key but holding another layer's analysis, by
         // someone who has the key (or with integrity off): the diff_id check catches it.
         let off = DiskCache::with_integrity(&dir.path().join("off"), 1 << 30, &Integrity::Off).unwrap();
         off.put(&b, &index(1));
         assert_eq!(off.get(&b), None);
-        assert!(off.take_warnings()[0].contains("another layer"));
+        assert!(off.take_warnings()[0].message.contains("another layer"));
 
         // One flipped byte fails the MAC.
         cache.put(&b, &index(2));
@@ -478,19 +479,19 @@ mod tests {
         bytes[last] ^= 1;
         fs::write(cache.path(&b), bytes).unwrap();
         assert_eq!(cache.get(&b), None);
-        assert!(cache.take_warnings()[0].contains("integrity check"));
+        assert!(cache.take_warnings()[0].message.contains("integrity check"));
 
         // A cache with another key (a shared cache's given key) rejects this one's entries,
         // and entries without a MAC.
         let shared = DiskCache::with_integrity(dir.path(), 1 << 30, &Integrity::Key(b"ci-secret".to_vec())).unwrap();
         assert_eq!(shared.get(&a), None);
-        assert!(shared.take_warnings()[0].contains("integrity check"));
+        assert!(shared.take_warnings()[0].message.contains("integrity check"));
         let plain = dir.path().join("off").join(FORMAT).join(format!("{a}.json.zst"));
         off.put(&a, &index(1));
         assert_eq!(off.get(&a), Some(index(1)));
         fs::copy(&plain, shared.path(&a)).unwrap();
         assert_eq!(shared.get(&a), None);
-        assert!(shared.take_warnings()[0].contains("no integrity MAC"));
+        assert!(shared.take_warnings()[0].message.contains("no integrity MAC"));
         shared.put(&a, &index(1));
         assert_eq!(shared.get(&a), Some(index(1)));
         // The installation key is created once and kept.
@@ -511,7 +512,7 @@ mod tests {
         assert_eq!(cache.get(&key(4, "x")), None);
         let w = cache.take_warnings();
         assert!(
-            w.len() == 1 && w[0].contains("os-packages result for /var/lib/dpkg/status that does not decode"),
+            w.len() == 1 && w[0].message.contains("os-packages result for /var/lib/dpkg/status that does not decode"),
             "{w:?}"
         );
         // Another analyzer's results are its own business; a well-formed one is a hit.
@@ -532,7 +533,7 @@ mod tests {
         fs::write(cache.path("sha256-bb-x"), b"garbage").unwrap();
         assert!(cache.get("sha256-bb-x").is_none());
         assert!(!cache.path("sha256-bb-x").exists());
-        assert!(cache.take_warnings()[0].contains("not a cache entry"), "a corrupt entry is a visible miss");
+        assert!(cache.take_warnings()[0].message.contains("not a cache entry"), "a corrupt entry is a visible miss");
         // A crash mid-write leaves a temporary file, which a later open removes once old.
         let crashed = cache.dir.join(".tmp-1-2-3");
         let fresh = cache.dir.join(".tmp-4-5-6");

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bulwark_core::report::{NotRun, ScanReport};
 use bulwark_core::time::Date;
-use bulwark_core::{Platform, Reference, ScanInput};
+use bulwark_core::{Platform, Reference, ScanInput, Warning};
 use bulwark_detect::malware::MalwareScanner;
 use bulwark_detect::malware::clamd::ClamavScanner;
 use bulwark_detect::secret::SecretScanner;
@@ -42,61 +42,6 @@ pub enum Stage {
     Vulnerabilities,
     /// The one redaction step over the whole report.
     Redact,
-}
-
-/// What kind of problem a [`Warning`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WarningKind {
-    /// A counted limit was reached (`limit reached: --<flag>=<n>: …`).
-    Limit,
-    /// A layer cache entry could not be used, or the cache cannot authenticate entries.
-    Cache,
-    /// Something odd in a layer: a tar entry, a link, a package database.
-    Layer,
-    /// A rule that was not loaded or compiled.
-    Rules,
-    /// Anything else (source notes, matcher notes).
-    Other,
-}
-
-/// A warning as a value, for callers that group, count or store them. The report keeps
-/// its `warnings` as the same text ([`Warning::message`] with the layer prefix).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Warning {
-    pub kind: WarningKind,
-    /// The path in the image the warning is about, when it names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The layer index the warning is about, when it names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub layer: Option<usize>,
-    /// The text without the `layer N: ` prefix.
-    pub message: String,
-}
-
-impl Warning {
-    /// The structure of a report warning: its `layer N: ` prefix, a leading `/path: `,
-    /// and its kind from the wording the pipeline uses.
-    pub fn parse(text: &str) -> Warning {
-        let (layer, rest) = match text.strip_prefix("layer ").and_then(|r| r.split_once(": ")) {
-            Some((n, rest)) if n.parse::<usize>().is_ok() => (n.parse::<usize>().ok(), rest),
-            _ => (None, text),
-        };
-        let path = rest.starts_with('/').then(|| rest.split_once(": ").map(|(p, _)| p.to_owned())).flatten();
-        let kind = if rest.starts_with("limit reached:") {
-            WarningKind::Limit
-        } else if rest.starts_with("layer cache") {
-            WarningKind::Cache
-        } else if rest.starts_with("secret rule") || (rest.contains("rule") && rest.contains("not loaded")) {
-            WarningKind::Rules
-        } else if layer.is_some() || path.is_some() {
-            WarningKind::Layer
-        } else {
-            WarningKind::Other
-        };
-        Warning { kind, path, layer, message: rest.to_owned() }
-    }
 }
 
 /// What a caller hears while a scan runs. Every method has an empty default; calls come
@@ -266,7 +211,7 @@ impl Engine {
             Ok(())
         })?;
         for w in &report.warnings {
-            events.warning(&Warning::parse(w));
+            events.warning(w);
         }
         Ok(ScanOutcome { report, image, timings: run.timings })
     }
@@ -481,19 +426,5 @@ mod tests {
         fn shared<T: Send + Sync>() {}
         shared::<Engine>();
         shared::<CancelToken>();
-    }
-
-    #[test]
-    fn warnings_are_parsed_into_values() {
-        let w = Warning::parse("layer 2: /etc/passwd: a link that cannot be followed (loop); nothing read there");
-        assert_eq!((w.kind, w.layer, w.path.as_deref()), (WarningKind::Layer, Some(2), Some("/etc/passwd")));
-        assert_eq!(w.message, "/etc/passwd: a link that cannot be followed (loop); nothing read there");
-        let w = Warning::parse("limit reached: --max-findings=10: secret findings of rule x: 3 more");
-        assert_eq!((w.kind, w.layer, w.path), (WarningKind::Limit, None, None));
-        let w = Warning::parse("layer cache entry /c/x.json.zst fails its integrity check; not used");
-        assert_eq!(w.kind, WarningKind::Cache);
-        let w = Warning::parse("secret rule aws not loaded: bad regex");
-        assert_eq!(w.kind, WarningKind::Rules);
-        assert_eq!(Warning::parse("the archive holds 2 images").kind, WarningKind::Other);
     }
 }

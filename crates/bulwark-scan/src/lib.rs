@@ -32,9 +32,10 @@ mod finish;
 pub mod settings;
 
 pub use advisories::AdvisoryDb;
+pub use bulwark_core::{Warning, WarningKind};
 pub use bulwark_detect::secret::Redactor;
 pub use cache::DiskCache;
-pub use engine::{CancelToken, Engine, Events, NoEvents, ScanOutcome, ScanRequest, Stage, Warning, WarningKind};
+pub use engine::{CancelToken, Engine, Events, NoEvents, ScanOutcome, ScanRequest, Stage};
 pub use finish::{FailOn, Finish, Gate, finish};
 pub use settings::ScanSettings;
 
@@ -199,13 +200,17 @@ pub(crate) fn detect(
         }
         config
     });
-    report.warnings.extend(suppressions.0.iter().flat_map(|f| f.warnings.iter().cloned()));
+    report.warnings.extend(suppressions.0.iter().flat_map(|f| f.warnings.iter().map(Warning::matching)));
     if let Some(m) = d.malware {
         run.stage(Stage::Malware, || {
             report.malware = bulwark_detect::malware::findings(image);
             report.skipped.extend(bulwark_detect::malware::skipped(image, opts.malware.max_file_bytes));
-            report.warnings.extend(m.compile_warnings());
-            report.warnings.extend(bulwark_detect::malware::notes(image));
+            report.warnings.extend(m.compile_warnings().into_iter().map(Warning::rules));
+            // Notes about files in a layer (`malware: layer N: …`); the layer is named
+            // inside the text, so it stays there.
+            report
+                .warnings
+                .extend(bulwark_detect::malware::notes(image).into_iter().map(|n| Warning::new(WarningKind::Layer, n)));
             Ok(())
         })?;
     }
@@ -216,7 +221,7 @@ pub(crate) fn detect(
             (&a.location.path, a.location.layer, &a.rule).cmp(&(&b.location.path, b.location.layer, &b.rule))
         });
         report.skipped.extend(clamd::skipped(image, c.config()));
-        report.warnings.extend(clamd::notes(image));
+        report.warnings.extend(clamd::notes(image).into_iter().map(|n| Warning::new(WarningKind::Layer, n)));
     }
     if let Some(s) = d.secret {
         run.stage(Stage::Secret, || {
@@ -228,10 +233,12 @@ pub(crate) fn detect(
             found.dedup_by(|a, b| a.location == b.location && a.rule == b.rule && a.fingerprint == b.fingerprint);
             report.secrets = found;
             report.skipped.extend(bulwark_detect::skipped_larger_than(image, "secret", opts.secret.max_file_bytes));
-            report
-                .warnings
-                .extend(s.unsupported_rules().iter().map(|(id, why)| format!("secret rule {id} not loaded: {why}")));
-            report.warnings.extend(s.allowlist_warnings().iter().cloned());
+            report.warnings.extend(
+                s.unsupported_rules()
+                    .iter()
+                    .map(|(id, why)| Warning::rules(format!("secret rule {id} not loaded: {why}"))),
+            );
+            report.warnings.extend(s.allowlist_warnings().iter().map(Warning::rules));
             Ok(())
         })?;
     }
@@ -281,7 +288,7 @@ impl bulwark_image::LayerCache for ClamavGuardedCache<'_> {
 /// world-writable path must not make the report (and every format written from it) grow
 /// without bound.
 fn cap_findings(report: &mut ScanReport, max: u64) {
-    fn cap<T>(items: &mut Vec<T>, max: u64, scanner: &str, rule: impl Fn(&T) -> &str, warnings: &mut Vec<String>) {
+    fn cap<T>(items: &mut Vec<T>, max: u64, scanner: &str, rule: impl Fn(&T) -> &str, warnings: &mut Vec<Warning>) {
         let mut seen: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
         items.retain(|f| {
             let n = seen.entry(rule(f).to_owned()).or_default();
@@ -290,7 +297,7 @@ fn cap_findings(report: &mut ScanReport, max: u64) {
         });
         for (rule, n) in seen.into_iter().filter(|(_, n)| *n > max) {
             let what = format!("{scanner} findings of rule {}", bulwark_core::excerpt(&rule));
-            warnings.push(bulwark_core::report::limit_warning("max-findings", max, &what, n - max));
+            warnings.push(Warning::limit("max-findings", max, &what, n - max));
         }
     }
     let w = &mut report.warnings;
@@ -364,8 +371,9 @@ pub(crate) fn rematch_unredacted(inventory: &ScanReport, advisories: &AdvisoryDb
     let stale: Vec<String> =
         report.not_checked.iter().filter(|n| n.scanner == "vuln").map(|n| n.message.clone()).collect();
     report.not_checked.retain(|n| n.scanner != "vuln");
+    // By text: a stored report written before warnings had parts has them as strings.
     for m in stale {
-        if let Some(at) = report.warnings.iter().position(|w| *w == m) {
+        if let Some(at) = report.warnings.iter().position(|w| w.to_string() == m) {
             report.warnings.remove(at);
         }
     }
@@ -379,12 +387,13 @@ pub(crate) fn rematch_unredacted(inventory: &ScanReport, advisories: &AdvisoryDb
     report.policy = None;
     let before = report.warnings.clone();
     advisories.match_into(&mut report);
-    // A warning the old match gave and this one gives again is said once.
+    // A warning the old match gave and this one gives again is said once (by text, as
+    // above).
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let (old, new) = report.warnings.split_at(before.len());
-    let mut warnings: Vec<String> = old.to_vec();
-    seen.extend(old.iter().cloned());
-    warnings.extend(new.iter().filter(|w| seen.insert((*w).clone())).cloned());
+    let mut warnings: Vec<Warning> = old.to_vec();
+    seen.extend(old.iter().map(Warning::to_string));
+    warnings.extend(new.iter().filter(|w| seen.insert(w.to_string())).cloned());
     report.warnings = warnings;
     report
 }

@@ -280,3 +280,85 @@ fn a_warm_rescan_of_a_docker_image_reads_no_export() {
     assert_eq!(scan(&evicted), first);
     assert_eq!(evicted.started.load(Ordering::SeqCst), 1);
 }
+
+/// Collects the warnings a scan reports through its events.
+#[derive(Default)]
+struct WarningEvents(Mutex<Vec<bulwark_scan::Warning>>);
+
+impl Events for WarningEvents {
+    fn warning(&self, warning: &bulwark_scan::Warning) {
+        self.0.lock().unwrap().push(warning.clone());
+    }
+}
+
+#[test]
+fn warnings_are_values_in_events_the_report_and_the_layer_cache() {
+    use bulwark_scan::{Warning, WarningKind};
+    let tmp = tempfile::tempdir().unwrap();
+    // Layer 0: a dpkg database with a package without a version; layer 1: an entry that
+    // climbs above the image root.
+    let status = "Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\nPackage: b\nStatus: install ok installed\n\n";
+    let built = fixture::build_from_tars(
+        vec![
+            (
+                fixture::tar_bytes(&[
+                    fixture::dir("etc/"),
+                    fixture::file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+                    fixture::dir("var/"),
+                    fixture::dir("var/lib/"),
+                    fixture::dir("var/lib/dpkg/"),
+                    fixture::file("var/lib/dpkg/status", status),
+                ]),
+                Compression::Gzip,
+            ),
+            (
+                fixture::tar_bytes(&[fixture::Item::RawFile(b"x/../../climb".to_vec(), b"z".to_vec())]),
+                Compression::Gzip,
+            ),
+        ],
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    fixture::write_oci_layout(&tmp.path().join("img"), &built, "1");
+    let reference: Reference = format!("oci:{}", tmp.path().join("img").display()).parse().unwrap();
+    let engine = Engine::new(options(Some(tmp.path().join("cache")), None)).unwrap();
+    let scan = |events: &WarningEvents| {
+        let outcome = engine.scan(&ScanRequest::new(reference.clone()), events, &CancelToken::new()).unwrap();
+        assert_eq!(*events.0.lock().unwrap(), outcome.report.warnings, "events pass the report's warnings on");
+        outcome.report
+    };
+    let cold = scan(&WarningEvents::default());
+    let climbing = cold.warnings.iter().find(|w| w.message.contains("climbs above the image root"));
+    let climbing = climbing.unwrap_or_else(|| panic!("{:#?}", cold.warnings));
+    assert_eq!((climbing.kind, climbing.layer, climbing.path.as_deref()), (WarningKind::Layer, Some(1), None));
+    assert_eq!(climbing.to_string(), format!("layer 1: {}", climbing.message));
+    let db = cold.warnings.iter().find(|w| w.kind == WarningKind::Package);
+    let db = db.unwrap_or_else(|| panic!("{:#?}", cold.warnings));
+    assert_eq!((db.layer, db.path.as_deref()), (None, Some("/var/lib/dpkg/status")));
+    assert!(db.message.contains("no Version field"), "{db:?}");
+
+    // A warm rescan reads the layers from the cache: the same values.
+    let events = WarningEvents::default();
+    let warm = scan(&events);
+    assert_eq!(warm.warnings, cold.warnings);
+
+    // JSON: each warning an object with its parts; a report written when warnings were
+    // strings (the store keeps such reports) reads back to the same text, and re-matches.
+    let json = serde_json::to_value(&cold).unwrap();
+    assert_eq!(json["warnings"][0]["kind"].as_str(), Some(cold.warnings[0].kind.code()));
+    let back: bulwark_core::report::ScanReport = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back.warnings, cold.warnings);
+    let mut legacy = json;
+    legacy["warnings"] = cold.warnings.iter().map(|w| serde_json::Value::String(w.to_string())).collect();
+    let old: bulwark_core::report::ScanReport = serde_json::from_value(legacy).unwrap();
+    let text = |ws: &[Warning]| ws.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(text(&old.warnings), text(&cold.warnings));
+    let climbing_old = old.warnings.iter().find(|w| w.message.contains("climbs above")).unwrap();
+    assert_eq!(climbing_old.layer, Some(1));
+    let db_old = old.warnings.iter().find(|w| w.message.contains("no Version field")).unwrap();
+    assert_eq!(db_old.path.as_deref(), Some("/var/lib/dpkg/status"));
+    let advisories = tmp.path().join("adv.db");
+    build_db(&advisories, &[shared().join("advisories/pypa-advisory-db/vulns/jinja2/PYSEC-2014-8.yaml")]);
+    let rematched = bulwark_scan::rematch(&old, &bulwark_scan::AdvisoryDb::open(&advisories).unwrap()).unwrap();
+    assert!(text(&rematched.warnings).starts_with(&text(&cold.warnings)), "{:#?}", rematched.warnings);
+}

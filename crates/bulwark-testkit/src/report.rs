@@ -312,8 +312,8 @@ impl ReportBuilder {
         self
     }
 
-    pub fn warning(mut self, warning: &str) -> Self {
-        self.0.warnings.push(warning.into());
+    pub fn warning(mut self, warning: bulwark_core::Warning) -> Self {
+        self.0.warnings.push(warning);
         self
     }
 

@@ -262,10 +262,10 @@ pub(crate) fn run_scan_with(
     }
     let engine = bulwark_scan::Engine::new(opts)?;
     let mut report = engine.scan(&request, &bars, &crate::interrupt::token())?.report;
-    report.warnings.extend(notes);
+    report.warnings.extend(notes.into_iter().map(bulwark_core::Warning::matching));
     if let Some(message) = missing {
         // A gate must not read "no database" as "no vulnerabilities".
-        report.warnings.push(message.clone());
+        report.warnings.push(bulwark_core::Warning::matching(message.clone()));
         report.add_not_checked(bulwark_core::report::NotChecked {
             scanner: "vuln".to_owned(),
             reason: bulwark_core::report::NotCheckedReason::NoDatabase,
@@ -281,7 +281,7 @@ pub(crate) fn run_scan_with(
         // The report's warnings are redacted already; they still carry tar paths and
         // other image text, which must not reach the terminal raw.
         for w in &report.warnings {
-            print_warning(w);
+            print_warning(&w.to_string());
         }
     }
     Ok(report)

@@ -53,7 +53,7 @@ impl Default for ConfigOptions {
 /// limit warning per collection that was cut. A config within the 8 MiB config limit can
 /// still hold hundreds of thousands of entries, each of which could become a finding;
 /// this bounds them. Borrowed when nothing is cut.
-pub fn capped_config(cfg: &ImageConfig, max: u64) -> (Cow<'_, ImageConfig>, Vec<String>) {
+pub fn capped_config(cfg: &ImageConfig, max: u64) -> (Cow<'_, ImageConfig>, Vec<bulwark_core::Warning>) {
     let max_n = usize::try_from(max).unwrap_or(usize::MAX);
     let c = &cfg.config;
     let over = [
@@ -62,11 +62,11 @@ pub fn capped_config(cfg: &ImageConfig, max: u64) -> (Cow<'_, ImageConfig>, Vec<
         ("history", cfg.history.len()),
         ("ExposedPorts", c.exposed_ports.len()),
     ];
-    let warnings: Vec<String> = over
+    let warnings: Vec<bulwark_core::Warning> = over
         .iter()
         .filter(|(_, n)| *n > max_n)
         .map(|(what, n)| {
-            bulwark_core::report::limit_warning(
+            bulwark_core::Warning::limit(
                 "max-config-entries",
                 max,
                 &format!("image config {what} ({n} entries)"),

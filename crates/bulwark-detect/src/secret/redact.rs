@@ -156,7 +156,10 @@ impl Redactor {
             o(&mut n.scope);
             s(&mut n.message);
         }
-        r.warnings.iter_mut().for_each(s);
+        for w in &mut r.warnings {
+            o(&mut w.path);
+            s(&mut w.message);
+        }
     }
 }
 

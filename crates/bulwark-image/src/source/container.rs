@@ -39,11 +39,11 @@ impl ImageSource for Container {
             Some(n) if n != found.id => format!("{n} ({})", found.id),
             _ => found.id.clone(),
         };
-        let note = format!(
+        let note = bulwark_core::Warning::source(format!(
             "container {} ({}): scanned its image {image_name}; files the container changed or added since it started are not included (that needs the Bulwark sensor)",
             container.name.trim_start_matches('/'),
             &container.id[..container.id.len().min(12)],
-        );
+        ));
         read::read_engine_image(&engine, &found, &name, self.scheme(), vec![note], opts, cache, progress)
     }
 }

@@ -63,7 +63,7 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
         let rd = match fs::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) => {
-                index.warnings.push(format!("{}: cannot list: {e}", display(&rel)));
+                index.warnings.push(bulwark_core::Warning::file(display(&rel), format!("cannot list: {e}")));
                 continue;
             }
         };
@@ -71,7 +71,10 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
             let item = item.map_err(|e| Error::io(format!("listing {}", dir.display()), e))?;
             match item.file_name().into_string() {
                 Ok(n) => names.push(n),
-                Err(n) => index.warnings.push(format!("{}/{n:?}: file name is not UTF-8; skipped", display(&rel))),
+                Err(n) => index.warnings.push(bulwark_core::Warning::file(
+                    format!("{}/{n:?}", display(&rel)),
+                    "file name is not UTF-8; skipped",
+                )),
             }
         }
         names.sort_unstable_by(|a, b| b.cmp(a));
@@ -81,7 +84,7 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
             let md = match fs::symlink_metadata(&full) {
                 Ok(m) => m,
                 Err(e) => {
-                    index.warnings.push(format!("{path}: {e}"));
+                    index.warnings.push(bulwark_core::Warning::file(path, e.to_string()));
                     continue;
                 }
             };
@@ -100,7 +103,10 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
                 if md.dev() == meta.dev() {
                     stack.push(path.clone());
                 } else {
-                    index.warnings.push(format!("{path}: another filesystem is mounted here; not read"));
+                    index.warnings.push(bulwark_core::Warning::file(
+                        path.clone(),
+                        "another filesystem is mounted here; not read",
+                    ));
                 }
                 EntryKind::Dir
             } else if ft.is_symlink() {
@@ -138,7 +144,7 @@ pub fn read_rootfs(root: &Path, opts: &AnalyzeOptions, limits: &Limits) -> Resul
                 });
                 match read {
                     Ok(digest) => sha256 = digest,
-                    Err(e) => index.warnings.push(format!("{path}: {e}")),
+                    Err(e) => index.warnings.push(bulwark_core::Warning::file(path.clone(), e.to_string())),
                 }
                 EntryKind::File
             } else {
@@ -199,7 +205,7 @@ pub fn read_linked(
                 capture: r.capture,
                 analyses: Default::default(),
                 captured: None,
-                warnings: vec![format!("{}: cannot read {}: {e}", r.path, entry.path)],
+                warnings: vec![bulwark_core::Warning::file(r.path.clone(), format!("cannot read {}: {e}", entry.path))],
                 over_budget: Vec::new(),
             }),
         }

@@ -120,10 +120,10 @@ pub fn read_save_stream(
             .ok_or_else(|| Error::NotFound(format!("{reference}: no image tagged {t} in the archive")))?,
         None => {
             if entries.len() > 1 {
-                warnings.push(format!(
+                warnings.push(bulwark_core::Warning::source(format!(
                     "the archive holds {} images; reading the first (select one with :repo:tag)",
                     entries.len()
-                ));
+                )));
             }
             entries.first().ok_or_else(|| Error::invalid(reference, "manifest.json lists no images"))?
         }

@@ -182,7 +182,7 @@ pub struct ResolvedImage {
     pub platform: Option<Platform>,
     pub layers: Vec<LayerRef>,
     /// Things that were odd but did not stop the read.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<bulwark_core::Warning>,
 }
 
 /// Walks from a manifest or index down to one image: selects the platform in indexes,
@@ -305,10 +305,10 @@ fn resolve_manifest(
             ))
         })?;
         if kind.foreign {
-            warnings.push(format!(
+            warnings.push(bulwark_core::Warning::source(format!(
                 "layer {} ({}) is foreign/non-distributable and was not read",
                 desc.digest, desc.media_type
-            ));
+            )));
         }
         layers.push(LayerRef {
             descriptor: desc.clone(),

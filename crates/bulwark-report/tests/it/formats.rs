@@ -358,7 +358,7 @@ fn report() -> ScanReport {
                 matched: vec![],
             }],
         }),
-        warnings: vec!["layer 2: skipped a device node /dev/x".into()],
+        warnings: vec![bulwark_core::Warning::layer(2, None, "skipped a device node /dev/x")],
         not_checked: vec![],
         hidden_by_filters: 0,
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bulwark_catalog::Package as Found;
 use bulwark_catalog::os::{OsInfo, ReleaseFiles};
 use bulwark_core::report::{OsRelease, Package};
+use bulwark_core::{Warning, WarningKind};
 use bulwark_image::Image;
 use bulwark_image::layer::{EntryKind, FileAnalyzer};
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,7 @@ pub fn catalog_limits(limits: &bulwark_image::Limits) -> bulwark_catalog::Limits
 /// package owns are left out: they belong to that OS package (Debian's python3-six is a
 /// deb, not a PyPI package), and lockfile packages are left out where the installed tree
 /// they describe is present (the installed versions win).
-pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package>, Vec<String>) {
+pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package>, Vec<Warning>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let layer_result = |layer: usize, path: &str| {
@@ -129,7 +130,8 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
         let Some(result) = image.view.analysis(&image.layers, LANG_PACKAGES, &l.path).and_then(decode) else {
             continue;
         };
-        warnings.extend(result.warnings.iter().map(|w| format!("/{}: {w}", l.path)));
+        // Read at a link path: every warning names that path, limit warnings too.
+        warnings.extend(result.warnings.iter().map(|w| located(&l.path, w).at(format!("/{}", l.path))));
         for p in &result.packages {
             out.push(p.to_report(None, Some(l.layer), None));
         }
@@ -174,13 +176,16 @@ pub fn os_release(os: &OsInfo) -> OsRelease {
     }
 }
 
-/// A cataloguer's warning with the file it is about. Limit warnings already name it and
-/// keep their recognisable start (`bulwark_core::report::LIMIT_WARNING_PREFIX`).
-fn located(path: &str, warning: &str) -> String {
+/// A cataloguer's warning as a value about the file it was found in (`path`, the path the
+/// result is stored under, or the link path it was read at). `bulwark-catalog` returns its
+/// warnings as messages about the file it was given; its limit warnings already name the
+/// file, in the one shape readers recognise (`bulwark_core::report::limit_warning`, which
+/// starts with `LIMIT_WARNING_PREFIX`), and are limit warnings without a path.
+fn located(path: &str, warning: &str) -> Warning {
     if warning.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
-        warning.to_owned()
+        Warning::new(WarningKind::Limit, warning)
     } else {
-        format!("/{path}: {warning}")
+        Warning::package(format!("/{path}"), warning)
     }
 }
 
@@ -216,7 +221,7 @@ fn key(p: &Found) -> Key {
 /// versions of each database give the layer that introduced each package (the first
 /// layer whose copy of the database lists it at that version) and the layer that removed
 /// packages no longer installed.
-pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSet<String>, Vec<String>) {
+pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSet<String>, Vec<Warning>) {
     let mut owned_files = BTreeSet::new();
     let distro = os.map(OsInfo::distro);
     let mut warnings = Vec::new();

@@ -90,11 +90,10 @@ fn packages(report: &Value, purl_prefix: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The report's warnings as the text they display as.
 fn warnings(report: &Value) -> Vec<String> {
-    report["warnings"]
-        .as_array()
-        .map(|w| w.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default()
+    let parsed: Vec<bulwark_core::Warning> = serde_json::from_value(report["warnings"].clone()).unwrap_or_default();
+    parsed.iter().map(ToString::to_string).collect()
 }
 
 #[test]

@@ -60,10 +60,14 @@ fn report(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("a JSON report")
 }
 
-/// The report's `limit reached` warnings.
+/// The report's `limit reached` warnings, as the text they display as.
 fn limit_warnings(report: &Value) -> Vec<String> {
-    let warnings = report["warnings"].as_array().cloned().unwrap_or_default();
-    warnings.iter().filter_map(Value::as_str).filter(|w| w.starts_with("limit reached: ")).map(str::to_owned).collect()
+    let warnings: Vec<bulwark_core::Warning> = serde_json::from_value(report["warnings"].clone()).unwrap_or_default();
+    warnings
+        .iter()
+        .filter(|w| w.kind == bulwark_core::WarningKind::Limit && w.message.starts_with("limit reached: "))
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn has_warning(warnings: &[String], parts: &[&str]) -> bool {
@@ -159,7 +163,7 @@ fn a_million_broken_stanzas_give_counted_warnings() {
     let r = report(&bulwark_limited(tmp.path(), &["scan", &reference, "-f", "json", "--no-cache"]));
     let warnings = r["warnings"].as_array().unwrap();
     assert!(warnings.len() < 200, "{} warnings", warnings.len());
-    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("999900 more warnings")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w["message"].as_str().unwrap().contains("999900 more warnings")), "{warnings:?}");
 }
 
 #[test]
