@@ -39,15 +39,22 @@ pub trait StreamProgress {
     fn bytes(&self, n: u64);
 }
 
-/// Reads a `docker save` tar stream.
-pub fn read_save_stream(
+/// The members of a `docker save` stream, read once: the JSON documents kept in memory, every
+/// other regular member analysed as a layer (or the error doing so), and the links between
+/// members.
+struct SaveMembers {
+    docs: BTreeMap<String, Vec<u8>>,
+    layers: BTreeMap<String, Result<LayerIndex>>,
+    links: BTreeMap<String, String>,
+}
+
+fn read_save_members(
     stream: impl Read,
     reference: &str,
-    tag: Option<&str>,
     opts: &AnalyzeOptions,
     limits: &Limits,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<SavedImage> {
+) -> Result<SaveMembers> {
     let io_err = |e: io::Error| Error::io(format!("reading {reference}"), e);
     let mut archive = tar::Archive::new(stream);
     let mut docs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -107,6 +114,19 @@ pub fn read_save_stream(
         layers.insert(name, analysed);
     }
 
+    Ok(SaveMembers { docs, layers, links })
+}
+
+/// Reads a `docker save` tar stream.
+pub fn read_save_stream(
+    stream: impl Read,
+    reference: &str,
+    tag: Option<&str>,
+    opts: &AnalyzeOptions,
+    limits: &Limits,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<SavedImage> {
+    let SaveMembers { docs, mut layers, links } = read_save_members(stream, reference, opts, limits, on_bytes)?;
     let manifest_json = docs
         .get("manifest.json")
         .ok_or_else(|| Error::invalid(reference, "no manifest.json: not a `docker save` archive"))?;
