@@ -28,7 +28,7 @@ if [ -z "$report" ]; then
 import hashlib, json, sys
 d = lambda s: "sha256:" + hashlib.sha256(s.encode()).hexdigest()
 pk = [{"ecosystem": "deb", "name": f"pkg{i}", "version": "1.0", "purl": f"pkg:deb/debian/pkg{i}@1.0", "locations": ["/var/lib/dpkg/status"], "layer": 0} for i in range(300)]
-r = {"schema_version": 1, "bulwark_version": "0.1.0",
+r = {"schema_version": 2, "bulwark_version": "0.1.0",
      "image": {"reference": "registry.example/bench/app:1", "manifest_digest": d("bench"), "config_digest": d("bench-config")},
      "layers": [{"index": 0, "digest": d("l0"), "diff_id": d("d0"), "size": 1, "uncompressed_size": 1, "entries": 1, "whiteouts": 0}],
      "files": {"files": 1, "directories": 1, "symlinks": 0, "hardlinks": 0, "bytes": 1, "shadowed": 0}, "packages": pk}

@@ -93,6 +93,13 @@ for i in $(seq 1 "$images"); do
   [ ! -s "$state/skopeo.err" ] || fail "skopeo could not push image $i: $(cat "$state/skopeo.err")"
 done
 
+# The workers get a fifth of a CPU each until one has been killed: a scan of these images
+# then lasts seconds, not the fraction of a second it takes on a free core, so the kill below
+# lands while a worker holds a job instead of racing it.
+worker_containers=$(docker-compose ps -q worker1 worker2 worker3)
+# shellcheck disable=SC2086
+docker update --cpus 0.2 $worker_containers >/dev/null
+
 # Submit: alternately to each server, through its published port.
 ids=()
 jobs=()
@@ -105,42 +112,42 @@ for i in $(seq 1 "$images"); do
 done
 echo "compose-check: submitted ${#ids[@]} scans (jobs ${jobs[*]})" >&2
 
-# Kill the first worker seen scanning a job it has not finished. The log can lag behind the
-# worker: the store says which job the killed worker really held (an attempt with no outcome
-# yet). If it had already finished, it is started again and another job is tried.
+# Kill a worker while it holds a job. The store says who holds what: an attempt with no
+# outcome yet (the workers' logs lag too far behind on a busy machine to race them). A
+# worker can finish between the query and the kill; then its attempt has an outcome, the
+# worker is started again and the next held job is tried.
 victim=""
 victim_job=""
-for _ in $(seq 1 5); do
-  seen=""
-  for _ in $(seq 1 300); do
-    all=$(docker-compose logs --no-color worker1 worker2 worker3)
-    open=0
-    for j in "${jobs[@]}"; do grep -q "job $j: done" <<<"$all" || open=$((open + 1)); done
-    [ "$open" -gt 0 ] || break # every job is done: nothing left to kill a worker over
-    for w in worker1 worker2 worker3; do
-      log=$(grep "^${w}_" <<<"$all" || true)
-      for j in "${jobs[@]}"; do
-        if grep -q "job $j: scanning" <<<"$log" && ! grep -q "job $j: done" <<<"$log"; then
-          docker kill "$(docker-compose ps -q "$w")" >/dev/null
-          seen=$w
-          break 3
-        fi
-      done
-    done
-    sleep 0.2
+for _ in $(seq 1 10); do
+  held=""
+  for _ in $(seq 1 600); do
+    held=$(sql "SELECT worker || ' ' || job_id FROM job_attempts WHERE outcome IS NULL ORDER BY started_at DESC LIMIT 1")
+    [ -n "$held" ] && break
+    # Nothing held and nothing left to claim: every job is done, no worker to kill over one.
+    [ "$(sql "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")" != 0 ] || break
+    sleep 0.1
   done
-  [ -n "$seen" ] || break
-  held=$(sql "SELECT job_id FROM job_attempts WHERE worker LIKE 'worker-$seen-%' AND outcome IS NULL ORDER BY job_id LIMIT 1")
-  if [ -n "$held" ]; then
-    victim=$seen
-    victim_job=$held
+  [ -n "$held" ] || break
+  attempt_worker=${held% *}
+  job=${held#* }
+  w=$(sed -E 's/^worker-([^-]+)-[0-9]+$/\1/' <<<"$attempt_worker")
+  case $w in worker1 | worker2 | worker3) ;; *) fail "an attempt by an unknown worker: $attempt_worker" ;; esac
+  docker kill "$(docker-compose ps -q "$w")" >/dev/null
+  still=$(sql "SELECT count(*) FROM job_attempts WHERE job_id = $job AND worker = '$attempt_worker' AND outcome IS NULL")
+  if [ "$still" = 1 ]; then
+    victim=$w
+    victim_job=$job
     break
   fi
-  echo "compose-check: $seen finished its job before the kill; starting it again" >&2
-  docker-compose start "$seen" >/dev/null
+  echo "compose-check: $w finished job $job before the kill; starting it again" >&2
+  docker-compose start "$w" >/dev/null
 done
-[ -n "$victim" ] || fail "no worker was killed while it held a job (5 tries)"
+[ -n "$victim" ] || fail "no worker was killed while it held a job (10 tries)"
 echo "compose-check: killed $victim (SIGKILL) while it scanned job $victim_job" >&2
+# The others get their CPUs back (0 is no limit) and finish the run.
+for w in worker1 worker2 worker3; do
+  [ "$w" = "$victim" ] || docker update --cpus 0 "$(docker-compose ps -q "$w")" >/dev/null
+done
 
 # Every scan must succeed; the long poll returns as soon as one is final.
 for idx in "${!ids[@]}"; do

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{Digest, Platform, Warning};
 
 /// Version of the JSON report layout; bumped on incompatible changes.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// 2: `warnings` are objects (kind, layer, path, message), not strings.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// The result of `bulwark scan`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -323,7 +323,12 @@ async fn job_of(state: &AppState, record: &ScanRequestRecord) -> Result<Job> {
 
 async fn load_report(state: &AppState, scan_id: i64) -> Result<ScanReport> {
     let stored = state.store().scan_report(scan_id).await?.ok_or_else(|| not_found("result", &scan_id.to_string()))?;
-    serde_json::from_slice(&stored.json).map_err(|e| Error::Internal(format!("stored report {scan_id}: {e}")))
+    let mut report: ScanReport =
+        serde_json::from_slice(&stored.json).map_err(|e| Error::Internal(format!("stored report {scan_id}: {e}")))?;
+    // A report stored by an earlier build (its warnings as strings) is read into today's
+    // layout and served in it, so it says today's schema version.
+    report.schema_version = bulwark_core::report::REPORT_SCHEMA_VERSION;
+    Ok(report)
 }
 
 /// The request's verdict: evaluated once, when its job first has a result, then kept.
