@@ -345,3 +345,38 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
     }
     (out, owned_files, warnings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_warnings_are_read_in_their_structured_form_only() {
+        let result = DbResult {
+            warnings: vec![
+                Warning::package("/var/lib/dpkg/status", "line 9: not a field: x"),
+                Warning::limit("max-packages", 1, "/var/lib/dpkg/status: packages", 2),
+            ],
+            ..DbResult::default()
+        };
+        let stored = serde_json::to_value(&result).unwrap();
+        assert_eq!(decode(&stored).unwrap().warnings, result.warnings);
+        // A result stored before warnings had parts holds strings with the path glued in:
+        // it does not decode (a cache miss), rather than be split into parts by guessing.
+        let old = serde_json::json!({"warnings": ["/var/lib/dpkg/status: line 9: not a field: x"]});
+        assert!(decode(&old).is_none());
+    }
+
+    #[test]
+    fn located_names_the_file_once() {
+        let from_parser = Warning::package("/var/lib/dpkg/status", "line 9: not a field: x");
+        assert_eq!(located("var/lib/dpkg/status", &from_parser), from_parser);
+        let md5sums = Warning::new(WarningKind::Package, "line 1: not an md5sums line: zzz");
+        assert_eq!(
+            located("var/lib/dpkg/info/a.md5sums", &md5sums).to_string(),
+            "/var/lib/dpkg/info/a.md5sums: line 1: not an md5sums line: zzz"
+        );
+        let limit = Warning::limit("max-packages", 1, "/var/lib/dpkg/status: packages", 2);
+        assert_eq!(located("var/lib/dpkg/status", &limit), limit);
+    }
+}
