@@ -16,11 +16,11 @@ use crate::{Parsed, Warning, excerpt};
 pub fn parse_deps_json(bytes: &[u8], path: &str) -> Parsed {
     let root = match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(o)) => o,
-        Ok(_) => return (Vec::new(), vec![Warning::package(path, format!("not a JSON object, skipped"))]),
+        Ok(_) => return (Vec::new(), vec![Warning::package(path, "not a JSON object, skipped")]),
         Err(e) => return (Vec::new(), vec![Warning::package(path, format!("invalid JSON: {e}"))]),
     };
     let Some(libraries) = root.get("libraries").and_then(Value::as_object) else {
-        return (Vec::new(), vec![Warning::package(path, format!("no libraries, skipped"))]);
+        return (Vec::new(), vec![Warning::package(path, "no libraries, skipped")]);
     };
     let targets = root.get("targets").and_then(Value::as_object);
     // The runtime target named by `runtimeTarget`, else the first target.

@@ -154,7 +154,7 @@ pub fn parse_package_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed
     } else if let Some(deps) = obj.get("dependencies").and_then(Value::as_object) {
         v1_dependencies(deps, path, include_dev, 0, &mut packages, &mut warnings);
     } else {
-        warnings.push(Warning::package(path, format!("neither packages nor dependencies, no packages")));
+        warnings.push(Warning::package(path, "neither packages nor dependencies, no packages"));
     }
     dedup(&mut packages);
     (packages, warnings)
@@ -497,7 +497,7 @@ pub fn parse_pnpm_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed {
     let docs = parse_yaml_lite(&text, path, &mut warnings);
     // pnpm 9 may write a second document (the environment lockfile) before the project's.
     let Some(doc) = docs.iter().rev().find(|d| d.get("packages").is_some()).or(docs.last()) else {
-        return (Vec::new(), vec![Warning::package(path, format!("empty lockfile"))]);
+        return (Vec::new(), vec![Warning::package(path, "empty lockfile")]);
     };
     let version = doc.value_of("lockfileVersion").unwrap_or("");
     let major: u32 = version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);

@@ -81,7 +81,7 @@ pub fn parse_composer_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parse
     let mut packages = Vec::new();
     let mut warnings = Vec::new();
     let Some(obj) = root.as_object().filter(|o| o.contains_key("packages")) else {
-        return (Vec::new(), vec![Warning::package(path, format!("not a composer.lock (no packages), skipped"))]);
+        return (Vec::new(), vec![Warning::package(path, "not a composer.lock (no packages), skipped")]);
     };
     packages_of(obj.get("packages"), path, &mut packages, &mut warnings);
     if include_dev {

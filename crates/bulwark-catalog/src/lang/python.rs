@@ -96,7 +96,7 @@ fn requirement_name(req: &str) -> Option<&str> {
 pub fn parse_metadata(bytes: &[u8], path: &str) -> Parsed {
     let fields = header_fields(bytes);
     let (Some(name), Some(version)) = (field(&fields, "Name"), field(&fields, "Version")) else {
-        return (Vec::new(), vec![Warning::package(path, format!("no Name or Version field, skipped"))]);
+        return (Vec::new(), vec![Warning::package(path, "no Name or Version field, skipped")]);
     };
     let mut pkg = Package::new(PackageKind::Python, name.to_owned(), version.to_owned(), path);
     pkg.license = declared_license(&fields);

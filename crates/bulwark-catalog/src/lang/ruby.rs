@@ -114,7 +114,7 @@ pub fn parse_gemspec(bytes: &[u8], path: &str) -> Parsed {
         }
     }
     let (Some(name), Some(version)) = (name.filter(|n| !n.is_empty()), version.filter(|v| !v.is_empty())) else {
-        return (Vec::new(), vec![Warning::package(path, format!("no literal name or version, skipped"))]);
+        return (Vec::new(), vec![Warning::package(path, "no literal name or version, skipped")]);
     };
     let mut pkg = Package::new(PackageKind::Gem, name, version, path);
     licenses.dedup();

@@ -63,7 +63,7 @@ pub fn parse_auditable_json(json: &[u8], path: &str) -> Parsed {
         Err(e) => return (Vec::new(), vec![Warning::package(path, format!(".dep-v0 JSON: {e}"))]),
     };
     let Some(list) = value.get("packages").and_then(Value::as_array) else {
-        return (Vec::new(), vec![Warning::package(path, format!(".dep-v0 JSON has no packages array"))]);
+        return (Vec::new(), vec![Warning::package(path, ".dep-v0 JSON has no packages array")]);
     };
     if list.len() > MAX_PACKAGES {
         return (

@@ -144,7 +144,7 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<Wa
             };
             extracted = extracted.saturating_add(value.len());
             if extracted > budget {
-                warnings.push(Warning::package(db_path, format!("values add up to more than the file size; stopped")));
+                warnings.push(Warning::package(db_path, "values add up to more than the file size; stopped"));
                 break 'pages;
             }
             // rpm keeps small bookkeeping records (a 4-byte next-instance counter) beside the

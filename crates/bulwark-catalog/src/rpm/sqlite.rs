@@ -100,10 +100,7 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<Wa
                 Ok(blob) => {
                     extracted = extracted.saturating_add(blob.len());
                     if extracted > bytes.len() {
-                        warnings.push(Warning::package(
-                            db_path,
-                            format!("values add up to more than the file size; stopped"),
-                        ));
+                        warnings.push(Warning::package(db_path, "values add up to more than the file size; stopped"));
                         break;
                     }
                     blobs.push(blob);
