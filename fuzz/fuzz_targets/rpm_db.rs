@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     if let (Ok((few, warnings)), Ok((all, _))) = (rpm::parse_rpmdb_with(data, DB, &limits), &sniffed) {
         assert!(few.len() <= 1 && few.iter().all(|p| p.files.len() <= 1));
         if all.iter().any(|p| p.files.len() > 1) || all.len() > 1 {
-            assert!(warnings.iter().any(|w| w.starts_with("limit reached: ")), "{warnings:?}");
+            assert!(warnings.iter().any(|w| w.kind == bulwark_catalog::WarningKind::Limit), "{warnings:?}");
         }
     }
     let direct = [

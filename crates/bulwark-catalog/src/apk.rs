@@ -15,7 +15,7 @@ pub fn parse_installed(bytes: &[u8], db_path: &str) -> Parsed {
 /// beyond `max_files` per package are counted in a warning, not kept.
 pub fn parse_installed_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed {
     let text = String::from_utf8_lossy(bytes);
-    let mut out = Out { packages: Vec::new(), warnings: Warnings::default(), dropped: 0, limits };
+    let mut out = Out { packages: Vec::new(), warnings: Warnings::about(db_path), dropped: 0, limits };
     let mut block = Block::default();
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
@@ -25,7 +25,7 @@ pub fn parse_installed_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Par
         }
         let bytes = line.as_bytes();
         if bytes.len() < 2 || bytes[1] != b':' || !bytes[0].is_ascii_alphabetic() {
-            out.warnings.push(|| format!("{db_path}: line {lineno}: not an apk field: {}", excerpt(line)));
+            out.warnings.push(|| format!("line {lineno}: not an apk field: {}", excerpt(line)));
             continue;
         }
         if block.start == 0 {
@@ -56,7 +56,7 @@ pub fn parse_installed_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Par
         warnings.limit(package_limit(limits.max_packages, db_path, dropped));
     }
     sort_packages(&mut packages);
-    (packages, warnings.finish(db_path))
+    (packages, warnings.finish())
 }
 
 /// What the blocks read so far produced.
@@ -90,7 +90,7 @@ impl Block {
         }
         let (Some(name), Some(version)) = (b.name.filter(|n| !n.is_empty()), b.version.filter(|v| !v.is_empty()))
         else {
-            out.warnings.push(|| format!("{db_path}: block at line {}: no P: name or V: version, skipped", b.start));
+            out.warnings.push(|| format!("block at line {}: no P: name or V: version, skipped", b.start));
             return;
         };
         if out.packages.len() >= out.limits.max_packages {
@@ -124,6 +124,8 @@ mod tests {
         assert_eq!(pkgs[0].files, vec!["/etc/y", "/rootfile", "/usr/bin/x"]);
         assert_eq!(pkgs[0].source_name.as_deref(), Some("a"));
         assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].path.as_deref(), Some("/lib/apk/db/installed"));
+        assert_eq!(warnings[0].message, "block at line 10: no P: name or V: version, skipped");
     }
 
     #[test]
@@ -133,8 +135,9 @@ mod tests {
         let (pkgs, warnings) = parse_installed_with(db.as_bytes(), "/i", &limits);
         assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1"]);
         assert!(pkgs.iter().all(|p| p.files == ["/usr/a", "/usr/b"]));
+        assert!(warnings.iter().all(|w| w.kind == crate::WarningKind::Limit && w.path.is_none()));
         assert_eq!(
-            warnings,
+            warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             [
                 "limit reached: --max-packages=2: /i: packages (3 more not checked)",
                 "limit reached: --max-package-files=2: /i: files of 2 packages (the first p0) (2 more not checked)",

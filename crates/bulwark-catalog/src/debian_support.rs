@@ -62,14 +62,17 @@ fn column(s: &str) -> (&str, &str) {
 }
 
 /// Parses a `security-support-ended[.debN]` file: `source last-version date [details]`.
-pub fn parse_ended(bytes: &[u8]) -> (Vec<EndedEntry>, Vec<String>) {
+pub fn parse_ended(bytes: &[u8]) -> (Vec<EndedEntry>, Vec<crate::Warning>) {
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
     for line in data_lines(bytes) {
         let (source, rest) = column(&line);
         let (version, rest) = column(rest);
         if version.is_empty() {
-            warnings.push(format!("security-support-ended: line without a version: {}", crate::excerpt(&line)));
+            warnings.push(crate::Warning::package(
+                "security-support-ended",
+                format!("line without a version: {}", crate::excerpt(&line)),
+            ));
             continue;
         }
         let (date, details) = column(rest);
@@ -104,7 +107,7 @@ fn name_matches(pattern: &str, name: &str) -> bool {
 
 impl SupportLists {
     /// Reads the lists for a release from the two files' bytes.
-    pub fn parse(ended: &[u8], limited: &[u8]) -> (Self, Vec<String>) {
+    pub fn parse(ended: &[u8], limited: &[u8]) -> (Self, Vec<crate::Warning>) {
         let (ended, warnings) = parse_ended(ended);
         (SupportLists { ended, limited: parse_limited(limited) }, warnings)
     }

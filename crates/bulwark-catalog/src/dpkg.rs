@@ -5,7 +5,7 @@
 //! continuation lines start with a space or tab, paragraphs are separated by blank lines.
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Limits, Parsed, Warnings, excerpt, package_limit};
+use crate::{Limits, Parsed, Warning, Warnings, excerpt, package_limit};
 
 /// Which kind of `info/` file a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +57,9 @@ fn classify(line: &str) -> Line<'_> {
 }
 
 /// Splits deb822 text into paragraphs. Lines that are neither fields nor continuations are
-/// reported as warnings (at most [`crate::MAX_WARNINGS`], the rest counted) and skipped.
-/// Holds every paragraph in memory; [`parse_status`] streams instead.
-pub fn parse_paragraphs(bytes: &[u8]) -> (Vec<Paragraph>, Vec<String>) {
+/// reported as warnings (at most [`crate::MAX_WARNINGS`], the rest counted; without a path,
+/// the caller knows the file) and skipped. Holds every paragraph in memory; [`parse_status`] streams instead.
+pub fn parse_paragraphs(bytes: &[u8]) -> (Vec<Paragraph>, Vec<Warning>) {
     let text = String::from_utf8_lossy(bytes);
     let mut paragraphs = Vec::new();
     let mut warnings = Warnings::default();
@@ -91,7 +91,7 @@ pub fn parse_paragraphs(bytes: &[u8]) -> (Vec<Paragraph>, Vec<String>) {
     if !current.fields.is_empty() {
         paragraphs.push(current);
     }
-    (paragraphs, warnings.finish(""))
+    (paragraphs, warnings.finish())
 }
 
 /// Whether a `Status:` value (`want flag state`, see `dpkg-query(1)`) means the package's
@@ -185,7 +185,7 @@ impl Stanza {
 /// fields it uses, so memory is bounded by the packages kept, not by the file.
 pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed {
     let text = String::from_utf8_lossy(bytes);
-    let mut w = Warnings::default();
+    let mut w = Warnings::about(db_path);
     let mut packages = Vec::new();
     let mut dropped = 0u64;
     let mut cur = Stanza::default();
@@ -194,7 +194,7 @@ pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed
             return;
         }
         let Some(name) = cur.get(Kept::Package).filter(|n| !n.is_empty()) else {
-            w.push(|| format!("{db_path}: paragraph at line {}: no Package field, skipped", cur.line));
+            w.push(|| format!("paragraph at line {}: no Package field, skipped", cur.line));
             return;
         };
         if let Some(status) = cur.get(Kept::Status)
@@ -203,7 +203,7 @@ pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed
             return;
         }
         let Some(version) = cur.get(Kept::Version).filter(|v| !v.is_empty()) else {
-            w.push(|| format!("{db_path}: package {} at line {}: no Version field, skipped", excerpt(name), cur.line));
+            w.push(|| format!("package {} at line {}: no Version field, skipped", excerpt(name), cur.line));
             return;
         };
         if packages.len() >= limits.max_packages {
@@ -231,7 +231,7 @@ pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed
         match classify(line) {
             Line::Blank => finish(std::mem::take(&mut cur), &mut packages, &mut w),
             Line::Continuation(more) => match cur.last {
-                _ if cur.line == 0 => w.push(|| format!("{db_path}: line {lineno}: continuation line without a field")),
+                _ if cur.line == 0 => w.push(|| format!("line {lineno}: continuation line without a field")),
                 Some(Kept::Conffiles) => cur.conffile(more, limits.max_files),
                 Some(k) => {
                     if let Some(v) = cur.values[k as usize].as_mut() {
@@ -261,7 +261,7 @@ pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed
                     }
                 }
             }
-            Line::Bad => w.push(|| format!("{db_path}: line {lineno}: not a field: {}", excerpt(line))),
+            Line::Bad => w.push(|| format!("line {lineno}: not a field: {}", excerpt(line))),
         }
     }
     finish(cur, &mut packages, &mut w);
@@ -269,7 +269,7 @@ pub fn parse_status_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Parsed
         w.limit(package_limit(limits.max_packages, db_path, dropped));
     }
     sort_packages(&mut packages);
-    (packages, w.finish(db_path))
+    (packages, w.finish())
 }
 
 /// Which package an `info/` (or distroless `status.d/`) file belongs to, from its file name:
@@ -309,14 +309,15 @@ pub fn parse_file_list_with(bytes: &[u8], max_files: usize) -> (Vec<String>, u64
 }
 
 /// Parses an `info/<pkg>.md5sums` file: `<md5>  <relative path>` per line. Returns absolute
-/// paths plus warnings for lines that do not have that shape.
-pub fn parse_md5sums(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+/// paths plus warnings (without a path: the caller knows the file) for lines that do not
+/// have that shape.
+pub fn parse_md5sums(bytes: &[u8]) -> (Vec<String>, Vec<Warning>) {
     let (files, warnings, _) = parse_md5sums_with(bytes, usize::MAX);
     (files, warnings)
 }
 
 /// [`parse_md5sums`] keeping at most `max_files` paths; also returns how many more there were.
-pub fn parse_md5sums_with(bytes: &[u8], max_files: usize) -> (Vec<String>, Vec<String>, u64) {
+pub fn parse_md5sums_with(bytes: &[u8], max_files: usize) -> (Vec<String>, Vec<Warning>, u64) {
     let mut files = Vec::new();
     let mut dropped = 0u64;
     let mut warnings = Warnings::default();
@@ -338,7 +339,7 @@ pub fn parse_md5sums_with(bytes: &[u8], max_files: usize) -> (Vec<String>, Vec<S
             _ => warnings.push(|| format!("line {}: not an md5sums line: {}", i + 1, excerpt(line))),
         }
     }
-    (files, warnings.finish(""), dropped)
+    (files, warnings.finish(), dropped)
 }
 
 /// Adds owned files to the package with this name (and arch, when the file name had one).
@@ -367,7 +368,7 @@ pub fn catalog<'a>(
             InfoKind::List => parse_file_list(bytes),
             InfoKind::Md5sums => {
                 let (files, w) = parse_md5sums(bytes);
-                warnings.extend(w.into_iter().map(|w| format!("{file_name}: {w}")));
+                warnings.extend(w.into_iter().map(|w| w.at(file_name)));
                 files
             }
         };
@@ -411,6 +412,10 @@ mod tests {
         let (pkgs, warnings) = parse_status(input, "/s");
         assert_eq!(pkgs.len(), 1);
         assert_eq!(warnings.len(), 4, "{warnings:?}");
+        // Each names the file once, in its path, not glued into the message.
+        assert!(warnings.iter().all(|w| w.kind == crate::WarningKind::Package && w.path.as_deref() == Some("/s")));
+        assert_eq!(warnings[0].message, "line 1: continuation line without a field");
+        assert_eq!(warnings[0].to_string(), "/s: line 1: continuation line without a field");
     }
 
     #[test]
@@ -426,15 +431,20 @@ mod tests {
         let (pkgs, warnings) = parse_status_with(status.as_bytes(), "/s", &limits);
         assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2", "p3"]);
         assert!(pkgs.iter().all(|p| p.files.len() == 1));
-        assert!(warnings.contains(&"limit reached: --max-packages=4: /s: packages (6 more not checked)".to_owned()));
+        let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert!(texts.contains(&"limit reached: --max-packages=4: /s: packages (6 more not checked)".to_owned()));
         assert!(
-            warnings.contains(
+            texts.contains(
                 &"limit reached: --max-package-files=1: /s: files of 4 packages (the first p0) (4 more not checked)"
                     .to_owned()
             )
         );
-        assert!(warnings.contains(&"400 more warnings like these not shown".to_owned()), "{warnings:?}");
+        assert!(texts.contains(&"/s: 400 more warnings like these not shown".to_owned()), "{texts:?}");
         assert_eq!(warnings.len(), crate::MAX_WARNINGS + 3);
+        // Limit warnings are typed and name the file in their message only.
+        let limits: Vec<&Warning> = warnings.iter().filter(|w| w.kind == crate::WarningKind::Limit).collect();
+        assert_eq!(limits.len(), 2);
+        assert!(limits.iter().all(|w| w.path.is_none()));
         assert_eq!(parse_file_list_with(b"/a\n/b\n/c\n", 2), (vec!["/a".to_owned(), "/b".to_owned()], 1));
     }
 

@@ -52,8 +52,12 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Packages read from one database plus the warnings about records that had to be skipped
-/// or were only partly readable.
-pub type Parsed = (Vec<Package>, Vec<String>);
+/// or were only partly readable: [`Warning`]s of kind `package` about the file (its path as
+/// the parser was given it, in `path`, not glued into the message), and of kind `limit`
+/// for what a limit left unchecked (their message names the file, see [`package_limit`]).
+pub type Parsed = (Vec<Package>, Vec<Warning>);
+
+pub use bulwark_core::{Warning, WarningKind};
 
 pub(crate) use bulwark_core::excerpt;
 
@@ -89,7 +93,7 @@ impl Limits {
     /// OS database parsers apply the limits while they read.
     pub fn cap(&self, parsed: Parsed, db_path: &str) -> Parsed {
         let (mut packages, warnings) = parsed;
-        let mut w = Warnings::from(warnings);
+        let mut w = Warnings::from_parsed(db_path, warnings);
         let dropped = packages.len().saturating_sub(self.max_packages);
         packages.truncate(self.max_packages);
         for p in &mut packages {
@@ -98,7 +102,7 @@ impl Limits {
         if dropped > 0 {
             w.limit(package_limit(self.max_packages, db_path, dropped as u64));
         }
-        (packages, w.finish(db_path))
+        (packages, w.finish())
     }
 
     /// Drops owned files beyond `max_files`, counted in `w`.
@@ -110,14 +114,17 @@ impl Limits {
     }
 }
 
-/// The warning for packages not kept from one file.
-pub(crate) fn package_limit(max: usize, db_path: &str, dropped: u64) -> String {
-    bulwark_core::report::limit_warning("max-packages", max as u64, &format!("{db_path}: packages"), dropped)
+/// The warning for packages not kept from one file: a limit warning without a path, whose
+/// message names the file (`limit reached: --max-packages=<n>: <db_path>: packages (<dropped>
+/// more not checked)`).
+pub(crate) fn package_limit(max: usize, db_path: &str, dropped: u64) -> Warning {
+    Warning::limit("max-packages", max as u64, &format!("{db_path}: packages"), dropped)
 }
 
-/// The warning for owned files not kept for one package.
-pub fn file_limit(max: usize, package: &str, db_path: &str, dropped: u64) -> String {
-    bulwark_core::report::limit_warning(
+/// The warning for owned files not kept for one package: a limit warning without a path,
+/// whose message names the file.
+pub fn file_limit(max: usize, package: &str, db_path: &str, dropped: u64) -> Warning {
+    Warning::limit(
         "max-package-files",
         max as u64,
         &format!("{db_path}: files of package {}", excerpt(package)),
@@ -127,33 +134,52 @@ pub fn file_limit(max: usize, package: &str, db_path: &str, dropped: u64) -> Str
 
 /// Warnings of one parse: at most [`MAX_WARNINGS`] kept (a message is only built when it
 /// is kept), the rest counted. Limit warnings are always kept: they say what was not checked.
+/// Warnings pushed as messages are `package` warnings about the file the parse was given
+/// ([`Warnings::about`]), or without a path when the parser is not given one.
 #[derive(Debug, Default)]
 pub(crate) struct Warnings {
-    list: Vec<String>,
+    /// The file the warnings are about, as the parser was given its path.
+    path: Option<String>,
+    list: Vec<Warning>,
     more: u64,
     /// Owned files not kept: (limit, first package, packages, files), one warning in all.
     files: Option<(usize, String, u64, u64)>,
 }
 
-impl From<Vec<String>> for Warnings {
-    fn from(v: Vec<String>) -> Self {
-        let mut w = Warnings::default();
-        for s in v {
-            if s.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
-                w.limit(s);
+impl Warnings {
+    /// No warnings yet, about the file at `path`.
+    pub(crate) fn about(path: &str) -> Warnings {
+        Warnings { path: Some(path.to_owned()), ..Warnings::default() }
+    }
+
+    /// `warnings` a parser returned for the file at `path`, capped again: limit warnings
+    /// are kept, the others count against [`MAX_WARNINGS`].
+    pub(crate) fn from_parsed(path: &str, warnings: Vec<Warning>) -> Warnings {
+        let mut w = Warnings::about(path);
+        for warning in warnings {
+            if warning.kind == WarningKind::Limit {
+                w.limit(warning);
             } else {
-                w.push(|| s);
+                w.push_warning(warning);
             }
         }
         w
     }
-}
 
-impl Warnings {
-    /// Adds a warning, built only if it is kept.
+    /// Adds a warning about the file, built only if it is kept.
     pub(crate) fn push(&mut self, message: impl FnOnce() -> String) {
         if self.list.len() < MAX_WARNINGS {
-            self.list.push(message());
+            let warning = Warning::new(WarningKind::Package, message());
+            self.list.push(Warning { path: self.path.clone(), ..warning });
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Adds a warning a parser already built, if there is room for it.
+    fn push_warning(&mut self, warning: Warning) {
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(warning);
         } else {
             self.more += 1;
         }
@@ -161,8 +187,8 @@ impl Warnings {
 
     /// Adds a limit warning, which is never dropped: it says what was not checked. There
     /// are few: one per limit and file (owned files are summed over packages).
-    pub(crate) fn limit(&mut self, message: String) {
-        self.list.push(message);
+    pub(crate) fn limit(&mut self, warning: Warning) {
+        self.list.push(warning);
     }
 
     /// Counts owned files not kept for one package.
@@ -173,11 +199,12 @@ impl Warnings {
     }
 
     /// The kept warnings, plus one that counts the rest and one for owned files not kept.
-    pub(crate) fn finish(mut self, db_path: &str) -> Vec<String> {
+    pub(crate) fn finish(mut self) -> Vec<Warning> {
+        let db_path = self.path.as_deref().unwrap_or_default();
         if let Some((max, first, packages, files)) = self.files.take() {
             self.list.push(match packages {
                 1 => file_limit(max, &first, db_path, files),
-                n => bulwark_core::report::limit_warning(
+                n => Warning::limit(
                     "max-package-files",
                     max as u64,
                     &format!("{db_path}: files of {n} packages (the first {first})"),
@@ -186,7 +213,8 @@ impl Warnings {
             });
         }
         if self.more > 0 {
-            self.list.push(format!("{} more warnings like these not shown", self.more));
+            let more = Warning::new(WarningKind::Package, format!("{} more warnings like these not shown", self.more));
+            self.list.push(Warning { path: self.path.take(), ..more });
         }
         self.list
     }

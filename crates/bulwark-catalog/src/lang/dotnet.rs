@@ -10,17 +10,17 @@
 use serde_json::{Map, Value};
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// Parses a `*.deps.json`.
 pub fn parse_deps_json(bytes: &[u8], path: &str) -> Parsed {
     let root = match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(o)) => o,
-        Ok(_) => return (Vec::new(), vec![format!("{path}: not a JSON object, skipped")]),
-        Err(e) => return (Vec::new(), vec![format!("{path}: invalid JSON: {e}")]),
+        Ok(_) => return (Vec::new(), vec![Warning::package(path, "not a JSON object, skipped")]),
+        Err(e) => return (Vec::new(), vec![Warning::package(path, format!("invalid JSON: {e}"))]),
     };
     let Some(libraries) = root.get("libraries").and_then(Value::as_object) else {
-        return (Vec::new(), vec![format!("{path}: no libraries, skipped")]);
+        return (Vec::new(), vec![Warning::package(path, "no libraries, skipped")]);
     };
     let targets = root.get("targets").and_then(Value::as_object);
     // The runtime target named by `runtimeTarget`, else the first target.
@@ -35,7 +35,7 @@ pub fn parse_deps_json(bytes: &[u8], path: &str) -> Parsed {
             continue;
         }
         let Some((name, version)) = key.split_once('/').filter(|(n, v)| !n.is_empty() && !v.is_empty()) else {
-            warnings.push(format!("{path}: libraries[{}]: not Name/Version, skipped", excerpt(key)));
+            warnings.push(Warning::package(path, format!("libraries[{}]: not Name/Version, skipped", excerpt(key))));
             continue;
         };
         let mut pkg = Package::new(PackageKind::NuGet, name.to_owned(), version.to_owned(), path);

@@ -23,7 +23,7 @@
 use object::{Object, ObjectSection, ObjectSegment, SectionKind};
 
 use crate::package::{Package, PackageKind};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// The largest binary the pipeline hands to [`parse_binary`] as one slice (64 MiB).
 pub const MAX_BINARY_SIZE: usize = 64 << 20;
@@ -74,19 +74,19 @@ impl BuildInfo {
 /// could not be read. `None` with no warnings means the file is not a Go binary (the usual
 /// case for most executables in an image); `None` with warnings means it looked like one
 /// but the build info was unreadable.
-pub fn read_build_info(bytes: &[u8], path: &str) -> (Option<BuildInfo>, Vec<String>) {
+pub fn read_build_info(bytes: &[u8], path: &str) -> (Option<BuildInfo>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let raw = match find_raw(bytes) {
         Ok(Some(raw)) => raw,
         Ok(None) => return (None, warnings),
         Err(reason) => {
-            warnings.push(format!("{path}: Go build info: {reason}"));
+            warnings.push(Warning::package(path, format!("Go build info: {reason}")));
             return (None, warnings);
         }
     };
     let (mut info, line_warnings) = parse_modinfo(&raw.modinfo);
     info.go_version = raw.version;
-    warnings.extend(line_warnings.into_iter().map(|w| format!("{path}: Go build info: {w}")));
+    warnings.extend(line_warnings.into_iter().map(|w| Warning::package(path, format!("Go build info: {w}"))));
     (Some(info), warnings)
 }
 
@@ -114,7 +114,7 @@ pub fn packages(info: &BuildInfo, path: &str) -> Parsed {
     // skipped like a dependency without one, rather than reported with an empty version.
     let main = info.main.as_ref().map(effective).filter(|(name, version)| {
         if version.is_empty() {
-            warnings.push(format!("{path}: Go main module {} has no version, skipped", excerpt(name)));
+            warnings.push(Warning::package(path, format!("Go main module {} has no version, skipped", excerpt(name))));
         }
         !version.is_empty()
     });
@@ -124,7 +124,7 @@ pub fn packages(info: &BuildInfo, path: &str) -> Parsed {
     for dep in &info.deps {
         let (name, version) = effective(dep);
         if version.is_empty() {
-            warnings.push(format!("{path}: Go module {} has no version, skipped", excerpt(&name)));
+            warnings.push(Warning::package(path, format!("Go module {} has no version, skipped", excerpt(&name))));
             continue;
         }
         packages.push(Package::new(PackageKind::GoModule, name, version, path));
@@ -137,9 +137,9 @@ pub fn packages(info: &BuildInfo, path: &str) -> Parsed {
     }
     match stdlib_version(&info.go_version) {
         Some(v) => packages.push(Package::new(PackageKind::GoModule, "stdlib".to_owned(), v, path)),
-        None => warnings.push(format!(
-            "{path}: Go toolchain version {:?} not understood, stdlib not reported",
-            excerpt(&info.go_version)
+        None => warnings.push(Warning::package(
+            path,
+            format!("Go toolchain version {:?} not understood, stdlib not reported", excerpt(&info.go_version)),
         )),
     }
     (packages, warnings)
@@ -614,7 +614,7 @@ mod tests {
         blob.extend([8, 0]);
         blob.resize(64, 0x41);
         let (pkgs, w) = parse_binary(&blob, "/p");
-        assert!(pkgs.is_empty() && w.len() == 1 && w[0].contains("pre-1.18"), "{w:?}");
+        assert!(pkgs.is_empty() && w.len() == 1 && w[0].message.contains("pre-1.18"), "{w:?}");
         for n in 0..blob.len() {
             let _ = parse_binary(&blob[..n], "/p");
         }

@@ -21,7 +21,7 @@ use zip::ZipArchive;
 
 use super::java_coords::{self, ClassPackages, Evidence};
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 use bulwark_core::report::Identification;
 
 /// Bounds on the work done for one top-level archive.
@@ -80,7 +80,7 @@ struct Walk<'l> {
     limits: &'l Limits,
     inflated: u64,
     packages: Vec<Package>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     budget_warned: bool,
 }
 
@@ -89,15 +89,14 @@ impl Walk<'_> {
         let mut zip = match ZipArchive::new(reader) {
             Ok(z) => z,
             Err(e) => {
-                self.warnings.push(format!("{path}: not a readable zip archive: {e}"));
+                self.warnings.push(Warning::package(path, format!("not a readable zip archive: {e}")));
                 return;
             }
         };
         if zip.len() > self.limits.max_entries {
-            self.warnings.push(format!(
-                "{path}: {} entries, more than the limit of {}, skipped",
-                zip.len(),
-                self.limits.max_entries
+            self.warnings.push(Warning::package(
+                path,
+                format!("{} entries, more than the limit of {}, skipped", zip.len(), self.limits.max_entries),
             ));
             return;
         }
@@ -132,7 +131,7 @@ impl Walk<'_> {
                 Ok((group, artifact, version)) => {
                     found.push((format!("{group}:{artifact}"), version, java_coords::declared("pom.properties")))
                 }
-                Err(reason) => self.warnings.push(format!("{path}!{name}: {reason}")),
+                Err(reason) => self.warnings.push(Warning::package(format!("{path}!{name}"), reason)),
             }
         }
         if found.is_empty() {
@@ -153,9 +152,9 @@ impl Walk<'_> {
             match java_coords::resolve(&evidence) {
                 Some(c) => found.push((c.name(), c.version, c.identification)),
                 None if depth == 0 || !nested.is_empty() => {}
-                None => {
-                    self.warnings.push(format!("{path}: no pom.properties, manifest version or versioned file name"))
-                }
+                None => self
+                    .warnings
+                    .push(Warning::package(path, "no pom.properties, manifest version or versioned file name")),
             }
         }
         found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
@@ -169,8 +168,8 @@ impl Walk<'_> {
         for (i, name) in nested {
             let inner_path = format!("{path}!{name}");
             if depth + 1 > self.limits.max_depth {
-                self.warnings
-                    .push(format!("{inner_path}: nested deeper than {} archives, skipped", self.limits.max_depth));
+                let message = format!("nested deeper than {} archives, skipped", self.limits.max_depth);
+                self.warnings.push(Warning::package(inner_path, message));
                 continue;
             }
             let Some(bytes) = self.read_entry(&mut zip, i, &name, path, self.limits.max_nested_size) else {
@@ -193,23 +192,24 @@ impl Walk<'_> {
         if remaining == 0 {
             if !self.budget_warned {
                 self.budget_warned = true;
-                self.warnings.push(format!(
-                    "{path}!{name}: total inflated size limit of {} bytes reached, remaining entries skipped (zip bomb?)",
+                let message = format!(
+                    "total inflated size limit of {} bytes reached, remaining entries skipped (zip bomb?)",
                     self.limits.max_total_inflated
-                ));
+                );
+                self.warnings.push(Warning::package(format!("{path}!{name}"), message));
             }
             return None;
         }
         let mut entry = match zip.by_index(index) {
             Ok(e) => e,
             Err(e) => {
-                self.warnings.push(format!("{path}!{name}: unreadable entry: {e}"));
+                self.warnings.push(Warning::package(format!("{path}!{name}"), format!("unreadable entry: {e}")));
                 return None;
             }
         };
         if entry.size() > cap {
-            self.warnings
-                .push(format!("{path}!{name}: declares {} bytes, more than the limit of {cap}, skipped", entry.size()));
+            let message = format!("declares {} bytes, more than the limit of {cap}, skipped", entry.size());
+            self.warnings.push(Warning::package(format!("{path}!{name}"), message));
             return None;
         }
         let limit = cap.min(remaining);
@@ -217,15 +217,13 @@ impl Walk<'_> {
         let result = entry.by_ref().take(limit + 1).read_to_end(&mut bytes);
         self.inflated += bytes.len() as u64;
         if let Err(e) = result {
-            self.warnings.push(format!("{path}!{name}: {e}"));
+            self.warnings.push(Warning::package(format!("{path}!{name}"), e.to_string()));
             return None;
         }
         if bytes.len() as u64 > limit {
             // The declared size was a lie, or the whole-archive budget ran out.
-            self.warnings.push(format!(
-                "{path}!{name}: inflates past {limit} bytes (declared {}), skipped (zip bomb?)",
-                entry.size()
-            ));
+            let message = format!("inflates past {limit} bytes (declared {}), skipped (zip bomb?)", entry.size());
+            self.warnings.push(Warning::package(format!("{path}!{name}"), message));
             return None;
         }
         Some(bytes)

@@ -26,20 +26,20 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// Nesting deeper than this in a v1 package-lock's `dependencies` is not followed.
 const MAX_DEPTH: usize = 64;
 /// YAML-ish lockfiles: nesting deeper than this is skipped.
 const MAX_YAML_DEPTH: usize = 32;
 
-fn parse_json(bytes: &[u8], path: &str) -> Result<Map<String, Value>, String> {
+fn parse_json(bytes: &[u8], path: &str) -> Result<Map<String, Value>, Warning> {
     // serde_json stops at 128 levels of nesting with an error, so hostile nesting cannot
     // overflow the stack.
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(format!("{path}: not a JSON object, skipped")),
-        Err(e) => Err(format!("{path}: invalid JSON: {e}")),
+        Ok(_) => Err(Warning::package(path, "not a JSON object, skipped")),
+        Err(e) => Err(Warning::package(path, format!("invalid JSON: {e}"))),
     }
 }
 
@@ -132,7 +132,7 @@ pub fn parse_package_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed
                 continue;
             }
             let Some(entry) = entry.as_object() else {
-                warnings.push(format!("{path}: packages[{}]: not an object, skipped", excerpt(key)));
+                warnings.push(Warning::package(path, format!("packages[{}]: not an object, skipped", excerpt(key))));
                 continue;
             };
             if entry.get("link").and_then(Value::as_bool) == Some(true) {
@@ -143,7 +143,7 @@ pub fn parse_package_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed
             }
             let name = str_field(entry, "name").unwrap_or_else(|| name_from_lock_path(key));
             let Some(version) = str_field(entry, "version") else {
-                warnings.push(format!("{path}: packages[{}]: no version, skipped", excerpt(key)));
+                warnings.push(Warning::package(path, format!("packages[{}]: no version, skipped", excerpt(key))));
                 continue;
             };
             let mut pkg = Package::new(PackageKind::Npm, name.to_owned(), version.to_owned(), path);
@@ -154,7 +154,7 @@ pub fn parse_package_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed
     } else if let Some(deps) = obj.get("dependencies").and_then(Value::as_object) {
         v1_dependencies(deps, path, include_dev, 0, &mut packages, &mut warnings);
     } else {
-        warnings.push(format!("{path}: neither packages nor dependencies, no packages"));
+        warnings.push(Warning::package(path, "neither packages nor dependencies, no packages"));
     }
     dedup(&mut packages);
     (packages, warnings)
@@ -166,15 +166,15 @@ fn v1_dependencies(
     include_dev: bool,
     depth: usize,
     packages: &mut Vec<Package>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) {
     if depth >= MAX_DEPTH {
-        warnings.push(format!("{path}: dependencies nested deeper than {MAX_DEPTH}, not followed"));
+        warnings.push(Warning::package(path, format!("dependencies nested deeper than {MAX_DEPTH}, not followed")));
         return;
     }
     for (name, entry) in deps {
         let Some(entry) = entry.as_object() else {
-            warnings.push(format!("{path}: dependencies[{}]: not an object, skipped", excerpt(name)));
+            warnings.push(Warning::package(path, format!("dependencies[{}]: not an object, skipped", excerpt(name))));
             continue;
         };
         if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
@@ -184,7 +184,7 @@ fn v1_dependencies(
             continue;
         }
         let Some(version) = str_field(entry, "version") else {
-            warnings.push(format!("{path}: dependencies[{}]: no version, skipped", excerpt(name)));
+            warnings.push(Warning::package(path, format!("dependencies[{}]: no version, skipped", excerpt(name))));
             continue;
         };
         let (name, version) = unalias(name, version);
@@ -273,7 +273,7 @@ fn split_yaml_key(content: &str) -> Option<(String, &str)> {
 /// by indentation, `- item` lists, quoted keys and scalars, one-line flow collections kept
 /// as raw text, block scalars skipped. Documents are split at `---`. Never panics; lines it
 /// cannot read are warnings.
-fn parse_yaml_lite(text: &str, path: &str, warnings: &mut Vec<String>) -> Vec<YamlNode> {
+fn parse_yaml_lite(text: &str, path: &str, warnings: &mut Vec<Warning>) -> Vec<YamlNode> {
     let mut docs = Vec::new();
     let mut roots: Vec<YamlNode> = Vec::new();
     let mut stack: Vec<(usize, YamlNode)> = Vec::new();
@@ -328,7 +328,10 @@ fn parse_yaml_lite(text: &str, path: &str, warnings: &mut Vec<String>) -> Vec<Ya
             (k, v)
         } else {
             if reported < 10 {
-                warnings.push(format!("{path}: line {}: not a YAML mapping line: {}", lineno + 1, excerpt(content)));
+                warnings.push(Warning::package(
+                    path,
+                    format!("line {}: not a YAML mapping line: {}", lineno + 1, excerpt(content)),
+                ));
             }
             reported += 1;
             continue;
@@ -339,7 +342,10 @@ fn parse_yaml_lite(text: &str, path: &str, warnings: &mut Vec<String>) -> Vec<Ya
         }
         if stack.len() >= MAX_YAML_DEPTH {
             if reported < 10 {
-                warnings.push(format!("{path}: line {}: nested deeper than {MAX_YAML_DEPTH}, skipped", lineno + 1));
+                warnings.push(Warning::package(
+                    path,
+                    format!("line {}: nested deeper than {MAX_YAML_DEPTH}, skipped", lineno + 1),
+                ));
             }
             reported += 1;
             continue;
@@ -352,7 +358,7 @@ fn parse_yaml_lite(text: &str, path: &str, warnings: &mut Vec<String>) -> Vec<Ya
         docs.push(YamlNode { children: roots, ..Default::default() });
     }
     if reported > 10 {
-        warnings.push(format!("{path}: {} more unreadable lines", reported - 10));
+        warnings.push(Warning::package(path, format!("{} more unreadable lines", reported - 10)));
     }
     docs
 }
@@ -367,13 +373,13 @@ pub fn parse_yarn_lock(bytes: &[u8], path: &str) -> Parsed {
     (packages, warnings)
 }
 
-fn yarn_classic(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
+fn yarn_classic(text: &str, path: &str) -> (Vec<Package>, Vec<Warning>) {
     let mut packages = Vec::new();
     let mut warnings = Vec::new();
     // (name from the first specifier, version, dependency names)
     let mut current: Option<(String, Option<String>, Vec<String>, usize)> = None;
     let mut in_deps = false;
-    let mut finish = |cur: Option<(String, Option<String>, Vec<String>, usize)>, warnings: &mut Vec<String>| {
+    let mut finish = |cur: Option<(String, Option<String>, Vec<String>, usize)>, warnings: &mut Vec<Warning>| {
         let Some((name, version, mut deps, line)) = cur else { return };
         match version {
             Some(v) => {
@@ -383,7 +389,10 @@ fn yarn_classic(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
                 pkg.dependencies = deps;
                 packages.push(pkg);
             }
-            None => warnings.push(format!("{path}: entry at line {line} ({}): no version, skipped", excerpt(&name))),
+            None => warnings.push(Warning::package(
+                path,
+                format!("entry at line {line} ({}): no version, skipped", excerpt(&name)),
+            )),
         }
     };
     for (i, raw) in text.lines().enumerate() {
@@ -400,7 +409,8 @@ fn yarn_classic(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
             let first = content.trim_end_matches(':').split(", ").next().map(unquote).unwrap_or_default();
             match split_name_version(&first) {
                 Some((name, _)) => current = Some((name.to_owned(), None, Vec::new(), i + 1)),
-                None => warnings.push(format!("{path}: line {}: not an entry header: {}", i + 1, excerpt(content))),
+                None => warnings
+                    .push(Warning::package(path, format!("line {}: not an entry header: {}", i + 1, excerpt(content)))),
             }
             continue;
         }
@@ -424,7 +434,7 @@ fn yarn_classic(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
     (packages, warnings)
 }
 
-fn yarn_berry(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
+fn yarn_berry(text: &str, path: &str) -> (Vec<Package>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let mut packages = Vec::new();
     for doc in parse_yaml_lite(text, path, &mut warnings) {
@@ -432,14 +442,15 @@ fn yarn_berry(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
             let resolution = entry.value_of("resolution").unwrap_or(&entry.key);
             // `async@npm:3.2.6`, `my-app@workspace:.`, `resolve@patch:resolve@npm%3A1.22.1#…`
             let Some((name, reference)) = split_name_version(resolution) else {
-                warnings.push(format!("{path}: {}: unreadable resolution, skipped", excerpt(resolution)));
+                warnings
+                    .push(Warning::package(path, format!("{}: unreadable resolution, skipped", excerpt(resolution))));
                 continue;
             };
             if reference.starts_with("workspace:") {
                 continue;
             }
             let Some(version) = entry.value_of("version") else {
-                warnings.push(format!("{path}: {}: no version, skipped", excerpt(&entry.key)));
+                warnings.push(Warning::package(path, format!("{}: no version, skipped", excerpt(&entry.key))));
                 continue;
             };
             let mut pkg = Package::new(PackageKind::Npm, name.to_owned(), version.to_owned(), path);
@@ -486,17 +497,17 @@ pub fn parse_pnpm_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parsed {
     let docs = parse_yaml_lite(&text, path, &mut warnings);
     // pnpm 9 may write a second document (the environment lockfile) before the project's.
     let Some(doc) = docs.iter().rev().find(|d| d.get("packages").is_some()).or(docs.last()) else {
-        return (Vec::new(), vec![format!("{path}: empty lockfile")]);
+        return (Vec::new(), vec![Warning::package(path, "empty lockfile")]);
     };
     let version = doc.value_of("lockfileVersion").unwrap_or("");
     let major: u32 = version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
     if major == 0 {
-        warnings.push(format!("{path}: unknown lockfileVersion {}", excerpt(version)));
+        warnings.push(Warning::package(path, format!("unknown lockfileVersion {}", excerpt(version))));
     }
     let snapshots = doc.get("snapshots");
     for entry in doc.get("packages").map(|p| p.children.as_slice()).unwrap_or_default() {
         let Some((name, version)) = pnpm_key(&entry.key, major) else {
-            warnings.push(format!("{path}: packages: unreadable key {}, skipped", excerpt(&entry.key)));
+            warnings.push(Warning::package(path, format!("packages: unreadable key {}, skipped", excerpt(&entry.key))));
             continue;
         };
         if !include_dev && entry.value_of("dev") == Some("true") {

@@ -12,14 +12,14 @@
 use serde_json::Value;
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// Reads one package object; `None` with a warning when it has no name or version.
-fn package_of(v: &Value, path: &str, index: usize, warnings: &mut Vec<String>) -> Option<Package> {
+fn package_of(v: &Value, path: &str, index: usize, warnings: &mut Vec<Warning>) -> Option<Package> {
     let obj = v.as_object();
     let get = |k: &str| obj.and_then(|o| o.get(k)).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
     let (Some(name), Some(version)) = (get("name"), get("version")) else {
-        warnings.push(format!("{path}: package {index}: no name or version, skipped"));
+        warnings.push(Warning::package(path, format!("package {index}: no name or version, skipped")));
         return None;
     };
     let mut pkg = Package::new(PackageKind::Composer, name.to_owned(), version.to_owned(), path);
@@ -40,10 +40,11 @@ fn package_of(v: &Value, path: &str, index: usize, warnings: &mut Vec<String>) -
 }
 
 fn parse_root(bytes: &[u8], path: &str) -> Result<Value, Parsed> {
-    serde_json::from_slice::<Value>(bytes).map_err(|e| (Vec::new(), vec![format!("{path}: invalid JSON: {e}")]))
+    serde_json::from_slice::<Value>(bytes)
+        .map_err(|e| (Vec::new(), vec![Warning::package(path, format!("invalid JSON: {e}"))]))
 }
 
-fn packages_of(list: Option<&Value>, path: &str, packages: &mut Vec<Package>, warnings: &mut Vec<String>) {
+fn packages_of(list: Option<&Value>, path: &str, packages: &mut Vec<Package>, warnings: &mut Vec<Warning>) {
     for (i, v) in list.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
         packages.extend(package_of(v, path, i, warnings));
     }
@@ -63,7 +64,9 @@ pub fn parse_installed_json(bytes: &[u8], path: &str) -> Parsed {
         Value::Object(o) if o.get("packages").is_some_and(Value::is_array) => {
             packages_of(o.get("packages"), path, &mut packages, &mut warnings)
         }
-        other => warnings.push(format!("{path}: not an installed.json: {}", excerpt(&other.to_string()))),
+        other => {
+            warnings.push(Warning::package(path, format!("not an installed.json: {}", excerpt(&other.to_string()))))
+        }
     }
     sort_packages(&mut packages);
     (packages, warnings)
@@ -78,7 +81,7 @@ pub fn parse_composer_lock(bytes: &[u8], path: &str, include_dev: bool) -> Parse
     let mut packages = Vec::new();
     let mut warnings = Vec::new();
     let Some(obj) = root.as_object().filter(|o| o.contains_key("packages")) else {
-        return (Vec::new(), vec![format!("{path}: not a composer.lock (no packages), skipped")]);
+        return (Vec::new(), vec![Warning::package(path, "not a composer.lock (no packages), skipped")]);
     };
     packages_of(obj.get("packages"), path, &mut packages, &mut warnings);
     if include_dev {

@@ -10,7 +10,7 @@
 //! Names are kept as declared (`Django_Allauth`); the purl normalises them (PEP 503).
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// Header fields beyond this many are ignored (real METADATA files have tens, at most a few
 /// hundred with many classifiers).
@@ -96,7 +96,7 @@ fn requirement_name(req: &str) -> Option<&str> {
 pub fn parse_metadata(bytes: &[u8], path: &str) -> Parsed {
     let fields = header_fields(bytes);
     let (Some(name), Some(version)) = (field(&fields, "Name"), field(&fields, "Version")) else {
-        return (Vec::new(), vec![format!("{path}: no Name or Version field, skipped")]);
+        return (Vec::new(), vec![Warning::package(path, "no Name or Version field, skipped")]);
     };
     let mut pkg = Package::new(PackageKind::Python, name.to_owned(), version.to_owned(), path);
     pkg.license = declared_license(&fields);
@@ -200,7 +200,7 @@ pub fn parse_dist_info(metadata: &[u8], metadata_path: &str, record: Option<&[u8
     let (mut packages, mut warnings) = parse_metadata(metadata, metadata_path);
     if let (Some(record), Some(pkg), Some(site)) = (record, packages.first_mut(), site_packages_of(metadata_path)) {
         let (files, w) = parse_record(record, site);
-        warnings.extend(w.into_iter().map(|w| format!("{site}: RECORD: {w}")));
+        warnings.extend(w.into_iter().map(|w| Warning::package(site, format!("RECORD: {w}"))));
         pkg.files = files;
         pkg.normalise_files();
     }

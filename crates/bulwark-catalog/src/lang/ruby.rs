@@ -11,7 +11,7 @@
 //! dependencies indented below as `      name (constraints)`.
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// Ruby string literals after `=` or inside a call: `"x"`, `'x'`, `%q{x}`, `%q<x>`, `%q(x)`,
 /// `%q[x]`, `%{x}`, each optionally followed by `.freeze`. Returns the literals in order.
@@ -114,7 +114,7 @@ pub fn parse_gemspec(bytes: &[u8], path: &str) -> Parsed {
         }
     }
     let (Some(name), Some(version)) = (name.filter(|n| !n.is_empty()), version.filter(|v| !v.is_empty())) else {
-        return (Vec::new(), vec![format!("{path}: no literal name or version, skipped")]);
+        return (Vec::new(), vec![Warning::package(path, "no literal name or version, skipped")]);
     };
     let mut pkg = Package::new(PackageKind::Gem, name, version, path);
     licenses.dedup();
@@ -153,7 +153,7 @@ pub fn parse_gemfile_lock(bytes: &[u8], path: &str) -> Parsed {
                     let version = version.split('-').next().unwrap_or(version);
                     packages.push(Package::new(PackageKind::Gem, name.to_owned(), version.to_owned(), path));
                 }
-                _ => warnings.push(format!("{path}: line {}: not a spec: {}", i + 1, excerpt(content))),
+                _ => warnings.push(Warning::package(path, format!("line {}: not a spec: {}", i + 1, excerpt(content)))),
             },
             6 if in_specs => {
                 let name = content.split([' ', '(']).next().unwrap_or_default();

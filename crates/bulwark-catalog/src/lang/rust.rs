@@ -13,7 +13,7 @@ use object::{Object, ObjectSection};
 use serde_json::Value;
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Parsed, excerpt};
+use crate::{Parsed, Warning, excerpt};
 
 /// The cap on the inflated `.dep-v0` JSON. cargo-auditable itself refuses more than 8 MiB
 /// (`auditable-info`'s default limit); large real binaries carry well under 100 KiB.
@@ -36,11 +36,11 @@ pub fn parse_auditable(bytes: &[u8], path: &str) -> Parsed {
     };
     let compressed = match section.data() {
         Ok(d) => d,
-        Err(e) => return (Vec::new(), vec![format!("{path}: .dep-v0 section unreadable: {e}")]),
+        Err(e) => return (Vec::new(), vec![Warning::package(path, format!(".dep-v0 section unreadable: {e}"))]),
     };
     match inflate(compressed) {
         Ok(json) => parse_auditable_json(&json, path),
-        Err(reason) => (Vec::new(), vec![format!("{path}: .dep-v0 section: {reason}")]),
+        Err(reason) => (Vec::new(), vec![Warning::package(path, format!(".dep-v0 section: {reason}"))]),
     }
 }
 
@@ -60,13 +60,16 @@ pub fn parse_auditable_json(json: &[u8], path: &str) -> Parsed {
     let mut warnings = Vec::new();
     let value: Value = match serde_json::from_slice(json) {
         Ok(v) => v,
-        Err(e) => return (Vec::new(), vec![format!("{path}: .dep-v0 JSON: {e}")]),
+        Err(e) => return (Vec::new(), vec![Warning::package(path, format!(".dep-v0 JSON: {e}"))]),
     };
     let Some(list) = value.get("packages").and_then(Value::as_array) else {
-        return (Vec::new(), vec![format!("{path}: .dep-v0 JSON has no packages array")]);
+        return (Vec::new(), vec![Warning::package(path, ".dep-v0 JSON has no packages array")]);
     };
     if list.len() > MAX_PACKAGES {
-        return (Vec::new(), vec![format!("{path}: .dep-v0 lists {} packages, more than {MAX_PACKAGES}", list.len())]);
+        return (
+            Vec::new(),
+            vec![Warning::package(path, format!(".dep-v0 lists {} packages, more than {MAX_PACKAGES}", list.len()))],
+        );
     }
     // Indices into `list` of the entries that became packages, to resolve dependencies.
     let names: Vec<Option<&str>> = list.iter().map(|p| p.get("name").and_then(Value::as_str)).collect();
@@ -75,14 +78,17 @@ pub fn parse_auditable_json(json: &[u8], path: &str) -> Parsed {
         let name = names[i].filter(|n| !n.is_empty());
         let version = entry.get("version").and_then(Value::as_str).filter(|v| !v.is_empty());
         let (Some(name), Some(version)) = (name, version) else {
-            warnings.push(format!("{path}: .dep-v0 package #{i} has no name or version, skipped"));
+            warnings.push(Warning::package(path, format!(".dep-v0 package #{i} has no name or version, skipped")));
             continue;
         };
         let mut pkg = Package::new(PackageKind::Cargo, name.to_owned(), version.to_owned(), path);
         for dep in entry.get("dependencies").and_then(Value::as_array).into_iter().flatten() {
             match dep.as_u64().and_then(|d| names.get(d as usize).copied().flatten()) {
                 Some(d) if dep.as_u64() != Some(i as u64) => pkg.dependencies.push(d.to_owned()),
-                _ => warnings.push(format!("{path}: .dep-v0 package {}: bad dependency index {dep}", excerpt(name))),
+                _ => warnings.push(Warning::package(
+                    path,
+                    format!(".dep-v0 package {}: bad dependency index {dep}", excerpt(name)),
+                )),
             }
         }
         pkg.dependencies.sort_unstable();
@@ -104,7 +110,7 @@ pub fn parse_cargo_lock(bytes: &[u8], path: &str) -> Parsed {
     let mut warnings = Vec::new();
     let mut current: Option<(usize, LockPackage)> = None;
     let mut lines = text.lines().enumerate();
-    let finish = |cur: Option<(usize, LockPackage)>, packages: &mut Vec<Package>, warnings: &mut Vec<String>| {
+    let finish = |cur: Option<(usize, LockPackage)>, packages: &mut Vec<Package>, warnings: &mut Vec<Warning>| {
         let Some((line, p)) = cur else { return };
         match (p.name, p.version) {
             (Some(name), Some(version)) if !name.is_empty() && !version.is_empty() => {
@@ -114,7 +120,8 @@ pub fn parse_cargo_lock(bytes: &[u8], path: &str) -> Parsed {
                 pkg.dependencies.dedup();
                 packages.push(pkg);
             }
-            _ => warnings.push(format!("{path}: [[package]] at line {line} has no name or version, skipped")),
+            _ => warnings
+                .push(Warning::package(path, format!("[[package]] at line {line} has no name or version, skipped"))),
         }
     };
     while let Some((i, raw)) = lines.next() {
@@ -126,7 +133,8 @@ pub fn parse_cargo_lock(bytes: &[u8], path: &str) -> Parsed {
             finish(current.take(), &mut packages, &mut warnings);
             if line == "[[package]]" {
                 if packages.len() >= MAX_PACKAGES {
-                    warnings.push(format!("{path}: more than {MAX_PACKAGES} packages, the rest skipped"));
+                    warnings
+                        .push(Warning::package(path, format!("more than {MAX_PACKAGES} packages, the rest skipped")));
                     break;
                 }
                 current = Some((i + 1, LockPackage::default()));
@@ -135,14 +143,15 @@ pub fn parse_cargo_lock(bytes: &[u8], path: &str) -> Parsed {
         }
         let Some((_, pkg)) = current.as_mut() else { continue };
         let Some((key, value)) = line.split_once('=') else {
-            warnings.push(format!("{path}: line {}: not a key = value line: {}", i + 1, excerpt(line)));
+            warnings.push(Warning::package(path, format!("line {}: not a key = value line: {}", i + 1, excerpt(line))));
             continue;
         };
         let (key, value) = (key.trim(), value.trim());
         match key {
             "name" | "version" => match toml_string(value) {
                 Some(s) => *(if key == "name" { &mut pkg.name } else { &mut pkg.version }) = Some(s),
-                None => warnings.push(format!("{path}: line {}: {key} is not a string: {}", i + 1, excerpt(value))),
+                None => warnings
+                    .push(Warning::package(path, format!("line {}: {key} is not a string: {}", i + 1, excerpt(value)))),
             },
             "dependencies" => {
                 // An array, usually one string per line; collect up to the closing `]`.
@@ -160,7 +169,9 @@ pub fn parse_cargo_lock(bytes: &[u8], path: &str) -> Parsed {
                     Some(items) => pkg
                         .dependencies
                         .extend(items.iter().filter_map(|d| d.split_whitespace().next()).map(str::to_owned)),
-                    None => warnings.push(format!("{path}: line {}: malformed dependencies array", i + 1)),
+                    None => {
+                        warnings.push(Warning::package(path, format!("line {}: malformed dependencies array", i + 1)))
+                    }
                 }
             }
             _ => {}

@@ -14,7 +14,7 @@
 //! Every page number, offset and length is checked against the file, chains are bounded by
 //! the page count, and the total extracted is bounded by the file size.
 
-use crate::{Error, Result};
+use crate::{Error, Result, Warning};
 
 const HASH_MAGIC: u32 = 0x0006_1561;
 const BTREE_MAGIC: u32 = 0x0005_3162;
@@ -57,7 +57,7 @@ pub(crate) fn is_hash_db(bytes: &[u8]) -> bool {
 }
 
 /// Extracts every value (rpm header blob) from a Berkeley DB hash file.
-pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<String>)> {
+pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<Warning>)> {
     let not = |reason: String| Error::NotADatabase { format: "Berkeley DB hash", path: db_path.to_owned(), reason };
     if bytes.len() < 512 {
         return Err(not(format!("{} bytes is shorter than a metadata page", bytes.len())));
@@ -82,9 +82,9 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<St
     let last_pgno = e.u32(bytes, 32).unwrap_or(0) as usize;
     let available = bytes.len() / page_size;
     let pages = if last_pgno.saturating_add(1) > available {
-        warnings.push(format!(
-            "{db_path}: truncated: metadata says {} pages, the file holds {available}",
-            last_pgno.saturating_add(1)
+        warnings.push(Warning::package(
+            db_path,
+            format!("truncated: metadata says {} pages, the file holds {available}", last_pgno.saturating_add(1)),
         ));
         available
     } else {
@@ -104,7 +104,7 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<St
         }
         let entries = e.u16(p, 20).unwrap_or(0) as usize;
         if PAGE_HEADER + entries * 2 > page_size {
-            warnings.push(format!("{db_path}: page {pgno}: {entries} entries do not fit the page"));
+            warnings.push(Warning::package(db_path, format!("page {pgno}: {entries} entries do not fit the page")));
             continue;
         }
         let offsets: Vec<usize> = (0..entries).filter_map(|i| e.u16(p, PAGE_HEADER + i * 2)).map(usize::from).collect();
@@ -112,19 +112,20 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<St
         for i in (1..entries).step_by(2) {
             let off = offsets[i];
             if off < PAGE_HEADER + entries * 2 || off >= page_size {
-                warnings.push(format!("{db_path}: page {pgno}: item {i} offset {off} outside the page"));
+                warnings
+                    .push(Warning::package(db_path, format!("page {pgno}: item {i} offset {off} outside the page")));
                 continue;
             }
             let value = match p[off] {
                 H_OFFPAGE => {
                     let (Some(start), Some(len)) = (e.u32(p, off + 4), e.u32(p, off + 8)) else {
-                        warnings.push(format!("{db_path}: page {pgno}: truncated off-page item {i}"));
+                        warnings.push(Warning::package(db_path, format!("page {pgno}: truncated off-page item {i}")));
                         continue;
                     };
                     match read_overflow(bytes, page_size, pages, e, start as usize, len as usize) {
                         Ok(v) => v,
                         Err(msg) => {
-                            warnings.push(format!("{db_path}: page {pgno}: item {i}: {msg}"));
+                            warnings.push(Warning::package(db_path, format!("page {pgno}: item {i}: {msg}")));
                             continue;
                         }
                     }
@@ -136,13 +137,14 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<St
                     p[off + 1..end].to_vec()
                 }
                 other => {
-                    warnings.push(format!("{db_path}: page {pgno}: item {i} has unsupported type {other}"));
+                    warnings
+                        .push(Warning::package(db_path, format!("page {pgno}: item {i} has unsupported type {other}")));
                     continue;
                 }
             };
             extracted = extracted.saturating_add(value.len());
             if extracted > budget {
-                warnings.push(format!("{db_path}: values add up to more than the file size; stopped"));
+                warnings.push(Warning::package(db_path, "values add up to more than the file size; stopped"));
                 break 'pages;
             }
             // rpm keeps small bookkeeping records (a 4-byte next-instance counter) beside the

@@ -12,7 +12,7 @@ mod ndb;
 mod sqlite;
 
 use crate::package::{Package, PackageKind, sort_packages};
-use crate::{Limits, Parsed, Result, Warnings, package_limit};
+use crate::{Limits, Parsed, Result, Warning, Warnings, package_limit};
 use header::*;
 
 pub use bdb::header_blobs as bdb_header_blobs;
@@ -49,7 +49,7 @@ pub fn parse_rpmdb(bytes: &[u8], db_path: &str) -> Result<Parsed> {
 /// [`parse_rpmdb`] with explicit limits: headers beyond `max_packages` packages are counted,
 /// not parsed, and files beyond `max_files` per package are counted, not kept.
 pub fn parse_rpmdb_with(bytes: &[u8], db_path: &str, limits: &Limits) -> Result<Parsed> {
-    let owned = |(blobs, warnings): (Vec<Vec<u8>>, Vec<String>)| {
+    let owned = |(blobs, warnings): (Vec<Vec<u8>>, Vec<Warning>)| {
         packages_from_blobs(blobs.iter().map(Vec::as_slice), warnings, db_path, limits)
     };
     Ok(match sniff(bytes) {
@@ -87,12 +87,12 @@ pub fn parse_rpmdb_ndb(bytes: &[u8], db_path: &str) -> Result<Parsed> {
 
 fn packages_from_blobs<'a>(
     blobs: impl Iterator<Item = &'a [u8]>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     db_path: &str,
     limits: &Limits,
 ) -> Parsed {
     let mut packages = Vec::new();
-    let mut w = Warnings::from(warnings);
+    let mut w = Warnings::from_parsed(db_path, warnings);
     let mut dropped = 0u64;
     for (i, blob) in blobs.enumerate() {
         if packages.len() >= limits.max_packages {
@@ -106,14 +106,14 @@ fn packages_from_blobs<'a>(
                 packages.push(pkg);
             }
             Ok(None) => {}
-            Err(e) => w.push(|| format!("{db_path}: header #{}: {e}", i + 1)),
+            Err(e) => w.push(|| format!("header #{}: {e}", i + 1)),
         }
     }
     if dropped > 0 {
         w.limit(package_limit(limits.max_packages, db_path, dropped));
     }
     sort_packages(&mut packages);
-    (packages, w.finish(db_path))
+    (packages, w.finish())
 }
 
 /// Splits `SOURCERPM` (`openssl-1.1.1k-15.cm2.src.rpm`) into name and `version-release`.

@@ -11,7 +11,7 @@
 //! rpm itself rejects the whole database on one bad slot; here a bad slot or blob is a
 //! warning and the other packages are still read.
 
-use crate::{Error, Result};
+use crate::{Error, Result, Warning};
 
 const DB_MAGIC: u32 = u32::from_le_bytes(*b"RpmP");
 const SLOT_MAGIC: u32 = u32::from_le_bytes(*b"Slot");
@@ -44,7 +44,7 @@ pub(crate) fn adler32(data: &[u8]) -> u32 {
 }
 
 /// Extracts the header blobs from an NDB `Packages.db`, in block order.
-pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>, Vec<String>)> {
+pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>, Vec<Warning>)> {
     let not = |reason: String| Error::NotADatabase { format: "NDB", path: db_path.to_owned(), reason };
     if bytes.len() < HEADER_SIZE || le32(bytes, 0) != Some(DB_MAGIC) {
         return Err(not("no RpmP magic".to_owned()));
@@ -58,7 +58,7 @@ pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>
     let slot_end = match slot_pages.checked_mul(PAGE_SIZE) {
         Some(end) if end <= bytes.len() => end,
         _ => {
-            warnings.push(format!("{db_path}: truncated: {slot_pages} slot pages do not fit the file"));
+            warnings.push(Warning::package(db_path, format!("truncated: {slot_pages} slot pages do not fit the file")));
             bytes.len() - bytes.len() % SLOT_SIZE
         }
     };
@@ -70,7 +70,7 @@ pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>
             break;
         };
         if magic != SLOT_MAGIC {
-            warnings.push(format!("{db_path}: slot at byte {at} has a bad magic; slot scan stopped"));
+            warnings.push(Warning::package(db_path, format!("slot at byte {at} has a bad magic; slot scan stopped")));
             break;
         }
         if blkoff == 0 {
@@ -87,7 +87,10 @@ pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>
     let mut read_up_to = 0usize;
     for (pkgidx, blkoff, blkcnt) in slots {
         if blkoff < read_up_to {
-            warnings.push(format!("{db_path}: package index {pkgidx}: blocks overlap the blob before them, skipped"));
+            warnings.push(Warning::package(
+                db_path,
+                format!("package index {pkgidx}: blocks overlap the blob before them, skipped"),
+            ));
             continue;
         }
         match read_blob(bytes, pkgidx, blkoff, blkcnt) {
@@ -95,7 +98,7 @@ pub fn header_blobs<'a>(bytes: &'a [u8], db_path: &str) -> Result<(Vec<&'a [u8]>
                 blobs.push(blob);
                 read_up_to = blkoff + blkcnt;
             }
-            Err(msg) => warnings.push(format!("{db_path}: package index {pkgidx}: {msg}")),
+            Err(msg) => warnings.push(Warning::package(db_path, format!("package index {pkgidx}: {msg}"))),
         }
     }
     Ok((blobs, warnings))
@@ -210,6 +213,6 @@ mod tests {
         let (got, w) = header_blobs(&bad, "/p").unwrap();
         assert_eq!(got, vec![&[1u8; 4000][..]]);
         assert_eq!(w.len(), PAGE_SIZE / SLOT_SIZE - 3, "{:?}", &w[..1]);
-        assert!(w[0].contains("overlap"), "{w:?}");
+        assert!(w[0].message.contains("overlap"), "{w:?}");
     }
 }

@@ -13,12 +13,12 @@ use std::io::Read;
 use rusqlite::limits::Limit;
 use rusqlite::{Connection, MAIN_DB, OpenFlags};
 
-use crate::{Error, Result};
+use crate::{Error, Result, Warning};
 
 /// rpm's header data limit (256 MiB) plus the index: no legitimate blob is larger.
 const MAX_BLOB: i32 = 0x1000_0000 + 0x10_0000;
 
-pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<String>)> {
+pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<Warning>)> {
     let err = |e: rusqlite::Error| Error::Sqlite { path: db_path.to_owned(), message: e.to_string() };
     if bytes.len() < 100 || !bytes.starts_with(b"SQLite format 3\0") {
         return Err(Error::NotADatabase {
@@ -100,20 +100,20 @@ pub fn header_blobs(bytes: &[u8], db_path: &str) -> Result<(Vec<Vec<u8>>, Vec<St
                 Ok(blob) => {
                     extracted = extracted.saturating_add(blob.len());
                     if extracted > bytes.len() {
-                        warnings.push(format!("{db_path}: values add up to more than the file size; stopped"));
+                        warnings.push(Warning::package(db_path, "values add up to more than the file size; stopped"));
                         break;
                     }
                     blobs.push(blob);
                 }
                 Err(e) => {
                     let hnum: i64 = row.get(0).unwrap_or(-1);
-                    warnings.push(format!("{db_path}: Packages row {hnum}: {e}"));
+                    warnings.push(Warning::package(db_path, format!("Packages row {hnum}: {e}")));
                 }
             },
             Ok(None) => break,
             Err(e) => {
                 // A corrupt page ends the scan; what was read so far is kept.
-                warnings.push(format!("{db_path}: reading Packages stopped: {e}"));
+                warnings.push(Warning::package(db_path, format!("reading Packages stopped: {e}")));
                 break;
             }
         }
@@ -214,6 +214,9 @@ mod tests {
         let (blobs, warnings) = header_blobs(&db, "/db").unwrap();
         let total: usize = blobs.iter().map(Vec::len).sum();
         assert!(total <= db.len(), "{total} bytes of blobs from a {} byte file", db.len());
-        assert!(warnings.iter().any(|w| w.contains("more than the file size")), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.path.as_deref() == Some("/db") && w.message.contains("more than the file size")),
+            "{warnings:?}"
+        );
     }
 }

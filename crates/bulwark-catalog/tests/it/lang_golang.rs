@@ -136,7 +136,7 @@ fn truncated_and_corrupted_binaries() {
     // parser falls back to scanning; cut inside the strings, the header is reported broken.
     let (pkgs, w) = golang::parse_binary(&bytes[..at + 40], "/t");
     assert!(pkgs.is_empty(), "{pkgs:?}");
-    assert!(w.len() == 1 && w[0].contains("truncated"), "{w:?}");
+    assert!(w.len() == 1 && w[0].message.contains("truncated"), "{w:?}");
     // Cut before the header: not a Go binary as far as anyone can tell.
     assert_eq!(golang::parse_binary(&bytes[..at], "/t"), (vec![], vec![]));
     for len in [0, 1, 4, 16, 52, 64, 4096, 1 << 20] {
@@ -152,7 +152,7 @@ fn truncated_and_corrupted_binaries() {
     let mut old = bytes.clone();
     old[at + 15] = 0;
     let (pkgs, w) = golang::parse_binary(&old, "/t");
-    assert!(pkgs.is_empty() && w.len() == 1 && w[0].contains("does not resolve"), "{w:?}");
+    assert!(pkgs.is_empty() && w.len() == 1 && w[0].message.contains("does not resolve"), "{w:?}");
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn corrupted_audit_data() {
     let small = z.finish().expect("compress");
     wrong[range.start..range.start + small.len()].copy_from_slice(&small);
     let (pkgs, w) = rust::parse_auditable(&wrong, "/b");
-    assert!(pkgs.is_empty() && w.len() == 1 && w[0].contains("no packages array"), "{w:?}");
+    assert!(pkgs.is_empty() && w.len() == 1 && w[0].message.contains("no packages array"), "{w:?}");
     // Truncations: the section table is at the end, so these are simply not auditable
     // binaries any more; none may panic.
     for len in [0, 4, 64, range.start, range.start + 3, bytes.len() - 1] {

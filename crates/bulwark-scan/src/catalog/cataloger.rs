@@ -76,16 +76,25 @@ fn cataloger_for(inventory: Inventory, path: &str, mode: u32) -> Option<&'static
     CATALOGERS.iter().copied().find(|c| c.inventory() == inventory && c.wants(path, mode))
 }
 
-/// An analyzer's version: the registry's catalogers of `inventory` (name and version) and
-/// the limits, folded with FNV-1a (stable across builds and platforms, unlike `std`'s
-/// hasher). Results differ with either, and the version is part of the layer cache key.
+/// An analyzer's version: the stored shape of a result ([`super::DB_RESULT_SHAPE`]), the
+/// registry's catalogers of `inventory` (name and version) and the limits, folded with
+/// FNV-1a (stable across builds and platforms, unlike `std`'s hasher). Results differ with
+/// any of them, and the version is part of the layer cache key.
 fn version_of(inventory: Inventory, limits: &bulwark_catalog::Limits) -> u32 {
+    version_with(inventory, limits, super::DB_RESULT_SHAPE)
+}
+
+fn version_with(inventory: Inventory, limits: &bulwark_catalog::Limits, shape: u32) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     let mut fold = |bytes: &[u8]| {
         for &b in bytes {
             h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
     };
+    // Shape 1 (string warnings) folded nothing: it predates the shape's version.
+    if shape > 1 {
+        fold(&shape.to_le_bytes());
+    }
     for c in CATALOGERS.iter().filter(|c| c.inventory() == inventory) {
         fold(c.name().as_bytes());
         fold(&c.version().to_le_bytes());
@@ -222,6 +231,10 @@ mod tests {
         assert_ne!(version_of(Inventory::Os, &limits), version_of(Inventory::Lang, &limits));
         let fewer = bulwark_catalog::Limits { max_packages: 1, ..limits };
         assert_ne!(version_of(Inventory::Os, &limits), version_of(Inventory::Os, &fewer));
+        // Results stored in the shape before (string warnings) are other cache entries.
+        for inventory in [Inventory::Os, Inventory::Lang] {
+            assert_ne!(version_of(inventory, &limits), version_with(inventory, &limits, 1));
+        }
     }
 
     #[test]

@@ -43,8 +43,37 @@ pub struct DbResult {
     /// Owned files, for dpkg `info/*.list` and `*.md5sums`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owned: Option<Owned>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
+    /// The cataloger's warnings as it returned them (see [`located`]). Only the structured
+    /// form is read back: a stored warning that is a plain string (written before
+    /// [`DB_RESULT_SHAPE`] 2, message and path glued together) does not decode, so such a
+    /// result is a cache miss (see [`check_stored`]), never split into parts by guessing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "structured_warnings")]
+    warnings: Vec<Warning>,
+}
+
+/// The version of the stored shape of a [`DbResult`], folded into both analyzers'
+/// versions and so into the layer cache key: results stored in another shape are cache
+/// misses. 2: warnings are [`Warning`] values (kind, path, message), not strings with the
+/// file's path glued in front.
+pub(crate) const DB_RESULT_SHAPE: u32 = 2;
+
+/// A stored warning in its structured form only (see [`DbResult::warnings`]).
+#[derive(Deserialize)]
+struct StoredWarning {
+    kind: WarningKind,
+    #[serde(default)]
+    layer: Option<usize>,
+    #[serde(default)]
+    path: Option<String>,
+    message: String,
+}
+
+fn structured_warnings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Warning>, D::Error> {
+    let stored = Vec::<StoredWarning>::deserialize(d)?;
+    Ok(stored
+        .into_iter()
+        .map(|StoredWarning { kind, layer, path, message }| Warning { kind, layer, path, message })
+        .collect())
 }
 
 /// The files one dpkg package owns.
@@ -130,8 +159,8 @@ pub fn lang_packages(image: &Image, os_owned: &BTreeSet<String>) -> (Vec<Package
         let Some(result) = image.view.analysis(&image.layers, LANG_PACKAGES, &l.path).and_then(decode) else {
             continue;
         };
-        // Read at a link path: every warning names that path, limit warnings too.
-        warnings.extend(result.warnings.iter().map(|w| located(&l.path, w).at(format!("/{}", l.path))));
+        // Read at the link's path: the cataloger was given that path, so its warnings name it.
+        warnings.extend(result.warnings.iter().map(|w| located(&l.path, w)));
         for p in &result.packages {
             out.push(p.to_report(None, Some(l.layer), None));
         }
@@ -176,17 +205,18 @@ pub fn os_release(os: &OsInfo) -> OsRelease {
     }
 }
 
-/// A cataloguer's warning as a value about the file it was found in (`path`, the path the
-/// result is stored under, or the link path it was read at). `bulwark-catalog` returns its
-/// warnings as messages about the file it was given; its limit warnings already name the
-/// file, in the one shape readers recognise (`bulwark_core::report::limit_warning`, which
-/// starts with `LIMIT_WARNING_PREFIX`), and are limit warnings without a path.
-fn located(path: &str, warning: &str) -> Warning {
-    if warning.starts_with(bulwark_core::report::LIMIT_WARNING_PREFIX) {
-        Warning::new(WarningKind::Limit, warning)
-    } else {
-        Warning::package(format!("/{path}"), warning)
+/// A cataloger's warning about the file it was found in (`path`, the path the result is
+/// stored under, or the link path it was read at, without the leading `/`). Catalogers
+/// name the file in the warning's `path` where they know it; a warning without one (an
+/// md5sums line: the parser is not given the file's path) gets `/{path}`. Limit warnings
+/// keep none: their message names the file, in the one shape readers recognise
+/// (`limit reached: …`, see `bulwark_core::Warning::limit`).
+fn located(path: &str, warning: &Warning) -> Warning {
+    let mut w = warning.clone();
+    if w.path.is_none() && w.kind != WarningKind::Limit {
+        w.path = Some(format!("/{path}"));
     }
+    w
 }
 
 /// Checks that every result the catalogers stored in a layer analysis decodes. The layer
@@ -314,4 +344,39 @@ pub fn os_packages(image: &Image, os: Option<&OsInfo>) -> (Vec<Package>, BTreeSe
         }
     }
     (out, owned_files, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_warnings_are_read_in_their_structured_form_only() {
+        let result = DbResult {
+            warnings: vec![
+                Warning::package("/var/lib/dpkg/status", "line 9: not a field: x"),
+                Warning::limit("max-packages", 1, "/var/lib/dpkg/status: packages", 2),
+            ],
+            ..DbResult::default()
+        };
+        let stored = serde_json::to_value(&result).unwrap();
+        assert_eq!(decode(&stored).unwrap().warnings, result.warnings);
+        // A result stored before warnings had parts holds strings with the path glued in:
+        // it does not decode (a cache miss), rather than be split into parts by guessing.
+        let old = serde_json::json!({"warnings": ["/var/lib/dpkg/status: line 9: not a field: x"]});
+        assert!(decode(&old).is_none());
+    }
+
+    #[test]
+    fn located_names_the_file_once() {
+        let from_parser = Warning::package("/var/lib/dpkg/status", "line 9: not a field: x");
+        assert_eq!(located("var/lib/dpkg/status", &from_parser), from_parser);
+        let md5sums = Warning::new(WarningKind::Package, "line 1: not an md5sums line: zzz");
+        assert_eq!(
+            located("var/lib/dpkg/info/a.md5sums", &md5sums).to_string(),
+            "/var/lib/dpkg/info/a.md5sums: line 1: not an md5sums line: zzz"
+        );
+        let limit = Warning::limit("max-packages", 1, "/var/lib/dpkg/status: packages", 2);
+        assert_eq!(located("var/lib/dpkg/status", &limit), limit);
+    }
 }

@@ -6,8 +6,8 @@ use bulwark_testkit::image as fixture;
 
 use std::collections::BTreeMap;
 
-use bulwark_core::Reference;
 use bulwark_core::report::{Package, ScanReport};
+use bulwark_core::{Reference, WarningKind};
 use bulwark_image::NoProgress;
 use bulwark_image::spec::Compression;
 use bulwark_scan::{ScanOptions, scan};
@@ -177,4 +177,69 @@ fn which(cmd: &str) -> std::path::PathBuf {
     std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).map(|d| d.join(cmd)).find(|p| p.exists()))
         .unwrap_or_else(|| panic!("{cmd} not on PATH"))
+}
+
+/// Package files that are only partly readable give warnings about the file, named once:
+/// in the warning's `path` (as the report shows paths, with a leading `/`), not glued into
+/// the message too. Limit warnings name the file in their message and have no path.
+#[test]
+fn package_warnings_name_their_file_once() {
+    let status = "Package: a\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\n\
+                  Package: b\nStatus: install ok installed\n\n\
+                  this is not a field\n\n\
+                  Package: c\nStatus: install ok installed\nVersion: 2\n\n";
+    let lock = r#"{"lockfileVersion":3,"packages":{"":{},"node_modules/x":{},"node_modules/y":{"version":"1.0.0"},"node_modules/z":{"version":"2.0.0"}}}"#;
+    let layers = vec![Layer {
+        compression: Compression::Gzip,
+        items: vec![
+            file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+            file("var/lib/dpkg/status", status),
+            file("var/lib/dpkg/info/a.md5sums", "zzz not md5\n"),
+            file("app/package-lock.json", lock),
+            // A lockfile reached through a link to a path no cataloger reads.
+            file("data/lock.json", "{ not json"),
+            symlink("srv/package-lock.json", "../data/lock.json"),
+        ],
+    }];
+    let tmp = tempfile::tempdir().unwrap();
+    write_oci_layout(tmp.path(), &build(&layers, "amd64"), "1");
+    let r: Reference = format!("oci:{}", tmp.path().display()).parse().unwrap();
+    let mut opts = ScanOptions { cache_dir: None, ..Default::default() };
+    // One package per file: the lockfile's second package is over the limit.
+    opts.read.limits.max_packages = 1;
+    let report = scan(&r.into(), &opts, &NoProgress).unwrap().0;
+    let about = |path: &str| -> Vec<(WarningKind, String)> {
+        let ws = report.warnings.iter().filter(|w| w.path.as_deref() == Some(path));
+        ws.map(|w| (w.kind, w.message.clone())).collect()
+    };
+    let package = |m: &str| (WarningKind::Package, m.to_owned());
+    assert_eq!(
+        about("/var/lib/dpkg/status"),
+        [
+            package("package b at line 6: no Version field, skipped"),
+            package("line 9: not a field: this is not a field")
+        ],
+        "{:#?}",
+        report.warnings
+    );
+    assert_eq!(about("/var/lib/dpkg/info/a.md5sums"), [package("line 1: not an md5sums line: zzz not md5")]);
+    assert_eq!(about("/app/package-lock.json"), [package("packages[node_modules/x]: no version, skipped")]);
+    let linked = about("/srv/package-lock.json");
+    assert!(linked.len() == 1 && linked[0].1.starts_with("invalid JSON: "), "{linked:?}");
+    // Each file is named once in each warning's text.
+    for w in report.warnings.iter().filter(|w| w.kind != WarningKind::Limit && w.path.is_some()) {
+        let text = w.to_string();
+        let path = w.path.as_deref().unwrap();
+        assert_eq!(text.matches(path).count(), 1, "{text}");
+        assert_eq!(text, format!("{path}: {}", w.message));
+    }
+    let limits: Vec<String> =
+        report.warnings.iter().filter(|w| w.kind == WarningKind::Limit).map(ToString::to_string).collect();
+    assert!(
+        limits.contains(
+            &"limit reached: --max-packages=1: /app/package-lock.json: packages (1 more not checked)".to_owned()
+        ),
+        "{limits:?}"
+    );
+    assert!(report.warnings.iter().filter(|w| w.kind == WarningKind::Limit).all(|w| w.path.is_none()));
 }
