@@ -181,3 +181,52 @@ fn the_matcher_tree_has_no_storage_or_http_crate_even_for_tests() {
         IO_CRATES.iter().chain(IO_EXTERNAL).chain(&storage).filter(|c| names.contains(**c)).collect();
     assert!(found.is_empty(), "cargo tree -p bulwark-match shows {found:?}");
 }
+
+/// No function in the library and binary sources is longer than 150 lines (issue 11): a
+/// longer one is split into named steps. Counted from the `fn` line to the closing brace at
+/// the same indentation, as rustfmt lays them out; tests are not counted.
+#[test]
+fn no_function_is_longer_than_150_lines() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut long = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path().join("src")).filter(|p| p.is_dir()).collect();
+    assert!(stack.len() > 10, "no crates found under {}", root.display());
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                for (i, line) in lines.iter().enumerate() {
+                    let code = line.trim_start();
+                    let indent = &line[..line.len() - code.len()];
+                    let is_fn = [
+                        "fn ",
+                        "pub fn ",
+                        "pub(crate) fn ",
+                        "pub(super) fn ",
+                        "async fn ",
+                        "pub async fn ",
+                        "pub(crate) async fn ",
+                        "const fn ",
+                        "pub const fn ",
+                    ]
+                    .iter()
+                    .any(|p| code.starts_with(p));
+                    if !is_fn || code.trim_end().ends_with(';') {
+                        continue;
+                    }
+                    let close = format!("{indent}}}");
+                    let Some(end) = lines[i + 1..].iter().position(|l| l.trim_end() == close) else { continue };
+                    if end + 2 > 150 {
+                        long.push(format!("{}:{} ({} lines)", path.display(), i + 1, end + 2));
+                    }
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "functions over 150 lines: split them into named steps: {long:#?}");
+}
