@@ -32,7 +32,7 @@ pub use purl::Purl;
 pub use reference::{
     ArchiveSelector, DEFAULT_REGISTRY, DockerRef, Reference, SBOM_SCHEME, SCHEMES, ScanInput, Scheme, Shape, Target,
 };
-pub use warning::{Warning, WarningKind};
+pub use warning::{Warning, WarningKind, structured_warnings};
 
 /// Shortens untrusted text (a value from an image, a feed, an SBOM) for quoting in an error
 /// or warning: at most 120 bytes, cut at a character boundary, with `…` when cut.

@@ -187,28 +187,45 @@ impl fmt::Display for Warning {
     }
 }
 
+/// The structured form of a warning, as it is serialised.
+#[derive(Deserialize)]
+struct Parts {
+    kind: WarningKind,
+    #[serde(default)]
+    layer: Option<usize>,
+    #[serde(default)]
+    path: Option<String>,
+    message: String,
+}
+
+impl From<Parts> for Warning {
+    fn from(Parts { kind, layer, path, message }: Parts) -> Warning {
+        Warning { kind, layer, path, message }
+    }
+}
+
 /// What a warning deserializes from: the structured form, or a legacy string.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Repr {
     Text(String),
-    Parts {
-        kind: WarningKind,
-        #[serde(default)]
-        layer: Option<usize>,
-        #[serde(default)]
-        path: Option<String>,
-        message: String,
-    },
+    Parts(Parts),
 }
 
 impl From<Repr> for Warning {
     fn from(r: Repr) -> Warning {
         match r {
             Repr::Text(text) => Warning::legacy(&text),
-            Repr::Parts { kind, layer, path, message } => Warning { kind, layer, path, message },
+            Repr::Parts(parts) => parts.into(),
         }
     }
+}
+
+/// For `#[serde(deserialize_with)]`: a list of warnings in the structured form only. A plain
+/// string is an error here, never split into parts by guessing: for stored results whose
+/// older shape must be a cache miss rather than a guess.
+pub fn structured_warnings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Warning>, D::Error> {
+    Ok(Vec::<Parts>::deserialize(d)?.into_iter().map(Warning::from).collect())
 }
 
 #[cfg(test)]

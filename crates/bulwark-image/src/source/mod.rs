@@ -48,14 +48,17 @@ pub trait ImageSource: Send + Sync {
     }
 
     /// Reads, analyses and squashes the image. Called by [`crate::read_image`], which gives
-    /// `opts` this read's own image-wide result budget.
+    /// `opts` this read's own image-wide result budget. The default is for blob-addressed
+    /// sources: it reads the layers of what [`ImageSource::open`] resolves, through the cache.
     fn read(
         &self,
         reference: &Reference,
         opts: &ReadOptions,
         cache: &dyn LayerCache,
         progress: &dyn Progress,
-    ) -> Result<Image>;
+    ) -> Result<Image> {
+        crate::read::read_blob_addressed(reference, self.scheme(), opts, cache, progress)
+    }
 }
 
 /// Every image source, one per scheme of `bulwark_core::SCHEMES`.

@@ -6,7 +6,7 @@ use bulwark_core::{Platform, Reference, Target};
 
 use super::{BlobStore, ImageSource, ResolvedImage, oci, wrong_shape};
 use crate::Result;
-use crate::read::{self, Image, LayerCache, Progress, ReadOptions};
+use crate::read::ReadOptions;
 
 /// The `oci-archive:` source.
 #[derive(Debug)]
@@ -25,15 +25,5 @@ impl ImageSource for OciArchive {
     ) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
         let Target::Layout { path, selector } = reference.target() else { return Err(wrong_shape(self, reference)) };
         oci::open_archive(path, selector, &reference.to_string(), platform, &opts.limits).map(Some)
-    }
-
-    fn read(
-        &self,
-        reference: &Reference,
-        opts: &ReadOptions,
-        cache: &dyn LayerCache,
-        progress: &dyn Progress,
-    ) -> Result<Image> {
-        read::read_blob_addressed(reference, self.scheme(), opts, cache, progress)
     }
 }

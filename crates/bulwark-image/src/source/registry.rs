@@ -12,7 +12,7 @@ use bulwark_registry::Client;
 pub use bulwark_registry::RegistryOptions;
 
 use super::{BlobStore, ImageSource, ResolvedImage};
-use crate::read::{self, Image, LayerCache, Progress, ReadOptions};
+use crate::read::ReadOptions;
 use crate::spec::{self, Descriptor};
 use crate::{Error, Limits, Result};
 
@@ -32,16 +32,6 @@ impl ImageSource for Registry {
         platform: Option<&Platform>,
     ) -> Result<Option<(Arc<dyn BlobStore>, ResolvedImage)>> {
         open_reference(reference, opts, platform).map(Some)
-    }
-
-    fn read(
-        &self,
-        reference: &Reference,
-        opts: &ReadOptions,
-        cache: &dyn LayerCache,
-        progress: &dyn Progress,
-    ) -> Result<Image> {
-        read::read_blob_addressed(reference, self.scheme(), opts, cache, progress)
     }
 }
 

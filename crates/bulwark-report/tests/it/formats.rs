@@ -15,18 +15,12 @@ use bulwark_report::table::TableOptions;
 use bulwark_report::{cyclonedx, html, junit, markdown, sarif, table};
 use serde_json::Value;
 
+use crate::{json, read};
+
 /// The shared data folder, checked to hold `schemas`.
 fn shared() -> PathBuf {
     bulwark_testkit::shared_dir("schemas");
     bulwark_testkit::shared()
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn layer(i: usize, step: &str) -> LayerSummary {

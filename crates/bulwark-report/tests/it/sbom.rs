@@ -14,19 +14,12 @@ use bulwark_core::report::{
 use bulwark_report::{cyclonedx, sbom_in, spdx};
 use serde_json::Value;
 
-/// `../shared`: `BULWARK_SHARED`, else next to the repository.
+use crate::{json, read};
+
 /// The shared data folder, checked to hold `schemas/cyclonedx`.
 fn shared() -> PathBuf {
     bulwark_testkit::shared_dir("schemas/cyclonedx");
     bulwark_testkit::shared()
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 // ---------------------------------------------------------------------------------------

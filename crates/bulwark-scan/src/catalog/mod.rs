@@ -47,7 +47,7 @@ pub struct DbResult {
     /// form is read back: a stored warning that is a plain string (written before
     /// [`DB_RESULT_SHAPE`] 2, message and path glued together) does not decode, so such a
     /// result is a cache miss (see [`check_stored`]), never split into parts by guessing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "structured_warnings")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "bulwark_core::structured_warnings")]
     warnings: Vec<Warning>,
 }
 
@@ -56,25 +56,6 @@ pub struct DbResult {
 /// misses. 2: warnings are [`Warning`] values (kind, path, message), not strings with the
 /// file's path glued in front.
 pub(crate) const DB_RESULT_SHAPE: u32 = 2;
-
-/// A stored warning in its structured form only (see [`DbResult::warnings`]).
-#[derive(Deserialize)]
-struct StoredWarning {
-    kind: WarningKind,
-    #[serde(default)]
-    layer: Option<usize>,
-    #[serde(default)]
-    path: Option<String>,
-    message: String,
-}
-
-fn structured_warnings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Warning>, D::Error> {
-    let stored = Vec::<StoredWarning>::deserialize(d)?;
-    Ok(stored
-        .into_iter()
-        .map(|StoredWarning { kind, layer, path, message }| Warning { kind, layer, path, message })
-        .collect())
-}
 
 /// The files one dpkg package owns.
 #[derive(Debug, Clone, Serialize, Deserialize)]
