@@ -375,3 +375,29 @@ fn db_update_from_a_local_mirror() {
     assert!(err.contains("Debian%3A12/all.zip") && err.contains("404") && err.contains("unchanged"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
+
+/// The reference tables people read, `bulwark scan --help` and README.md, list every scheme
+/// of `bulwark_core::SCHEMES` with its syntax (and `sbom:`): a new image source cannot be
+/// added without telling users how to write it.
+#[test]
+fn help_and_readme_list_every_reference_scheme() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bulwark(&["scan", "--help"], tmp.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let help = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let mut forms: Vec<String> = bulwark_core::SCHEMES
+        .iter()
+        .map(|s| if s.prefixed { format!("{}:{}", s.name, s.syntax) } else { s.syntax.to_owned() })
+        .collect();
+    forms.push(format!("{}:<file>", bulwark_core::SBOM_SCHEME));
+    for form in &forms {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(form.as_str())),
+            "`bulwark scan --help` does not list {form}:\n{help}"
+        );
+        // README's table escapes `|` inside code.
+        let row = format!("`{}`", form.replace('|', "\\|"));
+        assert!(readme.lines().any(|l| l.starts_with('|') && l.contains(&row)), "README.md's table has no row {row}");
+    }
+}
