@@ -11,26 +11,11 @@
 //!   Expected values were read independently with `strings -n 3 | grep -P '^dep\t'` (every
 //!   module line appears twice in a Go binary: build info and `runtime.modinfo`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use crate::binary_fixture as fixture;
 use bulwark_catalog::PackageKind;
 use bulwark_catalog::lang::golang;
-
-/// A file built or fetched by the fixture script, running it when missing.
-fn fixture(rel: &str, part: &str) -> PathBuf {
-    let cache = std::env::var_os("BULWARK_FIXTURE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/bulwark-fixtures"));
-    let path = cache.join(rel);
-    if !path.exists() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/make-binary-fixtures.sh");
-        let status = Command::new("bash").arg(&script).arg(part).status().expect("run make-binary-fixtures.sh");
-        assert!(status.success(), "{} {part} failed", script.display());
-    }
-    assert!(path.exists(), "{} missing after make-binary-fixtures.sh", path.display());
-    path
-}
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup-dev.sh)", path.display()))

@@ -9,26 +9,12 @@
 //! Building it from nothing costs about two minutes (installing cargo-auditable); CI keeps
 //! the cache, so it is paid once. The lockfile is this workspace's own.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use crate::binary_fixture as fixture;
 use bulwark_catalog::PackageKind;
 use bulwark_catalog::lang::rust;
 use object::{Object, ObjectSection};
-
-fn fixture(rel: &str, part: &str) -> PathBuf {
-    let cache = std::env::var_os("BULWARK_FIXTURE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/bulwark-fixtures"));
-    let path = cache.join(rel);
-    if !path.exists() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/make-binary-fixtures.sh");
-        let status = Command::new("bash").arg(&script).arg(part).status().expect("run make-binary-fixtures.sh");
-        assert!(status.success(), "{} {part} failed", script.display());
-    }
-    assert!(path.exists(), "{} missing after make-binary-fixtures.sh", path.display());
-    path
-}
 
 fn auditable_binary() -> Vec<u8> {
     std::fs::read(fixture("rust/auditable-hello", "rust")).expect("read auditable-hello")
